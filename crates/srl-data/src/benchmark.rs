@@ -1,0 +1,127 @@
+//! The prepared benchmark: train/validation/test arrays, bins and shot groups, ready for
+//! training. One type for UCI-DIR and IOL so the trainer treats every benchmark alike.
+
+use crate::{Binning, DataError};
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Many / medium / few-shot group of a sample (DIR protocol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Shot {
+    /// Bins with many training samples.
+    Many,
+    /// Bins with a medium number of training samples.
+    Medium,
+    /// Bins with few training samples.
+    Few,
+}
+
+/// One part (train, validation or test) of a benchmark.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// Inputs, one row a sample (standardised for UCI-DIR with train statistics).
+    pub x: Array2<f64>,
+    /// Targets in their own units.
+    pub y: Array1<f64>,
+    /// SRL bin of each sample (from the benchmark's [`Binning`], clamped).
+    pub bins: Vec<usize>,
+    /// Shot group of each sample (from the TRAINING counts, or by location for IOL).
+    pub shots: Vec<Shot>,
+}
+
+impl Part {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// True if the part has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+}
+
+/// A benchmark ready for training: three parts plus the bin structure.
+#[derive(Debug, Clone)]
+pub struct Benchmark {
+    /// Benchmark name (e.g. `airfoil`, `iol-linear`).
+    pub name: String,
+    /// Training part.
+    pub train: Part,
+    /// Validation part (model selection only).
+    pub val: Part,
+    /// Test part (reported, never used for selection).
+    pub test: Part,
+    /// The SRL label bins.
+    pub binning: Binning,
+    /// Names of the input columns.
+    pub feature_names: Vec<String>,
+    /// Name of the target.
+    pub target_name: String,
+}
+
+impl Benchmark {
+    /// Training count of every bin.
+    pub fn train_bin_counts(&self) -> Vec<usize> {
+        let mut c = vec![0; self.binning.num_bins()];
+        for &b in &self.train.bins {
+            c[b] += 1;
+        }
+        c
+    }
+
+    /// Bins whose training samples are few-shot (used for the few-shot share of the sphere).
+    pub fn few_shot_bins(&self) -> Vec<usize> {
+        let mut few = vec![false; self.binning.num_bins()];
+        for (&b, &s) in self.train.bins.iter().zip(&self.train.shots) {
+            if s == Shot::Few {
+                few[b] = true;
+            }
+        }
+        few.iter()
+            .enumerate()
+            .filter(|(_, &f)| f)
+            .map(|(k, _)| k)
+            .collect()
+    }
+}
+
+/// Where the data lives and which split to draw.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The data directory (holding `airfoil/`, `iol-sde/`, … as in `../shared/datasets`).
+    pub data_dir: PathBuf,
+    /// Seed of the split (PROTOCOLS.md: split seed 0 for every method).
+    pub split_seed: u64,
+}
+
+/// The benchmarks `load_benchmark` knows, in the order of the paper's tables.
+pub const BENCHMARKS: &[&str] = &[
+    "airfoil",
+    "abalone",
+    "concrete",
+    "real-estate",
+    "iol-linear",
+    "iol-sde",
+];
+
+/// Loads and prepares a benchmark by name.
+///
+/// UCI-DIR sets (`airfoil`, `abalone`, `concrete`, `real-estate`) use the balanced DIR split
+/// of PROTOCOLS.md; `iol-linear` is generated, `iol-sde` read from `iol-sde/*.npz`.
+pub fn load_benchmark(name: &str, opts: &LoadOptions) -> Result<Benchmark, DataError> {
+    match name {
+        "airfoil" | "abalone" | "concrete" | "real-estate" => {
+            crate::uci::load_uci_benchmark(name, opts)
+        }
+        "iol-linear" => {
+            crate::iol::linear_benchmark(&crate::iol::LinearIolConfig::default(), opts.split_seed)
+        }
+        "iol-sde" => crate::iol::sde_benchmark(&opts.data_dir, opts.split_seed),
+        _ => Err(DataError::UnknownDataset {
+            name: name.to_string(),
+            known: BENCHMARKS.join(", "),
+        }),
+    }
+}

@@ -1,0 +1,152 @@
+//! Label bins: the ordered partition of the target range that SRL's surrogate and the DIR
+//! shot groups are defined on.
+//!
+//! Two constructions, as in PROTOCOLS.md:
+//! - fixed width: b(y) = ⌊(y − origin)/width⌋ with origin = ⌊min y⌋ (UCI-DIR);
+//! - K equal-width bins over [lo, hi] (IOL, user data with `--bins K`).
+//!
+//! Targets outside the fitted range are clamped into the first/last bin, so a test value
+//! never produces an out-of-range index.
+
+use crate::DataError;
+use serde::{Deserialize, Serialize};
+
+/// An ordered set of K contiguous bins of equal width, starting at `origin`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Binning {
+    origin: f64,
+    width: f64,
+    num_bins: usize,
+}
+
+impl Binning {
+    /// Bins of the given `width` starting at `origin`, enough of them to cover `max`.
+    ///
+    /// ```
+    /// let b = srl_data::Binning::fixed_width(103.0, 1.0, 140.987).unwrap();
+    /// assert_eq!(b.num_bins(), 38);
+    /// assert_eq!(b.bin(103.38), 0);
+    /// assert_eq!(b.bin(140.987), 37);
+    /// ```
+    pub fn fixed_width(origin: f64, width: f64, max: f64) -> Result<Self, DataError> {
+        if !(width.is_finite() && width > 0.0) {
+            return Err(DataError::invalid(
+                "bin width",
+                format!("must be finite and > 0, got {width}"),
+            ));
+        }
+        if !(origin.is_finite() && max.is_finite()) || max < origin {
+            return Err(DataError::invalid(
+                "bin range",
+                format!("need finite origin <= max, got origin {origin}, max {max}"),
+            ));
+        }
+        let num_bins = ((max - origin) / width).floor() as usize + 1;
+        Ok(Self {
+            origin,
+            width,
+            num_bins,
+        })
+    }
+
+    /// The UCI-DIR rule: origin ⌊min y⌋, fixed `width`, over the targets `y`.
+    pub fn fit_fixed_width(y: &[f64], width: f64) -> Result<Self, DataError> {
+        let (lo, hi) = finite_range(y)?;
+        Self::fixed_width(lo.floor(), width, hi)
+    }
+
+    /// `k` equal-width bins over `[lo, hi]` (the top edge belongs to the last bin).
+    ///
+    /// ```
+    /// let b = srl_data::Binning::equal_width(0.0, 1.0, 4).unwrap();
+    /// assert_eq!(b.bin(1.0), 3);
+    /// assert_eq!(b.centres(), vec![0.125, 0.375, 0.625, 0.875]);
+    /// ```
+    pub fn equal_width(lo: f64, hi: f64, k: usize) -> Result<Self, DataError> {
+        if k == 0 {
+            return Err(DataError::invalid("number of bins", "must be >= 1"));
+        }
+        if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+            return Err(DataError::invalid(
+                "bin range",
+                format!("need finite lo < hi, got [{lo}, {hi}]"),
+            ));
+        }
+        Ok(Self {
+            origin: lo,
+            width: (hi - lo) / k as f64,
+            num_bins: k,
+        })
+    }
+
+    /// `k` equal-width bins over the range of the targets `y`.
+    pub fn fit_equal_width(y: &[f64], k: usize) -> Result<Self, DataError> {
+        let (lo, hi) = finite_range(y)?;
+        Self::equal_width(lo, hi, k)
+    }
+
+    /// Number of bins K.
+    pub fn num_bins(&self) -> usize {
+        self.num_bins
+    }
+
+    /// Bin width.
+    pub fn width(&self) -> f64 {
+        self.width
+    }
+
+    /// Left edge of bin 0.
+    pub fn origin(&self) -> f64 {
+        self.origin
+    }
+
+    /// Bin index of `y`, clamped into `0..K`.
+    pub fn bin(&self, y: f64) -> usize {
+        let t = ((y - self.origin) / self.width).floor();
+        if t.is_nan() || t < 0.0 {
+            0
+        } else {
+            (t as usize).min(self.num_bins - 1)
+        }
+    }
+
+    /// Bin indices of many targets.
+    pub fn bins(&self, y: &[f64]) -> Vec<usize> {
+        y.iter().map(|&v| self.bin(v)).collect()
+    }
+
+    /// Bin centres y*_k = origin + (k + ½)·width, increasing.
+    pub fn centres(&self) -> Vec<f64> {
+        (0..self.num_bins)
+            .map(|k| self.origin + (k as f64 + 0.5) * self.width)
+            .collect()
+    }
+
+    /// Training count per bin.
+    pub fn counts(&self, y: &[f64]) -> Vec<usize> {
+        let mut c = vec![0; self.num_bins];
+        for &v in y {
+            c[self.bin(v)] += 1;
+        }
+        c
+    }
+}
+
+fn finite_range(y: &[f64]) -> Result<(f64, f64), DataError> {
+    if y.is_empty() {
+        return Err(DataError::invalid("targets", "empty"));
+    }
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for (i, &v) in y.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(DataError::invalid(
+                "targets",
+                format!("non-finite value {v} at index {i}"),
+            ));
+        }
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    Ok((lo, hi))
+}

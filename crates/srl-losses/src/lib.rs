@@ -1,0 +1,5 @@
+//! SRL losses with hand-derived gradients.
+
+pub mod error;
+
+pub use error::LossError;
