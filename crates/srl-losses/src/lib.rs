@@ -1,5 +1,13 @@
-//! SRL losses with hand-derived gradients.
+//! SRL losses with hand-derived gradients: the enveloping, homogeneity and centroid
+//! contrastive losses of Dong et al. (CVPR 2025), the combined SRL objective, regression
+//! losses, and the DIR baselines.
 
+pub mod baselines;
+pub mod contrastive;
+pub mod enveloping;
 pub mod error;
+pub mod homogeneity;
+pub mod objective;
+pub mod regression;
 
 pub use error::LossError;

@@ -1,0 +1,1 @@
+//! Module `agedb` (being written).

@@ -1,0 +1,1 @@
+//! Module `atomic` (being written).

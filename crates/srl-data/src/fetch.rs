@@ -1,0 +1,1 @@
+//! Module `fetch` (being written).

@@ -1,0 +1,1 @@
+//! Module `split` (being written).

@@ -1,0 +1,1 @@
+//! Module `standardize` (being written).

@@ -1,0 +1,1 @@
+//! Module `stsb` (being written).

@@ -1,0 +1,1 @@
+//! Module `tabular` (being written).

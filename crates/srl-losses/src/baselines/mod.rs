@@ -1,0 +1,1 @@
+//! DIR baselines (being written).

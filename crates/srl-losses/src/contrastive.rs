@@ -1,0 +1,1 @@
+//! Module `contrastive` (being written).

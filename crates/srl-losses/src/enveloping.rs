@@ -1,0 +1,1 @@
+//! Module `enveloping` (being written).

@@ -1,0 +1,1 @@
+//! Module `homogeneity` (being written).

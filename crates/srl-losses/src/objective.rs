@@ -1,0 +1,1 @@
+//! Module `objective` (being written).
