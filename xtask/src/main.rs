@@ -1,1 +1,48 @@
-fn main() {}
+//! Project automation for srl-rs: `cargo xtask <command>` (the alias lives in
+//! `.cargo/config.toml`).
+//!
+//! - `reproduce`: train vanilla and SRL on every benchmark over several seeds with the release
+//!   `srl` binary and write tables, figures and a summary to `docs/results/<profile>/`.
+//! - `bench`: run the criterion benchmarks of the library crates.
+//! - `fetch`: download (or import with `--from-dir`) the built-in datasets, verifying sha256.
+
+mod bench;
+mod fetch;
+mod figures;
+mod reproduce;
+mod runner;
+mod tables;
+
+use clap::{Parser, Subcommand};
+
+/// `cargo xtask`: project automation.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Project automation for srl-rs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The automation commands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train vanilla and SRL on the benchmarks over several seeds and write docs/results/.
+    Reproduce(reproduce::ReproduceArgs),
+    /// Run the criterion benchmarks of the library crates (cargo bench).
+    Bench(bench::BenchArgs),
+    /// Download (or import with --from-dir) a built-in dataset, or `all`, verifying sha256.
+    Fetch(fetch::FetchArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Reproduce(args) => reproduce::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Fetch(args) => fetch::run(args),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

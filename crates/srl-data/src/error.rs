@@ -45,6 +45,20 @@ pub enum DataError {
         /// What is wrong.
         reason: String,
     },
+    /// A nominal value that the fitted category list does not contain (test-time data).
+    #[error("{path}:{line}: column `{column}`: unknown category `{value}` (known: {known})")]
+    UnknownCategory {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The nominal column.
+        column: String,
+        /// The value found.
+        value: String,
+        /// Comma-separated fitted categories.
+        known: String,
+    },
     /// A file with no data rows.
     #[error("{path}: no data rows")]
     EmptyFile {
@@ -89,12 +103,16 @@ pub enum DataError {
         hint: String,
     },
     /// An archive that lacks the member the manifest names.
-    #[error("archive for `{dataset}` has no member `{member}`")]
+    #[error("archive {url} for `{dataset}` has no member `{member}`. {hint}")]
     MissingMember {
         /// Dataset name.
         dataset: String,
         /// The member asked for.
         member: String,
+        /// The archive's URL.
+        url: String,
+        /// What to do instead.
+        hint: String,
     },
     /// A manifest that does not parse or is inconsistent.
     #[error("manifest {path}: {reason}")]

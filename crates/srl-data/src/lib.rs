@@ -1,5 +1,13 @@
 //! Datasets, bins, balanced DIR splits, shot-group metrics and the imbalanced
 //! operator-learning (IOL) generators for SRL.
+//!
+//! - [`registry`]: the dataset manifests of `datasets/*.toml`, compiled in;
+//! - [`datadir`]: where the data lives (`--data-dir`, `SRL_DATA_DIR`, `datasets/cache/`);
+//! - [`tabular`], [`stsb`], [`agedb`]: readers with typed, line-numbered errors;
+//! - [`binning`], [`split`], [`standardize`]: label bins, the balanced DIR split, input
+//!   standardisation fitted on training data;
+//! - [`uci`], [`benchmark`]: ready-to-train UCI-DIR (and IOL) benchmarks;
+//! - [`metrics`]: many/medium/few shot groups and MAE/MSE/GM/Pearson per group.
 
 pub mod agedb;
 pub mod atomic;
@@ -23,3 +31,7 @@ pub use benchmark::{load_benchmark, Benchmark, LoadOptions, Part, Shot, BENCHMAR
 pub use binning::Binning;
 pub use error::DataError;
 pub use manifest::Manifest;
+pub use metrics::{evaluate, GroupMetrics, ShotMetrics, ShotRule};
+pub use split::{balanced_split, SplitIndices};
+pub use standardize::Standardizer;
+pub use tabular::TabularData;

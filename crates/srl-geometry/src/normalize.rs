@@ -15,7 +15,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Zip};
 /// use ndarray::array;
 /// let h = array![[3.0_f64, 4.0], [0.0, 0.0]];
 /// let (z, norms) = srl_geometry::normalize_rows(h.view());
-/// assert_eq!(z, array![[0.6, 0.8], [0.0, 0.0]]);
+/// approx::assert_abs_diff_eq!(z, array![[0.6, 0.8], [0.0, 0.0]], epsilon = 1e-15);
 /// assert_eq!(norms, array![5.0, 0.0]);
 /// ```
 pub fn normalize_rows<F: Float>(h: ArrayView2<F>) -> (Array2<F>, Array1<F>) {
@@ -114,4 +114,69 @@ pub fn normalize_rows_backward_into<F: Float>(
                 gh.fill(F::zero());
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+    use ndarray::array;
+
+    /// L(h) = Σ w ⊙ normalize(h), so ∂L/∂z = w.
+    fn loss(h: &Array2<f64>, w: &Array2<f64>) -> f64 {
+        (&normalize_rows(h.view()).0 * w).sum()
+    }
+
+    #[test]
+    fn backward_matches_central_differences() {
+        // Awkward rows: tiny norm, huge norm, one-hot, negative, and a zero row.
+        let h = array![
+            [1e-3, -2e-3, 5e-4],
+            [3e4, -1e4, 2e4],
+            [0.0, 1.0, 0.0],
+            [-0.7, 0.2, -1.3],
+            [0.0, 0.0, 0.0]
+        ];
+        let w = array![
+            [0.3, -1.1, 0.8],
+            [1.5, 0.2, -0.4],
+            [-0.6, 0.9, 1.2],
+            [0.1, -0.5, 0.7],
+            [2.0, -3.0, 1.0]
+        ];
+        let (z, n) = normalize_rows(h.view());
+        let grad = normalize_rows_backward(z.view(), n.view(), w.view()).unwrap();
+        for ((i, j), &g) in grad.indexed_iter() {
+            if n[i] == 0.0 {
+                assert_eq!(g, 0.0, "zero row must get a zero gradient");
+                continue;
+            }
+            let step = 1e-6 * n[i];
+            let (mut plus, mut minus) = (h.clone(), h.clone());
+            plus[[i, j]] += step;
+            minus[[i, j]] -= step;
+            let fd = (loss(&plus, &w) - loss(&minus, &w)) / (2.0 * step);
+            assert_relative_eq!(g, fd, max_relative = 1e-6, epsilon = 1e-9 / n[i]);
+        }
+    }
+
+    #[test]
+    fn forward_gives_unit_rows_and_keeps_zero_rows() {
+        let h = array![[1e-150_f64, 0.0], [0.0, 0.0], [-2.0, 2.0]];
+        let (z, n) = normalize_rows(h.view());
+        assert_relative_eq!(z.row(0).dot(&z.row(0)), 1.0, max_relative = 1e-12);
+        assert_eq!(z.row(1), array![0.0, 0.0]);
+        assert_eq!(n[1], 0.0);
+        assert_relative_eq!(z.row(2).dot(&z.row(2)), 1.0, max_relative = 1e-12);
+    }
+
+    #[test]
+    fn backward_rejects_shape_mismatch() {
+        let z = Array2::<f64>::zeros((2, 3));
+        let n = Array1::<f64>::zeros(2);
+        let bad_grad = Array2::<f64>::zeros((2, 2));
+        assert!(normalize_rows_backward(z.view(), n.view(), bad_grad.view()).is_err());
+        let bad_norms = Array1::<f64>::zeros(3);
+        assert!(normalize_rows_backward(z.view(), bad_norms.view(), z.view()).is_err());
+    }
 }

@@ -1,1 +1,77 @@
-fn main() {}
+//! SRL objective forward + backward (f32) against the bare enveloping GEMM of the same shape.
+//!
+//! Throughput is set to 2·K·N·d "elements" per iteration, so criterion's elem/s reads as the
+//! GFLOP/s of the enveloping product (K×d · d×N); the ratio objective/GEMM shows what the rest
+//! of the method costs on top of its hot spot.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ndarray::{linalg::general_mat_mul, Array2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use srl_losses::{SrlConfig, SrlObjective};
+use srl_surrogate::{Surrogate, SurrogateConfig};
+use std::time::Duration;
+
+fn gaussian(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Array2::from_shape_simple_fn((rows, cols), || StandardNormal.sample(&mut rng))
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("srl_objective_f32");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    let (m, d) = (256usize, 128usize);
+    for &(k, n) in &[(100usize, 2000usize), (1000, 10000)] {
+        let label = format!("M{m}_d{d}_K{k}_N{n}");
+        group.throughput(Throughput::Elements((2 * k * n * d) as u64));
+
+        // a surrogate whose every bin has a memory row
+        let mut surrogate = Surrogate::<f32>::new(SurrogateConfig::new(k, d)).unwrap();
+        let mem = srl_geometry::normalize_rows(gaussian(k, d, 1).view()).0;
+        let all_bins: Vec<usize> = (0..k).collect();
+        surrogate.accumulate(mem.view(), &all_bins).unwrap();
+        surrogate.end_epoch().unwrap();
+
+        let centres: Vec<f64> = (0..k).map(|i| i as f64).collect();
+        let mut config = SrlConfig::authors_code(k, d, centres);
+        config.num_points = n;
+        let mut srl = SrlObjective::<f32>::new(config).unwrap();
+        let h = gaussian(m, d, 2);
+        let bins: Vec<usize> = (0..m).map(|i| (i * 37) % k).collect();
+        let mut grad_h = Array2::zeros((m, d));
+        group.bench_function(BenchmarkId::new("objective_fwd_bwd", &label), |b| {
+            b.iter(|| {
+                srl.evaluate_into(h.view(), &bins, &surrogate, grad_h.view_mut())
+                    .unwrap()
+            })
+        });
+
+        // evaluate once so the table is the batch's completed table even when the objective
+        // bench is filtered out
+        srl.evaluate_into(h.view(), &bins, &surrogate, grad_h.view_mut())
+            .unwrap();
+        let points = srl.envelope().points().to_owned();
+        let table = srl.last_table().to_owned();
+        let mut envelope = srl_losses::EnvelopingLoss::new(points.clone()).unwrap();
+        let mut grad_table = Array2::<f32>::zeros((k, d));
+        group.bench_function(BenchmarkId::new("enveloping_fwd_bwd", &label), |b| {
+            b.iter(|| {
+                envelope
+                    .forward_backward(table.view(), grad_table.view_mut(), 1.0)
+                    .unwrap()
+            })
+        });
+        let mut scores = Array2::<f32>::zeros((n, k));
+        group.bench_function(BenchmarkId::new("gemm_only", &label), |b| {
+            b.iter(|| general_mat_mul(1.0, &points, &table.t(), 0.0, &mut scores))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -10,4 +10,9 @@ pub mod homogeneity;
 pub mod objective;
 pub mod regression;
 
+pub use contrastive::CentroidContrastiveLoss;
+pub use enveloping::{EnvelopingLoss, PointsPolicy};
 pub use error::LossError;
+pub use homogeneity::{HomogeneityForm, HomogeneityLoss};
+pub use objective::{SrlConfig, SrlObjective, SrlOutput, SrlParts, SrlWeights};
+pub use regression::RegressionLoss;

@@ -1,1 +1,453 @@
-//! Module `objective` (being written).
+//! The combined SRL objective (paper Eq. 7 and 11, without the regression term):
+//!
+//! L_SRL = λ_e·L_env + λ_h·L_homo + λ_c·L_con,
+//!
+//! evaluated on one batch of raw features h (M×d) with their label bins. The forward pass is
+//! z = h/‖h‖ → completed centroid table C (batch centroids, memory rows, zero rows; see
+//! [`srl_surrogate`]) → the three losses. The backward pass goes C → batch centroids → z → h,
+//! plus the direct path z → L_con (C is stop-gradient inside the contrastive term).
+//!
+//! The regression loss and its gradient are added by the caller; so is the warm-up switch
+//! ([`Surrogate::is_active`]) and the memory update ([`Surrogate::accumulate`] with
+//! [`SrlObjective::normalized`], then [`Surrogate::end_epoch`]).
+
+use crate::contrastive::CentroidContrastiveLoss;
+use crate::enveloping::{shape_error, EnvelopingLoss, PointsPolicy};
+use crate::homogeneity::{validate_bin_centres, HomogeneityForm, HomogeneityLoss};
+use crate::LossError;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+use serde::{Deserialize, Serialize};
+use srl_geometry::{normalize_rows_backward_into, normalize_rows_into, Float};
+use srl_surrogate::{Surrogate, SurrogateTable};
+
+/// Weights (λ_e, λ_h, λ_c) of the three SRL terms (paper Eq. 11); each finite and ≥ 0.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SrlWeights {
+    /// λ_e, weight of the enveloping loss.
+    pub envelope: f64,
+    /// λ_h, weight of the homogeneity loss.
+    pub homogeneity: f64,
+    /// λ_c, weight of the centroid contrastive loss.
+    pub contrastive: f64,
+}
+
+impl SrlWeights {
+    /// Checks every weight is finite and ≥ 0; the error names e.g. `weights.envelope`.
+    pub fn validate(&self) -> Result<(), LossError> {
+        for (name, w) in [
+            ("weights.envelope", self.envelope),
+            ("weights.homogeneity", self.homogeneity),
+            ("weights.contrastive", self.contrastive),
+        ] {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(LossError::InvalidParameter {
+                    name,
+                    reason: format!("must be finite and ≥ 0, got {w}"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// All hyper-parameters of the SRL objective.
+///
+/// ```
+/// use srl_losses::objective::SrlConfig;
+/// let centres: Vec<f64> = (0..10).map(|k| k as f64 + 0.5).collect();
+/// let paper = SrlConfig::paper(10, 16, centres.clone());
+/// assert_eq!((paper.weights.envelope, paper.weights.contrastive, paper.tau), (0.1, 1.0, 1.0));
+/// let code = SrlConfig::authors_code(10, 16, centres);
+/// assert_eq!((code.weights.envelope, code.tau, code.num_points), (100.0, 0.3, 2000));
+/// assert!(paper.validate().is_ok() && code.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SrlConfig {
+    /// Number of label bins K (≥ 2).
+    pub num_bins: usize,
+    /// Representation dimension d (≥ 1).
+    pub dim: usize,
+    /// λ_e, λ_h, λ_c.
+    pub weights: SrlWeights,
+    /// Contrastive temperature τ > 0.
+    pub tau: f64,
+    /// Number N of Monte-Carlo points of the enveloping loss (≥ 1).
+    pub num_points: usize,
+    /// Fixed or per-epoch redrawn points.
+    pub points_policy: PointsPolicy,
+    /// Paper or authors'-code homogeneity loss.
+    pub homogeneity: HomogeneityForm,
+    /// Bin centres y*_1 < … < y*_K (length K).
+    pub bin_centres: Vec<f64>,
+    /// Seed of the enveloping points (epoch e redraws from `seed + e`).
+    pub seed: u64,
+}
+
+impl SrlConfig {
+    /// The paper's settings: λ_e = λ_h = 0.1, λ_c = 1, τ = 1, paper homogeneity (Eq. 6),
+    /// N = 2000 fixed points, seed 0.
+    pub fn paper(num_bins: usize, dim: usize, bin_centres: Vec<f64>) -> Self {
+        Self {
+            num_bins,
+            dim,
+            weights: SrlWeights {
+                envelope: 0.1,
+                homogeneity: 0.1,
+                contrastive: 1.0,
+            },
+            tau: 1.0,
+            num_points: 2000,
+            points_policy: PointsPolicy::Fixed,
+            homogeneity: HomogeneityForm::Paper,
+            bin_centres,
+            seed: 0,
+        }
+    }
+
+    /// The authors' AgeDB code: λ_c = 10, λ_e = 100, λ_h = 0.01, τ = 0.3, N = 2000 fixed
+    /// points, homogeneity −Σ cos + 0.1·Var, seed 0.
+    pub fn authors_code(num_bins: usize, dim: usize, bin_centres: Vec<f64>) -> Self {
+        Self {
+            weights: SrlWeights {
+                envelope: 100.0,
+                homogeneity: 0.01,
+                contrastive: 10.0,
+            },
+            tau: 0.3,
+            homogeneity: HomogeneityForm::AuthorsCode { beta: 0.1 },
+            ..Self::paper(num_bins, dim, bin_centres)
+        }
+    }
+
+    /// Validates every field; the `InvalidParameter` error names it (`num_bins`, `dim`,
+    /// `weights.*`, `tau`, `num_points`, `bin_centres`, `homogeneity.beta`).
+    pub fn validate(&self) -> Result<(), LossError> {
+        if self.num_bins < 2 {
+            return Err(LossError::InvalidParameter {
+                name: "num_bins",
+                reason: format!("need at least 2 bins, got {}", self.num_bins),
+            });
+        }
+        if self.dim == 0 {
+            return Err(LossError::InvalidParameter {
+                name: "dim",
+                reason: "the representation dimension must be at least 1".into(),
+            });
+        }
+        self.weights.validate()?;
+        if !(self.tau.is_finite() && self.tau > 0.0) {
+            return Err(LossError::InvalidParameter {
+                name: "tau",
+                reason: format!("the temperature must be finite and > 0, got {}", self.tau),
+            });
+        }
+        if self.num_points == 0 {
+            return Err(LossError::InvalidParameter {
+                name: "num_points",
+                reason: "need at least one point".into(),
+            });
+        }
+        validate_bin_centres(&self.bin_centres)?;
+        if self.bin_centres.len() != self.num_bins {
+            return Err(LossError::InvalidParameter {
+                name: "bin_centres",
+                reason: format!(
+                    "expected {} centres (num_bins), got {}",
+                    self.num_bins,
+                    self.bin_centres.len()
+                ),
+            });
+        }
+        if let HomogeneityForm::AuthorsCode { beta } = self.homogeneity {
+            if !(beta.is_finite() && beta >= 0.0) {
+                return Err(LossError::InvalidParameter {
+                    name: "homogeneity.beta",
+                    reason: format!("must be finite and ≥ 0, got {beta}"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Unweighted values of the three SRL terms of one batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SrlParts<F> {
+    /// L_env.
+    pub envelope: F,
+    /// L_homo.
+    pub homogeneity: F,
+    /// L_con.
+    pub contrastive: F,
+}
+
+impl<F: Float> SrlParts<F> {
+    /// λ_e·L_env + λ_h·L_homo + λ_c·L_con.
+    pub fn total(&self, w: &SrlWeights) -> F {
+        F::cst(w.envelope) * self.envelope
+            + F::cst(w.homogeneity) * self.homogeneity
+            + F::cst(w.contrastive) * self.contrastive
+    }
+}
+
+/// Result of [`SrlObjective::evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SrlOutput<F> {
+    /// Weighted total λ_e·L_env + λ_h·L_homo + λ_c·L_con.
+    pub total: F,
+    /// Unweighted terms.
+    pub parts: SrlParts<F>,
+    /// ∂total/∂h (M×d).
+    pub grad_h: Array2<F>,
+}
+
+/// The SRL objective with all its scratch buffers.
+///
+/// # Using SRL with features from another framework
+///
+/// Export the batch's raw features h (M×d, before normalisation) and the label bins, call
+/// [`evaluate`](Self::evaluate) (or the allocation-free [`evaluate_into`](Self::evaluate_into)),
+/// and feed `grad_h` back into your framework as the upstream gradient of h (e.g.
+/// `h.backward(gradient=grad_h)` in PyTorch), added to the regression loss's gradient. After
+/// the step, pass [`normalized`](Self::normalized) to [`Surrogate::accumulate`] and call
+/// [`Surrogate::end_epoch`] once per epoch.
+///
+/// ```
+/// use ndarray::array;
+/// use srl_losses::objective::{SrlConfig, SrlObjective};
+/// use srl_surrogate::{Surrogate, SurrogateConfig};
+///
+/// // 3 bins with centres 0, 1, 2; 2-D features.
+/// let config = SrlConfig::paper(3, 2, vec![0.0, 1.0, 2.0]);
+/// let mut srl = SrlObjective::<f32>::new(config).unwrap();
+/// let mut memory = Surrogate::<f32>::new(SurrogateConfig::new(3, 2)).unwrap();
+///
+/// // Features h from your model (any framework), and each sample's label bin.
+/// let h = array![[0.9_f32, 0.1], [0.2, 1.5], [-1.0, 0.3]];
+/// let bins = [0, 1, 2];
+/// let out = srl.evaluate(h.view(), &bins, &memory).unwrap();
+/// assert!(out.total.is_finite());
+/// assert_eq!(out.grad_h.dim(), (3, 2)); // ∂L_SRL/∂h: hand this back to your framework
+///
+/// // Memory update (streaming): accumulate this batch's normalised features; once per epoch:
+/// memory.accumulate(srl.normalized(), &bins).unwrap();
+/// memory.end_epoch().unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct SrlObjective<F> {
+    config: SrlConfig,
+    envelope: EnvelopingLoss<F>,
+    homogeneity: HomogeneityLoss<F>,
+    contrastive: CentroidContrastiveLoss<F>,
+    /// z = h/‖h‖ of the last batch (M×d).
+    z: Array2<F>,
+    /// ‖h_i‖ of the last batch.
+    norms: Array1<F>,
+    /// Completed table of the last batch.
+    table: SurrogateTable<F>,
+    /// ∂total/∂C (K×d).
+    grad_table: Array2<F>,
+    /// ∂total/∂z (M×d).
+    grad_z: Array2<F>,
+}
+
+impl<F: Float> SrlObjective<F> {
+    /// Builds the objective, validating every hyper-parameter (the error names the field) and
+    /// drawing the enveloping points from `config.seed`.
+    pub fn new(config: SrlConfig) -> Result<Self, LossError> {
+        config.validate()?;
+        let (k, d) = (config.num_bins, config.dim);
+        Ok(Self {
+            envelope: EnvelopingLoss::with_random_points(config.num_points, d, config.seed)?,
+            homogeneity: HomogeneityLoss::new(config.homogeneity, config.bin_centres.clone())?,
+            contrastive: CentroidContrastiveLoss::new(config.tau)?,
+            z: Array2::zeros((0, d)),
+            norms: Array1::zeros(0),
+            table: SurrogateTable::new(k, d),
+            grad_table: Array2::zeros((k, d)),
+            grad_z: Array2::zeros((0, d)),
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SrlConfig {
+        &self.config
+    }
+
+    /// Call at the start of every epoch: with [`PointsPolicy::RedrawEachEpoch`] the points are
+    /// redrawn from `seed + epoch` (so epoch 0 reuses the initial points); otherwise nothing.
+    pub fn start_epoch(&mut self, epoch: usize) {
+        if self.config.points_policy == PointsPolicy::RedrawEachEpoch {
+            self.envelope
+                .redraw(self.config.seed.wrapping_add(epoch as u64));
+        }
+    }
+
+    /// Replaces the enveloping points (N'×d, rows normalised). Errors on a bad array or a
+    /// dimension ≠ d.
+    pub fn set_points(&mut self, points: Array2<F>) -> Result<(), LossError> {
+        if points.ncols() != self.config.dim {
+            return Err(LossError::ShapeMismatch {
+                what: "points columns",
+                expected: self.config.dim,
+                got: points.ncols(),
+            });
+        }
+        self.envelope = EnvelopingLoss::new(points)?;
+        Ok(())
+    }
+
+    /// The enveloping loss (its points and, after an evaluation, each point's nearest row).
+    pub fn envelope(&self) -> &EnvelopingLoss<F> {
+        &self.envelope
+    }
+
+    /// Evaluates the objective on a batch and WRITES (overwrites) ∂total/∂h into `grad_h`.
+    ///
+    /// `h`: raw features M×d (M ≥ 1, finite); `bins`: their bins (< K); `surrogate`: the
+    /// memory (K×d). Steps: z = normalise(h); C = surrogate.complete(z, bins);
+    /// total = λ_e·L_env(C) + λ_h·L_homo(C) + λ_c·L_con(z, C̄); backward C → z → h. Rows of h
+    /// that are exactly zero give z = 0 and a zero gradient (no NaN). No allocation after the
+    /// first call with a given M.
+    ///
+    /// Errors: shape mismatches (h columns, bins length, grad_h, surrogate K or d), empty
+    /// batch, bins ≥ K, non-finite h.
+    pub fn evaluate_into(
+        &mut self,
+        h: ArrayView2<F>,
+        bins: &[usize],
+        surrogate: &Surrogate<F>,
+        mut grad_h: ArrayViewMut2<F>,
+    ) -> Result<SrlParts<F>, LossError> {
+        self.check_inputs(h, bins, surrogate)?;
+        if grad_h.dim() != h.dim() {
+            return Err(shape_error("grad_h", h.dim(), grad_h.dim()));
+        }
+        let m = h.nrows();
+        if self.z.nrows() != m {
+            self.z = Array2::zeros(h.raw_dim());
+            self.norms = Array1::zeros(m);
+            self.grad_z = Array2::zeros(h.raw_dim());
+        }
+        normalize_rows_into(h, self.z.view_mut(), self.norms.view_mut());
+        surrogate.complete_into(self.z.view(), bins, &mut self.table)?;
+
+        let w = self.config.weights;
+        self.grad_table.fill(F::zero());
+        self.grad_z.fill(F::zero());
+        let table = self.table.table();
+        let envelope = self.envelope.forward_backward(
+            table,
+            self.grad_table.view_mut(),
+            F::cst(w.envelope),
+        )?;
+        let homogeneity = self.homogeneity.forward_backward(
+            table,
+            self.grad_table.view_mut(),
+            F::cst(w.homogeneity),
+        )?;
+        let contrastive = self.contrastive.forward_backward(
+            self.z.view(),
+            bins,
+            table,
+            self.grad_z.view_mut(),
+            F::cst(w.contrastive),
+        )?;
+        self.table
+            .backward_into(self.grad_table.view(), self.grad_z.view_mut())?;
+        normalize_rows_backward_into(
+            self.z.view(),
+            self.norms.view(),
+            self.grad_z.view(),
+            grad_h.view_mut(),
+        );
+        Ok(SrlParts {
+            envelope,
+            homogeneity,
+            contrastive,
+        })
+    }
+
+    /// Allocating convenience form of [`evaluate_into`](Self::evaluate_into).
+    pub fn evaluate(
+        &mut self,
+        h: ArrayView2<F>,
+        bins: &[usize],
+        surrogate: &Surrogate<F>,
+    ) -> Result<SrlOutput<F>, LossError> {
+        let mut grad_h = Array2::zeros(h.raw_dim());
+        let parts = self.evaluate_into(h, bins, surrogate, grad_h.view_mut())?;
+        Ok(SrlOutput {
+            total: parts.total(&self.config.weights),
+            parts,
+            grad_h,
+        })
+    }
+
+    /// z = h/‖h‖ of the last evaluated batch (feed it to [`Surrogate::accumulate`]).
+    pub fn normalized(&self) -> ArrayView2<'_, F> {
+        self.z.view()
+    }
+
+    /// The completed K×d table C of the last evaluated batch.
+    pub fn last_table(&self) -> ArrayView2<'_, F> {
+        self.table.table()
+    }
+
+    /// The completed table of the last batch with its row sources.
+    pub fn last_surrogate_table(&self) -> &SurrogateTable<F> {
+        &self.table
+    }
+
+    fn check_inputs(
+        &self,
+        h: ArrayView2<F>,
+        bins: &[usize],
+        surrogate: &Surrogate<F>,
+    ) -> Result<(), LossError> {
+        let (k, d) = (self.config.num_bins, self.config.dim);
+        if surrogate.num_bins() != k {
+            return Err(LossError::ShapeMismatch {
+                what: "surrogate bins",
+                expected: k,
+                got: surrogate.num_bins(),
+            });
+        }
+        if surrogate.dim() != d {
+            return Err(LossError::ShapeMismatch {
+                what: "surrogate dim",
+                expected: d,
+                got: surrogate.dim(),
+            });
+        }
+        if h.ncols() != d {
+            return Err(LossError::ShapeMismatch {
+                what: "h columns",
+                expected: d,
+                got: h.ncols(),
+            });
+        }
+        if h.nrows() == 0 {
+            return Err(LossError::Empty { what: "batch" });
+        }
+        if bins.len() != h.nrows() {
+            return Err(LossError::ShapeMismatch {
+                what: "bins length",
+                expected: h.nrows(),
+                got: bins.len(),
+            });
+        }
+        if let Some((index, &bin)) = bins.iter().enumerate().find(|(_, &b)| b >= k) {
+            return Err(LossError::BinOutOfRange {
+                index,
+                bin,
+                num_bins: k,
+            });
+        }
+        if let Some(index) = h.iter().position(|v| !v.is_finite()) {
+            return Err(LossError::NonFinite { what: "h", index });
+        }
+        Ok(())
+    }
+}

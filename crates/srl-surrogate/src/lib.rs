@@ -1,14 +1,20 @@
-//! The SRL surrogate (scaffold: to be replaced by the core helper).
+//! The SRL surrogate (Dong et al., "Improve Representation for Imbalanced Regression through
+//! Geometric Constraints", CVPR 2025, Eq. 8–9).
+//!
+//! - [`Surrogate`] owns the K×d memory S of per-bin mean representations, the seen flags and
+//!   the epoch accumulators, and applies the momentum update S ← α·S + (1−α)·Ŝ once per epoch.
+//! - [`Surrogate::complete`] builds a batch's [`SurrogateTable`]: batch centroids for bins in the
+//!   batch (differentiable), normalised memory rows for absent bins, zero rows for never-seen
+//!   bins. [`SurrogateTable::backward_into`] maps ∂L/∂table back to ∂L/∂z.
+//! - [`SurrogateConfig`] / [`MemoryUpdate`] make the paper-vs-code choices explicit
+//!   (warm-up epochs; streaming vs exact epoch means).
 
-/// Errors of the surrogate table.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SurrogateError {
-    /// Placeholder variant until the surrogate lands.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter {
-        /// Field name.
-        name: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-}
+pub mod config;
+pub mod error;
+pub mod memory;
+pub mod table;
+
+pub use config::{MemoryUpdate, SurrogateConfig};
+pub use error::SurrogateError;
+pub use memory::Surrogate;
+pub use table::{RowSource, SurrogateTable};

@@ -1,1 +1,49 @@
-//! placeholder
+//! Training machinery for SRL (Dong et al., CVPR 2025, arXiv 2503.00876): an MLP encoder with a
+//! hand-derived backward pass, PyTorch-exact optimisers, learning-rate schedules and seeded
+//! mini-batching.
+//!
+//! - [`mlp`]: [`Mlp`] (`x → h → ŷ`), [`MlpWorkspace`], [`MlpGradients`], checkpoints.
+//! - [`optim`]: [`Optimizer`] (AdamW, SGD) and [`clip_grad_norm`].
+//! - [`schedule`]: [`LrSchedule`] (constant, step, cosine; linear warm-up).
+//! - [`batches`]: [`BatchSampler`], [`BatchBuffer`].
+//!
+//! Everything numeric is generic over [`srl_geometry::Float`]: `f32` for training, `f64` for
+//! gradient checks.
+//!
+//! ```
+//! use ndarray::{Array1, Array2};
+//! use srl_train::{Mlp, MlpConfig, Optimizer, OptimizerConfig};
+//! // One AdamW step on the MSE of a tiny network.
+//! let mut mlp = Mlp::<f32>::new(&MlpConfig::new(2, vec![8, 4]), 0).unwrap();
+//! let (x, y) = (Array2::<f32>::ones((4, 2)), Array1::<f32>::zeros(4));
+//! let mut ws = mlp.workspace(4);
+//! let mut grads = mlp.gradients();
+//! let mut opt = Optimizer::new(OptimizerConfig::adamw(1e-3), mlp.num_parameters()).unwrap();
+//! mlp.forward(x.view(), &mut ws).unwrap();
+//! let grad_pred = (&ws.predictions() - &y) * (2.0 / 4.0);
+//! mlp.backward(&mut ws, grad_pred.view(), None, &mut grads).unwrap();
+//! opt.step(mlp.flat_parameters_mut(), grads.as_slice(), 1e-3).unwrap();
+//! ```
+
+pub mod batches;
+pub mod config;
+pub mod error;
+pub mod mlp;
+pub mod model;
+pub mod optim;
+pub mod outputs;
+pub mod report;
+pub mod schedule;
+pub mod trainer;
+
+pub use batches::{gather_rows_into, gather_values_into, BatchBuffer, BatchMode, BatchSampler};
+pub use config::{DataConfig, MethodConfig, ModelConfig, OptimConfig, Profile, RunConfig};
+pub use error::{check_finite, TrainError};
+pub use mlp::{
+    FeatureActivation, HeadInput, LayerState, Mlp, MlpConfig, MlpGradients, MlpState, MlpWorkspace,
+};
+pub use model::TrainedModel;
+pub use optim::{clip_grad_norm, Optimizer, OptimizerConfig};
+pub use report::{EpochLog, GeometryReport, RunReport};
+pub use schedule::{LrDecay, LrSchedule};
+pub use trainer::{evaluate, prepare_data, run, RunOutcome};

@@ -1,0 +1,62 @@
+//! `srl config`: print a preset run configuration as TOML.
+
+use crate::cli::ConfigArgs;
+use crate::error::CliError;
+use srl_train::RunConfig;
+
+/// The preset TOML for the flags (benchmark, method, profile, seed).
+pub fn preset_toml(args: &ConfigArgs) -> Result<String, CliError> {
+    let mut cfg = RunConfig::preset(
+        &args.benchmark,
+        args.method.as_str(),
+        args.profile.to_profile(),
+    )?;
+    cfg.seed = args.seed;
+    Ok(cfg.to_toml_string()?)
+}
+
+/// Runs `srl config`.
+pub fn run(args: &ConfigArgs) -> Result<(), CliError> {
+    let text = preset_toml(args)?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| CliError::io("write", path, e))?;
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{MethodArg, ProfileArg};
+
+    #[test]
+    fn preset_round_trips_and_carries_the_seed() {
+        let args = ConfigArgs {
+            benchmark: "iol-linear".into(),
+            method: MethodArg::Srl,
+            profile: ProfileArg::Full,
+            seed: 3,
+            out: None,
+        };
+        let text = preset_toml(&args).unwrap();
+        let cfg = RunConfig::from_toml_str(&text).unwrap();
+        assert_eq!(cfg.seed, 3);
+        assert_eq!(cfg.method_name(), "srl");
+        assert_eq!(cfg.optim.epochs, 20_000);
+    }
+
+    #[test]
+    fn unknown_benchmark_is_an_error() {
+        let args = ConfigArgs {
+            benchmark: "mnist".into(),
+            method: MethodArg::Vanilla,
+            profile: ProfileArg::Quick,
+            seed: 0,
+            out: None,
+        };
+        assert!(matches!(preset_toml(&args), Err(CliError::Train(_))));
+    }
+}

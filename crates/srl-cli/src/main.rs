@@ -1,0 +1,41 @@
+//! `srl`: train, evaluate and fetch for SRL (Surrogate-driven Representation Learning, Dong et
+//! al., CVPR 2025) deep imbalanced regression.
+//!
+//! Run `srl --help` (or `srl <command> --help`) for the flags. Errors are one line on stderr,
+//! `error: …`; the exit code is 1 for failures and 2 for usage mistakes.
+
+mod cli;
+mod config;
+mod data;
+mod error;
+mod eval;
+mod fetch;
+mod progress;
+mod report;
+mod train;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use error::CliError;
+
+fn main() {
+    // clap prints its own usage errors (exit code 2) and --help/--version (exit code 0).
+    let cli = Cli::parse();
+    if let Err(e) = dispatch(&cli.command) {
+        match &e {
+            CliError::Usage(_) => eprintln!("error: {} (try '--help')", e.one_line()),
+            _ => eprintln!("error: {}", e.one_line()),
+        }
+        std::process::exit(e.exit_code());
+    }
+}
+
+/// Runs one sub-command.
+fn dispatch(command: &Command) -> Result<(), CliError> {
+    match command {
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Fetch(a) => fetch::run(a),
+        Command::Config(a) => config::run(a),
+    }
+}

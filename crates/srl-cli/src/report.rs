@@ -1,0 +1,39 @@
+//! Plain-text tables of shot-group metrics for the terminal.
+
+use srl_data::metrics::{GroupMetrics, ShotMetrics};
+
+/// A small aligned table: one row per group (all, many, medium, few) with count, MAE, MSE, GM.
+pub fn metrics_table(m: &ShotMetrics) -> String {
+    let mut out = format!(
+        "{:<8} {:>6} {:>12} {:>12} {:>12}\n",
+        "group", "n", "MAE", "MSE", "GM"
+    );
+    for (name, g) in [
+        ("all", &m.all),
+        ("many", &m.many),
+        ("medium", &m.medium),
+        ("few", &m.few),
+    ] {
+        out.push_str(&row(name, g));
+    }
+    out
+}
+
+fn row(name: &str, g: &GroupMetrics) -> String {
+    let num = |v: f64| {
+        if g.count == 0 || !v.is_finite() {
+            "-".to_string()
+        } else {
+            format!("{v:.4}")
+        }
+    };
+    let gm = g.gm.map(num).unwrap_or_else(|| "-".to_string());
+    format!(
+        "{:<8} {:>6} {:>12} {:>12} {:>12}\n",
+        name,
+        g.count,
+        num(g.mae),
+        num(g.mse),
+        gm
+    )
+}

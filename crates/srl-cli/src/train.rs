@@ -1,0 +1,196 @@
+//! `srl train`: assemble the run configuration, load the data, train, write the run folder.
+//!
+//! The configuration is, in order of precedence: the flags `--seed`, `--epochs` and the data
+//! flags; then `--config FILE.toml`; then the preset of `--benchmark` (or of `airfoil`, the
+//! generic tabular preset, for `--csv`) with `--method` and `--profile`.
+
+use crate::cli::{MethodArg, ProfileArg, TrainArgs};
+use crate::data;
+use crate::error::CliError;
+use crate::progress::Progress;
+use crate::report;
+use srl_train::{DataConfig, LrDecay, RunConfig};
+
+/// Benchmark whose preset (MLP, optimiser, SRL weights) is used for a user's CSV file.
+pub const CSV_PRESET: &str = "airfoil";
+
+/// Runs `srl train`.
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    let cfg = build_config(args)?;
+    let bench = data::load(&cfg.data, &args.data)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| CliError::io("create", &args.out, e))?;
+
+    let mut progress = Progress::for_stderr(cfg.method_name() == "srl");
+    progress.println(&format!(
+        "training {} on {} (seed {}, {} epochs, {} train / {} val / {} test samples) -> {}",
+        cfg.method_name(),
+        data::describe(&cfg.data),
+        cfg.seed,
+        cfg.optim.epochs,
+        bench.train.len(),
+        bench.val.len(),
+        bench.test.len(),
+        args.out.display()
+    ));
+    let outcome = srl_train::run(&cfg, &bench, Some(&args.out), &mut |log| {
+        progress.observe(log)
+    });
+    progress.finish();
+    let outcome = outcome?;
+    let r = &outcome.report;
+    println!(
+        "{} on {}: best epoch {} of {}, {:.1} s ({:.3} s/epoch)",
+        r.method, r.benchmark, r.best_epoch, r.epochs_run, r.seconds_total, r.seconds_per_epoch
+    );
+    print!("{}", report::metrics_table(&r.test));
+    println!(
+        "geometry: coverage {:.3}, few-shot share {:.3}, speed CV {:.3}",
+        r.geometry.coverage, r.geometry.few_shot_share, r.geometry.speed_cv
+    );
+    println!("wrote {}", args.out.join("metrics.json").display());
+    Ok(())
+}
+
+/// The run configuration the flags describe (see the module docs for precedence).
+pub fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
+    let data_override = args.data.to_data_config()?;
+    let mut cfg = match &args.config {
+        Some(path) => {
+            if args.method.is_some() || args.profile.is_some() {
+                return Err(CliError::Usage(
+                    "--method and --profile choose a preset; with --config edit the file instead"
+                        .into(),
+                ));
+            }
+            let text = std::fs::read_to_string(path).map_err(|e| CliError::io("read", path, e))?;
+            RunConfig::from_toml_str(&text)?
+        }
+        None => {
+            let preset_name = match &data_override {
+                Some(DataConfig::Benchmark { name, .. }) => name.as_str(),
+                Some(DataConfig::Csv { .. }) => CSV_PRESET,
+                None => {
+                    return Err(CliError::Usage(
+                        "say what to train on: --benchmark NAME, --csv FILE --target COL \
+                         (--bin-width W | --bins K), or --config FILE.toml"
+                            .into(),
+                    ))
+                }
+            };
+            let method = args.method.unwrap_or(MethodArg::Srl);
+            let profile = args.profile.unwrap_or(ProfileArg::Quick);
+            RunConfig::preset(preset_name, method.as_str(), profile.to_profile())?
+        }
+    };
+    if let Some(d) = data_override {
+        cfg.data = d;
+    }
+    if let Some(seed) = args.seed {
+        cfg.seed = seed;
+    }
+    if let Some(epochs) = args.epochs {
+        set_epochs(&mut cfg, epochs);
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Sets the number of epochs, stretching a cosine schedule (and the evaluation period, if it
+/// would leave no evaluation) to the new length.
+pub fn set_epochs(cfg: &mut RunConfig, epochs: usize) {
+    cfg.optim.epochs = epochs;
+    if let LrDecay::Cosine { total_steps, .. } = &mut cfg.optim.schedule.decay {
+        *total_steps = epochs
+            .saturating_sub(cfg.optim.schedule.warmup_steps)
+            .max(1);
+    }
+    if cfg.optim.eval_every > epochs {
+        cfg.optim.eval_every = epochs.max(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::DataArgs;
+    use std::path::PathBuf;
+
+    fn train_args() -> TrainArgs {
+        TrainArgs {
+            data: DataArgs {
+                benchmark: None,
+                csv: None,
+                target: None,
+                bin_width: None,
+                num_bins: None,
+                val_test_cap: None,
+                split_seed: None,
+                data_dir: None,
+            },
+            method: None,
+            config: None,
+            profile: None,
+            seed: None,
+            epochs: None,
+            out: PathBuf::from("out"),
+        }
+    }
+
+    #[test]
+    fn no_data_and_no_config_is_a_usage_error() {
+        assert!(matches!(
+            build_config(&train_args()),
+            Err(CliError::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn preset_with_overrides() {
+        let mut a = train_args();
+        a.data.benchmark = Some("airfoil".into());
+        a.method = Some(MethodArg::Vanilla);
+        a.seed = Some(7);
+        a.epochs = Some(4);
+        let cfg = build_config(&a).unwrap();
+        assert_eq!(cfg.method_name(), "vanilla");
+        assert_eq!(cfg.seed, 7);
+        assert_eq!(cfg.optim.epochs, 4);
+        if let LrDecay::Cosine { total_steps, .. } = cfg.optim.schedule.decay {
+            assert_eq!(total_steps, 4);
+        }
+    }
+
+    #[test]
+    fn csv_uses_the_tabular_preset_with_the_csv_data() {
+        let mut a = train_args();
+        a.data.csv = Some("d.csv".into());
+        a.data.target = Some("y".into());
+        a.data.num_bins = Some(6);
+        let cfg = build_config(&a).unwrap();
+        assert_eq!(cfg.method_name(), "srl");
+        assert!(matches!(
+            cfg.data,
+            DataConfig::Csv {
+                num_bins: Some(6),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn config_file_is_read_and_method_flag_conflicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let preset = RunConfig::preset("concrete", "vanilla", srl_train::Profile::Quick).unwrap();
+        std::fs::write(&path, preset.to_toml_string().unwrap()).unwrap();
+        let mut a = train_args();
+        a.config = Some(path.clone());
+        let cfg = build_config(&a).unwrap();
+        assert_eq!(cfg, preset);
+        a.method = Some(MethodArg::Srl);
+        assert!(matches!(build_config(&a), Err(CliError::Usage(_))));
+        a.method = None;
+        a.config = Some(dir.path().join("missing.toml"));
+        assert!(matches!(build_config(&a), Err(CliError::Io { .. })));
+    }
+}

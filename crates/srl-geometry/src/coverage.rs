@@ -1,0 +1,209 @@
+//! Tube coverage and nearest-centroid statistics of a centroid table (paper Eq. 3–4, Table 7).
+//!
+//! The trace of the K bin centroids c_1..c_K defines a tube
+//! T(ε) = {p ∈ S^{d-1} : max_k ⟨p, c_k⟩ > ε}; its share of the sphere is estimated by the share
+//! of Monte-Carlo points p_j (e.g. from [`crate::uniform_sphere_points`]) that fall inside it.
+//!
+//! Conventions shared by every function here:
+//! - rows of `centroids` are normalised first (so ⟨p, ĉ_k⟩ is the cosine for unit points);
+//! - zero rows (bins never seen) are ignored; with no non-zero row, no point is covered and no
+//!   point has a nearest centroid;
+//! - scores are one GEMM `points · Ĉᵀ`, in chunks of [`POINT_CHUNK`] points to bound memory;
+//! - ties go to the lowest bin index.
+
+use crate::{check, normalize_rows, Float, GeometryError};
+use ndarray::{Array2, ArrayView2, Axis};
+
+/// Number of points scored per GEMM chunk (memory `POINT_CHUNK × K` scalars).
+pub const POINT_CHUNK: usize = 2048;
+
+/// Share of `points` covered by the tube of width `eps` around the centroid trace (Eq. 3–4):
+/// |{j : max_k ⟨p_j, ĉ_k⟩ > ε}| / N, with ĉ_k the normalised non-zero rows of `centroids`.
+///
+/// Returns 0 when every centroid row is zero. Errors on empty inputs, a dimension mismatch,
+/// non-finite values or a non-finite `eps`.
+///
+/// ```
+/// use ndarray::array;
+/// let c = array![[1.0_f64, 0.0], [0.0, 0.0]]; // second bin never seen
+/// let p = array![[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.6, -0.8]];
+/// let cov = srl_geometry::coverage(c.view(), p.view(), 0.5).unwrap();
+/// assert_eq!(cov, 0.5); // [1, 0] and [0.6, -0.8]
+/// ```
+pub fn coverage<F: Float>(
+    centroids: ArrayView2<F>,
+    points: ArrayView2<F>,
+    eps: F,
+) -> Result<F, GeometryError> {
+    check::finite_param("eps", eps)?;
+    let mut covered = 0usize;
+    for_each_nearest(centroids, points, |_, best| {
+        if best.is_some_and(|(_, score)| score > eps) {
+            covered += 1;
+        }
+    })?;
+    Ok(F::from_count(covered) / F::from_count(points.nrows()))
+}
+
+/// For each point, the index of the centroid row with the largest cosine, ignoring zero rows
+/// (`None` when every row is zero).
+///
+/// ```
+/// use ndarray::array;
+/// let c = array![[0.0_f32, 0.0], [1.0, 0.0], [0.0, 2.0]];
+/// let p = array![[0.8_f32, 0.6], [0.6, 0.8]];
+/// let nearest = srl_geometry::nearest_centroids(c.view(), p.view()).unwrap();
+/// assert_eq!(nearest, vec![Some(1), Some(2)]);
+/// ```
+pub fn nearest_centroids<F: Float>(
+    centroids: ArrayView2<F>,
+    points: ArrayView2<F>,
+) -> Result<Vec<Option<usize>>, GeometryError> {
+    let mut nearest = vec![None; points.nrows()];
+    for_each_nearest(centroids, points, |j, best| {
+        nearest[j] = best.map(|(k, _)| k);
+    })?;
+    Ok(nearest)
+}
+
+/// Share of `points` whose nearest centroid (see [`nearest_centroids`]) is one of `few_bins`
+/// (paper Table 7: how much of the sphere the few-shot bins claim).
+///
+/// Errors if a bin index is `≥ K`; duplicates are harmless.
+///
+/// ```
+/// use ndarray::array;
+/// let c = array![[1.0_f64, 0.0], [-1.0, 0.0]];
+/// let p = array![[0.9, 0.1], [-0.9, 0.1], [-0.5, -0.5], [0.1, 0.9]];
+/// let share = srl_geometry::few_shot_share(c.view(), p.view(), &[1]).unwrap();
+/// assert_eq!(share, 0.5);
+/// ```
+pub fn few_shot_share<F: Float>(
+    centroids: ArrayView2<F>,
+    points: ArrayView2<F>,
+    few_bins: &[usize],
+) -> Result<F, GeometryError> {
+    let mut is_few = vec![false; centroids.nrows()];
+    for &bin in few_bins {
+        match is_few.get_mut(bin) {
+            Some(flag) => *flag = true,
+            None => {
+                return Err(GeometryError::InvalidParameter {
+                    name: "few_bins",
+                    reason: format!("bin {bin} is out of range for {} bins", centroids.nrows()),
+                })
+            }
+        }
+    }
+    let mut hits = 0usize;
+    for_each_nearest(centroids, points, |_, best| {
+        if best.is_some_and(|(k, _)| is_few[k]) {
+            hits += 1;
+        }
+    })?;
+    Ok(F::from_count(hits) / F::from_count(points.nrows()))
+}
+
+/// Validates the inputs, then calls `visit(j, best)` for every point j in order, where `best`
+/// is `Some((k, ⟨p_j, ĉ_k⟩))` for the arg-max non-zero row k, or `None` if all rows are zero.
+fn for_each_nearest<F: Float>(
+    centroids: ArrayView2<F>,
+    points: ArrayView2<F>,
+    mut visit: impl FnMut(usize, Option<(usize, F)>),
+) -> Result<(), GeometryError> {
+    check::matrix("centroids", centroids)?;
+    check::matrix("points", points)?;
+    check::same("points columns", centroids.ncols(), points.ncols())?;
+
+    let (unit, norms) = normalize_rows(centroids);
+    let live: Vec<usize> = (0..norms.len()).filter(|&k| norms[k] > F::zero()).collect();
+    if live.is_empty() {
+        (0..points.nrows()).for_each(|j| visit(j, None));
+        return Ok(());
+    }
+    let table: Array2<F> = unit.select(Axis(0), &live);
+    let mut j = 0;
+    for chunk in points.axis_chunks_iter(Axis(0), POINT_CHUNK) {
+        let scores = chunk.dot(&table.t());
+        for row in scores.rows() {
+            let mut best = (0, row[0]);
+            for (i, &s) in row.iter().enumerate().skip(1) {
+                if s > best.1 {
+                    best = (i, s);
+                }
+            }
+            visit(j, Some((live[best.0], best.1)));
+            j += 1;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn all_zero_table_covers_nothing() {
+        let c = Array2::<f64>::zeros((3, 2));
+        let p = array![[1.0, 0.0], [0.0, 1.0]];
+        assert_eq!(coverage(c.view(), p.view(), -2.0).unwrap(), 0.0);
+        assert_eq!(
+            nearest_centroids(c.view(), p.view()).unwrap(),
+            vec![None, None]
+        );
+        assert_eq!(few_shot_share(c.view(), p.view(), &[0, 1, 2]).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn zero_rows_do_not_cover_with_negative_eps() {
+        // A zero row would score 0 > -0.5 for every point if it were not ignored.
+        let c = array![[1.0_f64, 0.0], [0.0, 0.0]];
+        let p = array![[-1.0, 0.0], [1.0, 0.0]];
+        assert_eq!(coverage(c.view(), p.view(), -0.5).unwrap(), 0.5);
+    }
+
+    #[test]
+    fn centroids_are_normalised() {
+        let c = array![[10.0_f64, 0.0]];
+        let p = array![[0.6, 0.8]];
+        assert_eq!(coverage(c.view(), p.view(), 0.59).unwrap(), 1.0);
+        assert_eq!(coverage(c.view(), p.view(), 0.61).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn chunking_matches_unchunked() {
+        let p = crate::uniform_sphere_points::<f64>(2 * POINT_CHUNK + 17, 3, 1).unwrap();
+        let c = crate::uniform_sphere_points::<f64>(5, 3, 2).unwrap();
+        let nearest = nearest_centroids(c.view(), p.view()).unwrap();
+        let scores = p.dot(&c.t());
+        for (row, got) in scores.rows().into_iter().zip(nearest) {
+            let k = got.unwrap();
+            assert!(row.iter().all(|&s| s <= row[k]));
+        }
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let c = array![[1.0_f64, 0.0]];
+        let p = array![[1.0, 0.0, 0.0]];
+        let mismatch = coverage(c.view(), p.view(), 0.0);
+        assert!(matches!(mismatch, Err(GeometryError::ShapeMismatch { .. })));
+        let empty = Array2::<f64>::zeros((0, 2));
+        assert!(matches!(
+            coverage(c.view(), empty.view(), 0.0),
+            Err(GeometryError::Empty { what: "points" })
+        ));
+        let nan = array![[f64::NAN, 0.0]];
+        assert!(matches!(
+            nearest_centroids(nan.view(), c.view()),
+            Err(GeometryError::NonFinite { index: 0, .. })
+        ));
+        assert!(coverage(c.view(), c.view(), f64::NAN).is_err());
+        assert!(matches!(
+            few_shot_share(c.view(), c.view(), &[1]),
+            Err(GeometryError::InvalidParameter { .. })
+        ));
+    }
+}

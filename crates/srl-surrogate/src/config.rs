@@ -1,0 +1,90 @@
+//! Hyper-parameters of the surrogate memory.
+
+use crate::SurrogateError;
+use serde::{Deserialize, Serialize};
+
+/// How the per-epoch bin means Ŝ_k that feed the memory update are gathered.
+///
+/// The [`Surrogate`](crate::Surrogate) itself treats both the same way (it averages whatever is
+/// passed to [`accumulate`](crate::Surrogate::accumulate) between two
+/// [`end_epoch`](crate::Surrogate::end_epoch) calls); the variant tells the training loop
+/// which features to pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemoryUpdate {
+    /// Accumulate the normalised features of every training batch as it is processed (cheap:
+    /// no extra pass; features come from a moving encoder).
+    #[default]
+    Streaming,
+    /// Accumulate the features of an extra no-grad pass over the whole training set after the
+    /// epoch (the authors' code).
+    Exact,
+}
+
+/// Hyper-parameters of a [`Surrogate`](crate::Surrogate).
+///
+/// ```
+/// use srl_surrogate::{MemoryUpdate, SurrogateConfig};
+/// let c = SurrogateConfig::new(10, 128);
+/// assert_eq!((c.momentum, c.update, c.warmup_epochs), (0.9, MemoryUpdate::Streaming, 1));
+/// assert!(c.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurrogateConfig {
+    /// Number of label bins K (≥ 2).
+    pub num_bins: usize,
+    /// Representation dimension d (≥ 1).
+    pub dim: usize,
+    /// Momentum α of the memory update S ← α·S + (1−α)·Ŝ (paper Eq. 9), 0 ≤ α < 1.
+    pub momentum: f64,
+    /// Where the epoch means Ŝ come from.
+    pub update: MemoryUpdate,
+    /// Number of initial epochs trained with the regression loss only (paper: 1, authors'
+    /// code: 0). See [`Surrogate::is_active`](crate::Surrogate::is_active).
+    pub warmup_epochs: usize,
+}
+
+impl SurrogateConfig {
+    /// The paper's settings: α = 0.9, streaming means, one warm-up epoch.
+    pub fn new(num_bins: usize, dim: usize) -> Self {
+        Self {
+            num_bins,
+            dim,
+            momentum: 0.9,
+            update: MemoryUpdate::Streaming,
+            warmup_epochs: 1,
+        }
+    }
+
+    /// The authors' code: α = 0.9, exact means from a no-grad pass, no warm-up.
+    pub fn authors_code(num_bins: usize, dim: usize) -> Self {
+        Self {
+            update: MemoryUpdate::Exact,
+            warmup_epochs: 0,
+            ..Self::new(num_bins, dim)
+        }
+    }
+
+    /// Checks K ≥ 2, d ≥ 1 and α ∈ [0, 1); the error names the offending field.
+    pub fn validate(&self) -> Result<(), SurrogateError> {
+        if self.num_bins < 2 {
+            return Err(SurrogateError::InvalidParameter {
+                name: "num_bins",
+                reason: format!("need at least 2 bins, got {}", self.num_bins),
+            });
+        }
+        if self.dim == 0 {
+            return Err(SurrogateError::InvalidParameter {
+                name: "dim",
+                reason: "the representation dimension must be at least 1".into(),
+            });
+        }
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            return Err(SurrogateError::InvalidParameter {
+                name: "momentum",
+                reason: format!("must satisfy 0 ≤ α < 1, got {}", self.momentum),
+            });
+        }
+        Ok(())
+    }
+}

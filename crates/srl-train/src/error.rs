@@ -1,0 +1,99 @@
+//! Typed errors for the training crate.
+
+/// Everything that can go wrong while building or training a model.
+///
+/// Library code in this crate returns these instead of panicking on user input.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// A hyper-parameter or configuration field is out of its valid range.
+    #[error("invalid configuration `{field}`: {reason}")]
+    InvalidConfig {
+        /// Name of the offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Two arrays that must agree in a dimension do not.
+    #[error("shape mismatch in {what}: expected {expected}, got {got}")]
+    ShapeMismatch {
+        /// Which argument or dimension.
+        what: &'static str,
+        /// The expected size.
+        expected: usize,
+        /// The size that was passed.
+        got: usize,
+    },
+    /// An input that must be non-empty is empty.
+    #[error("{what} is empty")]
+    Empty {
+        /// Which input.
+        what: &'static str,
+    },
+    /// A serialised model or optimiser state is inconsistent.
+    #[error("invalid checkpoint state: {reason}")]
+    InvalidState {
+        /// What is inconsistent.
+        reason: String,
+    },
+    /// Training produced a non-finite (or exploding) value.
+    #[error("training diverged at epoch {epoch}, step {step}: {term} = {value}")]
+    Diverged {
+        /// Epoch in which the value appeared.
+        epoch: usize,
+        /// Global optimisation step at which the value appeared.
+        step: usize,
+        /// Which quantity diverged (e.g. `"loss_reg"`, `"grad_norm"`).
+        term: String,
+        /// The offending value.
+        value: f64,
+    },
+    /// A file could not be read or written.
+    #[error("I/O error on {path}: {reason}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        reason: String,
+    },
+    /// Loading, splitting or scoring the data failed (the message names file and line).
+    #[error("{0}")]
+    Data(String),
+    /// A loss rejected its input or configuration.
+    #[error(transparent)]
+    Loss(#[from] srl_losses::LossError),
+    /// The surrogate table rejected its input or configuration.
+    #[error(transparent)]
+    Surrogate(#[from] srl_surrogate::SurrogateError),
+    /// A geometry routine rejected its input.
+    #[error(transparent)]
+    Geometry(#[from] srl_geometry::GeometryError),
+}
+
+impl From<srl_data::DataError> for TrainError {
+    fn from(e: srl_data::DataError) -> Self {
+        TrainError::Data(e.to_string())
+    }
+}
+
+/// Returns [`TrainError::Diverged`] if `value` is NaN or infinite.
+///
+/// ```
+/// use srl_train::{check_finite, TrainError};
+/// assert!(check_finite(0, 0, "loss", 1.5).is_ok());
+/// assert!(matches!(
+///     check_finite(2, 17, "loss", f64::NAN),
+///     Err(TrainError::Diverged { epoch: 2, step: 17, .. })
+/// ));
+/// ```
+pub fn check_finite(epoch: usize, step: usize, term: &str, value: f64) -> Result<(), TrainError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(TrainError::Diverged {
+            epoch,
+            step,
+            term: term.to_string(),
+            value,
+        })
+    }
+}

@@ -1,0 +1,212 @@
+//! A small parallel job runner: child processes, J at a time, each with its own log file.
+//!
+//! Every job is a program with arguments; its stdout and stderr go to the job's log file. Up
+//! to `parallel` jobs run at once (worker threads pulling from a shared queue). After the
+//! first failure no new job starts (running ones finish), so a broken setup fails fast; the
+//! result of every job that ran is returned, with its log path for the error message.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// One child process to run.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Short name for messages (`airfoil/srl/seed0`).
+    pub name: String,
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// File receiving the child's stdout and stderr.
+    pub log: PathBuf,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    /// The job's name.
+    pub name: String,
+    /// Its log file.
+    pub log: PathBuf,
+    /// True if it exited with status 0.
+    pub success: bool,
+    /// A one-line description of the failure (exit code, or why it could not start).
+    pub failure: Option<String>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Runs `jobs` with at most `parallel` at a time; `on_done(result, finished, total)` is called
+/// as each finishes. Returns the results of the jobs that ran, in job order. Jobs not started
+/// because an earlier one failed are absent.
+pub fn run_jobs(
+    jobs: Vec<Job>,
+    parallel: usize,
+    on_done: &(dyn Fn(&JobResult, usize, usize) + Sync),
+) -> Vec<JobResult> {
+    let total = jobs.len();
+    let queue: Mutex<VecDeque<(usize, Job)>> = Mutex::new(jobs.into_iter().enumerate().collect());
+    let results: Mutex<Vec<(usize, JobResult)>> = Mutex::new(Vec::with_capacity(total));
+    let failed = AtomicBool::new(false);
+    let finished = AtomicUsize::new(0);
+    let workers = parallel.clamp(1, total.max(1));
+
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                if failed.load(Ordering::SeqCst) {
+                    break;
+                }
+                let next = lock(&queue).pop_front();
+                let Some((index, job)) = next else { break };
+                let result = run_one(&job);
+                if !result.success {
+                    failed.store(true, Ordering::SeqCst);
+                }
+                let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
+                on_done(&result, done, total);
+                lock(&results).push((index, result));
+            });
+        }
+    });
+
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Locks a mutex, recovering the data if a worker panicked while holding it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs one job to completion.
+fn run_one(job: &Job) -> JobResult {
+    let start = Instant::now();
+    let finish = |failure: Option<String>| JobResult {
+        name: job.name.clone(),
+        log: job.log.clone(),
+        success: failure.is_none(),
+        failure,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    if let Some(parent) = job.log.parent() {
+        if let Err(e) = std::fs::create_dir_all(parent) {
+            return finish(Some(format!("cannot create {}: {e}", parent.display())));
+        }
+    }
+    let log = match File::create(&job.log) {
+        Ok(f) => f,
+        Err(e) => return finish(Some(format!("cannot create {}: {e}", job.log.display()))),
+    };
+    let log_err = match log.try_clone() {
+        Ok(f) => f,
+        Err(e) => return finish(Some(format!("cannot share {}: {e}", job.log.display()))),
+    };
+    let mut cmd = Command::new(&job.program);
+    cmd.args(&job.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err));
+    for (k, v) in &job.env {
+        cmd.env(k, v);
+    }
+    match cmd.status() {
+        Ok(status) if status.success() => finish(None),
+        Ok(status) => finish(Some(match status.code() {
+            Some(c) => format!("exited with code {c}"),
+            None => "was killed by a signal".to_string(),
+        })),
+        Err(e) => finish(Some(format!(
+            "could not start {}: {e}",
+            job.program.display()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(name: &str, script: &str, log: PathBuf) -> Job {
+        Job {
+            name: name.to_string(),
+            program: PathBuf::from("sh"),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("GREETING".into(), "hello".into())],
+            log,
+        }
+    }
+
+    #[test]
+    fn jobs_run_in_parallel_and_logs_capture_both_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs: Vec<Job> = (0..4)
+            .map(|i| {
+                sh(
+                    &format!("job{i}"),
+                    &format!("echo $GREETING {i}; echo oops {i} >&2"),
+                    dir.path().join(format!("logs/{i}.log")),
+                )
+            })
+            .collect();
+        let count = AtomicUsize::new(0);
+        let results = run_jobs(jobs, 2, &|_, done, total| {
+            assert!(done <= total);
+            count.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(count.load(Ordering::SeqCst), 4);
+        assert_eq!(results.len(), 4);
+        for (i, r) in results.iter().enumerate() {
+            assert!(r.success, "{r:?}");
+            assert_eq!(r.name, format!("job{i}"));
+            let text = std::fs::read_to_string(&r.log).unwrap();
+            assert!(text.contains(&format!("hello {i}")), "{text}");
+            assert!(text.contains(&format!("oops {i}")), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_failure_is_reported_and_stops_new_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut jobs = vec![sh("bad", "exit 3", dir.path().join("bad.log"))];
+        for i in 0..5 {
+            jobs.push(sh(
+                &format!("ok{i}"),
+                "true",
+                dir.path().join(format!("{i}.log")),
+            ));
+        }
+        let results = run_jobs(jobs, 1, &|_, _, _| {});
+        assert_eq!(results.len(), 1, "no job starts after the failure");
+        assert!(!results[0].success);
+        assert_eq!(results[0].failure.as_deref(), Some("exited with code 3"));
+        assert_eq!(results[0].log, dir.path().join("bad.log"));
+    }
+
+    #[test]
+    fn a_missing_program_is_a_failure_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = Job {
+            name: "ghost".into(),
+            program: dir.path().join("no-such-program"),
+            args: vec![],
+            env: vec![],
+            log: dir.path().join("ghost.log"),
+        };
+        let results = run_jobs(vec![job], 4, &|_, _, _| {});
+        assert!(results[0]
+            .failure
+            .as_deref()
+            .unwrap()
+            .starts_with("could not start"));
+    }
+}
