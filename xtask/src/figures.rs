@@ -220,8 +220,8 @@ pub struct BinCount {
     pub centre: f64,
     /// Training samples in the bin.
     pub count: usize,
-    /// Shot group.
-    pub shot: Shot,
+    /// Shot group; `None` for a bin without training samples (`none` in the file).
+    pub shot: Option<Shot>,
 }
 
 /// Reads `train_bin_counts.csv`.
@@ -235,7 +235,10 @@ pub fn read_bin_counts(path: &Path) -> Result<Vec<BinCount>, String> {
             count: f[2]
                 .parse()
                 .map_err(|_| format!("`{}` is not a count", f[2]))?,
-            shot: Shot::parse(f[3])?,
+            shot: match f[3].trim() {
+                "none" | "" => None,
+                other => Some(Shot::parse(other)?),
+            },
         })
     })
 }
@@ -633,6 +636,9 @@ impl PerBinMae {
     }
 }
 
+/// Vertical room above the data, so the legend does not cover bars or lines.
+const HEADROOM: f64 = 1.4;
+
 impl Figure for PerBinMae {
     fn size(&self) -> (u32, u32) {
         (1200, 620)
@@ -664,9 +670,9 @@ impl Figure for PerBinMae {
             .x_label_area_size(45)
             .y_label_area_size(70)
             .right_y_label_area_size(80)
-            .build_cartesian_2d(x0..x1, 0.0..(mae_max * 1.12).max(1e-12))
+            .build_cartesian_2d(x0..x1, 0.0..(mae_max * HEADROOM).max(1e-12))
             .map_err(draw_err)?
-            .set_secondary_coord(x0..x1, 0.0..count_max * 1.12);
+            .set_secondary_coord(x0..x1, 0.0..count_max * HEADROOM);
         chart
             .configure_mesh()
             .x_desc("target (bin centre)")
@@ -691,7 +697,7 @@ impl Figure for PerBinMae {
         ] {
             let colour = shot_colour(shot);
             chart
-                .draw_secondary_series(self.bins.iter().filter(|b| b.shot == shot).map(|b| {
+                .draw_secondary_series(self.bins.iter().filter(|b| b.shot == Some(shot)).map(|b| {
                     Rectangle::new(
                         [
                             (b.centre - 0.45 * width, 0.0),
@@ -834,6 +840,8 @@ impl Figure for TrainingCurves {
                 series.iter().flat_map(|s| s.points.iter().map(|q| q.1)),
                 0.06,
             );
+            // Room on top for the legend.
+            let y1 = y1 + 0.3 * (y1 - y0);
             let mut chart = ChartBuilder::on(area)
                 .caption(*title, (FONT, 18))
                 .margin(10)
@@ -963,6 +971,10 @@ pub(crate) mod tests {
             let count = [3, 8, 25, 40, 90, 160, 220, 180, 120, 60][b];
             counts.push_str(&format!("{b},{},{count},{}\n", b as f64 + 0.5, shot(b)));
         }
+        // A trailing bin without training samples, as the trainer writes it.
+        {
+            counts.push_str(&format!("{k},{},0,none\n", k as f64 + 0.5));
+        }
         std::fs::write(dir.join("train_bin_counts.csv"), counts).unwrap();
         let mut log = String::new();
         let srl = method == "srl";
@@ -1004,6 +1016,18 @@ pub(crate) mod tests {
         };
         let m = per_bin_mae(&[p(1.0, 2.0, 0), p(1.0, 4.0, 0), p(5.0, 5.5, 2)], 3);
         assert_eq!(m, vec![Some(2.0), None, Some(0.5)]);
+    }
+
+    #[test]
+    fn empty_bins_have_no_shot_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("train_bin_counts.csv");
+        std::fs::write(&p, "bin,centre,count,shot\n0,0.5,3,few\n1,1.5,0,none\n").unwrap();
+        let bins = read_bin_counts(&p).unwrap();
+        assert_eq!(bins[0].shot, Some(Shot::Few));
+        assert_eq!(bins[1].shot, None);
+        std::fs::write(&p, "bin,centre,count,shot\n0,0.5,3,lots\n").unwrap();
+        assert!(read_bin_counts(&p).unwrap_err().contains("lots"));
     }
 
     #[test]

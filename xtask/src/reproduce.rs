@@ -375,11 +375,7 @@ fn ensure_data(
         }
         let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
         if !ok {
-            let files: Vec<String> = manifest
-                .files
-                .iter()
-                .map(|f| format!("{}/{}", data_dir.display(), f.path))
-                .collect();
+            let files: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
             return Err(format!(
                 "the data of `{b}` is missing from {} and could not be fetched. Provide it by \
                  (a) placing the files you downloaded in a folder and running `cargo xtask \

@@ -689,11 +689,8 @@ impl BenchmarkTable {
     pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
         let md_path = dir.join(format!("{}.md", self.benchmark));
         let json_path = dir.join(format!("{}.json", self.benchmark));
-        let md = format!(
-            "# {}\n\n{}",
-            display_benchmark(&self.benchmark),
-            self.to_markdown()
-        );
+        // A standalone file: the section heading becomes the title.
+        let md = self.to_markdown().replacen("## ", "# ", 1);
         std::fs::write(&md_path, md)
             .map_err(|e| format!("cannot write {}: {e}", md_path.display()))?;
         std::fs::write(&json_path, self.to_json()? + "\n")
@@ -913,6 +910,9 @@ pub(crate) mod tests {
         let t = aggregate("airfoil", &reports);
         let (md, json) = t.write(dir.path()).unwrap();
         assert!(md.is_file() && json.is_file());
+        let text = std::fs::read_to_string(md).unwrap();
+        assert!(text.starts_with("# Airfoil (UCI-DIR)\n"), "{text}");
+        assert!(!text.contains("\n## "), "{text}");
     }
 
     #[test]

@@ -9,11 +9,6 @@ use std::path::PathBuf;
 pub const DEFAULT_VAL_TEST_CAP: usize = 30;
 
 impl DataArgs {
-    /// True if neither `--benchmark` nor `--csv` was given.
-    pub fn is_empty(&self) -> bool {
-        self.benchmark.is_none() && self.csv.is_none()
-    }
-
     /// The data configuration these flags describe, or `None` if they name no data.
     ///
     /// A `--csv` needs `--target` and exactly one of `--bin-width` / `--bins`; anything else
@@ -86,7 +81,6 @@ mod tests {
 
     #[test]
     fn no_data_flags_mean_no_config() {
-        assert!(args().is_empty());
         assert_eq!(args().to_data_config().unwrap(), None);
     }
 

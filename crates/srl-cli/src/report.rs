@@ -20,14 +20,11 @@ pub fn metrics_table(m: &ShotMetrics) -> String {
 }
 
 fn row(name: &str, g: &GroupMetrics) -> String {
-    let num = |v: f64| {
-        if g.count == 0 || !v.is_finite() {
-            "-".to_string()
-        } else {
-            format!("{v:.4}")
-        }
+    let num = |v: Option<f64>| match v {
+        Some(v) if g.count > 0 && v.is_finite() => format!("{v:.4}"),
+        _ => "-".to_string(),
     };
-    let gm = g.gm.map(num).unwrap_or_else(|| "-".to_string());
+    let gm = num(g.gm);
     format!(
         "{:<8} {:>6} {:>12} {:>12} {:>12}\n",
         name,

@@ -39,7 +39,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let outcome = outcome?;
     let r = &outcome.report;
     println!(
-        "{} on {}: best epoch {} of {}, {:.1} s ({:.3} s/epoch)",
+        "{} on {}: best epoch {} of {}, {:.2} s ({:.4} s/epoch)",
         r.method, r.benchmark, r.best_epoch, r.epochs_run, r.seconds_total, r.seconds_per_epoch
     );
     print!("{}", report::metrics_table(&r.test));

@@ -176,11 +176,11 @@ impl MethodConfig {
     pub fn srl_tabular() -> Self {
         MethodConfig::Srl {
             weights: SrlWeights {
-                envelope: 0.1,
-                homogeneity: 0.1,
-                contrastive: 0.1,
+                envelope: 1.0,
+                homogeneity: 0.01,
+                contrastive: 0.03,
             },
-            tau: 1.0,
+            tau: 0.1,
             num_points: 1000,
             points_policy: PointsPolicy::Fixed,
             homogeneity: HomogeneityForm::Paper,
@@ -285,7 +285,7 @@ impl RunConfig {
         } else {
             // d-20-30-10 + Linear(10,1); AdamW; mini-batches.
             let epochs = match profile {
-                Profile::Quick => 25,
+                Profile::Quick => 100,
                 Profile::Full => 300,
             };
             (
