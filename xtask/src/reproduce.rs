@@ -23,14 +23,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// The benchmarks of the paper's tables, in order.
-pub const ALL_BENCHMARKS: &[&str] = &[
-    "airfoil",
-    "abalone",
-    "concrete",
-    "real-estate",
-    "iol-linear",
-    "iol-sde",
-];
+pub const ALL_BENCHMARKS: &[&str] = srl_data::BENCHMARKS;
 
 /// The methods compared.
 pub const METHODS: &[&str] = &["vanilla", "srl"];

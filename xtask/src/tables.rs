@@ -785,14 +785,7 @@ pub(crate) mod tests {
         assert_eq!(airfoil[2].mae, [5.10, 4.83, 4.75, 5.69]);
         let lin = paper_rows("iol-linear");
         assert_close!(lin[0].mae[3], 27.00e-3);
-        for b in [
-            "airfoil",
-            "abalone",
-            "concrete",
-            "real-estate",
-            "iol-linear",
-            "iol-sde",
-        ] {
+        for &b in srl_data::BENCHMARKS {
             let rows = paper_rows(b);
             assert!(rows.iter().any(|r| r.method == "Vanilla"), "{b}");
             assert!(rows.iter().any(|r| r.method == "SRL"), "{b}");

@@ -7,14 +7,22 @@ use crate::report;
 
 /// Runs `srl eval`.
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
-    let data_cfg = args.data.to_data_config()?.ok_or_else(|| {
-        CliError::Usage(
-            "say what to evaluate on: --benchmark NAME or --csv FILE --target COL \
-             (--bin-width W | --bins K)"
-                .into(),
-        )
-    })?;
     let model = srl_train::TrainedModel::load(&args.checkpoint)?;
+    // Default: the data (and split) the model was trained on, so "test" really is held out.
+    let data_cfg = match args.data.to_data_config()? {
+        Some(cfg) => {
+            if cfg != model.config().data {
+                eprintln!(
+                    "warning: evaluating on {} although the model was trained on {}; \
+                     if the split differs, its test part may contain training rows",
+                    data::describe(&cfg),
+                    data::describe(&model.config().data)
+                );
+            }
+            cfg
+        }
+        None => model.config().data.clone(),
+    };
     let bench = data::load(&data_cfg, &args.data)?;
     let metrics = srl_train::evaluate(&model, &bench)?;
     println!(

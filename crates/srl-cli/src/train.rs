@@ -18,7 +18,6 @@ pub const CSV_PRESET: &str = "airfoil";
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let cfg = build_config(args)?;
     let bench = data::load(&cfg.data, &args.data)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| CliError::io("create", &args.out, e))?;
 
     let mut progress = Progress::for_stderr(cfg.method_name() == "srl");
     progress.println(&format!(

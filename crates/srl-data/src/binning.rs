@@ -11,6 +11,9 @@
 use crate::DataError;
 use serde::{Deserialize, Serialize};
 
+/// Largest number of bins a [`Binning`] may have (guards memory: the surrogate is K×d).
+pub const MAX_BINS: usize = 100_000;
+
 /// An ordered set of K contiguous bins of equal width, starting at `origin`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binning {
@@ -41,7 +44,14 @@ impl Binning {
                 format!("need finite origin <= max, got origin {origin}, max {max}"),
             ));
         }
-        let num_bins = ((max - origin) / width).floor() as usize + 1;
+        let span = ((max - origin) / width).floor();
+        if !(span < MAX_BINS as f64) {
+            return Err(DataError::invalid(
+                "bin width",
+                format!("{width} cuts [{origin}, {max}] into more than {MAX_BINS} bins"),
+            ));
+        }
+        let num_bins = span as usize + 1;
         Ok(Self {
             origin,
             width,
@@ -63,8 +73,11 @@ impl Binning {
     /// assert_eq!(b.centres(), vec![0.125, 0.375, 0.625, 0.875]);
     /// ```
     pub fn equal_width(lo: f64, hi: f64, k: usize) -> Result<Self, DataError> {
-        if k == 0 {
-            return Err(DataError::invalid("number of bins", "must be >= 1"));
+        if k == 0 || k > MAX_BINS {
+            return Err(DataError::invalid(
+                "number of bins",
+                format!("must be in 1..={MAX_BINS}, got {k}"),
+            ));
         }
         if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
             return Err(DataError::invalid(
@@ -149,4 +162,20 @@ fn finite_range(y: &[f64]) -> Result<(f64, f64), DataError> {
         hi = hi.max(v);
     }
     Ok((lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_bin_counts_are_errors_not_panics() {
+        assert!(Binning::fixed_width(0.0, 1e-12, 1.0).is_err());
+        assert!(Binning::equal_width(0.0, 1.0, MAX_BINS + 1).is_err());
+        assert!(Binning::fit_fixed_width(&[0.0, 1.0], f64::MIN_POSITIVE).is_err());
+        assert_eq!(
+            Binning::equal_width(0.0, 1.0, MAX_BINS).unwrap().num_bins(),
+            MAX_BINS
+        );
+    }
 }

@@ -88,8 +88,8 @@ pub struct ModelConfig {
     #[serde(default)]
     pub head_input: HeadInput,
     /// Standardise the target for training (predictions are mapped back; metrics are always in
-    /// the target's own units). Keeps the regression loss O(1) so the SRL weights mean the same
-    /// on every dataset.
+    /// the target's own units). Keeps the regression loss O(1) on every dataset; the bin
+    /// spacing of the homogeneity loss (Eq. 6) stays in target units.
     #[serde(default = "yes")]
     pub standardize_target: bool,
 }

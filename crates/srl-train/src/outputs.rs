@@ -11,8 +11,10 @@ use srl_data::Benchmark;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Writes `config.toml`, `log.jsonl`, `metrics.json`, `model.json`, `test_predictions.csv`,
-/// `test_features.npy` and `train_bin_counts.csv` into `dir` (created if needed).
+/// Writes `config.toml`, `log.jsonl`, `model.json`, `test_predictions.csv`,
+/// `test_features.npy`, `train_bin_counts.csv` and, last, `metrics.json` into `dir` (created if
+/// needed). A stale `metrics.json` from an earlier run is removed first, so a folder with
+/// `metrics.json` always holds one complete run.
 #[allow(clippy::too_many_arguments)]
 pub fn write_run(
     dir: &Path,
@@ -28,6 +30,13 @@ pub fn write_run(
         path: dir.to_path_buf(),
         reason: e.to_string(),
     })?;
+    let stale = dir.join("metrics.json");
+    if stale.exists() {
+        std::fs::remove_file(&stale).map_err(|e| TrainError::Io {
+            path: stale.clone(),
+            reason: e.to_string(),
+        })?;
+    }
     write_atomic(&dir.join("config.toml"), cfg.to_toml_string()?.as_bytes())?;
     let mut lines = String::new();
     for l in log {
@@ -35,10 +44,6 @@ pub fn write_run(
         lines.push('\n');
     }
     write_atomic(&dir.join("log.jsonl"), lines.as_bytes())?;
-    let metrics = serde_json::to_string_pretty(report).map_err(|e| TrainError::InvalidState {
-        reason: e.to_string(),
-    })?;
-    write_atomic(&dir.join("metrics.json"), metrics.as_bytes())?;
     model.save(&dir.join("model.json"))?;
 
     let mut csv = String::from("y,pred,bin,shot\n");
@@ -79,6 +84,11 @@ pub fn write_run(
         );
     }
     write_atomic(&dir.join("train_bin_counts.csv"), bins_csv.as_bytes())?;
+    // Last: a folder with metrics.json is a complete run (xtask keys on it).
+    let metrics = serde_json::to_string_pretty(report).map_err(|e| TrainError::InvalidState {
+        reason: e.to_string(),
+    })?;
+    write_atomic(&dir.join("metrics.json"), metrics.as_bytes())?;
     Ok(())
 }
 

@@ -110,8 +110,10 @@ pub fn geometry_report(
     let (cov, soft, speed_cv) = table_geometry(centroids.view(), bin_centres, points, eps);
     let few = few_shot_share(centroids.view(), points, few_bins).unwrap_or(f64::NAN);
     let (test_z, _) = normalize_rows(test_h);
-    let take = test_z.nrows().min(2000);
-    let unif = uniformity(test_z.slice(ndarray::s![..take, ..]), 2.0).unwrap_or(f64::NAN);
+    // At most ~2000 rows, spread evenly over the test set (IOL's test rows are grouped by
+    // function, so the first rows would all come from a few functions).
+    let stride = test_z.nrows().div_ceil(2000).max(1);
+    let unif = uniformity(test_z.slice(ndarray::s![..;stride, ..]), 2.0).unwrap_or(f64::NAN);
     GeometryReport {
         coverage: cov,
         coverage_eps: eps,

@@ -116,6 +116,7 @@ struct LossMeter {
     homogeneity: f64,
     contrastive: f64,
     batches: usize,
+    srl_batches: usize,
 }
 
 impl LossMeter {
@@ -124,6 +125,15 @@ impl LossMeter {
             0.0
         } else {
             v / self.batches as f64
+        }
+    }
+
+    /// Mean of an SRL term over the batches where SRL was active (0 if none).
+    fn srl_mean(&self, v: f64) -> f64 {
+        if self.srl_batches == 0 {
+            0.0
+        } else {
+            v / self.srl_batches as f64
         }
     }
 }
@@ -289,6 +299,7 @@ pub fn run(
                 meter.envelope += f64::from(parts.envelope);
                 meter.homogeneity += f64::from(parts.homogeneity);
                 meter.contrastive += f64::from(parts.contrastive);
+                meter.srl_batches += 1;
                 total += f64::from(parts.total(w));
                 if !exact_update {
                     surrogate.accumulate(obj.normalized(), bins)?;
@@ -311,10 +322,11 @@ pub fn run(
             meter.batches += 1;
             let grad_features = extra_grad.then(|| grad_h.slice(s![..m, ..]));
             mlp.backward(&mut ws, grad_pred.slice(s![..m]), grad_features, &mut grads)?;
-            if let Some(c) = cfg.optim.grad_clip {
-                let norm = clip_grad_norm(grads.as_slice_mut(), c as f32)?;
-                check_finite(epoch, step, "gradient norm", f64::from(norm))?;
-            }
+            let grad_norm = match cfg.optim.grad_clip {
+                Some(c) => clip_grad_norm(grads.as_slice_mut(), c as f32)?,
+                None => grads.as_slice().iter().map(|g| g * g).sum::<f32>().sqrt(),
+            };
+            check_finite(epoch, step, "gradient norm", f64::from(grad_norm))?;
             optimizer.step(mlp.flat_parameters_mut(), grads.as_slice(), lr as f32)?;
             step += 1;
         }
@@ -350,9 +362,9 @@ pub fn run(
                 lr,
                 train_loss: meter.mean(meter.total),
                 reg: meter.mean(meter.reg),
-                envelope: meter.mean(meter.envelope),
-                homogeneity: meter.mean(meter.homogeneity),
-                contrastive: meter.mean(meter.contrastive),
+                envelope: meter.srl_mean(meter.envelope),
+                homogeneity: meter.srl_mean(meter.homogeneity),
+                contrastive: meter.srl_mean(meter.contrastive),
                 val_mae,
                 coverage,
                 speed_cv,
