@@ -45,7 +45,7 @@ impl Binning {
             ));
         }
         let span = ((max - origin) / width).floor();
-        if !(span < MAX_BINS as f64) {
+        if span.is_nan() || span >= MAX_BINS as f64 {
             return Err(DataError::invalid(
                 "bin width",
                 format!("{width} cuts [{origin}, {max}] into more than {MAX_BINS} bins"),
