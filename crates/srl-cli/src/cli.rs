@@ -85,7 +85,7 @@ impl ProfileArg {
 }
 
 /// Where the data comes from: a named benchmark, or a CSV file with a target column and bins.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Data")]
 pub struct DataArgs {
     /// A built-in benchmark: airfoil, abalone, concrete, real-estate, iol-linear, iol-sde.

@@ -67,16 +67,7 @@ mod tests {
     use super::*;
 
     fn args() -> DataArgs {
-        DataArgs {
-            benchmark: None,
-            csv: None,
-            target: None,
-            bin_width: None,
-            num_bins: None,
-            val_test_cap: None,
-            split_seed: None,
-            data_dir: None,
-        }
+        DataArgs::default()
     }
 
     #[test]

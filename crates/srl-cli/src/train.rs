@@ -116,16 +116,7 @@ mod tests {
 
     fn train_args() -> TrainArgs {
         TrainArgs {
-            data: DataArgs {
-                benchmark: None,
-                csv: None,
-                target: None,
-                bin_width: None,
-                num_bins: None,
-                val_test_cap: None,
-                split_seed: None,
-                data_dir: None,
-            },
+            data: DataArgs::default(),
             method: None,
             config: None,
             profile: None,

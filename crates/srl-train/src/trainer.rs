@@ -90,11 +90,11 @@ pub fn prepare_data(cfg: &DataConfig, data_dir: &Path) -> Result<Benchmark, Trai
     }
 }
 
-/// f32 copies of a part's arrays, the target standardised with the training statistics.
+/// f32 copies of a part's inputs and targets, the target standardised with the training
+/// statistics (the bins are read from the part itself).
 struct Arrays {
     x: Array2<f32>,
     y: Array1<f32>,
-    bins: Vec<usize>,
 }
 
 impl Arrays {
@@ -102,7 +102,6 @@ impl Arrays {
         Self {
             x: part.x.mapv(|v| v as f32),
             y: part.y.mapv(|v| ((v - y_mean) / y_std) as f32),
-            bins: part.bins.clone(),
         }
     }
 }
@@ -266,7 +265,7 @@ pub fn run(
             for (r, &i) in chunk.iter().enumerate() {
                 xb.row_mut(r).assign(&train.x.row(i));
                 yb[r] = train.y[i];
-                bins_b[r] = train.bins[i];
+                bins_b[r] = bench.train.bins[i];
             }
             let bins = &bins_b[..m];
             mlp.forward(xb.slice(s![..m, ..]), &mut ws)?;
@@ -332,10 +331,8 @@ pub fn run(
         }
         if exact_update {
             let (_, h) = mlp.predict_with_features(train.x.view())?;
-            let mut z = Array2::<f32>::zeros(h.raw_dim());
-            let mut norms = Array1::<f32>::zeros(h.nrows());
-            normalize_rows_into(h.view(), z.view_mut(), norms.view_mut());
-            surrogate.accumulate(z.view(), &train.bins)?;
+            let (z, _) = srl_geometry::normalize_rows(h.view());
+            surrogate.accumulate(z.view(), &bench.train.bins)?;
         }
         surrogate.end_epoch()?;
         train_seconds += epoch_start.elapsed().as_secs_f64();

@@ -20,3 +20,40 @@ pub mod fds;
 pub mod lds;
 pub mod ordinal_entropy;
 pub mod ranksim;
+
+/// Validates a feature-level baseline's batch: `features` (M × D) non-empty and finite,
+/// `labels` of length M and finite, and the gradient buffer `grad_dim` of the same shape
+/// (`grad_what` names it in the error). Returns M.
+pub(crate) fn check_feature_batch<F: srl_geometry::Float>(
+    features: ndarray::ArrayView2<F>,
+    labels: ndarray::ArrayView1<F>,
+    grad_dim: (usize, usize),
+    grad_what: &'static str,
+) -> Result<usize, crate::LossError> {
+    let m = features.nrows();
+    if m == 0 {
+        return Err(crate::LossError::Empty { what: "features" });
+    }
+    if labels.len() != m {
+        return Err(crate::LossError::ShapeMismatch {
+            what: "labels length",
+            expected: m,
+            got: labels.len(),
+        });
+    }
+    if grad_dim != features.dim() {
+        return Err(crate::LossError::ShapeMismatch {
+            what: grad_what,
+            expected: m,
+            got: grad_dim.0,
+        });
+    }
+    if let Some(index) = features.iter().position(|v| !v.is_finite()) {
+        return Err(crate::LossError::NonFinite {
+            what: "features",
+            index,
+        });
+    }
+    crate::regression::check_finite("labels", labels)?;
+    Ok(m)
+}

@@ -17,7 +17,6 @@
 //! Fixes: the reference divides by the maximum label distance and produces NaN when all labels
 //! are equal or M < 2; here the diversity term is 0 in those cases.
 
-use crate::regression::check_finite;
 use crate::LossError;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use srl_geometry::{normalize_rows, normalize_rows_backward_into, Float};
@@ -82,31 +81,7 @@ impl OrdinalEntropy {
         labels: ArrayView1<F>,
         mut grad_h: ArrayViewMut2<F>,
     ) -> Result<OrdinalEntropyOutput<F>, LossError> {
-        let m = h.nrows();
-        if m == 0 {
-            return Err(LossError::Empty { what: "features" });
-        }
-        if labels.len() != m {
-            return Err(LossError::ShapeMismatch {
-                what: "labels length",
-                expected: m,
-                got: labels.len(),
-            });
-        }
-        if grad_h.dim() != h.dim() {
-            return Err(LossError::ShapeMismatch {
-                what: "grad_h rows",
-                expected: m,
-                got: grad_h.nrows(),
-            });
-        }
-        if let Some(index) = h.iter().position(|v| !v.is_finite()) {
-            return Err(LossError::NonFinite {
-                what: "features",
-                index,
-            });
-        }
-        check_finite("labels", labels)?;
+        super::check_feature_batch(h, labels, grad_h.dim(), "grad_h rows")?;
 
         let (z, norms) = normalize_rows(h);
         let mut grad_z = Array2::<F>::zeros(z.raw_dim());

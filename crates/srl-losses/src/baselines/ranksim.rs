@@ -180,31 +180,12 @@ impl RankSim {
         labels: ArrayView1<F>,
         mut grad_features: ArrayViewMut2<F>,
     ) -> Result<F, LossError> {
-        let m = features.nrows();
-        if m == 0 {
-            return Err(LossError::Empty { what: "features" });
-        }
-        if labels.len() != m {
-            return Err(LossError::ShapeMismatch {
-                what: "labels length",
-                expected: m,
-                got: labels.len(),
-            });
-        }
-        if grad_features.dim() != features.dim() {
-            return Err(LossError::ShapeMismatch {
-                what: "grad_features rows",
-                expected: m,
-                got: grad_features.nrows(),
-            });
-        }
-        if let Some(index) = features.iter().position(|v| !v.is_finite()) {
-            return Err(LossError::NonFinite {
-                what: "features",
-                index,
-            });
-        }
-        check_finite("labels", labels)?;
+        let m = super::check_feature_batch(
+            features,
+            labels,
+            grad_features.dim(),
+            "grad_features rows",
+        )?;
 
         let (z, norms) = normalize_rows(features);
         let sim = z.dot(&z.t());
