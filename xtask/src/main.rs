@@ -5,6 +5,7 @@
 //!   `srl` binary and write tables, figures and a summary to `docs/results/<profile>/`.
 //! - `bench`: run the criterion benchmarks of the library crates.
 //! - `fetch`: download (or import with `--from-dir`) the built-in datasets, verifying sha256.
+//! - `tune`: a validation-only hyper-parameter search over a grid file (docs/results/tuning/).
 
 mod bench;
 mod fetch;
@@ -12,6 +13,7 @@ mod figures;
 mod reproduce;
 mod runner;
 mod tables;
+mod tune;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +34,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Download (or import with --from-dir) a built-in dataset, or `all`, verifying sha256.
     Fetch(fetch::FetchArgs),
+    /// Compare variants of a preset over seeds on validation only and mark the best.
+    Tune(tune::TuneArgs),
 }
 
 fn main() {
@@ -40,6 +44,7 @@ fn main() {
         Command::Reproduce(args) => reproduce::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Tune(args) => tune::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -306,7 +306,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
 
 /// Builds the release `srl` binary and returns its path (read from cargo's JSON messages, so
 /// `CARGO_TARGET_DIR` and friends are honoured).
-fn build_srl(root: &Path) -> Result<PathBuf, String> {
+pub fn build_srl(root: &Path) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     eprintln!("building the release srl binary (cargo build --release -p srl-cli)…");
     let output = Command::new(&cargo)
@@ -533,7 +533,7 @@ fn command_line() -> String {
 }
 
 /// The commit of `root`, or `unknown` outside a git checkout.
-fn git_commit(root: &Path) -> String {
+pub fn git_commit(root: &Path) -> String {
     let run = |args: &[&str]| {
         Command::new("git")
             .current_dir(root)

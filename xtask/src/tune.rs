@@ -1,0 +1,617 @@
+//! `cargo xtask tune GRID.toml`: a small, documented hyper-parameter search that chooses on
+//! **validation only**.
+//!
+//! A grid file names a benchmark, a preset profile, the seeds, overrides applied to every run
+//! (`[base]`, e.g. a shorter proxy length) and the variants to compare (`[[variant]]`, each a
+//! method and its own overrides). Overrides are dotted paths into the run configuration that
+//! `srl config` prints (`"method.tau" = 0.5`, `"method.weights.envelope" = 1e-3`); every
+//! resulting configuration is parsed and validated before anything trains, so a typo fails at
+//! once.
+//!
+//! Every variant × seed is trained with the release `srl` binary (J runs at a time). The
+//! aggregation reads only the **validation** metrics, the geometry and the timing of each
+//! `metrics.json` — the struct it deserialises has no test field, so the choice cannot look at
+//! test data. The variant with the lowest mean validation All MAE is marked as chosen.
+//!
+//! Output: `<out>/<grid>.md` and `<out>/<grid>.json` (default `docs/results/tuning/`), the
+//! exact configurations in `<out>/<grid>/configs/`, run folders in `target/tune/<grid>/`.
+
+use crate::reproduce::{build_srl, repo_root};
+use crate::runner::{self, Job};
+use crate::tables::{mean_std, GroupMetrics, Stat};
+use serde::{Deserialize, Serialize};
+use srl_train::{Profile, RunConfig};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Flags of `cargo xtask tune`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TuneArgs {
+    /// The grid file (TOML; see docs/results/tuning/README.md).
+    pub grid: PathBuf,
+    /// Runs in parallel [default: the available cores].
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Data directory [default: $SRL_DATA_DIR, else datasets/cache/].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Folder of the Markdown/JSON summary [default: docs/results/tuning].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Folder of the run outputs [default: target/tune/<grid>].
+    #[arg(long, value_name = "DIR")]
+    pub runs: Option<PathBuf>,
+    /// Only aggregate the runs already in the runs folder (no training).
+    #[arg(long)]
+    pub aggregate_only: bool,
+}
+
+/// A grid file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grid {
+    /// What the search is for (shown in the summary).
+    #[serde(default)]
+    pub description: String,
+    /// Benchmark name (`airfoil`, `iol-linear`, …).
+    pub benchmark: String,
+    /// Preset profile the configurations start from (`quick` or `full`).
+    pub profile: String,
+    /// Seeds `0..seeds` for every variant.
+    pub seeds: usize,
+    /// Overrides applied to every run before the variant's own.
+    #[serde(default)]
+    pub base: BTreeMap<String, toml::Value>,
+    /// The variants compared.
+    #[serde(rename = "variant")]
+    pub variants: Vec<Variant>,
+}
+
+/// One variant of a grid.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Short name, used in file names (letters, digits, `.`, `_`, `-`).
+    pub name: String,
+    /// `vanilla` or `srl` (the preset the overrides start from).
+    pub method: String,
+    /// Dotted-path overrides of the configuration.
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
+}
+
+impl Grid {
+    /// Parses and checks a grid: known benchmark and profile, ≥ 1 seed and variant, unique
+    /// file-safe names.
+    pub fn from_toml_str(text: &str) -> Result<Grid, String> {
+        let grid: Grid = toml::from_str(text).map_err(|e| format!("invalid grid: {e}"))?;
+        if !srl_data::BENCHMARKS.contains(&grid.benchmark.as_str()) {
+            return Err(format!(
+                "unknown benchmark `{}` (known: {})",
+                grid.benchmark,
+                srl_data::BENCHMARKS.join(", ")
+            ));
+        }
+        grid.profile()?;
+        if grid.seeds == 0 {
+            return Err("`seeds` must be at least 1".into());
+        }
+        if grid.variants.is_empty() {
+            return Err("the grid has no [[variant]]".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for v in &grid.variants {
+            let safe = !v.name.is_empty()
+                && v.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+            if !safe {
+                return Err(format!(
+                    "variant name `{}` must be letters, digits, `.`, `_` or `-`",
+                    v.name
+                ));
+            }
+            if !seen.insert(v.name.as_str()) {
+                return Err(format!("variant `{}` appears twice", v.name));
+            }
+        }
+        Ok(grid)
+    }
+
+    fn profile(&self) -> Result<Profile, String> {
+        self.profile.parse().map_err(|e| format!("{e}"))
+    }
+
+    /// The configuration of `variant` for `seed`: preset, then `[base]`, then the variant's
+    /// overrides; validated.
+    pub fn config(&self, variant: &Variant, seed: u64) -> Result<RunConfig, String> {
+        let context = |e: String| format!("variant `{}`: {e}", variant.name);
+        let mut cfg = RunConfig::preset(&self.benchmark, &variant.method, self.profile()?)
+            .map_err(|e| context(e.to_string()))?;
+        cfg.seed = seed;
+        let text = cfg.to_toml_string().map_err(|e| context(e.to_string()))?;
+        let mut value: toml::Value = toml::from_str(&text).map_err(|e| context(e.to_string()))?;
+        for (path, v) in self.base.iter().chain(&variant.set) {
+            set_path(&mut value, path, v.clone()).map_err(context)?;
+        }
+        let text = toml::to_string(&value).map_err(|e| context(e.to_string()))?;
+        let cfg = RunConfig::from_toml_str(&text).map_err(|e| context(e.to_string()))?;
+        cfg.validate().map_err(|e| context(e.to_string()))?;
+        Ok(cfg)
+    }
+}
+
+/// Sets the dotted `path` of a TOML table to `v`. Every table on the way must exist; the last
+/// key may be new (an optional field the preset leaves out). A misspelt new key is caught when
+/// the result is parsed as a `RunConfig` (unknown fields are rejected).
+pub fn set_path(root: &mut toml::Value, path: &str, v: toml::Value) -> Result<(), String> {
+    let keys: Vec<&str> = path.split('.').collect();
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(format!("bad override path `{path}`"));
+    }
+    let (last, parents) = keys.split_last().ok_or(format!("empty path `{path}`"))?;
+    let mut node = root;
+    for (i, k) in parents.iter().enumerate() {
+        node = node
+            .as_table_mut()
+            .and_then(|t| t.get_mut(*k))
+            .ok_or_else(|| {
+                format!(
+                    "override `{path}`: the configuration has no table `{}`",
+                    keys[..=i].join(".")
+                )
+            })?;
+    }
+    let table = node
+        .as_table_mut()
+        .ok_or_else(|| format!("override `{path}`: `{}` is not a table", parents.join(".")))?;
+    table.insert((*last).to_string(), v);
+    Ok(())
+}
+
+/// The part of `metrics.json` the tuner reads: validation metrics, geometry, timing. There is
+/// deliberately no test field.
+#[derive(Debug, Clone, Deserialize)]
+struct ValidationReport {
+    val: ValMetrics,
+    #[serde(default)]
+    best_epoch: usize,
+    #[serde(default)]
+    geometry: TuneGeometry,
+    #[serde(default)]
+    seconds_per_epoch: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ValMetrics {
+    all: GroupMetrics,
+    #[serde(default)]
+    few: GroupMetrics,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct TuneGeometry {
+    #[serde(default)]
+    soft_coverage: Option<f64>,
+    #[serde(default)]
+    speed_cv: Option<f64>,
+}
+
+/// One variant's validation results over seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantResult {
+    /// Variant name.
+    pub name: String,
+    /// Method.
+    pub method: String,
+    /// Its overrides, as `path = value` strings.
+    pub set: Vec<String>,
+    /// Seeds aggregated.
+    pub seeds: Vec<u64>,
+    /// Validation All MAE per seed.
+    pub val_mae_all: Vec<f64>,
+    /// Validation Few MAE per seed.
+    pub val_mae_few: Vec<f64>,
+    /// Mean ± std of the validation All MAE.
+    pub all: Option<Stat>,
+    /// Mean ± std of the validation Few MAE.
+    pub few: Option<Stat>,
+    /// Soft coverage (1 − L_env of the training-bin centroids) of the kept models.
+    pub soft_coverage: Option<Stat>,
+    /// Speed CV of the trace of the kept models.
+    pub speed_cv: Option<Stat>,
+    /// Epoch kept (validation).
+    pub best_epoch: Option<Stat>,
+    /// Seconds per epoch.
+    pub seconds_per_epoch: Option<Stat>,
+}
+
+/// The outcome of a grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct TuneSummary {
+    /// The grid as given.
+    pub grid: Grid,
+    /// Results per variant, in grid order.
+    pub results: Vec<VariantResult>,
+    /// Name of the variant with the lowest mean validation All MAE.
+    pub chosen: Option<String>,
+    /// `git rev-parse HEAD` at the time.
+    pub commit: String,
+    /// Wall time of the training, seconds.
+    pub train_seconds: f64,
+}
+
+/// Runs `cargo xtask tune`.
+pub fn run(args: &TuneArgs) -> Result<(), String> {
+    let text = std::fs::read_to_string(&args.grid)
+        .map_err(|e| format!("cannot read {}: {e}", args.grid.display()))?;
+    let grid = Grid::from_toml_str(&text)?;
+    let stem = args
+        .grid
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "grid".into());
+    let root = repo_root();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("docs").join("results").join("tuning"));
+    let runs_dir = args
+        .runs
+        .clone()
+        .unwrap_or_else(|| root.join("target").join("tune").join(&stem));
+    let configs_dir = out.join(&stem).join("configs");
+
+    // Every configuration first, so a bad override fails before any training.
+    let mut planned = Vec::new();
+    for v in &grid.variants {
+        for seed in 0..grid.seeds as u64 {
+            planned.push((v, seed, grid.config(v, seed)?));
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores).max(1);
+    let started = Instant::now();
+    if !args.aggregate_only {
+        eprintln!(
+            "tune {stem}: {} variant(s) × {} seed(s) = {} runs on {}, {jobs} at a time",
+            grid.variants.len(),
+            grid.seeds,
+            planned.len(),
+            grid.benchmark
+        );
+        let srl = build_srl(&root)?;
+        let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
+        std::fs::create_dir_all(&configs_dir)
+            .map_err(|e| format!("cannot create {}: {e}", configs_dir.display()))?;
+        let mut job_list = Vec::new();
+        for (v, seed, cfg) in &planned {
+            let config_path = configs_dir.join(format!("{}-seed{seed}.toml", v.name));
+            let text = cfg.to_toml_string().map_err(|e| e.to_string())?;
+            std::fs::write(&config_path, text)
+                .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
+            let run_dir = run_dir(&runs_dir, &v.name, *seed);
+            if run_dir.exists() {
+                std::fs::remove_dir_all(&run_dir)
+                    .map_err(|e| format!("cannot clear {}: {e}", run_dir.display()))?;
+            }
+            let args: Vec<OsString> = vec![
+                "train".into(),
+                "--config".into(),
+                config_path.into(),
+                "--data-dir".into(),
+                data_dir.clone().into(),
+                "--out".into(),
+                run_dir.clone().into(),
+            ];
+            job_list.push(Job {
+                name: format!("{}/seed{seed}", v.name),
+                program: srl.clone(),
+                args,
+                env: vec![(
+                    "RAYON_NUM_THREADS".into(),
+                    (cores / jobs).max(1).to_string(),
+                )],
+                log: runs_dir
+                    .join("logs")
+                    .join(format!("{}-seed{seed}.log", v.name)),
+            });
+        }
+        let results = runner::run_jobs(job_list, jobs, &|r, done, total| {
+            let status = if r.success { "ok" } else { "FAILED" };
+            eprintln!("[{done}/{total}] {} {status} ({:.1} s)", r.name, r.seconds);
+        });
+        let failed: Vec<String> = results
+            .iter()
+            .filter(|r| !r.success)
+            .map(|r| format!("{} (log: {})", r.name, r.log.display()))
+            .collect();
+        if !failed.is_empty() {
+            return Err(format!(
+                "{} run(s) failed: {}",
+                failed.len(),
+                failed.join("; ")
+            ));
+        }
+    }
+    let train_seconds = started.elapsed().as_secs_f64();
+
+    let results = grid
+        .variants
+        .iter()
+        .map(|v| aggregate_variant(v, grid.seeds, &runs_dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    let summary = TuneSummary {
+        chosen: choose(&results),
+        grid,
+        results,
+        commit: crate::reproduce::git_commit(&root),
+        train_seconds,
+    };
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let md = out.join(format!("{stem}.md"));
+    let json = out.join(format!("{stem}.json"));
+    std::fs::write(&md, summary.to_markdown(&stem))
+        .map_err(|e| format!("cannot write {}: {e}", md.display()))?;
+    let json_text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(&json, json_text)
+        .map_err(|e| format!("cannot write {}: {e}", json.display()))?;
+    println!("{}", summary.to_markdown(&stem));
+    println!("summary: {}", md.display());
+    Ok(())
+}
+
+fn run_dir(runs_dir: &Path, variant: &str, seed: u64) -> PathBuf {
+    runs_dir.join(variant).join(format!("seed{seed}"))
+}
+
+/// Reads the validation results of one variant's seeds (every seed must have finished).
+fn aggregate_variant(v: &Variant, seeds: usize, runs_dir: &Path) -> Result<VariantResult, String> {
+    let mut reports = Vec::new();
+    for seed in 0..seeds as u64 {
+        let path = run_dir(runs_dir, &v.name, seed).join("metrics.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let r: ValidationReport = serde_json::from_str(&text)
+            .map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
+        reports.push(r);
+    }
+    let collect = |f: &dyn Fn(&ValidationReport) -> Option<f64>| -> Vec<f64> {
+        reports
+            .iter()
+            .filter_map(f)
+            .filter(|x| x.is_finite())
+            .collect()
+    };
+    let val_mae_all = collect(&|r| r.val.all.get("mae"));
+    let val_mae_few = collect(&|r| r.val.few.get("mae"));
+    Ok(VariantResult {
+        name: v.name.clone(),
+        method: v.method.clone(),
+        set: v.set.iter().map(|(k, x)| format!("{k} = {x}")).collect(),
+        seeds: (0..seeds as u64).collect(),
+        all: mean_std(&val_mae_all),
+        few: mean_std(&val_mae_few),
+        val_mae_all,
+        val_mae_few,
+        soft_coverage: mean_std(&collect(&|r| r.geometry.soft_coverage)),
+        speed_cv: mean_std(&collect(&|r| r.geometry.speed_cv)),
+        best_epoch: mean_std(&collect(&|r| Some(r.best_epoch as f64))),
+        seconds_per_epoch: mean_std(&collect(&|r| r.seconds_per_epoch)),
+    })
+}
+
+/// The variant with the lowest mean validation All MAE (every seed must be defined).
+pub fn choose(results: &[VariantResult]) -> Option<String> {
+    results
+        .iter()
+        .filter(|r| r.val_mae_all.len() == r.seeds.len())
+        .filter_map(|r| r.all.map(|s| (s.mean, &r.name)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n.clone())
+}
+
+impl TuneSummary {
+    /// The summary as a Markdown page.
+    pub fn to_markdown(&self, stem: &str) -> String {
+        let g = &self.grid;
+        let mut s = format!("# Tuning `{stem}`: {} (validation only)\n\n", g.benchmark);
+        if !g.description.is_empty() {
+            s += &format!("{}\n\n", g.description.trim());
+        }
+        s += &format!(
+            "Command: `cargo xtask tune docs/results/tuning/grids/{stem}.toml`. Preset profile \
+             `{}`, seeds 0..{}, commit `{}`, training wall time {:.0} s. Exact configurations: \
+             `{stem}/configs/`.\n\n",
+            g.profile,
+            g.seeds.saturating_sub(1),
+            self.commit,
+            self.train_seconds
+        );
+        if !g.base.is_empty() {
+            let base: Vec<String> = g.base.iter().map(|(k, v)| format!("`{k} = {v}`")).collect();
+            s += &format!("Applied to every run: {}.\n\n", base.join(", "));
+        }
+        let vanilla = self
+            .results
+            .iter()
+            .find(|r| r.method == "vanilla")
+            .and_then(|r| r.all.map(|a| a.mean));
+        s += "Validation MAE of the model kept by validation (mean ± sample std over seeds); \
+              soft coverage = 1 − L_env of the training-bin centroids; the chosen variant has \
+              the lowest mean validation All MAE.\n\n";
+        s += "| variant | method | overrides | val MAE All | vs vanilla | val MAE Few | soft coverage | speed CV | best epoch | s/epoch |\n";
+        s += "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+        for r in &self.results {
+            let chosen = self.chosen.as_deref() == Some(r.name.as_str());
+            let name = if chosen {
+                format!("**{}** (chosen)", r.name)
+            } else {
+                r.name.clone()
+            };
+            let rel = match (r.all, vanilla) {
+                (Some(a), Some(v)) if r.method != "vanilla" && v > 0.0 => {
+                    format!("{:+.1} %", 100.0 * (a.mean / v - 1.0))
+                }
+                _ => "—".into(),
+            };
+            let set = if r.set.is_empty() {
+                "(preset)".to_string()
+            } else {
+                r.set.join(", ")
+            };
+            let f = |x: Option<Stat>, d: usize| x.map_or("—".into(), |x| x.format(1.0, d));
+            let digits = decimals_for(r.all.map(|a| a.mean));
+            s += &format!(
+                "| {name} | {} | {set} | {} | {rel} | {} | {} | {} | {} | {} |\n",
+                r.method,
+                f(r.all, digits),
+                f(r.few, digits),
+                f(r.soft_coverage, 3),
+                f(r.speed_cv, 3),
+                f(r.best_epoch, 0),
+                f(r.seconds_per_epoch, 4),
+            );
+        }
+        s
+    }
+}
+
+/// Four significant digits for a typical value.
+fn decimals_for(v: Option<f64>) -> usize {
+    match v {
+        Some(v) if v > 0.0 && v.is_finite() => (3 - v.log10().floor() as i64).clamp(0, 8) as usize,
+        _ => 3,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRID: &str = r#"
+description = "test grid"
+benchmark = "airfoil"
+profile = "quick"
+seeds = 2
+[base]
+"optim.epochs" = 7
+[[variant]]
+name = "vanilla"
+method = "vanilla"
+[[variant]]
+name = "tau-0.5"
+method = "srl"
+[variant.set]
+"method.tau" = 0.5
+"method.weights.envelope" = 0.25
+"#;
+
+    #[test]
+    fn overrides_reach_the_configuration() {
+        let grid = Grid::from_toml_str(GRID).unwrap();
+        let v = grid.config(&grid.variants[0], 1).unwrap();
+        assert_eq!(v.seed, 1);
+        assert_eq!(v.optim.epochs, 7);
+        assert_eq!(v.method_name(), "vanilla");
+        let s = grid.config(&grid.variants[1], 0).unwrap();
+        assert_eq!(s.optim.epochs, 7);
+        match s.method {
+            srl_train::MethodConfig::Srl { tau, weights, .. } => {
+                assert_eq!(tau, 0.5);
+                assert_eq!(weights.envelope, 0.25);
+            }
+            other => panic!("expected SRL, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_grids_are_errors_naming_the_problem() {
+        let typo = GRID.replace("method.tau", "method.tua");
+        let grid = Grid::from_toml_str(&typo).unwrap();
+        let e = grid.config(&grid.variants[1], 0).unwrap_err();
+        assert!(e.contains("tau-0.5") && e.contains("tua"), "{e}");
+        let missing_table = GRID.replace("method.weights.envelope", "method.wieghts.envelope");
+        let grid = Grid::from_toml_str(&missing_table).unwrap();
+        let e = grid.config(&grid.variants[1], 0).unwrap_err();
+        assert!(e.contains("method.wieghts"), "{e}");
+        let bad_value = GRID.replace("\"method.tau\" = 0.5", "\"method.tau\" = -1.0");
+        let grid = Grid::from_toml_str(&bad_value).unwrap();
+        assert!(grid
+            .config(&grid.variants[1], 0)
+            .unwrap_err()
+            .contains("tau"));
+        for (from, to, needle) in [
+            ("airfoil", "airfoyl", "unknown benchmark"),
+            ("seeds = 2", "seeds = 0", "seeds"),
+            ("name = \"tau-0.5\"", "name = \"vanilla\"", "twice"),
+            ("name = \"tau-0.5\"", "name = \"a/b\"", "letters"),
+            ("profile = \"quick\"", "profile = \"medium\"", "medium"),
+        ] {
+            let e = Grid::from_toml_str(&GRID.replace(from, to)).unwrap_err();
+            assert!(e.contains(needle), "{from} -> {to}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_committed_grid_gives_valid_configurations() {
+        let dir = repo_root().join("docs/results/tuning/grids");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let grid = Grid::from_toml_str(&std::fs::read_to_string(&path).unwrap())
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                for v in &grid.variants {
+                    grid.config(v, 0)
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                }
+                count += 1;
+            }
+        }
+        assert!(count > 0, "no grid in {}", dir.display());
+    }
+
+    fn result(name: &str, method: &str, all: &[f64]) -> VariantResult {
+        VariantResult {
+            name: name.into(),
+            method: method.into(),
+            set: vec![],
+            seeds: (0..all.len() as u64).collect(),
+            val_mae_all: all.to_vec(),
+            val_mae_few: all.to_vec(),
+            all: mean_std(all),
+            few: mean_std(all),
+            soft_coverage: None,
+            speed_cv: None,
+            best_epoch: None,
+            seconds_per_epoch: None,
+        }
+    }
+
+    #[test]
+    fn the_lowest_mean_validation_mae_is_chosen_and_incomplete_variants_are_not() {
+        let mut incomplete = result("broken", "srl", &[0.1]);
+        incomplete.seeds = vec![0, 1];
+        let rs = vec![
+            result("vanilla", "vanilla", &[1.0, 1.2]),
+            result("a", "srl", &[0.9, 1.0]),
+            result("b", "srl", &[0.8, 1.3]),
+            incomplete,
+        ];
+        assert_eq!(choose(&rs).as_deref(), Some("a"));
+        let summary = TuneSummary {
+            grid: Grid::from_toml_str(GRID).unwrap(),
+            results: rs,
+            chosen: Some("a".into()),
+            commit: "abc".into(),
+            train_seconds: 1.0,
+        };
+        let md = summary.to_markdown("t");
+        assert!(md.contains("**a** (chosen)"), "{md}");
+        assert!(md.contains("-13.6 %"), "{md}");
+        assert!(!md.to_lowercase().contains("test mae"), "{md}");
+    }
+}
