@@ -744,14 +744,15 @@ impl Figure for PerBinMae {
 // Training curves
 
 /// The per-epoch quantities plotted, with panel titles.
-pub const CURVE_FIELDS: [(&str, &str); 8] = [
+pub const CURVE_FIELDS: [(&str, &str); 9] = [
     ("val_mae", "validation MAE"),
     ("train_loss", "total training loss"),
     ("reg", "regression loss"),
     ("envelope", "enveloping loss"),
     ("homogeneity", "homogeneity loss"),
     ("contrastive", "contrastive loss"),
-    ("coverage", "coverage of the sphere"),
+    ("coverage", "coverage of the sphere (ε = 0.5)"),
+    ("soft_coverage", "soft coverage 1 − L_env"),
     ("speed_cv", "trace speed CV"),
 ];
 
@@ -814,7 +815,7 @@ impl TrainingCurves {
 
 impl Figure for TrainingCurves {
     fn size(&self) -> (u32, u32) {
-        (1600, 800)
+        (1500, 1050)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -828,7 +829,7 @@ impl Figure for TrainingCurves {
             )
             .map_err(draw_err)?;
         for (area, ((_, title), series)) in titled
-            .split_evenly((2, 4))
+            .split_evenly((3, 3))
             .iter()
             .zip(CURVE_FIELDS.iter().zip(&self.panels))
         {

@@ -15,7 +15,7 @@
 //! Profiles: `--quick` (default; the README's main command, minutes on 2 cores) and `--full`
 //! (the paper's sizes: 5 seeds, IOL 20k/40k iterations; hours).
 
-use crate::runner::{self, Job, JobResult};
+use crate::runner::{self, Job, JobResult, OnFailure};
 use crate::{figures, tables};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -222,12 +222,22 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         })
         .collect();
     let train_start = Instant::now();
-    let results = runner::run_jobs(job_list, jobs, &|r, done, total| {
+    // A failed seed (say, a diverged run) does not stop the others: the tables are written
+    // from the runs that finished, the summary lists the failures and the exit code says so.
+    let results = runner::run_jobs(job_list, jobs, OnFailure::KeepGoing, &|r, done, total| {
         let status = if r.success { "ok" } else { "FAILED" };
         eprintln!("[{done}/{total}] {} {status} ({:.1} s)", r.name, r.seconds);
     });
     let train_seconds = train_start.elapsed().as_secs_f64();
-    report_failures(&results, runs.len())?;
+    let failure = describe_failures(&results, runs.len());
+    if results.iter().all(|r| !r.success) {
+        return Err(failure.unwrap_or_else(|| "no run finished".into()));
+    }
+    let failed_runs: Vec<String> = results
+        .iter()
+        .filter(|r| !r.success)
+        .map(|r| r.name.clone())
+        .collect();
 
     let runs_dir = out.join("runs");
     let mut tables_written = Vec::new();
@@ -259,6 +269,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         wall_seconds: start.elapsed().as_secs_f64(),
         train_seconds,
         data_dir: data_dir.display().to_string(),
+        failed_runs,
     };
     let figure_names: Vec<String> = figures_written
         .iter()
@@ -301,7 +312,12 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         );
     }
     println!("configs: {}", out.join("configs").display());
-    Ok(())
+    match failure {
+        Some(message) => Err(format!(
+            "{message}; the tables above were written from the runs that finished"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Builds the release `srl` binary and returns its path (read from cargo's JSON messages, so
@@ -457,21 +473,18 @@ fn train_args(spec: &RunSpec, out: &Path, data_dir: &Path) -> Vec<OsString> {
     ]
 }
 
-/// Turns failed runs into one error naming each with its log (and shows the first log's tail).
-fn report_failures(results: &[JobResult], planned: usize) -> Result<(), String> {
+/// One message naming every failed run with its log (after showing the first log's tail), or
+/// `None` if every run succeeded.
+fn describe_failures(results: &[JobResult], planned: usize) -> Option<String> {
     let failed: Vec<&JobResult> = results.iter().filter(|r| !r.success).collect();
-    if failed.is_empty() {
-        return Ok(());
-    }
-    if let Some(first) = failed.first() {
-        if let Ok(text) = std::fs::read_to_string(&first.log) {
-            let lines: Vec<&str> = text.lines().collect();
-            eprintln!("--- last lines of {} ---", first.log.display());
-            for l in &lines[lines.len().saturating_sub(8)..] {
-                eprintln!("{l}");
-            }
-            eprintln!("---");
+    let first = failed.first()?;
+    if let Ok(text) = std::fs::read_to_string(&first.log) {
+        let lines: Vec<&str> = text.lines().collect();
+        eprintln!("--- last lines of {} ---", first.log.display());
+        for l in &lines[lines.len().saturating_sub(8)..] {
+            eprintln!("{l}");
         }
+        eprintln!("---");
     }
     let list: Vec<String> = failed
         .iter()
@@ -484,7 +497,7 @@ fn report_failures(results: &[JobResult], planned: usize) -> Result<(), String> 
             )
         })
         .collect();
-    Err(format!(
+    Some(format!(
         "{} of {planned} runs failed ({} not started): {}",
         failed.len(),
         planned - results.len(),
@@ -524,6 +537,8 @@ pub struct RunMeta {
     pub train_seconds: f64,
     /// Data directory used.
     pub data_dir: String,
+    /// Runs that failed (their seeds are missing from the tables).
+    pub failed_runs: Vec<String>,
 }
 
 /// `cargo xtask reproduce …` with this process's arguments.
@@ -633,6 +648,12 @@ pub fn summary_markdown(
         METHODS.len(),
         meta.seeds
     ));
+    if !meta.failed_runs.is_empty() {
+        md.push_str(&format!(
+            "- **Failed runs** (missing from the tables; see their logs): {}\n",
+            meta.failed_runs.join(", ")
+        ));
+    }
     if meta.profile == "quick" {
         md.push_str(
             "\nThe quick profile is a smoke test (few epochs and seeds): it checks the whole \
@@ -828,6 +849,7 @@ mod tests {
             wall_seconds: 100.0,
             train_seconds: 80.0,
             data_dir: "/d".into(),
+            failed_runs: vec!["airfoil/srl/seed2".into()],
         };
         let md = summary_markdown(
             &meta,
@@ -845,5 +867,7 @@ mod tests {
         );
         assert!(md.contains("![feature space](figures/airfoil-feature-space.png)"));
         assert!(md.contains("1 min 40 s"));
+        assert!(md.contains("**Failed runs**"), "{md}");
+        assert!(md.contains("airfoil/srl/seed2"), "{md}");
     }
 }

@@ -1,9 +1,11 @@
 //! A small parallel job runner: child processes, J at a time, each with its own log file.
 //!
 //! Every job is a program with arguments; its stdout and stderr go to the job's log file. Up
-//! to `parallel` jobs run at once (worker threads pulling from a shared queue). After the
-//! first failure no new job starts (running ones finish), so a broken setup fails fast; the
-//! result of every job that ran is returned, with its log path for the error message.
+//! to `parallel` jobs run at once (worker threads pulling from a shared queue). With
+//! [`OnFailure::Stop`], no new job starts after the first failure (running ones finish), so a
+//! broken setup fails fast; with [`OnFailure::KeepGoing`] every job runs (one diverged seed
+//! does not cost the other runs of a long reproduction). The result of every job that ran is
+//! returned, with its log path for the error message.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -44,12 +46,22 @@ pub struct JobResult {
     pub seconds: f64,
 }
 
+/// What to do after a job fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Start no new job (running ones finish).
+    Stop,
+    /// Run every job anyway.
+    KeepGoing,
+}
+
 /// Runs `jobs` with at most `parallel` at a time; `on_done(result, finished, total)` is called
-/// as each finishes. Returns the results of the jobs that ran, in job order. Jobs not started
-/// because an earlier one failed are absent.
+/// as each finishes. Returns the results of the jobs that ran, in job order. With
+/// [`OnFailure::Stop`], jobs not started because an earlier one failed are absent.
 pub fn run_jobs(
     jobs: Vec<Job>,
     parallel: usize,
+    on_failure: OnFailure,
     on_done: &(dyn Fn(&JobResult, usize, usize) + Sync),
 ) -> Vec<JobResult> {
     let total = jobs.len();
@@ -68,7 +80,7 @@ pub fn run_jobs(
                 let next = lock(&queue).pop_front();
                 let Some((index, job)) = next else { break };
                 let result = run_one(&job);
-                if !result.success {
+                if !result.success && on_failure == OnFailure::Stop {
                     failed.store(true, Ordering::SeqCst);
                 }
                 let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
@@ -159,7 +171,7 @@ mod tests {
             })
             .collect();
         let count = AtomicUsize::new(0);
-        let results = run_jobs(jobs, 2, &|_, done, total| {
+        let results = run_jobs(jobs, 2, OnFailure::Stop, &|_, done, total| {
             assert!(done <= total);
             count.fetch_add(1, Ordering::SeqCst);
         });
@@ -185,11 +197,16 @@ mod tests {
                 dir.path().join(format!("{i}.log")),
             ));
         }
-        let results = run_jobs(jobs, 1, &|_, _, _| {});
+        let results = run_jobs(jobs.clone(), 1, OnFailure::Stop, &|_, _, _| {});
         assert_eq!(results.len(), 1, "no job starts after the failure");
         assert!(!results[0].success);
         assert_eq!(results[0].failure.as_deref(), Some("exited with code 3"));
         assert_eq!(results[0].log, dir.path().join("bad.log"));
+
+        let results = run_jobs(jobs, 1, OnFailure::KeepGoing, &|_, _, _| {});
+        assert_eq!(results.len(), 6, "every job runs");
+        assert!(!results[0].success);
+        assert!(results[1..].iter().all(|r| r.success));
     }
 
     #[test]
@@ -202,7 +219,7 @@ mod tests {
             env: vec![],
             log: dir.path().join("ghost.log"),
         };
-        let results = run_jobs(vec![job], 4, &|_, _, _| {});
+        let results = run_jobs(vec![job], 4, OnFailure::Stop, &|_, _, _| {});
         assert!(results[0]
             .failure
             .as_deref()

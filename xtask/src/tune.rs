@@ -17,7 +17,7 @@
 //! exact configurations in `<out>/<grid>/configs/`, run folders in `target/tune/<grid>/`.
 
 use crate::reproduce::{build_srl, repo_root};
-use crate::runner::{self, Job};
+use crate::runner::{self, Job, OnFailure};
 use crate::tables::{mean_std, GroupMetrics, Stat};
 use serde::{Deserialize, Serialize};
 use srl_train::{Profile, RunConfig};
@@ -208,9 +208,11 @@ pub struct VariantResult {
     pub method: String,
     /// Its overrides, as `path = value` strings.
     pub set: Vec<String>,
-    /// Seeds aggregated.
+    /// Seeds planned.
     pub seeds: Vec<u64>,
-    /// Validation All MAE per seed.
+    /// Seeds whose run failed (no metrics).
+    pub failed_seeds: Vec<u64>,
+    /// Validation All MAE per seed that finished.
     pub val_mae_all: Vec<f64>,
     /// Validation Few MAE per seed.
     pub val_mae_few: Vec<f64>,
@@ -319,21 +321,19 @@ pub fn run(args: &TuneArgs) -> Result<(), String> {
                     .join(format!("{}-seed{seed}.log", v.name)),
             });
         }
-        let results = runner::run_jobs(job_list, jobs, &|r, done, total| {
+        let results = runner::run_jobs(job_list, jobs, OnFailure::KeepGoing, &|r, done, total| {
             let status = if r.success { "ok" } else { "FAILED" };
             eprintln!("[{done}/{total}] {} {status} ({:.1} s)", r.name, r.seconds);
         });
-        let failed: Vec<String> = results
-            .iter()
-            .filter(|r| !r.success)
-            .map(|r| format!("{} (log: {})", r.name, r.log.display()))
-            .collect();
-        if !failed.is_empty() {
-            return Err(format!(
-                "{} run(s) failed: {}",
-                failed.len(),
-                failed.join("; ")
-            ));
+        // A failed run (a diverged setting, say) is a result too: its variant is shown with
+        // the seeds that failed and cannot be chosen.
+        for r in results.iter().filter(|r| !r.success) {
+            eprintln!(
+                "warning: {} {} (log: {})",
+                r.name,
+                r.failure.as_deref().unwrap_or("failed"),
+                r.log.display()
+            );
         }
     }
     let train_seconds = started.elapsed().as_secs_f64();
@@ -367,11 +367,17 @@ fn run_dir(runs_dir: &Path, variant: &str, seed: u64) -> PathBuf {
     runs_dir.join(variant).join(format!("seed{seed}"))
 }
 
-/// Reads the validation results of one variant's seeds (every seed must have finished).
+/// Reads the validation results of one variant's seeds; a seed without `metrics.json` (the
+/// run failed) is listed in `failed_seeds`.
 fn aggregate_variant(v: &Variant, seeds: usize, runs_dir: &Path) -> Result<VariantResult, String> {
     let mut reports = Vec::new();
+    let mut failed_seeds = Vec::new();
     for seed in 0..seeds as u64 {
         let path = run_dir(runs_dir, &v.name, seed).join("metrics.json");
+        if !path.is_file() {
+            failed_seeds.push(seed);
+            continue;
+        }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let r: ValidationReport = serde_json::from_str(&text)
@@ -392,6 +398,7 @@ fn aggregate_variant(v: &Variant, seeds: usize, runs_dir: &Path) -> Result<Varia
         method: v.method.clone(),
         set: v.set.iter().map(|(k, x)| format!("{k} = {x}")).collect(),
         seeds: (0..seeds as u64).collect(),
+        failed_seeds,
         all: mean_std(&val_mae_all),
         few: mean_std(&val_mae_few),
         val_mae_all,
@@ -446,11 +453,14 @@ impl TuneSummary {
         s += "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
         for r in &self.results {
             let chosen = self.chosen.as_deref() == Some(r.name.as_str());
-            let name = if chosen {
+            let mut name = if chosen {
                 format!("**{}** (chosen)", r.name)
             } else {
                 r.name.clone()
             };
+            if !r.failed_seeds.is_empty() {
+                name += &format!(" (failed seeds: {:?})", r.failed_seeds);
+            }
             let rel = match (r.all, vanilla) {
                 (Some(a), Some(v)) if r.method != "vanilla" && v > 0.0 => {
                     format!("{:+.1} %", 100.0 * (a.mean / v - 1.0))
@@ -543,6 +553,14 @@ method = "srl"
             .config(&grid.variants[1], 0)
             .unwrap_err()
             .contains("tau"));
+        // An SRL-only key in [base] does nothing for the vanilla variant: an error, not silence.
+        let base_tau = GRID.replace(
+            "\"optim.epochs\" = 7",
+            "\"optim.epochs\" = 7\n\"method.tau\" = 0.5",
+        );
+        let grid = Grid::from_toml_str(&base_tau).unwrap();
+        let e = grid.config(&grid.variants[0], 0).unwrap_err();
+        assert!(e.contains("vanilla") && e.contains("method.tau"), "{e}");
         for (from, to, needle) in [
             ("airfoil", "airfoyl", "unknown benchmark"),
             ("seeds = 2", "seeds = 0", "seeds"),
@@ -580,6 +598,7 @@ method = "srl"
             method: method.into(),
             set: vec![],
             seeds: (0..all.len() as u64).collect(),
+            failed_seeds: vec![],
             val_mae_all: all.to_vec(),
             val_mae_few: all.to_vec(),
             all: mean_std(all),

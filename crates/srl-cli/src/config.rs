@@ -22,7 +22,7 @@ pub fn run(args: &ConfigArgs) -> Result<(), CliError> {
         Some(path) => {
             std::fs::write(path, &text).map_err(|e| CliError::io("write", path, e))?;
         }
-        None => print!("{text}"),
+        None => crate::out::say(&text)?,
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use crate::cli::EvalArgs;
 use crate::data;
 use crate::error::CliError;
+use crate::out::{say, sayln};
 use crate::report;
 
 /// Runs `srl eval`.
@@ -25,20 +26,20 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     };
     let bench = data::load(&data_cfg, &args.data)?;
     let metrics = srl_train::evaluate(&model, &bench)?;
-    println!(
+    sayln(&format!(
         "{} on the test part of {} ({} samples):",
         args.checkpoint.display(),
         data::describe(&data_cfg),
         bench.test.len()
-    );
-    print!("{}", report::metrics_table(&metrics));
+    ))?;
+    say(&report::metrics_table(&metrics))?;
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&metrics).map_err(|e| CliError::Serialise {
             what: "metrics",
             reason: e.to_string(),
         })?;
         std::fs::write(path, text + "\n").map_err(|e| CliError::io("write", path, e))?;
-        println!("wrote {}", path.display());
+        sayln(&format!("wrote {}", path.display()))?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use crate::cli::FetchArgs;
 use crate::error::CliError;
+use crate::out::sayln;
 use srl_data::fetch::{fetch_dataset, FetchOptions};
 
 /// Benchmarks that are generated on the fly and have nothing to fetch.
@@ -13,10 +14,10 @@ pub fn run(args: &FetchArgs) -> Result<(), CliError> {
     let names: Vec<&str> = if args.name == "all" {
         srl_data::registry::builtin_names().to_vec()
     } else if GENERATED.contains(&args.name.as_str()) {
-        println!(
+        sayln(&format!(
             "{} is generated when it is used; nothing to fetch",
             args.name
-        );
+        ))?;
         return Ok(());
     } else {
         vec![args.name.as_str()]
@@ -28,9 +29,9 @@ pub fn run(args: &FetchArgs) -> Result<(), CliError> {
         let manifest = srl_data::registry::builtin(name)?;
         let report = fetch_dataset(&manifest, &opts)?;
         for file in &report.files {
-            println!("{file}");
+            sayln(&file.to_string())?;
         }
     }
-    println!("data directory: {}", data_dir.display());
+    sayln(&format!("data directory: {}", data_dir.display()))?;
     Ok(())
 }

@@ -10,6 +10,7 @@ mod data;
 mod error;
 mod eval;
 mod fetch;
+mod out;
 mod progress;
 mod report;
 mod train;

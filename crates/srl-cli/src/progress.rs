@@ -104,10 +104,11 @@ pub fn log_line(log: &EpochLog, srl: bool) -> String {
         ));
     }
     s.push_str(&format!(
-        " val_mae {} cov {:.3} speed_cv {:.3} ({:.2} s)",
+        " val_mae {} cov {} soft_cov {} speed_cv {} ({:.2} s)",
         fmt_val(log.val_mae),
-        log.coverage,
-        log.speed_cv,
+        crate::report::fmt_opt(log.coverage, 3),
+        crate::report::fmt_opt(log.soft_coverage, 3),
+        crate::report::fmt_opt(log.speed_cv, 3),
         log.seconds
     ));
     s

@@ -34,3 +34,11 @@ fn row(name: &str, g: &GroupMetrics) -> String {
         gm
     )
 }
+
+/// A value with `decimals` decimals, or `-` where undefined (`None`, NaN, ±inf).
+pub fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.decimals$}"),
+        _ => "-".to_string(),
+    }
+}

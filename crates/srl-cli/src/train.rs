@@ -7,6 +7,7 @@
 use crate::cli::{MethodArg, ProfileArg, TrainArgs};
 use crate::data;
 use crate::error::CliError;
+use crate::out::{say, sayln};
 use crate::progress::Progress;
 use crate::report;
 use srl_train::{DataConfig, LrDecay, RunConfig};
@@ -37,16 +38,23 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     progress.finish();
     let outcome = outcome?;
     let r = &outcome.report;
-    println!(
+    sayln(&format!(
         "{} on {}: best epoch {} of {}, {:.2} s ({:.4} s/epoch)",
         r.method, r.benchmark, r.best_epoch, r.epochs_run, r.seconds_total, r.seconds_per_epoch
-    );
-    print!("{}", report::metrics_table(&r.test));
-    println!(
-        "geometry: coverage {:.3}, few-shot share {:.3}, speed CV {:.3}",
-        r.geometry.coverage, r.geometry.few_shot_share, r.geometry.speed_cv
-    );
-    println!("wrote {}", args.out.join("metrics.json").display());
+    ))?;
+    say(&report::metrics_table(&r.test))?;
+    sayln(&format!(
+        "geometry: coverage {}, soft coverage {}, few-shot share {}, speed CV {}, arc length {}",
+        report::fmt_opt(r.geometry.coverage, 3),
+        report::fmt_opt(r.geometry.soft_coverage, 3),
+        report::fmt_opt(r.geometry.few_shot_share, 3),
+        report::fmt_opt(r.geometry.speed_cv, 3),
+        report::fmt_opt(r.geometry.arc_length, 3),
+    ))?;
+    sayln(&format!(
+        "wrote {}",
+        args.out.join("metrics.json").display()
+    ))?;
     Ok(())
 }
 

@@ -33,7 +33,7 @@
 //! assert!(cov > 0.25 && cov < 1.0);
 //! let y = ndarray::array![0.0, 1.0, 2.0, 3.0];
 //! let trace = TraceStats::new(c.view(), y.view()).unwrap();
-//! assert!(trace.speed_cv < 1e-12); // equal arcs, equal spacings: constant speed
+//! assert!(trace.speed_cv.unwrap() < 1e-12); // equal arcs, equal spacings: constant speed
 //! assert!((trace.energy - trace.energy_lower_bound).abs() < 1e-12); // Theorem 1 equality
 //! ```
 

@@ -26,7 +26,7 @@ pub struct TraceSegment<F> {
 /// homogeneity energy with its Theorem 1 lower bound.
 ///
 /// Only pairs of consecutive bins whose rows are both non-zero form segments (a zero row is a
-/// bin never seen). With no segment every statistic is 0.
+/// bin never seen). With no segment the sums are 0 and the speed CV is undefined (`None`).
 ///
 /// ```
 /// use ndarray::array;
@@ -46,8 +46,10 @@ pub struct TraceStats<F> {
     pub arc_length: F,
     /// Mean of the speeds d_k/Δ_k (unweighted over segments).
     pub mean_speed: F,
-    /// Coefficient of variation of the speeds: population std / mean (0 if the mean is 0).
-    pub speed_cv: F,
+    /// Coefficient of variation of the speeds: population std / mean. `None` when it is
+    /// undefined: no segment, or a collapsed trace (every centroid equal, mean speed 0) —
+    /// a collapsed trace is not "perfectly homogeneous", read [`TraceStats::arc_length`].
+    pub speed_cv: Option<F>,
     /// Homogeneity energy Σ_k d_k²/Δ_k (paper Eq. 6).
     pub energy: F,
     /// Theorem 1 lower bound (Σ_k d_k)² / Σ_k Δ_k of [`TraceStats::energy`].
@@ -98,7 +100,7 @@ impl<F: Float> TraceStats<F> {
                 segments,
                 arc_length: F::zero(),
                 mean_speed: F::zero(),
-                speed_cv: F::zero(),
+                speed_cv: None,
                 energy: F::zero(),
                 energy_lower_bound: F::zero(),
             });
@@ -114,11 +116,7 @@ impl<F: Float> TraceStats<F> {
             .map(|s| (s.speed - mean_speed) * (s.speed - mean_speed))
             .sum::<F>()
             / count;
-        let speed_cv = if mean_speed > F::zero() {
-            variance.sqrt() / mean_speed
-        } else {
-            F::zero()
-        };
+        let speed_cv = (mean_speed > F::zero()).then(|| variance.sqrt() / mean_speed);
         Ok(Self {
             arc_length: lengths.iter().copied().sum(),
             segments,
@@ -193,25 +191,27 @@ mod tests {
         assert!((t.arc_length - 2.0 * d).abs() < 1e-12);
         // speeds d and d/2: mean 3d/4, population std d/4, CV 1/3.
         assert!((t.mean_speed - 0.75 * d).abs() < 1e-12);
-        assert!((t.speed_cv - 1.0 / 3.0).abs() < 1e-12);
+        assert!((t.speed_cv.unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert!((t.energy - 3.0).abs() < 1e-12);
         assert!((t.energy_lower_bound - 8.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]
-    fn no_segments_gives_zeros() {
+    fn no_segments_gives_zero_sums_and_no_cv() {
         let c = array![[1.0_f32, 0.0], [0.0, 0.0], [0.0, 1.0]];
         let y = array![0.0_f32, 1.0, 2.0];
         let t = TraceStats::new(c.view(), y.view()).unwrap();
         assert!(t.segments.is_empty());
-        assert_eq!((t.arc_length, t.energy, t.speed_cv), (0.0, 0.0, 0.0));
+        assert_eq!((t.arc_length, t.energy), (0.0, 0.0));
+        assert_eq!(t.speed_cv, None);
     }
 
     #[test]
-    fn collapsed_trace_has_zero_cv() {
+    fn collapsed_trace_has_no_cv_and_zero_arc_length() {
         let c = array![[1.0_f64, 0.0], [1.0, 0.0], [1.0, 0.0]];
         let t = TraceStats::new(c.view(), array![0.0, 1.0, 2.0].view()).unwrap();
-        assert_eq!((t.mean_speed, t.speed_cv, t.energy), (0.0, 0.0, 0.0));
+        assert_eq!((t.mean_speed, t.arc_length, t.energy), (0.0, 0.0, 0.0));
+        assert_eq!(t.speed_cv, None);
     }
 
     #[test]

@@ -107,7 +107,8 @@ proptest! {
             let (lhs, rhs) = theorem1_bound(&d, &delta).unwrap();
             prop_assert_eq!((t.energy, t.energy_lower_bound), (lhs, rhs));
             prop_assert!(t.energy >= t.energy_lower_bound * (1.0 - 1e-12));
-            prop_assert!(t.speed_cv >= 0.0);
+            // Random rows never coincide, so the mean speed is positive and the CV defined.
+            prop_assert!(t.speed_cv.is_some_and(|cv| cv >= 0.0));
         }
     }
 

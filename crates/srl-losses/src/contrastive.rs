@@ -14,7 +14,7 @@
 //! paper's τ = 1 and no mean, multiply the value by M.
 
 use crate::LossError;
-use ndarray::{linalg::general_mat_mul, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{linalg::general_mat_mul, s, Array2, ArrayView2, ArrayViewMut2};
 use srl_geometry::Float;
 
 /// Centroid contrastive loss with temperature τ and stop-gradient centroids.
@@ -111,13 +111,15 @@ impl<F: Float> CentroidContrastiveLoss<F> {
                 index,
             });
         }
-        if self.logits.dim() != (m, k) {
-            self.logits = Array2::zeros((m, k));
+        // Grow-only: a smaller batch (the last, short one of an epoch) uses a prefix.
+        if self.logits.nrows() < m || self.logits.ncols() != k {
+            self.logits = Array2::zeros((m.max(self.logits.nrows()), k));
         }
+        let mut logits = self.logits.slice_mut(s![..m, ..]);
         let inv_tau = F::cst(1.0 / self.tau);
-        general_mat_mul(inv_tau, &z, &table.t(), F::zero(), &mut self.logits);
+        general_mat_mul(inv_tau, &z, &table.t(), F::zero(), &mut logits);
         let mut total = F::zero();
-        for (mut row, &b) in self.logits.rows_mut().into_iter().zip(bins) {
+        for (mut row, &b) in logits.rows_mut().into_iter().zip(bins) {
             let max = row.iter().fold(F::neg_infinity(), |a, &v| a.max(v));
             let own = row[b] - max;
             let mut sum = F::zero();
@@ -136,7 +138,7 @@ impl<F: Float> CentroidContrastiveLoss<F> {
         // grad_z += scale/(Mτ) · (π − Y) · C
         general_mat_mul(
             scale * inv_tau / m_f,
-            &self.logits,
+            &logits,
             &table,
             F::one(),
             &mut grad_z,

@@ -15,7 +15,7 @@ use crate::contrastive::CentroidContrastiveLoss;
 use crate::enveloping::{shape_error, EnvelopingLoss, PointsPolicy};
 use crate::homogeneity::{validate_bin_centres, HomogeneityForm, HomogeneityLoss};
 use crate::LossError;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 use srl_geometry::{normalize_rows_backward_into, normalize_rows_into, Float};
 use srl_surrogate::{Surrogate, SurrogateTable};
@@ -249,6 +249,8 @@ pub struct SrlObjective<F> {
     grad_table: Array2<F>,
     /// ∂total/∂z (M×d).
     grad_z: Array2<F>,
+    /// Rows M of the last batch (the buffers above may hold more).
+    batch: usize,
 }
 
 impl<F: Float> SrlObjective<F> {
@@ -266,6 +268,7 @@ impl<F: Float> SrlObjective<F> {
             table: SurrogateTable::new(k, d),
             grad_table: Array2::zeros((k, d)),
             grad_z: Array2::zeros((0, d)),
+            batch: 0,
             config,
         })
     }
@@ -309,7 +312,7 @@ impl<F: Float> SrlObjective<F> {
     /// memory (K×d). Steps: z = normalise(h); C = surrogate.complete(z, bins);
     /// total = λ_e·L_env(C) + λ_h·L_homo(C) + λ_c·L_con(z, C̄); backward C → z → h. Rows of h
     /// that are exactly zero give z = 0 and a zero gradient (no NaN). No allocation after the
-    /// first call with a given M.
+    /// first call with the largest M (smaller batches reuse a prefix of the buffers).
     ///
     /// Errors: shape mismatches (h columns, bins length, grad_h, surrogate K or d), empty
     /// batch, bins ≥ K, non-finite h.
@@ -325,17 +328,22 @@ impl<F: Float> SrlObjective<F> {
             return Err(shape_error("grad_h", h.dim(), grad_h.dim()));
         }
         let m = h.nrows();
-        if self.z.nrows() != m {
+        // Grow-only buffers: a smaller batch (the last, short one of an epoch) uses a prefix.
+        if self.z.nrows() < m {
             self.z = Array2::zeros(h.raw_dim());
             self.norms = Array1::zeros(m);
             self.grad_z = Array2::zeros(h.raw_dim());
         }
-        normalize_rows_into(h, self.z.view_mut(), self.norms.view_mut());
-        surrogate.complete_into(self.z.view(), bins, &mut self.table)?;
+        self.batch = m;
+        let mut z = self.z.slice_mut(s![..m, ..]);
+        let mut norms = self.norms.slice_mut(s![..m]);
+        let mut grad_z = self.grad_z.slice_mut(s![..m, ..]);
+        normalize_rows_into(h, z.view_mut(), norms.view_mut());
+        surrogate.complete_into(z.view(), bins, &mut self.table)?;
 
         let w = self.config.weights;
         self.grad_table.fill(F::zero());
-        self.grad_z.fill(F::zero());
+        grad_z.fill(F::zero());
         let table = self.table.table();
         let envelope = self.envelope.forward_backward(
             table,
@@ -348,20 +356,15 @@ impl<F: Float> SrlObjective<F> {
             F::cst(w.homogeneity),
         )?;
         let contrastive = self.contrastive.forward_backward(
-            self.z.view(),
+            z.view(),
             bins,
             table,
-            self.grad_z.view_mut(),
+            grad_z.view_mut(),
             F::cst(w.contrastive),
         )?;
         self.table
-            .backward_into(self.grad_table.view(), self.grad_z.view_mut())?;
-        normalize_rows_backward_into(
-            self.z.view(),
-            self.norms.view(),
-            self.grad_z.view(),
-            grad_h.view_mut(),
-        );
+            .backward_into(self.grad_table.view(), grad_z.view_mut())?;
+        normalize_rows_backward_into(z.view(), norms.view(), grad_z.view(), grad_h.view_mut());
         Ok(SrlParts {
             envelope,
             homogeneity,
@@ -387,7 +390,7 @@ impl<F: Float> SrlObjective<F> {
 
     /// z = h/‖h‖ of the last evaluated batch (feed it to [`Surrogate::accumulate`]).
     pub fn normalized(&self) -> ArrayView2<'_, F> {
-        self.z.view()
+        self.z.slice(s![..self.batch, ..])
     }
 
     /// The completed K×d table C of the last evaluated batch.

@@ -283,6 +283,31 @@ fn reported_normalized_features_feed_the_memory() {
     assert_eq!(s.seen(), &[true, false, true]);
 }
 
+#[test]
+fn a_short_last_batch_reuses_buffers_and_matches_a_fresh_objective() {
+    let (k, d) = (5, 4);
+    let memory = surrogate_with_memory(k, d, &[0, 1, 2, 3, 4], 7);
+    let config = SrlConfig::paper(k, d, centres(k));
+    let mut reused = SrlObjective::<f64>::new(config.clone()).unwrap();
+    let full = gaussian(9, d, 1);
+    let full_bins = [0, 1, 2, 3, 4, 0, 1, 2, 3];
+    reused.evaluate(full.view(), &full_bins, &memory).unwrap();
+    let short = gaussian(4, d, 2);
+    let short_bins = [4, 2, 2, 0];
+    let a = reused.evaluate(short.view(), &short_bins, &memory).unwrap();
+    let b = SrlObjective::<f64>::new(config)
+        .unwrap()
+        .evaluate(short.view(), &short_bins, &memory)
+        .unwrap();
+    assert_eq!(a.parts, b.parts);
+    assert_eq!(a.grad_h, b.grad_h);
+    assert_eq!(reused.normalized().nrows(), 4);
+    // And back to the full size.
+    let again = reused.evaluate(full.view(), &full_bins, &memory).unwrap();
+    assert_eq!(again.grad_h.nrows(), 9);
+    assert_eq!(reused.normalized().nrows(), 9);
+}
+
 /// Paper homogeneity and Theorem 1: Σ d_k²/Δ_k ≥ (Σ d_k)²/Σ Δ_k, with equality at constant
 /// speed d_k/Δ_k.
 fn paper_homogeneity(table: &Array2<f64>, centres: Vec<f64>) -> f64 {

@@ -28,31 +28,57 @@ pub struct EpochLog {
     pub contrastive: f64,
     /// Validation MAE in target units.
     pub val_mae: f64,
-    /// Tube coverage (Eq. 3–4) of the current memory table.
-    pub coverage: f64,
-    /// Coefficient of variation of the memory trace's speed ‖Δc‖/Δy.
-    pub speed_cv: f64,
+    /// Tube coverage (Eq. 3–4) of the current memory table (`None` if undefined).
+    pub coverage: Option<f64>,
+    /// Soft coverage 1 − L_env of the current memory table: mean over uniform points of the
+    /// best cosine to a row. Informative where the hard coverage is ~0 (large d).
+    #[serde(default)]
+    pub soft_coverage: Option<f64>,
+    /// Coefficient of variation of the memory trace's speed ‖Δc‖/Δy (`None` for a collapsed
+    /// or empty trace).
+    pub speed_cv: Option<f64>,
+    /// Arc length Σ‖Δc_k‖ of the memory trace (0 for a collapsed trace).
+    #[serde(default)]
+    pub arc_length: Option<f64>,
     /// Wall-clock seconds since the start of the run.
     pub seconds: f64,
     /// Total epochs of the run.
     pub total_epochs: usize,
 }
 
-/// Geometry of a learned representation space (paper §3 and Table 7).
+/// Geometry of a learned representation space (paper §3 and Table 7). A field is `None`
+/// (JSON `null`) where the quantity is undefined, e.g. the speed CV of a collapsed trace.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GeometryReport {
     /// Share of uniform sphere points within the ε-tube of the trace of training-bin centroids.
-    pub coverage: f64,
+    pub coverage: Option<f64>,
     /// The ε used for `coverage`.
     pub coverage_eps: f64,
     /// Soft coverage (1 − L_env): mean over points of the best cosine to a centroid.
-    pub soft_coverage: f64,
+    pub soft_coverage: Option<f64>,
     /// Share of the sphere whose nearest centroid is a few-shot bin (Table 7).
-    pub few_shot_share: f64,
-    /// Coefficient of variation of the trace speed (0 = perfectly homogeneous).
-    pub speed_cv: f64,
+    pub few_shot_share: Option<f64>,
+    /// Coefficient of variation of the trace speed (0 = perfectly homogeneous; `None` for a
+    /// collapsed trace, whose arc length is 0).
+    pub speed_cv: Option<f64>,
+    /// Arc length Σ‖Δc_k‖ of the trace of training-bin centroids.
+    #[serde(default)]
+    pub arc_length: Option<f64>,
     /// Wang–Isola uniformity of the test representations (lower = more uniform).
-    pub uniformity: f64,
+    pub uniformity: Option<f64>,
+}
+
+/// Geometry of one centroid table (see [`table_geometry`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TableGeometry {
+    /// Tube coverage at ε.
+    pub coverage: Option<f64>,
+    /// 1 − L_env over the non-zero rows.
+    pub soft_coverage: Option<f64>,
+    /// Speed CV of the trace.
+    pub speed_cv: Option<f64>,
+    /// Arc length of the trace.
+    pub arc_length: Option<f64>,
 }
 
 /// The final report of a run (`metrics.json`).
@@ -107,37 +133,37 @@ pub fn geometry_report(
 ) -> GeometryReport {
     let k = bin_centres.len();
     let centroids = bin_centroids(train_h, train_bins, k);
-    let (cov, soft, speed_cv) = table_geometry(centroids.view(), bin_centres, points, eps);
-    let few = few_shot_share(centroids.view(), points, few_bins).unwrap_or(f64::NAN);
+    let table = table_geometry(centroids.view(), bin_centres, points, eps);
+    let few = few_shot_share(centroids.view(), points, few_bins).ok();
     let (test_z, _) = normalize_rows(test_h);
     // At most ~2000 rows, spread evenly over the test set (IOL's test rows are grouped by
     // function, so the first rows would all come from a few functions).
     let stride = test_z.nrows().div_ceil(2000).max(1);
-    let unif = uniformity(test_z.slice(ndarray::s![..;stride, ..]), 2.0).unwrap_or(f64::NAN);
+    let unif = uniformity(test_z.slice(ndarray::s![..;stride, ..]), 2.0).ok();
     GeometryReport {
-        coverage: cov,
+        coverage: table.coverage,
         coverage_eps: eps,
-        soft_coverage: soft,
-        few_shot_share: few,
-        speed_cv,
-        uniformity: unif,
+        soft_coverage: table.soft_coverage,
+        few_shot_share: few.filter(|v| v.is_finite()),
+        speed_cv: table.speed_cv,
+        arc_length: table.arc_length,
+        uniformity: unif.filter(|v| v.is_finite()),
     }
 }
 
-/// Coverage at ε, soft coverage and speed CV of a (K×d) centroid table; NaN where undefined.
+/// Coverage at ε, soft coverage, speed CV and arc length of a (K×d) centroid table; `None`
+/// where undefined (no non-zero row, a collapsed trace, non-finite values).
 pub fn table_geometry(
     centroids: ArrayView2<f64>,
     bin_centres: &[f64],
     points: ArrayView2<f64>,
     eps: f64,
-) -> (f64, f64, f64) {
-    let cov = coverage(centroids, points, eps).unwrap_or(f64::NAN);
+) -> TableGeometry {
+    let coverage = coverage(centroids, points, eps).ok();
     let nonzero: Vec<usize> = (0..centroids.nrows())
         .filter(|&k| centroids.row(k).iter().any(|v| *v != 0.0))
         .collect();
-    let soft = if nonzero.is_empty() {
-        0.0
-    } else {
+    let soft_coverage = (!nonzero.is_empty() && points.nrows() > 0).then(|| {
         let dots = points.dot(&centroids.t());
         dots.axis_iter(Axis(0))
             .map(|r| {
@@ -148,10 +174,62 @@ pub fn table_geometry(
             })
             .sum::<f64>()
             / points.nrows() as f64
-    };
+    });
     let centres = Array1::from(bin_centres.to_vec());
-    let cv = TraceStats::new(centroids, centres.view())
-        .map(|t| t.speed_cv)
-        .unwrap_or(f64::NAN);
-    (cov, soft, cv)
+    let trace = TraceStats::new(centroids, centres.view()).ok();
+    let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
+    TableGeometry {
+        coverage: finite(coverage),
+        soft_coverage: finite(soft_coverage),
+        speed_cv: finite(trace.as_ref().and_then(|t| t.speed_cv)),
+        arc_length: finite(trace.as_ref().map(|t| t.arc_length)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn undefined_geometry_round_trips_through_json_as_null() {
+        let g = GeometryReport {
+            coverage: Some(0.25),
+            coverage_eps: 0.5,
+            soft_coverage: None,
+            few_shot_share: None,
+            speed_cv: None,
+            arc_length: Some(0.0),
+            uniformity: None,
+        };
+        let text = serde_json::to_string(&g).unwrap();
+        assert!(text.contains("\"speed_cv\":null"), "{text}");
+        let back: GeometryReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, g);
+    }
+
+    #[test]
+    fn log_lines_of_older_runs_still_parse() {
+        // Written before soft coverage and arc length were logged.
+        let old = r#"{"epoch":0,"step":1,"lr":0.001,"train_loss":1.0,"reg":1.0,"envelope":0.0,
+            "homogeneity":0.0,"contrastive":0.0,"val_mae":2.0,"coverage":0.1,"speed_cv":null,
+            "seconds":0.5,"total_epochs":3}"#;
+        let line: EpochLog = serde_json::from_str(old).unwrap();
+        assert_eq!((line.coverage, line.speed_cv), (Some(0.1), None));
+        assert_eq!((line.soft_coverage, line.arc_length), (None, None));
+    }
+
+    #[test]
+    fn a_collapsed_table_has_zero_arc_length_and_no_speed_cv() {
+        let collapsed = array![[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]];
+        let points = array![[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]];
+        let g = table_geometry(collapsed.view(), &[0.0, 1.0, 2.0], points.view(), 0.5);
+        assert_eq!(g.speed_cv, None);
+        assert_eq!(g.arc_length, Some(0.0));
+        assert_eq!(g.soft_coverage, Some(0.0)); // best cosines 1, 0, −1, 0
+        assert_eq!(g.coverage, Some(0.25));
+        let empty = Array2::<f64>::zeros((3, 2));
+        let g = table_geometry(empty.view(), &[0.0, 1.0, 2.0], points.view(), 0.5);
+        assert_eq!((g.soft_coverage, g.speed_cv), (None, None));
+    }
 }

@@ -347,7 +347,7 @@ pub fn run(
             }
             let memory = surrogate.memory().mapv(f64::from);
             let (memory_z, _) = srl_geometry::normalize_rows(memory.view());
-            let (coverage, _, speed_cv) = table_geometry(
+            let table = table_geometry(
                 memory_z.view(),
                 &bin_centres,
                 geometry_points.view(),
@@ -363,8 +363,10 @@ pub fn run(
                 homogeneity: meter.srl_mean(meter.homogeneity),
                 contrastive: meter.srl_mean(meter.contrastive),
                 val_mae,
-                coverage,
-                speed_cv,
+                coverage: table.coverage,
+                soft_coverage: table.soft_coverage,
+                speed_cv: table.speed_cv,
+                arc_length: table.arc_length,
                 seconds: started.elapsed().as_secs_f64(),
                 total_epochs: cfg.optim.epochs,
             };

@@ -58,8 +58,15 @@ fn airfoil_vanilla_and_srl_learn_and_write_outputs() {
             assert_eq!(last.envelope, 0.0);
         }
         let g = outcome.report.geometry;
-        assert!((0.0..=1.0).contains(&g.coverage));
-        assert!((0.0..=1.0).contains(&g.few_shot_share));
+        let in_unit = |v: Option<f64>| v.is_some_and(|v| (0.0..=1.0).contains(&v));
+        assert!(in_unit(g.coverage), "{g:?}");
+        assert!(in_unit(g.few_shot_share), "{g:?}");
+        assert!(
+            g.soft_coverage.is_some_and(|v| (-1.0..=1.0).contains(&v)),
+            "{g:?}"
+        );
+        assert!(g.arc_length.is_some_and(|v| v > 0.0), "{g:?}");
+        assert!(g.speed_cv.is_some_and(|v| v >= 0.0), "{g:?}");
         for f in [
             "config.toml",
             "log.jsonl",
