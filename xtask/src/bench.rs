@@ -1,9 +1,18 @@
 //! `cargo xtask bench`: run the criterion benchmarks of the library crates with optimisations
 //! (`cargo bench` over the default members, i.e. `crates/*`), passing extra arguments through
 //! to criterion (e.g. `cargo xtask bench -- srl_objective`).
+//!
+//! `cargo xtask bench --epochs` instead measures what a user pays for SRL in training: for
+//! every benchmark it trains vanilla and SRL (full-profile presets, a few epochs) with the
+//! release `srl` binary, **one run at a time** so no two runs share the cores, repeats the
+//! pair, and reports the median seconds per epoch (validation and outputs excluded) and the
+//! SRL/vanilla ratio.
 
+use crate::reproduce::{build_srl, repo_root, ALL_BENCHMARKS};
+use srl_train::{LrDecay, LrSchedule, Profile, RunConfig};
 use std::ffi::OsString;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// Flags of `cargo xtask bench`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -14,6 +23,21 @@ pub struct BenchArgs {
     /// Arguments passed to criterion after `--` (a filter, `--quick`, …).
     #[arg(last = true, value_name = "CRITERION ARGS")]
     pub criterion_args: Vec<String>,
+    /// Measure SRL vs vanilla seconds per training epoch on the benchmarks instead.
+    #[arg(long)]
+    pub epochs: bool,
+    /// With --epochs: comma-separated benchmarks [default: all].
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub only: Vec<String>,
+    /// With --epochs: repetitions of each vanilla/SRL pair (the median is reported).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub repeats: usize,
+    /// With --epochs: data directory [default: $SRL_DATA_DIR, else datasets/cache/].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// With --epochs: also write the Markdown table to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// The `cargo bench …` arguments for `args`.
@@ -32,6 +56,9 @@ pub fn cargo_args(args: &BenchArgs) -> Vec<String> {
 
 /// Runs `cargo xtask bench`.
 pub fn run(args: &BenchArgs) -> Result<(), String> {
+    if args.epochs {
+        return epoch_ratio(args);
+    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let status = Command::new(&cargo)
         .current_dir(crate::reproduce::repo_root())
@@ -45,6 +72,129 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     }
 }
 
+/// Epochs timed per run: enough steps to dominate start-up, short enough for minutes in all.
+pub fn timing_epochs(benchmark: &str) -> usize {
+    if benchmark.starts_with("iol-") {
+        300
+    } else {
+        30
+    }
+}
+
+/// The full-profile preset of `benchmark`/`method`, shortened to [`timing_epochs`] with a
+/// single validation at the end.
+pub fn timing_config(benchmark: &str, method: &str) -> Result<RunConfig, String> {
+    let mut cfg = RunConfig::preset(benchmark, method, Profile::Full).map_err(|e| e.to_string())?;
+    let epochs = timing_epochs(benchmark);
+    cfg.optim.epochs = epochs;
+    cfg.optim.eval_every = epochs;
+    if let LrDecay::Cosine { min_lr, .. } = cfg.optim.schedule.decay {
+        cfg.optim.schedule = LrSchedule::new(LrDecay::Cosine {
+            total_steps: epochs,
+            min_lr,
+        });
+    }
+    cfg.validate().map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
+/// Median of a non-empty list.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// `cargo xtask bench --epochs`.
+fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
+    let benchmarks: Vec<String> = if args.only.is_empty() {
+        ALL_BENCHMARKS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.only.clone()
+    };
+    let repeats = args.repeats.max(1);
+    let root = repo_root();
+    let srl = build_srl(&root)?;
+    let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
+    let work = root.join("target").join("bench-epochs");
+    let mut table = String::from(
+        "| benchmark | epochs timed | vanilla s/epoch | SRL s/epoch | SRL / vanilla |\n|---|---:|---:|---:|---:|\n",
+    );
+    for b in &benchmarks {
+        let mut times = [Vec::new(), Vec::new()];
+        for rep in 0..repeats {
+            for (i, method) in ["vanilla", "srl"].iter().enumerate() {
+                let dir = work.join(b).join(format!("{method}-{rep}"));
+                times[i].push(time_one(&srl, &data_dir, b, method, &dir)?);
+            }
+        }
+        let [v, s] = times.map(median);
+        let row = format!(
+            "| {b} | {} | {v:.5} | {s:.5} | {:.2}× |\n",
+            timing_epochs(b),
+            s / v
+        );
+        eprint!("{row}");
+        table.push_str(&row);
+    }
+    let text = format!(
+        "SRL vs vanilla seconds per training epoch (full-batch IOL: per iteration), median of {repeats} \
+         runs each, one run at a time; `cargo xtask bench --epochs`.\n\n{table}"
+    );
+    println!("{text}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    Ok(())
+}
+
+/// Trains one shortened run and returns its seconds per epoch.
+fn time_one(
+    srl: &Path,
+    data_dir: &Path,
+    benchmark: &str,
+    method: &str,
+    dir: &Path,
+) -> Result<f64, String> {
+    let cfg = timing_config(benchmark, method)?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let config = dir.join("config.toml");
+    std::fs::write(&config, cfg.to_toml_string().map_err(|e| e.to_string())?)
+        .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    let run_dir = dir.join("run");
+    let _ = std::fs::remove_dir_all(&run_dir);
+    let output = Command::new(srl)
+        .arg("train")
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--out")
+        .arg(&run_dir)
+        .env("RAYON_NUM_THREADS", "1")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", srl.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{benchmark}/{method}: srl train failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let metrics = run_dir.join("metrics.json");
+    let text = std::fs::read_to_string(&metrics)
+        .map_err(|e| format!("cannot read {}: {e}", metrics.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("cannot parse {}: {e}", metrics.display()))?;
+    value["seconds_per_epoch"]
+        .as_f64()
+        .ok_or_else(|| format!("{} has no seconds_per_epoch", metrics.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +205,7 @@ mod tests {
         let a = BenchArgs {
             package: Some("srl-losses".into()),
             criterion_args: vec!["srl_objective".into(), "--quick".into()],
+            ..BenchArgs::default()
         };
         assert_eq!(
             cargo_args(&a),
@@ -67,5 +218,19 @@ mod tests {
                 "--quick"
             ]
         );
+    }
+
+    #[test]
+    fn timing_configs_are_short_full_presets() {
+        for b in ALL_BENCHMARKS {
+            for m in ["vanilla", "srl"] {
+                let cfg = timing_config(b, m).unwrap();
+                assert_eq!(cfg.optim.epochs, timing_epochs(b));
+                assert_eq!(cfg.optim.eval_every, cfg.optim.epochs);
+                assert_eq!(cfg.method_name(), m);
+            }
+        }
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
     }
 }

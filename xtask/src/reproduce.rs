@@ -59,6 +59,10 @@ pub struct ReproduceArgs {
     /// Skip the figures.
     #[arg(long)]
     pub no_figures: bool,
+    /// Rebuild tables, figures and summary from the runs already in the output folder (no
+    /// training); the original run's provenance is kept from its summary.json.
+    #[arg(long)]
+    pub aggregate_only: bool,
 }
 
 /// What to run: profile, benchmarks, methods, seeds.
@@ -187,6 +191,9 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         .out
         .clone()
         .unwrap_or_else(|| root.join("docs").join("results").join(plan.profile));
+    if args.aggregate_only {
+        return aggregate_existing(args, &out);
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.jobs.unwrap_or(cores).max(1);
     let runs = plan.runs();
@@ -239,24 +246,6 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         .map(|r| r.name.clone())
         .collect();
 
-    let runs_dir = out.join("runs");
-    let mut tables_written = Vec::new();
-    let mut bench_tables = Vec::new();
-    for b in &plan.benchmarks {
-        let reports = tables::collect_reports(&runs_dir, b)?;
-        let table = tables::aggregate(b, &reports);
-        let (md, json) = table.write(&out)?;
-        tables_written.push(md);
-        tables_written.push(json);
-        bench_tables.push(table);
-    }
-    let figures_written = if args.no_figures {
-        Vec::new()
-    } else {
-        eprintln!("drawing figures…");
-        figures::make_all(&runs_dir, &out.join("figures"), &plan.benchmarks)?
-    };
-
     let meta = RunMeta {
         profile: plan.profile.to_string(),
         command: command_line(),
@@ -266,14 +255,91 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         jobs,
         seeds: plan.seeds,
         benchmarks: plan.benchmarks.clone(),
-        wall_seconds: start.elapsed().as_secs_f64(),
+        wall_seconds: 0.0,
         train_seconds,
         data_dir: data_dir.display().to_string(),
         failed_runs,
+        regenerated: None,
     };
+    write_outputs(&out, meta, args.no_figures, Some(start))?;
+    match failure {
+        Some(message) => Err(format!(
+            "{message}; the tables above were written from the runs that finished"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `--aggregate-only`: rebuilds tables, figures and summary from the runs already in `out`
+/// (after a change of the table format, or after removing a benchmark's runs). The provenance
+/// of the original reproduction (command, commit, date, wall time) is read from
+/// `summary.json` and kept; the summary says when and at which commit it was regenerated.
+fn aggregate_existing(args: &ReproduceArgs, out: &Path) -> Result<(), String> {
+    let summary = out.join("summary.json");
+    let text = std::fs::read_to_string(&summary).map_err(|e| {
+        format!(
+            "--aggregate-only needs the summary.json of a finished reproduction in {}: {e}",
+            out.display()
+        )
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("cannot parse {}: {e}", summary.display()))?;
+    let mut meta: RunMeta = serde_json::from_value(value["meta"].clone())
+        .map_err(|e| format!("cannot read the provenance in {}: {e}", summary.display()))?;
+    let runs_dir = out.join("runs");
+    meta.benchmarks = if args.only.is_empty() {
+        ALL_BENCHMARKS
+            .iter()
+            .filter(|b| runs_dir.join(b).is_dir())
+            .map(|b| b.to_string())
+            .collect()
+    } else {
+        Plan::from_args(args)?.benchmarks
+    };
+    if meta.benchmarks.is_empty() {
+        return Err(format!("no benchmark runs under {}", runs_dir.display()));
+    }
+    meta.regenerated = Some(format!(
+        "{} at commit `{}` by `{}`",
+        utc_now(),
+        git_commit(&repo_root()),
+        command_line()
+    ));
+    write_outputs(out, meta, args.no_figures, None)
+}
+
+/// Aggregates the runs of `meta.benchmarks` under `out/runs` into the per-benchmark tables, the
+/// figures and `summary.md/.json`, and prints where they are. `started` (a fresh run) sets the
+/// total wall time; regenerated outputs keep the original one.
+fn write_outputs(
+    out: &Path,
+    mut meta: RunMeta,
+    no_figures: bool,
+    started: Option<Instant>,
+) -> Result<(), String> {
+    let runs_dir = out.join("runs");
+    let mut tables_written = Vec::new();
+    let mut bench_tables = Vec::new();
+    for b in &meta.benchmarks {
+        let reports = tables::collect_reports(&runs_dir, b)?;
+        let table = tables::aggregate(b, &reports);
+        let (md, json) = table.write(out)?;
+        tables_written.push(md);
+        tables_written.push(json);
+        bench_tables.push(table);
+    }
+    let figures_written = if no_figures {
+        Vec::new()
+    } else {
+        eprintln!("drawing figures…");
+        figures::make_all(&runs_dir, &out.join("figures"), &meta.benchmarks)?
+    };
+    if let Some(start) = started {
+        meta.wall_seconds = start.elapsed().as_secs_f64();
+    }
     let figure_names: Vec<String> = figures_written
         .iter()
-        .filter_map(|p| p.strip_prefix(&out).ok())
+        .filter_map(|p| p.strip_prefix(out).ok())
         .map(|p| p.display().to_string())
         .collect();
     let summary_md = out.join("summary.md");
@@ -292,11 +358,14 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         &(serde_json::to_string_pretty(&json).map_err(|e| e.to_string())? + "\n"),
     )?;
 
-    println!(
-        "reproduce ({}) finished in {}",
-        plan.profile,
-        human_duration(meta.wall_seconds)
-    );
+    match &meta.regenerated {
+        Some(_) => println!("reproduce ({}): outputs regenerated", meta.profile),
+        None => println!(
+            "reproduce ({}) finished in {}",
+            meta.profile,
+            human_duration(meta.wall_seconds)
+        ),
+    }
     println!("summary: {}", summary_md.display());
     for t in tables_written
         .iter()
@@ -312,12 +381,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         );
     }
     println!("configs: {}", out.join("configs").display());
-    match failure {
-        Some(message) => Err(format!(
-            "{message}; the tables above were written from the runs that finished"
-        )),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Builds the release `srl` binary and returns its path (read from cargo's JSON messages, so
@@ -513,7 +577,7 @@ fn write_file(path: &Path, text: &str) -> Result<(), String> {
 // Provenance and summary
 
 /// Provenance of a reproduce run.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunMeta {
     /// `quick` or `full`.
     pub profile: String,
@@ -538,7 +602,11 @@ pub struct RunMeta {
     /// Data directory used.
     pub data_dir: String,
     /// Runs that failed (their seeds are missing from the tables).
+    #[serde(default)]
     pub failed_runs: Vec<String>,
+    /// When the tables were rebuilt from existing runs (`--aggregate-only`), and how.
+    #[serde(default)]
+    pub regenerated: Option<String>,
 }
 
 /// `cargo xtask reproduce …` with this process's arguments.
@@ -648,6 +716,11 @@ pub fn summary_markdown(
         METHODS.len(),
         meta.seeds
     ));
+    if let Some(when) = &meta.regenerated {
+        md.push_str(&format!(
+            "- Tables and figures regenerated from these runs (no training): {when}\n"
+        ));
+    }
     if !meta.failed_runs.is_empty() {
         md.push_str(&format!(
             "- **Failed runs** (missing from the tables; see their logs): {}\n",
@@ -850,6 +923,7 @@ mod tests {
             train_seconds: 80.0,
             data_dir: "/d".into(),
             failed_runs: vec!["airfoil/srl/seed2".into()],
+            regenerated: None,
         };
         let md = summary_markdown(
             &meta,
@@ -869,5 +943,32 @@ mod tests {
         assert!(md.contains("1 min 40 s"));
         assert!(md.contains("**Failed runs**"), "{md}");
         assert!(md.contains("airfoil/srl/seed2"), "{md}");
+
+        // --aggregate-only rebuilds the same tables from the runs and keeps the provenance.
+        let out = dir.path();
+        let summary = serde_json::json!({ "meta": meta, "tables": [], "figures": [] });
+        std::fs::write(out.join("summary.json"), summary.to_string()).unwrap();
+        let regen = ReproduceArgs {
+            aggregate_only: true,
+            no_figures: true,
+            out: Some(out.to_path_buf()),
+            ..ReproduceArgs::default()
+        };
+        run(&regen).unwrap();
+        let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+        assert!(
+            md.contains("| Airfoil | 6.500 | 5.500 | -15.4 % | -9.9 % |"),
+            "{md}"
+        );
+        assert!(md.contains("Commit: `abc`"), "{md}");
+        assert!(md.contains("regenerated from these runs"), "{md}");
+        assert!(out.join("airfoil.md").is_file());
+        let empty = tempfile::tempdir().unwrap();
+        let e = run(&ReproduceArgs {
+            out: Some(empty.path().to_path_buf()),
+            ..regen
+        })
+        .unwrap_err();
+        assert!(e.contains("summary.json"), "{e}");
     }
 }

@@ -245,3 +245,19 @@ fn fetch_of_a_generated_benchmark_is_a_no_op_and_unknown_names_fail() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("mnist"));
 }
+
+#[test]
+fn a_reader_that_goes_away_does_not_make_srl_panic() {
+    // `srl config | head -c 0`, deterministically: the pipe's read end is closed before srl
+    // starts, so its first write fails with EPIPE (println! would panic with exit code 101).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_srl"))
+        .args(["config", "--benchmark", "airfoil"])
+        .stdout(writer)
+        .output()
+        .expect("the srl binary runs");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -196,32 +196,35 @@ impl MethodConfig {
     /// log K (no signal), and a sharper, stronger contrastive term was the one change that
     /// helped.
     pub fn srl_iol_linear() -> Self {
-        MethodConfig::Srl {
-            weights: SrlWeights {
+        Self::srl_operator(
+            SrlWeights {
                 envelope: 1e-4,
                 homogeneity: 1e-4,
                 contrastive: 3e-3,
             },
-            tau: 0.1,
-            num_points: 1000,
-            points_policy: PointsPolicy::Fixed,
-            homogeneity: HomogeneityForm::Paper,
-            momentum: 0.9,
-            memory_update: MemoryUpdate::Streaming,
-            warmup_epochs: 0,
-        }
+            0.1,
+        )
     }
 
     /// SRL settings for IOL-nonlinear (and the starting point of IOL-linear's search):
     /// λ_e = λ_h = λ_c = 1e-4 (the authors' IOL weights), τ = 1; not tuned further.
     pub fn srl_iol() -> Self {
-        MethodConfig::Srl {
-            weights: SrlWeights {
+        Self::srl_operator(
+            SrlWeights {
                 envelope: 1e-4,
                 homogeneity: 1e-4,
                 contrastive: 1e-4,
             },
-            tau: 1.0,
+            1.0,
+        )
+    }
+
+    /// The operator-learning settings shared by both IOL presets (N = 1000 fixed points,
+    /// Eq. 6, streaming memory with α = 0.9, no warm-up) with the given weights and τ.
+    fn srl_operator(weights: SrlWeights, tau: f64) -> Self {
+        MethodConfig::Srl {
+            weights,
+            tau,
             num_points: 1000,
             points_policy: PointsPolicy::Fixed,
             homogeneity: HomogeneityForm::Paper,
