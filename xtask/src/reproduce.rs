@@ -17,6 +17,7 @@
 
 use crate::runner::{self, Job, JobResult, OnFailure};
 use crate::{figures, tables};
+use srl_train::RunConfig;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -63,6 +64,12 @@ pub struct ReproduceArgs {
     /// training); the original run's provenance is kept from its summary.json.
     #[arg(long)]
     pub aggregate_only: bool,
+    /// Keep the finished runs of an earlier invocation into the same output folder (a
+    /// `metrics.json` and the same configuration) and train only the missing or unfinished
+    /// ones: continues after an interrupted session, or adds seeds. Kept runs are listed in
+    /// the summary with the commit that trained them.
+    #[arg(long, conflicts_with = "aggregate_only")]
+    pub resume: bool,
 }
 
 /// What to run: profile, benchmarks, methods, seeds.
@@ -211,14 +218,29 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     let srl = build_srl(&root)?;
     let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
     ensure_data(&srl, &data_dir, &plan.benchmarks, args.from_dir.as_deref())?;
-    prepare_out_dir(&out, &plan)?;
+    prepare_out_dir(&out, &plan, args.resume)?;
     for spec in &runs {
         write_config(&srl, spec, plan.profile, &out)?;
     }
+    let (kept, to_train): (Vec<&RunSpec>, Vec<&RunSpec>) = runs
+        .iter()
+        .partition(|spec| args.resume && finished_with_same_config(spec, &out));
+    for spec in &to_train {
+        clear_run(spec, &out)?;
+    }
+    let kept_runs: Vec<String> = kept.iter().map(|spec| describe_kept(spec, &out)).collect();
+    if args.resume {
+        eprintln!(
+            "--resume: keeping {} finished run(s), training {}",
+            kept.len(),
+            to_train.len()
+        );
+    }
+    let commit = git_commit(&root);
 
     // Each child gets an equal share of the cores for its own threads.
     let threads_per_job = (cores / jobs).max(1).to_string();
-    let job_list: Vec<Job> = runs
+    let job_list: Vec<Job> = to_train
         .iter()
         .map(|spec| Job {
             name: spec.name(),
@@ -236,8 +258,13 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         eprintln!("[{done}/{total}] {} {status} ({:.1} s)", r.name, r.seconds);
     });
     let train_seconds = train_start.elapsed().as_secs_f64();
-    let failure = describe_failures(&results, runs.len());
-    if results.iter().all(|r| !r.success) {
+    for spec in &to_train {
+        if results.iter().any(|r| r.success && r.name == spec.name()) {
+            write_provenance(spec, &out, &commit)?;
+        }
+    }
+    let failure = describe_failures(&results, to_train.len());
+    if kept.is_empty() && results.iter().all(|r| !r.success) {
         return Err(failure.unwrap_or_else(|| "no run finished".into()));
     }
     let failed_runs: Vec<String> = results
@@ -249,7 +276,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     let meta = RunMeta {
         profile: plan.profile.to_string(),
         command: command_line(),
-        commit: git_commit(&root),
+        commit,
         date_utc: utc_now(),
         cores,
         jobs,
@@ -260,6 +287,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         data_dir: data_dir.display().to_string(),
         failed_runs,
         regenerated: None,
+        kept_runs,
     };
     write_outputs(&out, meta, args.no_figures, Some(start))?;
     match failure {
@@ -463,38 +491,143 @@ fn ensure_data(
     Ok(())
 }
 
-/// Creates the output folders and removes stale results of the benchmarks about to run (so
-/// the tables only see this run's seeds).
-fn prepare_out_dir(out: &Path, plan: &Plan) -> Result<(), String> {
+/// Creates the output folders and removes stale results of the benchmarks about to run, so
+/// the tables only see this plan's seeds: everything of those benchmarks, or with `resume`
+/// only the runs, logs and configurations outside the plan (seeds beyond `plan.seeds`).
+fn prepare_out_dir(out: &Path, plan: &Plan, resume: bool) -> Result<(), String> {
     for sub in ["runs", "configs", "logs"] {
         let d = out.join(sub);
         std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
     }
-    for b in &plan.benchmarks {
-        for d in [out.join("runs").join(b), out.join("logs").join(b)] {
-            if d.exists() {
-                std::fs::remove_dir_all(&d)
-                    .map_err(|e| format!("cannot clear {}: {e}", d.display()))?;
-            }
+    let planned: Vec<RunSpec> = plan.runs();
+    let remove_dir = |d: &Path| -> Result<(), String> {
+        if d.exists() {
+            std::fs::remove_dir_all(d).map_err(|e| format!("cannot clear {}: {e}", d.display()))?;
         }
-        let configs = out.join("configs");
+        Ok(())
+    };
+    let remove_file = |f: &Path| -> Result<(), String> {
+        std::fs::remove_file(f).map_err(|e| format!("cannot remove {}: {e}", f.display()))
+    };
+    for b in &plan.benchmarks {
+        if resume {
+            for m in METHODS {
+                let method_dir = out.join("runs").join(b).join(m);
+                for entry in list_dir(&method_dir)? {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let is_planned = planned.iter().any(|s| {
+                        s.benchmark == *b && s.method == *m && format!("seed{}", s.seed) == name
+                    });
+                    if !is_planned {
+                        remove_dir(&entry.path())?;
+                    }
+                }
+            }
+            for entry in list_dir(&out.join("logs").join(b))? {
+                let is_planned = planned.iter().any(|s| s.log_path(out) == entry.path());
+                if !is_planned {
+                    remove_file(&entry.path())?;
+                }
+            }
+        } else {
+            remove_dir(&out.join("runs").join(b))?;
+            remove_dir(&out.join("logs").join(b))?;
+        }
         let prefix = format!("{b}-");
-        for entry in std::fs::read_dir(&configs)
-            .map_err(|e| format!("cannot list {}: {e}", configs.display()))?
-            .flatten()
-        {
+        for entry in list_dir(&out.join("configs"))? {
             let name = entry.file_name().to_string_lossy().into_owned();
             // `real-estate-…` must not match `real-…`; methods follow the benchmark name.
             let is_ours = METHODS
                 .iter()
                 .any(|m| name.starts_with(&format!("{prefix}{m}-seed")));
-            if is_ours {
-                std::fs::remove_file(entry.path())
-                    .map_err(|e| format!("cannot remove {}: {e}", entry.path().display()))?;
+            let is_planned = planned.iter().any(|s| s.config_path(out) == entry.path());
+            if is_ours && !(resume && is_planned) {
+                remove_file(&entry.path())?;
             }
         }
     }
     Ok(())
+}
+
+/// The entries of `dir` (none if it does not exist).
+fn list_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>, String> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    Ok(std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .flatten()
+        .collect())
+}
+
+/// True if the run folder of `spec` holds a finished run (`metrics.json` is written last)
+/// whose configuration equals the one in `configs/` (compared as parsed configurations).
+fn finished_with_same_config(spec: &RunSpec, out: &Path) -> bool {
+    let run_dir = spec.run_dir(out);
+    if !run_dir.join("metrics.json").is_file() {
+        return false;
+    }
+    let read = |p: PathBuf| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| RunConfig::from_toml_str(&t).ok())
+    };
+    match (
+        read(run_dir.join("config.toml")),
+        read(spec.config_path(out)),
+    ) {
+        (Some(done), Some(planned)) => done == planned,
+        _ => false,
+    }
+}
+
+/// Removes what an unfinished or outdated run of `spec` left (its folder and log).
+fn clear_run(spec: &RunSpec, out: &Path) -> Result<(), String> {
+    let dir = spec.run_dir(out);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+    }
+    let log = spec.log_path(out);
+    if log.exists() {
+        std::fs::remove_file(&log).map_err(|e| format!("cannot remove {}: {e}", log.display()))?;
+    }
+    Ok(())
+}
+
+/// Which commit trained a run, and when: `runs/…/provenance.json`, written by reproduce
+/// after the run finished (so `--resume` can say where kept runs came from).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunProvenance {
+    /// The commit of the `srl` binary that trained the run (as [`git_commit`] gives it).
+    pub commit: String,
+    /// When the run finished, UTC.
+    pub finished_utc: String,
+}
+
+fn write_provenance(spec: &RunSpec, out: &Path, commit: &str) -> Result<(), String> {
+    let p = RunProvenance {
+        commit: commit.to_string(),
+        finished_utc: utc_now(),
+    };
+    let text = serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?;
+    write_file(&spec.run_dir(out).join("provenance.json"), &text)
+}
+
+/// `iol-sde/srl/seed0 (commit …, finished …)` for a kept run.
+fn describe_kept(spec: &RunSpec, out: &Path) -> String {
+    let p = std::fs::read_to_string(spec.run_dir(out).join("provenance.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<RunProvenance>(&t).ok());
+    match p {
+        Some(p) => format!(
+            "{} (commit {}, finished {})",
+            spec.name(),
+            p.commit,
+            p.finished_utc
+        ),
+        None => format!("{} (provenance unknown)", spec.name()),
+    }
 }
 
 /// Writes the preset configuration of one run with `srl config`.
@@ -569,8 +702,10 @@ fn describe_failures(results: &[JobResult], planned: usize) -> Option<String> {
     ))
 }
 
+/// Writes `text` to `path` atomically (a reader never sees half a file).
 fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    srl_data::atomic::write_atomic(path, text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,6 +742,9 @@ pub struct RunMeta {
     /// When the tables were rebuilt from existing runs (`--aggregate-only`), and how.
     #[serde(default)]
     pub regenerated: Option<String>,
+    /// Runs kept from earlier invocations (`--resume`), each with its provenance.
+    #[serde(default)]
+    pub kept_runs: Vec<String>,
 }
 
 /// `cargo xtask reproduce …` with this process's arguments.
@@ -719,6 +857,13 @@ pub fn summary_markdown(
     if let Some(when) = &meta.regenerated {
         md.push_str(&format!(
             "- Tables and figures regenerated from these runs (no training): {when}\n"
+        ));
+    }
+    if !meta.kept_runs.is_empty() {
+        md.push_str(&format!(
+            "- Runs kept from earlier invocations (`--resume`, same configuration; the wall \
+             times above exclude them): {}\n",
+            meta.kept_runs.join("; ")
         ));
     }
     if !meta.failed_runs.is_empty() {
@@ -880,12 +1025,72 @@ mod tests {
             std::fs::write(p, "x").unwrap();
         }
         let plan = Plan::from_args(&args(&["airfoil"])).unwrap();
-        prepare_out_dir(out, &plan).unwrap();
+        prepare_out_dir(out, &plan, false).unwrap();
         assert!(!out.join("configs/airfoil-srl-seed0.toml").exists());
         assert!(!out.join("runs/airfoil").exists());
         assert!(out.join("configs/real-estate-srl-seed0.toml").exists());
         assert!(out.join("runs/real-estate/srl/seed0/metrics.json").exists());
         assert!(out.join("logs").is_dir());
+    }
+
+    #[test]
+    fn resume_keeps_finished_runs_with_the_same_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let plan = Plan::from_args(&args(&["airfoil"])).unwrap(); // quick: seeds 0 and 1
+        let config = |seed: u64, epochs: usize| {
+            let mut c = RunConfig::preset("airfoil", "srl", srl_train::Profile::Quick).unwrap();
+            c.seed = seed;
+            c.optim.epochs = epochs;
+            c.to_toml_string().unwrap()
+        };
+        let put = |rel: String, text: &str| {
+            let p = out.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        // seed0: finished with the planned configuration -> kept.
+        // seed1: finished, but with another configuration -> trained again.
+        // vanilla seed0: interrupted (no metrics.json) -> trained again.
+        // seed7: outside the plan -> removed.
+        put("runs/airfoil/srl/seed0/config.toml".into(), &config(0, 100));
+        put("runs/airfoil/srl/seed0/metrics.json".into(), "{}");
+        put("runs/airfoil/srl/seed1/config.toml".into(), &config(1, 5));
+        put("runs/airfoil/srl/seed1/metrics.json".into(), "{}");
+        put("runs/airfoil/vanilla/seed0/log.jsonl".into(), "");
+        put("runs/airfoil/srl/seed7/metrics.json".into(), "{}");
+        put("logs/airfoil/srl-seed7.log".into(), "");
+        put("configs/airfoil-srl-seed7.toml".into(), "");
+        prepare_out_dir(out, &plan, true).unwrap();
+        assert!(!out.join("runs/airfoil/srl/seed7").exists());
+        assert!(!out.join("logs/airfoil/srl-seed7.log").exists());
+        assert!(!out.join("configs/airfoil-srl-seed7.toml").exists());
+        assert!(out.join("runs/airfoil/srl/seed0/metrics.json").exists());
+        put("configs/airfoil-srl-seed0.toml".into(), &config(0, 100));
+        put("configs/airfoil-srl-seed1.toml".into(), &config(1, 100));
+        let spec = |method: &'static str, seed: u64| RunSpec {
+            benchmark: "airfoil".into(),
+            method,
+            seed,
+        };
+        assert!(finished_with_same_config(&spec("srl", 0), out));
+        assert!(!finished_with_same_config(&spec("srl", 1), out));
+        assert!(!finished_with_same_config(&spec("vanilla", 0), out));
+        assert!(!finished_with_same_config(&spec("vanilla", 1), out));
+
+        assert_eq!(
+            describe_kept(&spec("srl", 0), out),
+            "airfoil/srl/seed0 (provenance unknown)"
+        );
+        write_provenance(&spec("srl", 0), out, "abc").unwrap();
+        assert!(describe_kept(&spec("srl", 0), out)
+            .starts_with("airfoil/srl/seed0 (commit abc, finished 20"));
+        clear_run(&spec("srl", 1), out).unwrap();
+        assert!(!out.join("runs/airfoil/srl/seed1").exists());
+
+        // Without --resume everything of the benchmark goes.
+        prepare_out_dir(out, &plan, false).unwrap();
+        assert!(!out.join("runs/airfoil").exists());
     }
 
     #[test]
@@ -924,6 +1129,7 @@ mod tests {
             data_dir: "/d".into(),
             failed_runs: vec!["airfoil/srl/seed2".into()],
             regenerated: None,
+            kept_runs: vec!["airfoil/srl/seed0 (commit abc, finished x)".into()],
         };
         let md = summary_markdown(
             &meta,
@@ -943,6 +1149,7 @@ mod tests {
         assert!(md.contains("1 min 40 s"));
         assert!(md.contains("**Failed runs**"), "{md}");
         assert!(md.contains("airfoil/srl/seed2"), "{md}");
+        assert!(md.contains("kept from earlier invocations"), "{md}");
 
         // --aggregate-only rebuilds the same tables from the runs and keeps the provenance.
         let out = dir.path();
