@@ -726,7 +726,8 @@ pub struct RunMeta {
     pub profile: String,
     /// The command line as typed (`cargo xtask reproduce …`).
     pub command: String,
-    /// `git rev-parse HEAD`, with ` (dirty)` for uncommitted changes, or `unknown`.
+    /// `git rev-parse HEAD`, with ` (with uncommitted changes)` for uncommitted changes outside
+    /// `docs/results`, or `unknown`.
     pub commit: String,
     /// Start date, UTC.
     pub date_utc: String,
@@ -774,8 +775,16 @@ pub fn git_commit(root: &Path) -> String {
     };
     match run(&["rev-parse", "HEAD"]) {
         Some(head) if !head.is_empty() => {
-            let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty());
+            // Results being written (docs/results) are not a change of the code that ran.
+            let dirty = run(&[
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)docs/results",
+            ])
+            .is_some_and(|s| !s.is_empty());
             if dirty {
                 format!("{head} (with uncommitted changes)")
             } else {
