@@ -8,11 +8,12 @@
 //! pair, and reports the median seconds per epoch (validation and outputs excluded) and the
 //! SRL/vanilla ratio.
 
-use crate::reproduce::{build_srl, repo_root, ALL_BENCHMARKS};
+use crate::reproduce::{build_srl, repo_root, run_quietly, write_file, ALL_BENCHMARKS};
+use crate::tables::read_report;
 use srl_train::{LrDecay, LrSchedule, Profile, RunConfig};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Flags of `cargo xtask bench`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -163,11 +164,11 @@ fn time_one(
     let cfg = timing_config(benchmark, method)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let config = dir.join("config.toml");
-    std::fs::write(&config, cfg.to_toml_string().map_err(|e| e.to_string())?)
-        .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    write_file(&config, &cfg.to_toml_string().map_err(|e| e.to_string())?)?;
     let run_dir = dir.join("run");
     let _ = std::fs::remove_dir_all(&run_dir);
-    let output = Command::new(srl)
+    let mut command = Command::new(srl);
+    command
         .arg("train")
         .arg("--config")
         .arg(&config)
@@ -175,23 +176,11 @@ fn time_one(
         .arg(data_dir)
         .arg("--out")
         .arg(&run_dir)
-        .env("RAYON_NUM_THREADS", "1")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", srl.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{benchmark}/{method}: srl train failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
+        .env("RAYON_NUM_THREADS", "1");
+    run_quietly(&mut command, &format!("{benchmark}/{method}: srl train"))?;
     let metrics = run_dir.join("metrics.json");
-    let text = std::fs::read_to_string(&metrics)
-        .map_err(|e| format!("cannot read {}: {e}", metrics.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("cannot parse {}: {e}", metrics.display()))?;
-    value["seconds_per_epoch"]
-        .as_f64()
+    read_report(&metrics)?
+        .seconds_per_epoch
         .ok_or_else(|| format!("{} has no seconds_per_epoch", metrics.display()))
 }
 

@@ -501,15 +501,6 @@ fn prepare_out_dir(out: &Path, plan: &Plan, resume: bool) -> Result<(), String> 
         std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
     }
     let planned: Vec<RunSpec> = plan.runs();
-    let remove_dir = |d: &Path| -> Result<(), String> {
-        if d.exists() {
-            std::fs::remove_dir_all(d).map_err(|e| format!("cannot clear {}: {e}", d.display()))?;
-        }
-        Ok(())
-    };
-    let remove_file = |f: &Path| -> Result<(), String> {
-        std::fs::remove_file(f).map_err(|e| format!("cannot remove {}: {e}", f.display()))
-    };
     for b in &plan.benchmarks {
         if resume {
             for m in METHODS {
@@ -546,6 +537,22 @@ fn prepare_out_dir(out: &Path, plan: &Plan, resume: bool) -> Result<(), String> 
                 remove_file(&entry.path())?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Removes the folder `d` and everything in it, if it exists.
+fn remove_dir(d: &Path) -> Result<(), String> {
+    if d.exists() {
+        std::fs::remove_dir_all(d).map_err(|e| format!("cannot clear {}: {e}", d.display()))?;
+    }
+    Ok(())
+}
+
+/// Removes the file `f`, if it exists.
+fn remove_file(f: &Path) -> Result<(), String> {
+    if f.exists() {
+        std::fs::remove_file(f).map_err(|e| format!("cannot remove {}: {e}", f.display()))?;
     }
     Ok(())
 }
@@ -591,16 +598,8 @@ fn longest_first(runs: &mut [&RunSpec]) {
 
 /// Removes what an unfinished or outdated run of `spec` left (its folder and log).
 fn clear_run(spec: &RunSpec, out: &Path) -> Result<(), String> {
-    let dir = spec.run_dir(out);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
-    }
-    let log = spec.log_path(out);
-    if log.exists() {
-        std::fs::remove_file(&log).map_err(|e| format!("cannot remove {}: {e}", log.display()))?;
-    }
-    Ok(())
+    remove_dir(&spec.run_dir(out))?;
+    remove_file(&spec.log_path(out))
 }
 
 /// Which commit trained a run, and when: `runs/…/provenance.json`, written by reproduce
@@ -641,7 +640,8 @@ fn describe_kept(spec: &RunSpec, out: &Path) -> String {
 /// Writes the preset configuration of one run with `srl config`.
 fn write_config(srl: &Path, spec: &RunSpec, profile: &str, out: &Path) -> Result<(), String> {
     let path = spec.config_path(out);
-    let output = Command::new(srl)
+    let mut command = Command::new(srl);
+    command
         .args([
             "config",
             "--benchmark",
@@ -651,14 +651,22 @@ fn write_config(srl: &Path, spec: &RunSpec, profile: &str, out: &Path) -> Result
         ])
         .args(["--profile", profile, "--seed", &spec.seed.to_string()])
         .arg("--out")
-        .arg(&path)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", srl.display()))?;
+        .arg(&path);
+    run_quietly(&mut command, &format!("`srl config` for {}", spec.name()))
+}
+
+/// Runs `command` with no stdin and its output captured; a failure to start or a non-zero exit
+/// is an error `"<what> failed: <stderr>"`.
+pub fn run_quietly(command: &mut Command, what: &str) -> Result<(), String> {
+    let output = command.stdin(Stdio::null()).output().map_err(|e| {
+        format!(
+            "cannot run {}: {e}",
+            command.get_program().to_string_lossy()
+        )
+    })?;
     if !output.status.success() {
         return Err(format!(
-            "`srl config` for {} failed: {}",
-            spec.name(),
+            "{what} failed: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
@@ -711,7 +719,7 @@ fn describe_failures(results: &[JobResult], planned: usize) -> Option<String> {
 }
 
 /// Writes `text` to `path` atomically (a reader never sees half a file).
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
+pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
     srl_data::atomic::write_atomic(path, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
