@@ -8,9 +8,10 @@
 //! pair, and reports the median seconds per epoch (validation and outputs excluded) and the
 //! SRL/vanilla ratio.
 
-use crate::reproduce::{build_srl, repo_root, run_quietly, write_file, ALL_BENCHMARKS};
-use crate::tables::read_report;
-use srl_train::{LrDecay, LrSchedule, Profile, RunConfig};
+use crate::reproduce::{build_srl, repo_root, run_quietly, write_file};
+use crate::tables::srl_method;
+use srl_data::BenchmarkId;
+use srl_train::{run_folder, LrDecay, LrSchedule, MethodName, Profile, RunConfig};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,7 +30,7 @@ pub struct BenchArgs {
     pub epochs: bool,
     /// With --epochs: comma-separated benchmarks [default: all].
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub only: Vec<String>,
+    pub only: Vec<BenchmarkId>,
     /// With --epochs: repetitions of each vanilla/SRL pair (the median is reported).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub repeats: usize,
@@ -74,8 +75,8 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
 }
 
 /// Epochs timed per run: enough steps to dominate start-up, short enough for minutes in all.
-pub fn timing_epochs(benchmark: &str) -> usize {
-    if benchmark.starts_with("iol-") {
+pub fn timing_epochs(benchmark: BenchmarkId) -> usize {
+    if benchmark.is_operator() {
         300
     } else {
         30
@@ -84,7 +85,7 @@ pub fn timing_epochs(benchmark: &str) -> usize {
 
 /// The full-profile preset of `benchmark`/`method`, shortened to [`timing_epochs`] with a
 /// single validation at the end.
-pub fn timing_config(benchmark: &str, method: &str) -> Result<RunConfig, String> {
+pub fn timing_config(benchmark: BenchmarkId, method: &MethodName) -> Result<RunConfig, String> {
     let mut cfg = RunConfig::preset(benchmark, method, Profile::Full).map_err(|e| e.to_string())?;
     let epochs = timing_epochs(benchmark);
     cfg.optim.epochs = epochs;
@@ -112,8 +113,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// `cargo xtask bench --epochs`.
 fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
-    let benchmarks: Vec<String> = if args.only.is_empty() {
-        ALL_BENCHMARKS.iter().map(|s| s.to_string()).collect()
+    let benchmarks: Vec<BenchmarkId> = if args.only.is_empty() {
+        BenchmarkId::ALL.to_vec()
     } else {
         args.only.clone()
     };
@@ -125,11 +126,12 @@ fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
     let mut table = String::from(
         "| benchmark | epochs timed | vanilla s/epoch | SRL s/epoch | SRL / vanilla |\n|---|---:|---:|---:|---:|\n",
     );
-    for b in &benchmarks {
+    let methods = [MethodName::vanilla(), srl_method()];
+    for &b in &benchmarks {
         let mut times = [Vec::new(), Vec::new()];
         for rep in 0..repeats {
-            for (i, method) in ["vanilla", "srl"].iter().enumerate() {
-                let dir = work.join(b).join(format!("{method}-{rep}"));
+            for (i, method) in methods.iter().enumerate() {
+                let dir = work.join(b.as_str()).join(format!("{method}-{rep}"));
                 times[i].push(time_one(&srl, &data_dir, b, method, &dir)?);
             }
         }
@@ -157,8 +159,8 @@ fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
 fn time_one(
     srl: &Path,
     data_dir: &Path,
-    benchmark: &str,
-    method: &str,
+    benchmark: BenchmarkId,
+    method: &MethodName,
     dir: &Path,
 ) -> Result<f64, String> {
     let cfg = timing_config(benchmark, method)?;
@@ -178,10 +180,9 @@ fn time_one(
         .arg(&run_dir)
         .env("RAYON_NUM_THREADS", "1");
     run_quietly(&mut command, &format!("{benchmark}/{method}: srl train"))?;
-    let metrics = run_dir.join("metrics.json");
-    read_report(&metrics)?
-        .seconds_per_epoch
-        .ok_or_else(|| format!("{} has no seconds_per_epoch", metrics.display()))
+    run_folder::read_report(&run_dir)
+        .map(|r| r.seconds_per_epoch)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -211,9 +212,9 @@ mod tests {
 
     #[test]
     fn timing_configs_are_short_full_presets() {
-        for b in ALL_BENCHMARKS {
-            for m in ["vanilla", "srl"] {
-                let cfg = timing_config(b, m).unwrap();
+        for b in BenchmarkId::ALL {
+            for m in [MethodName::vanilla(), srl_method()] {
+                let cfg = timing_config(b, &m).unwrap();
                 assert_eq!(cfg.optim.epochs, timing_epochs(b));
                 assert_eq!(cfg.optim.eval_every, cfg.optim.epochs);
                 assert_eq!(cfg.method_name(), m);

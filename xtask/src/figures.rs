@@ -8,17 +8,26 @@
 //!   seeds) over the training histogram, bars coloured by shot group.
 //! - [`TrainingCurves`]: validation MAE, the loss terms and the geometry metrics per epoch,
 //!   vanilla vs SRL (seed 0).
+//! - [`FewMaeByMethod`]: test few-shot MAE of every method of the table, one dot per seed and
+//!   a bar at the mean.
 //!
-//! Inputs are the run folders `runs/<benchmark>/<method>/seed<k>/` written by `srl train`:
-//! `test_features.npy`, `test_predictions.csv` (`y,pred,bin,shot`), `train_bin_counts.csv`
-//! (`bin,centre,count,shot`) and `log.jsonl`.
+//! The per-method figures (feature space, per-bin MAE, training curves) draw vanilla and SRL
+//! only ([`headline_methods`]), however many methods ran. Inputs are the run folders
+//! `runs/<benchmark>/<method>/seed<k>/` written by `srl train`, read through
+//! [`srl_train::run_folder`] (`test_features.npy`, `test_predictions.csv`,
+//! `train_bin_counts.csv`, `log.jsonl`), and the aggregated [`BenchmarkTable`].
 
-use crate::tables::{display_benchmark, display_method, sorted_subdirs};
+use crate::tables::{
+    display_benchmark, display_method, sorted_subdirs, srl_method, BenchmarkTable,
+};
 use linfa::traits::{Fit, Predict, Transformer};
 use linfa::DatasetBase;
 use ndarray::Array2;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use srl_data::{BenchmarkId, Shot};
+use srl_train::run_folder::{self, BinCount, TestPrediction};
+use srl_train::{EpochLog, MethodName};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -27,14 +36,30 @@ const FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 /// The family name every text style of this module uses.
 const FONT: &str = "sans-serif";
 
-/// Colour of each method's series.
-fn method_colour(method: &str) -> RGBColor {
-    match method {
-        "vanilla" => RGBColor(31, 119, 180),
-        "srl" => RGBColor(255, 127, 14),
-        _ => RGBColor(44, 160, 44),
+/// Colour of a method's series in the vanilla-vs-SRL figures (vanilla blue, SRL orange).
+fn method_colour(method: &MethodName) -> RGBColor {
+    if method.is_vanilla() {
+        RGBColor(31, 119, 180)
+    } else if *method == srl_method() {
+        RGBColor(255, 127, 14)
+    } else {
+        RGBColor(44, 160, 44)
     }
 }
+
+/// Matplotlib's tab10 palette, for figures with many methods.
+const TAB10: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
 
 /// Colour of the training-count bars of a shot group.
 fn shot_colour(shot: Shot) -> RGBColor {
@@ -117,150 +142,31 @@ pub fn save<F: Figure>(figure: &F, dir: &Path, stem: &str) -> Result<Vec<PathBuf
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading run folders
+// Reading run folders (through srl_train::run_folder)
 
-/// Shot group of a bin or sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shot {
-    /// Many-shot.
-    Many,
-    /// Medium-shot.
-    Medium,
-    /// Few-shot.
-    Few,
-}
-
-impl Shot {
-    /// Parses `Many`/`many`, `Medium`/`med`, `Few`/`few`.
-    pub fn parse(s: &str) -> Result<Shot, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "many" => Ok(Shot::Many),
-            "medium" | "med" => Ok(Shot::Medium),
-            "few" => Ok(Shot::Few),
-            other => Err(format!("unknown shot group `{other}`")),
-        }
-    }
-}
-
-/// Rows of a small numeric CSV with a header: the named columns, parsed by `parse`.
-fn read_csv_rows<T>(
-    path: &Path,
-    columns: &[&str],
-    parse: impl Fn(&[&str]) -> Result<T, String>,
-) -> Result<Vec<T>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| format!("{} is empty", path.display()))?
-        .split(',')
-        .map(str::trim)
-        .collect();
-    let idx: Vec<usize> = columns
-        .iter()
-        .map(|c| {
-            header
-                .iter()
-                .position(|h| h == c)
-                .ok_or_else(|| format!("{} has no column `{c}`", path.display()))
-        })
-        .collect::<Result<_, _>>()?;
-    lines
-        .enumerate()
-        .map(|(i, line)| {
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-            let picked: Vec<&str> = idx
-                .iter()
-                .map(|&j| fields.get(j).copied().unwrap_or(""))
-                .collect();
-            parse(&picked).map_err(|e| format!("{} line {}: {e}", path.display(), i + 2))
+/// The methods whose runs the per-method figures (per-bin MAE, training curves, feature space)
+/// draw: vanilla and SRL, those of them that ran on `benchmark` (seed folders under
+/// `runs/<benchmark>/<method>/`).
+pub fn headline_methods(runs_dir: &Path, benchmark: BenchmarkId) -> Vec<MethodName> {
+    [MethodName::vanilla(), srl_method()]
+        .into_iter()
+        .filter(|m| {
+            runs_dir
+                .join(benchmark.as_str())
+                .join(m.to_string())
+                .is_dir()
         })
         .collect()
 }
 
-fn num(s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .map_err(|_| format!("`{s}` is not a number"))
+/// Reads `test_predictions.csv` of a run folder.
+pub fn read_predictions(dir: &Path) -> Result<Vec<TestPrediction>, String> {
+    run_folder::read_test_predictions(dir).map_err(|e| e.to_string())
 }
 
-/// One test sample's prediction.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Prediction {
-    /// True target.
-    pub y: f64,
-    /// Prediction.
-    pub pred: f64,
-    /// Target bin.
-    pub bin: usize,
-    /// Shot group of the bin.
-    pub shot: Shot,
-}
-
-/// Reads `test_predictions.csv`.
-pub fn read_predictions(path: &Path) -> Result<Vec<Prediction>, String> {
-    read_csv_rows(path, &["y", "pred", "bin", "shot"], |f| {
-        Ok(Prediction {
-            y: num(f[0])?,
-            pred: num(f[1])?,
-            bin: f[2]
-                .parse()
-                .map_err(|_| format!("`{}` is not a bin index", f[2]))?,
-            shot: Shot::parse(f[3])?,
-        })
-    })
-}
-
-/// One training bin.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BinCount {
-    /// Bin index.
-    pub bin: usize,
-    /// Bin centre (target units).
-    pub centre: f64,
-    /// Training samples in the bin.
-    pub count: usize,
-    /// Shot group; `None` for a bin without training samples (`none` in the file).
-    pub shot: Option<Shot>,
-}
-
-/// Reads `train_bin_counts.csv`.
-pub fn read_bin_counts(path: &Path) -> Result<Vec<BinCount>, String> {
-    read_csv_rows(path, &["bin", "centre", "count", "shot"], |f| {
-        Ok(BinCount {
-            bin: f[0]
-                .parse()
-                .map_err(|_| format!("`{}` is not a bin index", f[0]))?,
-            centre: num(f[1])?,
-            count: f[2]
-                .parse()
-                .map_err(|_| format!("`{}` is not a count", f[2]))?,
-            shot: match f[3].trim() {
-                "none" | "" => None,
-                other => Some(Shot::parse(other)?),
-            },
-        })
-    })
-}
-
-/// Reads `log.jsonl` into `(field → values per line)` for the requested fields; a missing or
-/// `null` value becomes NaN.
-pub fn read_log(path: &Path, fields: &[&str]) -> Result<Vec<Vec<f64>>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut out = vec![Vec::new(); fields.len()];
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let v: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| format!("{} line {}: {e}", path.display(), i + 1))?;
-        for (col, f) in out.iter_mut().zip(fields) {
-            col.push(v.get(*f).and_then(|x| x.as_f64()).unwrap_or(f64::NAN));
-        }
-    }
-    Ok(out)
+/// Reads `train_bin_counts.csv` of a run folder.
+pub fn read_bin_counts(dir: &Path) -> Result<Vec<BinCount>, String> {
+    run_folder::read_bin_counts(dir).map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,19 +249,18 @@ pub fn tsne_2d(z: &Array2<f64>) -> Result<Array2<f64>, String> {
 
 impl FeatureSpace {
     /// Builds the figure from `runs/<benchmark>/{vanilla,srl}/seed0`.
-    pub fn from_runs(runs_dir: &Path, benchmark: &str) -> Result<FeatureSpace, String> {
-        let methods = ["vanilla", "srl"];
+    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<FeatureSpace, String> {
+        let methods = [MethodName::vanilla(), srl_method()];
         let mut per_method = Vec::new();
-        for m in methods {
-            let dir = runs_dir.join(benchmark).join(m).join("seed0");
-            let h: Array2<f64> =
-                ndarray_npy::read_npy(dir.join("test_features.npy")).map_err(|e| {
-                    format!(
-                        "cannot read {}: {e}",
-                        dir.join("test_features.npy").display()
-                    )
-                })?;
-            let preds = read_predictions(&dir.join("test_predictions.csv"))?;
+        for m in &methods {
+            let dir = runs_dir
+                .join(benchmark.as_str())
+                .join(m.to_string())
+                .join("seed0");
+            let features = dir.join(run_folder::TEST_FEATURES);
+            let h: Array2<f64> = ndarray_npy::read_npy(&features)
+                .map_err(|e| format!("cannot read {}: {e}", features.display()))?;
+            let preds = read_predictions(&dir)?;
             if preds.len() != h.nrows() {
                 return Err(format!(
                     "{}: {} feature rows but {} predictions",
@@ -531,7 +436,7 @@ fn draw_colour_bar<DB: DrawingBackend>(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// `vanilla`, `srl`, …
-    pub method: String,
+    pub method: MethodName,
     /// Number of seeds averaged into the points.
     pub seeds: usize,
     /// `(x, y)` points, finite only.
@@ -541,8 +446,8 @@ pub struct Series {
 /// Test MAE per bin of each method over the training histogram (paper Fig. 5).
 #[derive(Debug, Clone)]
 pub struct PerBinMae {
-    /// Benchmark name.
-    pub benchmark: String,
+    /// The benchmark.
+    pub benchmark: BenchmarkId,
     /// Training bins.
     pub bins: Vec<BinCount>,
     /// Per method: `(bin centre, MAE)` averaged over seeds.
@@ -550,7 +455,7 @@ pub struct PerBinMae {
 }
 
 /// Mean absolute error per bin of `preds`: `bin → (sum, count)` folded to MAE.
-pub fn per_bin_mae(preds: &[Prediction], num_bins: usize) -> Vec<Option<f64>> {
+pub fn per_bin_mae(preds: &[TestPrediction], num_bins: usize) -> Vec<Option<f64>> {
     let mut sum = vec![0.0; num_bins];
     let mut count = vec![0usize; num_bins];
     for p in preds.iter().filter(|p| p.bin < num_bins) {
@@ -564,29 +469,23 @@ pub fn per_bin_mae(preds: &[Prediction], num_bins: usize) -> Vec<Option<f64>> {
 }
 
 impl PerBinMae {
-    /// Builds the figure from every seed of every method of `benchmark`.
-    pub fn from_runs(runs_dir: &Path, benchmark: &str) -> Result<PerBinMae, String> {
-        let bench_dir = runs_dir.join(benchmark);
+    /// Builds the figure from every seed of vanilla and SRL ([`headline_methods`]) on
+    /// `benchmark`.
+    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<PerBinMae, String> {
+        let bench_dir = runs_dir.join(benchmark.as_str());
         let mut bins: Option<Vec<BinCount>> = None;
         let mut series = Vec::new();
-        let mut methods: Vec<PathBuf> = sorted_subdirs(&bench_dir)?;
-        methods.sort_by_key(|p| p.file_name().map(|n| n != "vanilla"));
-        for method_dir in methods {
-            let method = method_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        for method in headline_methods(runs_dir, benchmark) {
             let mut per_seed: Vec<Vec<Option<f64>>> = Vec::new();
-            for seed_dir in sorted_subdirs(&method_dir)? {
-                let preds_path = seed_dir.join("test_predictions.csv");
-                if !preds_path.is_file() {
+            for seed_dir in sorted_subdirs(&bench_dir.join(method.to_string()))? {
+                if !seed_dir.join(run_folder::TEST_PREDICTIONS).is_file() {
                     continue;
                 }
                 if bins.is_none() {
-                    bins = Some(read_bin_counts(&seed_dir.join("train_bin_counts.csv"))?);
+                    bins = Some(read_bin_counts(&seed_dir)?);
                 }
                 let k = bins.as_ref().map_or(0, Vec::len);
-                per_seed.push(per_bin_mae(&read_predictions(&preds_path)?, k));
+                per_seed.push(per_bin_mae(&read_predictions(&seed_dir)?, k));
             }
             if per_seed.is_empty() {
                 continue;
@@ -609,12 +508,13 @@ impl PerBinMae {
         }
         let bins = bins.ok_or_else(|| {
             format!(
-                "no run with test_predictions.csv under {}",
+                "no vanilla or srl run with {} under {}",
+                run_folder::TEST_PREDICTIONS,
                 bench_dir.display()
             )
         })?;
         Ok(PerBinMae {
-            benchmark: benchmark.to_string(),
+            benchmark,
             bins,
             series,
         })
@@ -661,7 +561,7 @@ impl Figure for PerBinMae {
         let n_seeds = self.series.iter().map(|s| s.seeds).max().unwrap_or(0);
         let caption = format!(
             "{}: test MAE per target bin (mean over {n_seeds} seed{}) over the training histogram",
-            display_benchmark(&self.benchmark),
+            display_benchmark(self.benchmark),
             if n_seeds == 1 { "" } else { "s" }
         );
         let mut chart = ChartBuilder::on(root)
@@ -743,52 +643,47 @@ impl Figure for PerBinMae {
 // ---------------------------------------------------------------------------------------------
 // Training curves
 
+/// A per-epoch quantity of a log line (`None` where undefined).
+pub type CurveField = fn(&EpochLog) -> Option<f64>;
+
 /// The per-epoch quantities plotted, with panel titles.
-pub const CURVE_FIELDS: [(&str, &str); 9] = [
-    ("val_mae", "validation MAE"),
-    ("train_loss", "total training loss"),
-    ("reg", "regression loss"),
-    ("envelope", "enveloping loss"),
-    ("homogeneity", "homogeneity loss"),
-    ("contrastive", "contrastive loss"),
-    ("coverage", "coverage of the sphere (ε = 0.5)"),
-    ("soft_coverage", "soft coverage 1 − L_env"),
-    ("speed_cv", "trace speed CV"),
+pub const CURVE_FIELDS: [(CurveField, &str); 9] = [
+    (|l| Some(l.val_mae), "validation MAE"),
+    (|l| Some(l.train_loss), "total training loss"),
+    (|l| Some(l.reg), "regression loss"),
+    (|l| Some(l.envelope), "enveloping loss"),
+    (|l| Some(l.homogeneity), "homogeneity loss"),
+    (|l| Some(l.contrastive), "contrastive loss"),
+    (|l| l.coverage, "coverage of the sphere (ε = 0.5)"),
+    (|l| l.soft_coverage, "soft coverage 1 − L_env"),
+    (|l| l.speed_cv, "trace speed CV"),
 ];
 
 /// Training curves of vanilla vs SRL (seed 0).
 #[derive(Debug, Clone)]
 pub struct TrainingCurves {
-    /// Benchmark name.
-    pub benchmark: String,
+    /// The benchmark.
+    pub benchmark: BenchmarkId,
     /// Per panel (in [`CURVE_FIELDS`] order): one `(epoch, value)` series per method.
     pub panels: Vec<Vec<Series>>,
 }
 
 impl TrainingCurves {
-    /// Reads `log.jsonl` of seed 0 of every method of `benchmark`.
-    pub fn from_runs(runs_dir: &Path, benchmark: &str) -> Result<TrainingCurves, String> {
-        let fields: Vec<&str> = CURVE_FIELDS.iter().map(|(f, _)| *f).collect();
-        let mut panels: Vec<Vec<Series>> = vec![Vec::new(); fields.len()];
-        let mut methods = sorted_subdirs(&runs_dir.join(benchmark))?;
-        methods.sort_by_key(|p| p.file_name().map(|n| n != "vanilla"));
-        for method_dir in methods {
-            let log = method_dir.join("seed0").join("log.jsonl");
-            if !log.is_file() {
+    /// Reads `log.jsonl` of seed 0 of vanilla and SRL ([`headline_methods`]) on `benchmark`.
+    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<TrainingCurves, String> {
+        let mut panels: Vec<Vec<Series>> = vec![Vec::new(); CURVE_FIELDS.len()];
+        let bench_dir = runs_dir.join(benchmark.as_str());
+        for method in headline_methods(runs_dir, benchmark) {
+            let dir = bench_dir.join(method.to_string()).join("seed0");
+            if !dir.join(run_folder::LOG).is_file() {
                 continue;
             }
-            let method = method_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let mut cols = read_log(&log, &fields)?;
-            let epochs = read_log(&log, &["epoch"])?.remove(0);
-            for (panel, col) in panels.iter_mut().zip(cols.iter_mut()) {
-                let pts: Vec<(f64, f64)> = epochs
+            let log = run_folder::read_log(&dir).map_err(|e| e.to_string())?;
+            for (panel, (field, _)) in panels.iter_mut().zip(CURVE_FIELDS) {
+                let pts: Vec<(f64, f64)> = log
                     .iter()
-                    .zip(col.iter())
-                    .filter(|(e, v)| e.is_finite() && v.is_finite())
-                    .map(|(e, v)| (*e, *v))
+                    .filter_map(|l| Some((l.epoch as f64, field(l)?)))
+                    .filter(|(_, v)| v.is_finite())
                     .collect();
                 // A term a method does not use (all zero) is left out rather than drawn flat.
                 if pts.iter().any(|p| p.1 != 0.0) {
@@ -802,14 +697,12 @@ impl TrainingCurves {
         }
         if panels.iter().all(Vec::is_empty) {
             return Err(format!(
-                "no seed0/log.jsonl with data under {}",
-                runs_dir.join(benchmark).display()
+                "no vanilla or srl seed0/{} with data under {}",
+                run_folder::LOG,
+                bench_dir.display()
             ));
         }
-        Ok(TrainingCurves {
-            benchmark: benchmark.to_string(),
-            panels,
-        })
+        Ok(TrainingCurves { benchmark, panels })
     }
 }
 
@@ -823,7 +716,7 @@ impl Figure for TrainingCurves {
             .titled(
                 &format!(
                     "{}: training curves, seed 0 (blue: vanilla, orange: SRL)",
-                    display_benchmark(&self.benchmark)
+                    display_benchmark(self.benchmark)
                 ),
                 (FONT, 24),
             )
@@ -898,30 +791,180 @@ impl Figure for TrainingCurves {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Few-shot MAE of every method
+
+/// Test few-shot MAE of every method of a benchmark's table, with the spread over seeds: a bar
+/// at the mean and one dot per seed, methods on the x-axis in table order.
+#[derive(Debug, Clone)]
+pub struct FewMaeByMethod {
+    /// The benchmark.
+    pub benchmark: BenchmarkId,
+    /// Display scale of MAE (IOL: 1e-3) and the y-axis label.
+    pub scale: f64,
+    /// Per method (table order): the Few MAE of each seed, unscaled.
+    pub methods: Vec<(MethodName, Vec<(u64, f64)>)>,
+}
+
+impl FewMaeByMethod {
+    /// The figure of `table`; `None` if no method has a few-shot MAE.
+    pub fn from_table(table: &BenchmarkTable) -> Option<FewMaeByMethod> {
+        let methods: Vec<(MethodName, Vec<(u64, f64)>)> = table
+            .rows
+            .iter()
+            .map(|r| {
+                let seeds: Vec<(u64, f64)> =
+                    r.mae_few_by_seed.iter().map(|(s, v)| (*s, *v)).collect();
+                (r.method.clone(), seeds)
+            })
+            .filter(|(_, seeds)| !seeds.is_empty())
+            .collect();
+        (!methods.is_empty()).then(|| FewMaeByMethod {
+            benchmark: table.benchmark,
+            scale: table.kind.mae_scale(),
+            methods,
+        })
+    }
+
+    /// The mean of each method's seeds (scaled).
+    fn means(&self) -> Vec<f64> {
+        self.methods
+            .iter()
+            .map(|(_, v)| v.iter().map(|p| p.1).sum::<f64>() / v.len().max(1) as f64 / self.scale)
+            .collect()
+    }
+}
+
+impl Figure for FewMaeByMethod {
+    fn size(&self) -> (u32, u32) {
+        (1300, 650)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let n = self.methods.len();
+        let names: Vec<String> = self
+            .methods
+            .iter()
+            .map(|(m, _)| display_method(m))
+            .collect();
+        let means = self.means();
+        let y_max = self
+            .methods
+            .iter()
+            .flat_map(|(_, v)| v.iter().map(|p| p.1 / self.scale))
+            .chain(means.iter().copied())
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max);
+        let n_seeds = self.methods.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        let caption = format!(
+            "{}: test few-shot MAE by method ({n_seeds} seed{}; bar = mean, dots = seeds)",
+            display_benchmark(self.benchmark),
+            if n_seeds == 1 { "" } else { "s" }
+        );
+        let y_label = if self.scale == 1.0 {
+            "test MAE, few-shot group".to_string()
+        } else {
+            format!("test MAE, few-shot group (×{:.0e})", self.scale)
+        };
+        let label_of = |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                names[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, (FONT, 22))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.6..(n as f64 - 0.4), 0.0..(y_max * 1.12).max(1e-12))
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_labels(n + 1)
+            .x_label_formatter(&label_of)
+            .y_labels(8)
+            .x_desc("method")
+            .y_desc(y_label)
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(RGBColor(235, 235, 235))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(draw_err)?;
+        for (i, ((_, seeds), mean)) in self.methods.iter().zip(&means).enumerate() {
+            let colour = TAB10[i % TAB10.len()];
+            let x = i as f64;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.32, 0.0), (x + 0.32, *mean)],
+                    colour.mix(0.35).filled(),
+                )))
+                .map_err(draw_err)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x - 0.32, *mean), (x + 0.32, *mean)],
+                    colour.stroke_width(3),
+                )))
+                .map_err(draw_err)?;
+            // Seeds spread sideways in seed order, so equal values stay visible.
+            let k = seeds.len();
+            chart
+                .draw_series(seeds.iter().enumerate().map(|(j, (_, v))| {
+                    let dx = if k > 1 {
+                        -0.2 + 0.4 * j as f64 / (k - 1) as f64
+                    } else {
+                        0.0
+                    };
+                    Circle::new((x + dx, v / self.scale), 5, colour.filled())
+                }))
+                .map_err(draw_err)?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Entry point
 
-/// Draws every figure available for `benchmarks` under `runs_dir` into `fig_dir`: the feature
-/// space for `airfoil` (if both methods ran), and per-bin MAE and training curves for every
-/// benchmark. Returns the written files; a figure that cannot be drawn is an error naming it.
+/// Draws every figure available for the benchmarks of `tables` under `runs_dir` into
+/// `fig_dir`: the feature space for airfoil (if vanilla and SRL ran), per-bin MAE and training
+/// curves of vanilla and SRL (if either ran), and the few-shot MAE of every method. Returns the
+/// written files; a figure that cannot be drawn is an error naming it.
 pub fn make_all(
     runs_dir: &Path,
     fig_dir: &Path,
-    benchmarks: &[String],
+    tables: &[BenchmarkTable],
 ) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
-    for b in benchmarks {
-        let has = |m: &str| runs_dir.join(b).join(m).join("seed0").is_dir();
-        if b == "airfoil" && has("vanilla") && has("srl") {
+    for t in tables {
+        let b = t.benchmark;
+        let headline = headline_methods(runs_dir, b);
+        let has_seed0 = |m: &MethodName| {
+            runs_dir
+                .join(b.as_str())
+                .join(m.to_string())
+                .join("seed0")
+                .is_dir()
+        };
+        if b == BenchmarkId::Airfoil && headline.len() == 2 && headline.iter().all(has_seed0) {
             let fig = FeatureSpace::from_runs(runs_dir, b)
                 .map_err(|e| format!("feature-space figure of {b}: {e}"))?;
             written.extend(save(&fig, fig_dir, &format!("{b}-feature-space"))?);
         }
-        let per_bin =
-            PerBinMae::from_runs(runs_dir, b).map_err(|e| format!("per-bin figure of {b}: {e}"))?;
-        written.extend(save(&per_bin, fig_dir, &format!("{b}-per-bin-mae"))?);
-        let curves = TrainingCurves::from_runs(runs_dir, b)
-            .map_err(|e| format!("training-curve figure of {b}: {e}"))?;
-        written.extend(save(&curves, fig_dir, &format!("{b}-training-curves"))?);
+        if !headline.is_empty() {
+            let per_bin = PerBinMae::from_runs(runs_dir, b)
+                .map_err(|e| format!("per-bin figure of {b}: {e}"))?;
+            written.extend(save(&per_bin, fig_dir, &format!("{b}-per-bin-mae"))?);
+            let curves = TrainingCurves::from_runs(runs_dir, b)
+                .map_err(|e| format!("training-curve figure of {b}: {e}"))?;
+            written.extend(save(&curves, fig_dir, &format!("{b}-training-curves"))?);
+        }
+        if let Some(fig) = FewMaeByMethod::from_table(t) {
+            written.extend(save(&fig, fig_dir, &format!("{b}-few-mae-by-method"))?);
+        }
     }
     Ok(written)
 }
@@ -948,9 +991,9 @@ pub(crate) mod tests {
             ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
         };
         let shot = |b: usize| match b {
-            0..=1 => "Few",
-            2..=3 => "Medium",
-            _ => "Many",
+            0..=1 => "few",
+            2..=3 => "medium",
+            _ => "many",
         };
         let noise = if method == "srl" { 0.1 } else { 0.6 };
         for i in 0..n {
@@ -978,22 +1021,28 @@ pub(crate) mod tests {
         }
         std::fs::write(dir.join("train_bin_counts.csv"), counts).unwrap();
         let mut log = String::new();
-        let srl = method == "srl";
+        let srl = method.contains("srl");
         for e in 1..=12usize {
             let t = e as f64;
-            log.push_str(
-                &serde_json::json!({
-                    "epoch": e, "step": e * 10, "lr": 1e-3, "train_loss": 2.0 / t,
-                    "reg": 1.5 / t,
-                    "envelope": if srl { 0.9 - 0.02 * t } else { 0.0 },
-                    "homogeneity": if srl { 0.1 / t } else { 0.0 },
-                    "contrastive": if srl { 2.3 - 0.05 * t } else { 0.0 },
-                    "val_mae": if e % 3 == 0 { serde_json::json!(3.0 / t + 1.0) } else { serde_json::Value::Null },
-                    "coverage": 0.2 + 0.02 * t, "speed_cv": 0.5 - 0.01 * t,
-                    "seconds": 0.01, "total_epochs": 12
-                })
-                .to_string(),
-            );
+            let line = EpochLog {
+                epoch: e,
+                step: e * 10,
+                lr: 1e-3,
+                train_loss: 2.0 / t,
+                reg: 1.5 / t,
+                envelope: if srl { 0.9 - 0.02 * t } else { 0.0 },
+                homogeneity: if srl { 0.1 / t } else { 0.0 },
+                contrastive: if srl { 2.3 - 0.05 * t } else { 0.0 },
+                terms: Default::default(),
+                val_mae: 3.0 / t + 1.0,
+                coverage: Some(0.2 + 0.02 * t),
+                soft_coverage: None,
+                speed_cv: Some(0.5 - 0.01 * t),
+                arc_length: None,
+                seconds: 0.01,
+                total_epochs: 12,
+            };
+            log.push_str(&serde_json::to_string(&line).unwrap());
             log.push('\n');
         }
         std::fs::write(dir.join("log.jsonl"), log).unwrap();
@@ -1009,7 +1058,7 @@ pub(crate) mod tests {
 
     #[test]
     fn per_bin_mae_averages_within_bins() {
-        let p = |y: f64, pred: f64, bin: usize| Prediction {
+        let p = |y: f64, pred: f64, bin: usize| TestPrediction {
             y,
             pred,
             bin,
@@ -1022,26 +1071,30 @@ pub(crate) mod tests {
     #[test]
     fn empty_bins_have_no_shot_group() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("train_bin_counts.csv");
+        let p = dir.path().join(run_folder::TRAIN_BIN_COUNTS);
         std::fs::write(&p, "bin,centre,count,shot\n0,0.5,3,few\n1,1.5,0,none\n").unwrap();
-        let bins = read_bin_counts(&p).unwrap();
+        let bins = read_bin_counts(dir.path()).unwrap();
         assert_eq!(bins[0].shot, Some(Shot::Few));
         assert_eq!(bins[1].shot, None);
         std::fs::write(&p, "bin,centre,count,shot\n0,0.5,3,lots\n").unwrap();
-        assert!(read_bin_counts(&p).unwrap_err().contains("lots"));
+        let e = read_bin_counts(dir.path()).unwrap_err();
+        assert!(e.contains("line 2") && e.contains("shot group"), "{e}");
     }
 
     #[test]
     fn csv_readers_name_file_and_line_on_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("test_predictions.csv");
-        std::fs::write(&p, "y,pred,bin,shot\n1,2,0,Few\n1,x,0,Many\n").unwrap();
-        let e = read_predictions(&p).unwrap_err();
-        assert!(e.contains("line 3") && e.contains("`x`"), "{e}");
-        std::fs::write(&p, "y,bin,shot\n1,0,Few\n").unwrap();
-        assert!(read_predictions(&p)
+        let p = dir.path().join(run_folder::TEST_PREDICTIONS);
+        std::fs::write(&p, "y,pred,bin,shot\n1,2,0,few\n1,x,0,many\n").unwrap();
+        let e = read_predictions(dir.path()).unwrap_err();
+        assert!(
+            e.contains("test_predictions.csv line 3") && e.contains("pred"),
+            "{e}"
+        );
+        std::fs::write(&p, "y,bin,shot\n1,0,few\n").unwrap();
+        assert!(read_predictions(dir.path())
             .unwrap_err()
-            .contains("no column `pred`"));
+            .contains("expected 4 fields"));
     }
 
     #[test]
@@ -1080,25 +1133,55 @@ pub(crate) mod tests {
     fn all_figures_are_written_as_png_and_svg() {
         let dir = tempfile::tempdir().unwrap();
         let runs = dir.path().join("runs");
-        for m in ["vanilla", "srl"] {
-            for s in 0..2 {
-                write_synthetic_run(
-                    &runs.join("airfoil").join(m).join(format!("seed{s}")),
-                    m,
-                    s,
-                    150,
-                );
+        let a = BenchmarkId::Airfoil;
+        let mut reports = Vec::new();
+        for (i, m) in ["vanilla", "srl", "ranksim", "srl+ranksim"]
+            .iter()
+            .enumerate()
+        {
+            for s in 0..3u64 {
+                let d = runs.join("airfoil").join(m).join(format!("seed{s}"));
+                write_synthetic_run(&d, m, s, 150);
+                let few = 6.0 - 0.5 * i as f64 + 0.3 * s as f64;
+                let r = crate::tables::tests::report(a, m, s, [4.0, 3.0, 4.0, few]);
+                crate::tables::tests::write_report(&d, &r);
+                reports.push(r);
             }
         }
+        let table = crate::tables::aggregate(a, &reports).unwrap();
+        // The per-method figures show vanilla and SRL only.
+        let per_bin = PerBinMae::from_runs(&runs, a).unwrap();
+        let shown: Vec<String> = per_bin
+            .series
+            .iter()
+            .map(|s| s.method.to_string())
+            .collect();
+        assert_eq!(shown, ["vanilla", "srl"]);
+        let curves = TrainingCurves::from_runs(&runs, a).unwrap();
+        assert!(curves.panels.iter().all(|p| p.len() <= 2));
+        let few = FewMaeByMethod::from_table(&table).unwrap();
+        assert_eq!(few.methods.len(), 4);
+        assert_eq!(few.methods[0].1.len(), 3);
+
         let figs = dir.path().join("figures");
-        let written = make_all(&runs, &figs, &["airfoil".to_string()]).unwrap();
-        assert_eq!(written.len(), 6);
+        let written = make_all(&runs, &figs, &[table]).unwrap();
+        assert_eq!(written.len(), 8);
         for f in &written {
             let len = std::fs::metadata(f).unwrap().len();
             assert!(len > 5_000, "{} is only {len} bytes", f.display());
         }
         let svg = std::fs::read_to_string(figs.join("airfoil-per-bin-mae.svg")).unwrap();
         assert!(svg.contains("few-shot bins"));
+        let svg = std::fs::read_to_string(figs.join("airfoil-few-mae-by-method.svg")).unwrap();
+        for label in [
+            "Vanilla",
+            "SRL+RankSim",
+            "RankSim",
+            "test MAE, few-shot group",
+            "method",
+        ] {
+            assert!(svg.contains(label), "{label}");
+        }
         if let Ok(keep) = std::env::var("SRL_KEEP_FIGURES") {
             // For looking at the figures by eye during development.
             let keep = PathBuf::from(keep);
@@ -1110,11 +1193,58 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn without_vanilla_and_srl_only_the_method_figure_is_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let b = BenchmarkId::IolLinear;
+        let mut reports = Vec::new();
+        for m in ["ranksim", "conr"] {
+            let d = runs.join(b.as_str()).join(m).join("seed0");
+            write_synthetic_run(&d, m, 0, 50);
+            let r = crate::tables::tests::report(b, m, 0, [0.01, 0.01, 0.01, 0.02]);
+            crate::tables::tests::write_report(&d, &r);
+            reports.push(r);
+        }
+        let table = crate::tables::aggregate(b, &reports).unwrap();
+        let written = make_all(&runs, &dir.path().join("figures"), &[table]).unwrap();
+        let names: Vec<String> = written
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "iol-linear-few-mae-by-method.png",
+                "iol-linear-few-mae-by-method.svg"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_method_figure_takes_every_default_method() {
+        let b = BenchmarkId::IolSde;
+        let reports = crate::tables::tests::many_method_reports(b);
+        let table = crate::tables::aggregate(b, &reports).unwrap();
+        let fig = FewMaeByMethod::from_table(&table).unwrap();
+        assert_eq!(fig.methods.len(), crate::reproduce::DEFAULT_METHODS.len());
+        let dir = tempfile::tempdir().unwrap();
+        let written = save(&fig, dir.path(), "iol-sde-few-mae-by-method").unwrap();
+        let svg = std::fs::read_to_string(&written[1]).unwrap();
+        assert!(svg.contains("(×1e-3)"), "scaled axis label");
+        for m in crate::reproduce::default_methods() {
+            assert!(svg.contains(&display_method(&m)), "{m}");
+        }
+        if let Ok(keep) = std::env::var("SRL_KEEP_FIGURES") {
+            std::fs::copy(&written[0], PathBuf::from(keep).join("iol-sde-few-mae.png")).unwrap();
+        }
+    }
+
+    #[test]
     fn missing_runs_are_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let e = PerBinMae::from_runs(dir.path(), "airfoil").unwrap_err();
-        assert!(e.contains("no run"), "{e}");
-        let e = FeatureSpace::from_runs(dir.path(), "airfoil").unwrap_err();
+        let e = PerBinMae::from_runs(dir.path(), BenchmarkId::Airfoil).unwrap_err();
+        assert!(e.contains("no vanilla or srl run"), "{e}");
+        let e = FeatureSpace::from_runs(dir.path(), BenchmarkId::Airfoil).unwrap_err();
         assert!(e.contains("test_features.npy"), "{e}");
     }
 }

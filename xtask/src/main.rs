@@ -1,8 +1,11 @@
 //! Project automation for srl-rs: `cargo xtask <command>` (the alias lives in
 //! `.cargo/config.toml`).
 //!
-//! - `reproduce`: train vanilla and SRL on every benchmark over several seeds with the release
-//!   `srl` binary and write tables, figures and a summary to `docs/results/<profile>/`.
+//! - `reproduce`: train the DIR methods (`--methods`, default
+//!   [`reproduce::DEFAULT_METHODS`]) on every benchmark over several seeds with the release
+//!   `srl` binary and write tables, figures and a summary to `docs/results/<profile>/`;
+//!   `--shard I/N` and `--aggregate-only --from-shards` split it over cluster jobs
+//!   (docs/sweeps.md).
 //! - `bench`: run the criterion benchmarks of the library crates.
 //! - `fetch`: download (or import with `--from-dir`) the built-in datasets, verifying sha256.
 //! - `tune`: a validation-only hyper-parameter search over a grid file (docs/results/tuning/).
@@ -28,7 +31,7 @@ struct Cli {
 /// The automation commands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Train vanilla and SRL on the benchmarks over several seeds and write docs/results/.
+    /// Train the DIR methods on the benchmarks over several seeds and write docs/results/.
     Reproduce(reproduce::ReproduceArgs),
     /// Run the criterion benchmarks of the library crates (cargo bench).
     Bench(bench::BenchArgs),

@@ -5,29 +5,70 @@
 //! 1. build `srl` with `cargo build --release -p srl-cli` (xtask itself stays unoptimised);
 //! 2. make sure the data is there (`srl fetch`, or a clear message how to provide it);
 //! 3. write the preset configuration of every run with `srl config` into `configs/` (the
-//!    exact configs of the tables);
+//!    exact configs of the tables), `configs/<benchmark>-<method>-seed<k>.toml`;
 //! 4. run `srl train --config … --out runs/<benchmark>/<method>/seed<k>` for all runs, J at a
-//!    time, each run's output captured in `logs/<benchmark>/<method>-seed<k>.log`;
+//!    time, longest first ([`estimated_cost`]), each run's output captured in
+//!    `logs/<benchmark>/<method>-seed<k>.log`;
 //! 5. aggregate into `<benchmark>.md/.json` (see [`crate::tables`]), draw `figures/` (see
 //!    [`crate::figures`]) and write `summary.md/.json` with the commit, date, machine, wall
 //!    time and command line.
 //!
+//! Methods: `--methods LIST` (comma-separated [`MethodName`]s, e.g. `vanilla,srl,srl+ranksim`);
+//! the default is [`DEFAULT_METHODS`]. A method's folder and file names use its canonical text
+//! form (`srl+lds` is written `lds+srl`).
+//!
 //! Profiles: `--quick` (default; the README's main command, minutes on 2 cores) and `--full`
 //! (the paper's sizes: 5 seeds, IOL 20k/40k iterations; hours).
+//!
+//! Sharding (docs/sweeps.md): `--shard I/N` trains run k of the plan ([`Plan::runs`], a fixed
+//! order) when k mod N = I − 1, into its own output folder (same layout), writes
+//! `shard-I-of-N.json` ([`ShardRecord`]: plan, runs, provenance) and no tables. `--aggregate-only
+//! --from-shards DIR1,DIR2,… --out OUT` copies the shards' runs, configs and logs into OUT and
+//! writes the tables, figures and summary there, as an unsharded reproduction would.
 
 use crate::runner::{self, Job, JobResult, OnFailure};
 use crate::{figures, tables};
-use srl_train::RunConfig;
+use serde::{Deserialize, Serialize};
+use srl_data::BenchmarkId;
+use srl_train::{run_folder, Component, MethodName, Profile, RunConfig};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// The benchmarks of the paper's tables, in order.
-pub const ALL_BENCHMARKS: &[&str] = srl_data::BENCHMARKS;
+/// The methods `reproduce` compares by default, in table order (canonical text forms): the
+/// paper's comparison set — vanilla, LDS, LDS+FDS, RankSim, Balanced MSE (BMC), ConR, ordinal
+/// entropy — then SRL alone and SRL combined with LDS, RankSim and Balanced MSE.
+pub const DEFAULT_METHODS: &[&str] = &[
+    "vanilla",
+    "lds",
+    "lds+fds",
+    "ranksim",
+    "bmc",
+    "conr",
+    "oe",
+    "srl",
+    "lds+srl",
+    "srl+ranksim",
+    "bmc+srl",
+];
 
-/// The methods compared.
-pub const METHODS: &[&str] = &["vanilla", "srl"];
+/// [`DEFAULT_METHODS`], parsed (every entry is a valid method; a test checks it).
+pub fn default_methods() -> Vec<MethodName> {
+    DEFAULT_METHODS
+        .iter()
+        .filter_map(|m| m.parse().ok())
+        .collect()
+}
+
+/// The text form of a profile (`quick`, `full`), as `srl config --profile` takes it and as
+/// the default output folder is named.
+pub fn profile_name(p: Profile) -> &'static str {
+    match p {
+        Profile::Quick => "quick",
+        Profile::Full => "full",
+    }
+}
 
 /// Flags of `cargo xtask reproduce`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -41,7 +82,11 @@ pub struct ReproduceArgs {
     /// Comma-separated benchmarks to run [default: airfoil,abalone,concrete,real-estate,
     /// iol-linear,iol-sde].
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub only: Vec<String>,
+    pub only: Vec<BenchmarkId>,
+    /// Comma-separated methods, each a set of components joined by `+` (e.g. `vanilla,srl,srl+ranksim`)
+    /// [default: vanilla,lds,lds+fds,ranksim,bmc,conr,oe,srl,lds+srl,srl+ranksim,bmc+srl].
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub methods: Vec<MethodName>,
     /// Number of seeds per method and benchmark [default: 2 quick, 5 full].
     #[arg(long, value_name = "N")]
     pub seeds: Option<usize>,
@@ -54,42 +99,62 @@ pub struct ReproduceArgs {
     /// Import missing datasets from this folder (files you downloaded by hand).
     #[arg(long, value_name = "DIR")]
     pub from_dir: Option<PathBuf>,
-    /// Output folder [default: docs/results/<profile>].
+    /// Output folder [default: docs/results/<profile>; with --shard I/N:
+    /// target/reproduce-shards/<profile>/shard-I-of-N].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Skip the figures.
     #[arg(long)]
     pub no_figures: bool,
     /// Rebuild tables, figures and summary from the runs already in the output folder (no
-    /// training); the original run's provenance is kept from its summary.json.
+    /// training); the original run's provenance is kept from its summary.json. With
+    /// --from-shards: merge shard folders into the output folder first.
     #[arg(long)]
     pub aggregate_only: bool,
     /// Keep the finished runs of an earlier invocation into the same output folder (a
     /// `metrics.json` and the same configuration) and train only the missing or unfinished
-    /// ones: continues after an interrupted session, or adds seeds. Kept runs are listed in
-    /// the summary with the commit that trained them.
+    /// ones: continues after an interrupted session, or adds seeds or methods. Kept runs are
+    /// listed in the summary with the commit that trained them; folders of methods outside
+    /// --methods are kept too.
     #[arg(long, conflicts_with = "aggregate_only")]
     pub resume: bool,
+    /// Train only shard I of N (1-based, e.g. `2/4`): run k of the plan when k mod N = I − 1.
+    /// Writes the runs and a shard-I-of-N.json into --out, no tables (merge the shards with
+    /// --aggregate-only --from-shards).
+    #[arg(long, value_name = "I/N", conflicts_with = "aggregate_only")]
+    pub shard: Option<Shard>,
+    /// With --aggregate-only: comma-separated output folders of `--shard` runs to merge into
+    /// --out (every shard of one plan; a missing shard's runs are listed as failed).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "DIRS",
+        requires = "aggregate_only",
+        conflicts_with = "only"
+    )]
+    pub from_shards: Vec<PathBuf>,
 }
 
 /// What to run: profile, benchmarks, methods, seeds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
-    /// `quick` or `full`.
-    pub profile: &'static str,
+    /// Preset size.
+    pub profile: Profile,
     /// Benchmarks in table order.
-    pub benchmarks: Vec<String>,
+    pub benchmarks: Vec<BenchmarkId>,
+    /// Methods, in the order given (duplicates removed).
+    pub methods: Vec<MethodName>,
     /// Seeds `0..seeds`.
     pub seeds: usize,
 }
 
 /// One training run of the plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RunSpec {
     /// Benchmark.
-    pub benchmark: String,
+    pub benchmark: BenchmarkId,
     /// Method.
-    pub method: &'static str,
+    pub method: MethodName,
     /// Training seed.
     pub seed: u64,
 }
@@ -111,69 +176,92 @@ impl RunSpec {
     /// `runs/airfoil/srl/seed0` under `out`.
     pub fn run_dir(&self, out: &Path) -> PathBuf {
         out.join("runs")
-            .join(&self.benchmark)
-            .join(self.method)
+            .join(self.benchmark.as_str())
+            .join(self.method.to_string())
             .join(format!("seed{}", self.seed))
     }
 
     /// `logs/airfoil/srl-seed0.log` under `out`.
     pub fn log_path(&self, out: &Path) -> PathBuf {
         out.join("logs")
-            .join(&self.benchmark)
+            .join(self.benchmark.as_str())
             .join(format!("{}-seed{}.log", self.method, self.seed))
     }
 }
 
+/// `<method>-seed<k>` + `suffix` → the method and seed (the file names of logs and, after the
+/// benchmark prefix, of configs).
+fn parse_method_seed(name: &str, suffix: &str) -> Option<(MethodName, u64)> {
+    let (method, seed) = name.strip_suffix(suffix)?.rsplit_once("-seed")?;
+    Some((method.parse().ok()?, seed.parse().ok()?))
+}
+
+/// `<benchmark>-<method>-seed<k>.toml` → its parts (`None` for any other file name).
+fn parse_config_name(name: &str) -> Option<(BenchmarkId, MethodName, u64)> {
+    BenchmarkId::ALL.into_iter().find_map(|b| {
+        let rest = name.strip_prefix(b.as_str())?.strip_prefix('-')?;
+        let (m, seed) = parse_method_seed(rest, ".toml")?;
+        Some((b, m, seed))
+    })
+}
+
 impl Plan {
-    /// The plan the flags describe; unknown benchmarks and zero seeds are errors.
+    /// The plan the flags describe: benchmarks in table order and methods in the given order
+    /// (both deduplicated); no benchmark, no method or zero seeds are errors.
     pub fn from_args(args: &ReproduceArgs) -> Result<Plan, String> {
-        let profile = if args.full { "full" } else { "quick" };
-        let mut benchmarks: Vec<String> = Vec::new();
-        if args.only.is_empty() {
-            benchmarks.extend(ALL_BENCHMARKS.iter().map(|s| s.to_string()));
+        let profile = if args.full {
+            Profile::Full
         } else {
-            for b in &args.only {
-                let b = b.trim();
-                if b.is_empty() {
-                    continue;
-                }
-                if !ALL_BENCHMARKS.contains(&b) {
-                    return Err(format!(
-                        "unknown benchmark `{b}` in --only (known: {})",
-                        ALL_BENCHMARKS.join(", ")
-                    ));
-                }
-                if !benchmarks.iter().any(|x| x == b) {
-                    benchmarks.push(b.to_string());
-                }
-            }
+            Profile::Quick
+        };
+        let benchmarks: Vec<BenchmarkId> = if args.only.is_empty() {
+            BenchmarkId::ALL.to_vec()
+        } else {
             // Table order, whatever the order of the flag.
-            benchmarks.sort_by_key(|b| ALL_BENCHMARKS.iter().position(|x| x == b));
+            BenchmarkId::ALL
+                .into_iter()
+                .filter(|b| args.only.contains(b))
+                .collect()
+        };
+        let mut methods: Vec<MethodName> = Vec::new();
+        let given = if args.methods.is_empty() {
+            default_methods()
+        } else {
+            args.methods.clone()
+        };
+        for m in given {
+            if !methods.contains(&m) {
+                methods.push(m);
+            }
         }
-        if benchmarks.is_empty() {
-            return Err("--only selects no benchmark".into());
+        if methods.is_empty() {
+            return Err("--methods selects no method".into());
         }
-        let seeds = args.seeds.unwrap_or(if profile == "full" { 5 } else { 2 });
+        let seeds = args.seeds.unwrap_or(match profile {
+            Profile::Full => 5,
+            Profile::Quick => 2,
+        });
         if seeds == 0 {
             return Err("--seeds must be at least 1".into());
         }
         Ok(Plan {
             profile,
             benchmarks,
+            methods,
             seeds,
         })
     }
 
-    /// Every run, benchmark-major, then seed, then method (so both methods of a seed finish
-    /// close together).
+    /// Every run in the plan's fixed order: benchmark-major, then seed, then method (so the
+    /// methods of a seed finish close together). Shards are assigned by position in this list.
     pub fn runs(&self) -> Vec<RunSpec> {
         let mut out = Vec::new();
-        for b in &self.benchmarks {
+        for &benchmark in &self.benchmarks {
             for seed in 0..self.seeds as u64 {
-                for m in METHODS {
+                for m in &self.methods {
                     out.push(RunSpec {
-                        benchmark: b.clone(),
-                        method: m,
+                        benchmark,
+                        method: m.clone(),
                         seed,
                     });
                 }
@@ -181,6 +269,115 @@ impl Plan {
         }
         out
     }
+}
+
+/// One of N disjoint parts of a plan: `--shard I/N`, I in 1..=N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1-based index I.
+    pub index: usize,
+    /// Number of shards N.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("`{s}` is not a shard I/N with 1 ≤ I ≤ N (e.g. 2/4)");
+        let (i, n) = s.trim().split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// Whether run `k` (0-based position in [`Plan::runs`]) belongs to this shard.
+    pub fn owns(&self, k: usize) -> bool {
+        k % self.count == self.index - 1
+    }
+
+    /// This shard's runs of `runs` (the plan's list, in order).
+    pub fn select(&self, runs: &[RunSpec]) -> Vec<RunSpec> {
+        runs.iter()
+            .enumerate()
+            .filter(|(k, _)| self.owns(*k))
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    /// `shard-2-of-4.json`, the record a shard writes into its output folder.
+    pub fn record_file(&self) -> String {
+        format!("shard-{}-of-{}.json", self.index, self.count)
+    }
+}
+
+/// What a `--shard I/N` run leaves in its output folder (`shard-I-of-N.json`), enough for
+/// `--aggregate-only --from-shards` to merge it: the shard, the whole plan, the runs of the
+/// shard and the provenance of the session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardRecord {
+    /// Which shard.
+    pub shard: Shard,
+    /// The whole plan (every shard of one reproduction has the same).
+    pub plan: Plan,
+    /// Names of this shard's runs (`airfoil/srl/seed0`).
+    pub runs: Vec<String>,
+    /// False while the shard trains (the record is written at its start and again at its end).
+    #[serde(default)]
+    pub finished: bool,
+    /// Provenance of this shard's session.
+    pub meta: RunMeta,
+}
+
+impl ShardRecord {
+    /// Writes the record into `out` atomically.
+    pub fn write(&self, out: &Path) -> Result<PathBuf, String> {
+        let path = out.join(self.shard.record_file());
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())? + "\n";
+        write_file(&path, &text)?;
+        Ok(path)
+    }
+
+    /// Reads the one `shard-*-of-*.json` in `dir`.
+    pub fn read(dir: &Path) -> Result<ShardRecord, String> {
+        let records = shard_record_files(dir)?;
+        let [path] = records.as_slice() else {
+            return Err(format!(
+                "{} holds {} shard-I-of-N.json files, expected one (is it the --out of a \
+                 finished `reproduce --shard I/N`?)",
+                dir.display(),
+                records.len()
+            ));
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))
+    }
+}
+
+/// The `shard-*-of-*.json` files in `dir`.
+fn shard_record_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out: Vec<PathBuf> = list_dir(dir)?
+        .into_iter()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .is_some_and(|n| n.starts_with("shard-") && n.ends_with(".json"))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -194,23 +391,53 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     let start = Instant::now();
     let plan = Plan::from_args(args)?;
     let root = repo_root();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("docs").join("results").join(plan.profile));
+    let profile = profile_name(plan.profile);
+    let out = args.out.clone().unwrap_or_else(|| match args.shard {
+        Some(s) => root
+            .join("target")
+            .join("reproduce-shards")
+            .join(profile)
+            .join(format!("shard-{}-of-{}", s.index, s.count)),
+        None => root.join("docs").join("results").join(profile),
+    });
     if args.aggregate_only {
+        if !args.from_shards.is_empty() {
+            return merge_shards(args, &args.from_shards, &out);
+        }
         return aggregate_existing(args, &out);
     }
+    let all_runs = plan.runs();
+    let runs = match args.shard {
+        Some(s) => {
+            // A shard folder holds one shard: another shard's runs would be cleared below.
+            for other in shard_record_files(&out)? {
+                if other
+                    .file_name()
+                    .is_some_and(|n| n != s.record_file().as_str())
+                {
+                    return Err(format!(
+                        "{} belongs to another shard ({}): give every shard its own --out",
+                        out.display(),
+                        other.display()
+                    ));
+                }
+            }
+            s.select(&all_runs)
+        }
+        None => all_runs,
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.jobs.unwrap_or(cores).max(1);
-    let runs = plan.runs();
     eprintln!(
-        "reproduce ({}): {} benchmark(s) × {} methods × {} seed(s) = {} runs, {} at a time -> {}",
-        plan.profile,
+        "reproduce ({profile}): {} benchmark(s) × {} method(s) × {} seed(s) = {} runs{}, {} at a \
+         time -> {}",
         plan.benchmarks.len(),
-        METHODS.len(),
+        plan.methods.len(),
         plan.seeds,
-        runs.len(),
+        plan.runs().len(),
+        args.shard
+            .map(|s| format!(" (shard {s}: {} of them)", runs.len()))
+            .unwrap_or_default(),
         jobs,
         out.display()
     );
@@ -218,7 +445,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     let srl = build_srl(&root)?;
     let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
     ensure_data(&srl, &data_dir, &plan.benchmarks, args.from_dir.as_deref())?;
-    prepare_out_dir(&out, &plan, args.resume)?;
+    prepare_out_dir(&out, &plan, &runs, args.resume)?;
     for spec in &runs {
         write_config(&srl, spec, plan.profile, &out)?;
     }
@@ -237,7 +464,37 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
             to_train.len()
         );
     }
-    let commit = git_commit(&root);
+    let mut meta = RunMeta {
+        profile: profile.to_string(),
+        command: command_line(),
+        commit: git_commit(&root),
+        date_utc: utc_now(),
+        cores,
+        jobs,
+        seeds: plan.seeds,
+        benchmarks: plan.benchmarks.clone(),
+        methods: plan.methods.clone(),
+        wall_seconds: 0.0,
+        train_seconds: 0.0,
+        data_dir: data_dir.display().to_string(),
+        failed_runs: Vec::new(),
+        regenerated: None,
+        kept_runs,
+        shards: Vec::new(),
+    };
+    let commit = meta.commit.clone();
+    // A shard's record exists from the start (unfinished), so a shard killed by a time limit
+    // still merges: its finished runs count, the others are listed as failed.
+    let mut record = args.shard.map(|shard| ShardRecord {
+        shard,
+        plan: plan.clone(),
+        runs: runs.iter().map(RunSpec::name).collect(),
+        finished: false,
+        meta: meta.clone(),
+    });
+    if let Some(r) = &record {
+        r.write(&out)?;
+    }
 
     // Each child gets an equal share of the cores for its own threads.
     let threads_per_job = (cores / jobs).max(1).to_string();
@@ -265,7 +522,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         }
     }
     let failure = describe_failures(&results, to_train.len());
-    if kept.is_empty() && results.iter().all(|r| !r.success) {
+    if kept.is_empty() && !results.is_empty() && results.iter().all(|r| !r.success) {
         return Err(failure.unwrap_or_else(|| "no run finished".into()));
     }
     let failed_runs: Vec<String> = results
@@ -274,24 +531,34 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         .map(|r| r.name.clone())
         .collect();
 
-    let meta = RunMeta {
-        profile: plan.profile.to_string(),
-        command: command_line(),
-        commit,
-        date_utc: utc_now(),
-        cores,
-        jobs,
-        seeds: plan.seeds,
-        benchmarks: plan.benchmarks.clone(),
-        wall_seconds: 0.0,
-        train_seconds,
-        data_dir: data_dir.display().to_string(),
-        failed_runs,
-        regenerated: None,
-        kept_runs,
-    };
-    write_outputs(&out, meta, args.no_figures, Some(start))?;
+    meta.train_seconds = train_seconds;
+    meta.failed_runs = failed_runs;
+    match record.as_mut() {
+        Some(record) => {
+            let shard = record.shard;
+            meta.wall_seconds = start.elapsed().as_secs_f64();
+            record.meta = meta;
+            record.finished = true;
+            let path = record.write(&out)?;
+            println!(
+                "reproduce shard {shard} finished in {}: {} run(s) in {}; provenance in {}",
+                human_duration(record.meta.wall_seconds),
+                runs.len(),
+                out.display(),
+                path.display()
+            );
+            println!(
+                "no tables for a shard: once every shard has finished, aggregate with \
+                 `cargo xtask reproduce --aggregate-only --from-shards DIR1,…,DIR{} --out OUT`",
+                shard.count
+            );
+        }
+        None => write_outputs(&out, meta, args.no_figures, Some(start))?,
+    }
     match failure {
+        Some(message) if args.shard.is_some() => Err(format!(
+            "{message}; the shard's record lists them, the merge will show them as failed"
+        )),
         Some(message) => Err(format!(
             "{message}; the tables above were written from the runs that finished"
         )),
@@ -307,7 +574,8 @@ fn aggregate_existing(args: &ReproduceArgs, out: &Path) -> Result<(), String> {
     let summary = out.join("summary.json");
     let text = std::fs::read_to_string(&summary).map_err(|e| {
         format!(
-            "--aggregate-only needs the summary.json of a finished reproduction in {}: {e}",
+            "--aggregate-only needs the summary.json of a finished reproduction in {} (for the \
+             folders of `--shard` runs, add --from-shards): {e}",
             out.display()
         )
     })?;
@@ -317,10 +585,9 @@ fn aggregate_existing(args: &ReproduceArgs, out: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot read the provenance in {}: {e}", summary.display()))?;
     let runs_dir = out.join("runs");
     meta.benchmarks = if args.only.is_empty() {
-        ALL_BENCHMARKS
-            .iter()
-            .filter(|b| runs_dir.join(b).is_dir())
-            .map(|b| b.to_string())
+        BenchmarkId::ALL
+            .into_iter()
+            .filter(|b| runs_dir.join(b.as_str()).is_dir())
             .collect()
     } else {
         Plan::from_args(args)?.benchmarks
@@ -337,9 +604,184 @@ fn aggregate_existing(args: &ReproduceArgs, out: &Path) -> Result<(), String> {
     write_outputs(out, meta, args.no_figures, None)
 }
 
+/// `--aggregate-only --from-shards DIRS`: merges the output folders of `--shard I/N` runs into
+/// `out` and writes the tables, figures and summary there.
+///
+/// Every folder must hold one `shard-I-of-N.json` ([`ShardRecord`]); all must share N and the
+/// plan, and no shard may appear twice. `out`'s folders of the plan's benchmarks are cleared,
+/// then each shard's run folders, configurations and logs (of the runs the plan assigns to it)
+/// are copied in. A shard that is not given is reported, and its runs are listed as failed in
+/// the summary. The summary's provenance combines the shards' (commits, earliest start, the
+/// longest shard's wall time) and lists each shard.
+fn merge_shards(args: &ReproduceArgs, dirs: &[PathBuf], out: &Path) -> Result<(), String> {
+    let mut records: Vec<(PathBuf, ShardRecord)> = Vec::new();
+    for d in dirs {
+        if same_dir(d, out) {
+            return Err(format!(
+                "--out {} is one of the shard folders: merge into a new folder",
+                out.display()
+            ));
+        }
+        records.push((d.clone(), ShardRecord::read(d)?));
+    }
+    records.sort_by_key(|(_, r)| r.shard);
+    let Some((first_dir, first)) = records.first().cloned() else {
+        return Err("--from-shards names no folder".into());
+    };
+    for (d, r) in &records {
+        if r.shard.count != first.shard.count || r.plan != first.plan {
+            return Err(format!(
+                "{} ({}) and {} ({}) are shards of different plans",
+                first_dir.display(),
+                first.shard,
+                d.display(),
+                r.shard
+            ));
+        }
+    }
+    if let Some(w) = records.windows(2).find(|w| w[0].1.shard == w[1].1.shard) {
+        return Err(format!(
+            "shard {} is given twice: {} and {}",
+            w[0].1.shard,
+            w[0].0.display(),
+            w[1].0.display()
+        ));
+    }
+    let plan = first.plan.clone();
+    let n = first.shard.count;
+    let all_runs = plan.runs();
+    prepare_out_dir(out, &plan, &all_runs, false)?;
+    let mut failed_runs = Vec::new();
+    let mut kept_runs = Vec::new();
+    let mut shard_lines = Vec::new();
+    for index in 1..=n {
+        let shard = Shard { index, count: n };
+        let Some((dir, record)) = records.iter().find(|(_, r)| r.shard == shard) else {
+            eprintln!("warning: shard {shard} is missing; its runs are listed as failed");
+            failed_runs.extend(
+                shard
+                    .select(&all_runs)
+                    .iter()
+                    .map(|s| format!("{} (shard {shard} missing)", s.name())),
+            );
+            continue;
+        };
+        if !record.finished {
+            eprintln!(
+                "warning: shard {shard} did not finish ({}); its unfinished runs are listed as                  failed",
+                dir.display()
+            );
+        }
+        for spec in shard.select(&all_runs) {
+            copy_dir(&spec.run_dir(dir), &spec.run_dir(out))?;
+            copy_file(&spec.config_path(dir), &spec.config_path(out))?;
+            copy_file(&spec.log_path(dir), &spec.log_path(out))?;
+            if !record.finished && !run_folder::is_complete(&spec.run_dir(out)) {
+                failed_runs.push(format!("{} (shard {shard} did not finish)", spec.name()));
+            }
+        }
+        failed_runs.extend(record.meta.failed_runs.iter().cloned());
+        kept_runs.extend(record.meta.kept_runs.iter().cloned());
+        shard_lines.push(format!(
+            "{shard}: {} run(s){}, commit {}, started {}, wall time {}, from {}",
+            record.runs.len(),
+            if record.finished {
+                ""
+            } else {
+                " (did not finish)"
+            },
+            record.meta.commit,
+            record.meta.date_utc,
+            human_duration(record.meta.wall_seconds),
+            dir.display()
+        ));
+    }
+    let mut commits: Vec<String> = records.iter().map(|(_, r)| r.meta.commit.clone()).collect();
+    commits.dedup();
+    let max = |f: fn(&RunMeta) -> f64| {
+        records
+            .iter()
+            .map(|(_, r)| f(&r.meta))
+            .fold(0.0f64, f64::max)
+    };
+    let meta = RunMeta {
+        profile: profile_name(plan.profile).to_string(),
+        // The command of one shard, with its index as the placeholder every job fills in.
+        command: first.meta.command.replace(
+            &format!("--shard {}", first.shard),
+            &format!("--shard I/{n}"),
+        ),
+        commit: commits.join("; "),
+        date_utc: records
+            .iter()
+            .map(|(_, r)| r.meta.date_utc.clone())
+            .min()
+            .unwrap_or_default(),
+        cores: first.meta.cores,
+        jobs: first.meta.jobs,
+        seeds: plan.seeds,
+        benchmarks: plan.benchmarks.clone(),
+        methods: plan.methods.clone(),
+        wall_seconds: max(|m| m.wall_seconds),
+        train_seconds: max(|m| m.train_seconds),
+        data_dir: first.meta.data_dir.clone(),
+        failed_runs,
+        regenerated: Some(format!(
+            "{} shard folder(s) merged {} at commit `{}` by `{}`",
+            records.len(),
+            utc_now(),
+            git_commit(&repo_root()),
+            command_line()
+        )),
+        kept_runs,
+        shards: shard_lines,
+    };
+    write_outputs(out, meta, args.no_figures, None)
+}
+
+/// Whether `a` and `b` name the same folder (compared canonically where both exist).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Copies the folder `from` to `to` recursively (nothing if `from` does not exist).
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    if !from.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    for entry in list_dir(from)? {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            copy_file(&entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies the file `from` to `to` (nothing if `from` does not exist).
+fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
+    if !from.is_file() {
+        return Ok(());
+    }
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
 /// Aggregates the runs of `meta.benchmarks` under `out/runs` into the per-benchmark tables, the
 /// figures and `summary.md/.json`, and prints where they are. `started` (a fresh run) sets the
-/// total wall time; regenerated outputs keep the original one.
+/// total wall time; regenerated outputs keep the original one. `meta.methods` becomes the
+/// methods found in the tables.
 fn write_outputs(
     out: &Path,
     mut meta: RunMeta,
@@ -349,19 +791,26 @@ fn write_outputs(
     let runs_dir = out.join("runs");
     let mut tables_written = Vec::new();
     let mut bench_tables = Vec::new();
-    for b in &meta.benchmarks {
+    for &b in &meta.benchmarks {
         let reports = tables::collect_reports(&runs_dir, b)?;
-        let table = tables::aggregate(b, &reports);
+        let table = tables::aggregate(b, &reports)?;
         let (md, json) = table.write(out)?;
         tables_written.push(md);
         tables_written.push(json);
         bench_tables.push(table);
     }
+    let mut methods: Vec<MethodName> = bench_tables
+        .iter()
+        .flat_map(|t| t.rows.iter().map(|r| r.method.clone()))
+        .collect();
+    methods.sort_by_key(tables::method_order);
+    methods.dedup();
+    meta.methods = methods;
     let figures_written = if no_figures {
         Vec::new()
     } else {
         eprintln!("drawing figures…");
-        figures::make_all(&runs_dir, &out.join("figures"), &meta.benchmarks)?
+        figures::make_all(&runs_dir, &out.join("figures"), &bench_tables)?
     };
     if let Some(start) = started {
         meta.wall_seconds = start.elapsed().as_secs_f64();
@@ -458,20 +907,23 @@ pub fn find_executable(cargo_json: &str, bin: &str) -> Option<PathBuf> {
 fn ensure_data(
     srl: &Path,
     data_dir: &Path,
-    benchmarks: &[String],
+    benchmarks: &[BenchmarkId],
     from_dir: Option<&Path>,
 ) -> Result<(), String> {
-    for b in benchmarks {
+    for &b in benchmarks {
         if !srl_data::registry::builtin_names().contains(&b.as_str()) {
             continue; // generated (iol-linear)
         }
-        let manifest = srl_data::registry::builtin(b).map_err(|e| e.to_string())?;
+        let manifest = srl_data::registry::builtin(b.as_str()).map_err(|e| e.to_string())?;
         let Err(missing) = manifest.verify(data_dir) else {
             continue;
         };
         eprintln!("{b}: {missing}; fetching…");
         let mut cmd = Command::new(srl);
-        cmd.arg("fetch").arg(b).arg("--data-dir").arg(data_dir);
+        cmd.arg("fetch")
+            .arg(b.as_str())
+            .arg("--data-dir")
+            .arg(data_dir);
         if let Some(f) = from_dir {
             cmd.arg("--from-dir").arg(f);
         }
@@ -493,47 +945,57 @@ fn ensure_data(
 }
 
 /// Creates the output folders and removes stale results of the benchmarks about to run, so
-/// the tables only see this plan's seeds: everything of those benchmarks, or with `resume`
-/// only the runs, logs and configurations outside the plan (seeds beyond `plan.seeds`).
-fn prepare_out_dir(out: &Path, plan: &Plan, resume: bool) -> Result<(), String> {
+/// the tables only see this plan's runs. Without `resume`: everything of those benchmarks
+/// (runs, logs, configurations of every method). With `resume`: for the plan's methods, the
+/// runs, logs and configurations that are not in `planned` (seeds beyond `plan.seeds`, another
+/// shard's runs); the folders of methods outside the plan are kept (and reach the tables).
+fn prepare_out_dir(
+    out: &Path,
+    plan: &Plan,
+    planned: &[RunSpec],
+    resume: bool,
+) -> Result<(), String> {
     for sub in ["runs", "configs", "logs"] {
         let d = out.join(sub);
         std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
     }
-    let planned: Vec<RunSpec> = plan.runs();
-    for b in &plan.benchmarks {
+    let is_planned = |b: BenchmarkId, m: &MethodName, seed: u64| {
+        planned
+            .iter()
+            .any(|s| s.benchmark == b && &s.method == m && s.seed == seed)
+    };
+    for &b in &plan.benchmarks {
         if resume {
-            for m in METHODS {
-                let method_dir = out.join("runs").join(b).join(m);
+            for m in &plan.methods {
+                let method_dir = out.join("runs").join(b.as_str()).join(m.to_string());
                 for entry in list_dir(&method_dir)? {
                     let name = entry.file_name().to_string_lossy().into_owned();
-                    let is_planned = planned.iter().any(|s| {
-                        s.benchmark == *b && s.method == *m && format!("seed{}", s.seed) == name
-                    });
-                    if !is_planned {
+                    let seed: Option<u64> = name.strip_prefix("seed").and_then(|s| s.parse().ok());
+                    if !seed.is_some_and(|seed| is_planned(b, m, seed)) {
                         remove_dir(&entry.path())?;
                     }
                 }
             }
-            for entry in list_dir(&out.join("logs").join(b))? {
-                let is_planned = planned.iter().any(|s| s.log_path(out) == entry.path());
-                if !is_planned {
-                    remove_file(&entry.path())?;
+            for entry in list_dir(&out.join("logs").join(b.as_str()))? {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some((m, seed)) = parse_method_seed(&name, ".log") {
+                    if plan.methods.contains(&m) && !is_planned(b, &m, seed) {
+                        remove_file(&entry.path())?;
+                    }
                 }
             }
         } else {
-            remove_dir(&out.join("runs").join(b))?;
-            remove_dir(&out.join("logs").join(b))?;
+            remove_dir(&out.join("runs").join(b.as_str()))?;
+            remove_dir(&out.join("logs").join(b.as_str()))?;
         }
-        let prefix = format!("{b}-");
         for entry in list_dir(&out.join("configs"))? {
             let name = entry.file_name().to_string_lossy().into_owned();
-            // `real-estate-…` must not match `real-…`; methods follow the benchmark name.
-            let is_ours = METHODS
-                .iter()
-                .any(|m| name.starts_with(&format!("{prefix}{m}-seed")));
-            let is_planned = planned.iter().any(|s| s.config_path(out) == entry.path());
-            if is_ours && !(resume && is_planned) {
+            // Parsed, so `real-estate-…` is never mistaken for another benchmark's file.
+            let Some((cb, m, seed)) = parse_config_name(&name) else {
+                continue;
+            };
+            let stale = !resume || (plan.methods.contains(&m) && !is_planned(cb, &m, seed));
+            if cb == b && stale {
                 remove_file(&entry.path())?;
             }
         }
@@ -568,32 +1030,55 @@ fn list_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>, String> {
         .collect())
 }
 
-/// True if the run folder of `spec` holds a finished run (`metrics.json` is written last)
-/// whose configuration equals the one in `configs/` (compared as parsed configurations).
+/// True if the run folder of `spec` holds a finished run ([`run_folder::is_complete`]: its
+/// `metrics.json` is written last) whose configuration equals the one in `configs/` (compared
+/// as parsed configurations).
 fn finished_with_same_config(spec: &RunSpec, out: &Path) -> bool {
     let run_dir = spec.run_dir(out);
-    if !run_dir.join("metrics.json").is_file() {
+    if !run_folder::is_complete(&run_dir) {
         return false;
     }
-    let read = |p: PathBuf| {
-        std::fs::read_to_string(p)
-            .ok()
-            .and_then(|t| RunConfig::from_toml_str(&t).ok())
-    };
-    match (
-        read(run_dir.join("config.toml")),
-        read(spec.config_path(out)),
-    ) {
+    let planned = std::fs::read_to_string(spec.config_path(out))
+        .ok()
+        .and_then(|t| RunConfig::from_toml_str(&t).ok());
+    match (run_folder::read_config(&run_dir).ok(), planned) {
         (Some(done), Some(planned)) => done == planned,
         _ => false,
     }
 }
 
-/// Orders runs longest first: an SRL run takes 1.5–5× a vanilla one, so starting the SRL runs
-/// first keeps the cores busy to the end instead of leaving one SRL run alone at the tail.
-/// The order is otherwise the plan's (stable).
+/// A rough relative cost of a run, for ordering only: operator-learning runs (thousands of
+/// full-batch iterations) cost ~20 UCI-DIR runs; per method, 1 for the regression loss plus
+/// the representation terms' extra (SRL ~2.5, measured 1.5–5× vanilla; ConR and RankSim ~1.5,
+/// pairwise on the batch; OE 0.5; FDS 0.3; Balanced MSE 0.2; re-weightings, focal ~0).
+pub fn estimated_cost(spec: &RunSpec) -> f64 {
+    let benchmark = if spec.benchmark.is_operator() {
+        20.0
+    } else {
+        1.0
+    };
+    let method: f64 = 1.0
+        + spec
+            .method
+            .components()
+            .iter()
+            .map(|c| match c {
+                Component::Srl => 2.5,
+                Component::Conr | Component::Ranksim => 1.5,
+                Component::Oe => 0.5,
+                Component::Fds => 0.3,
+                Component::Bmc | Component::Bni | Component::Gai => 0.2,
+                Component::Inv | Component::Sqinv | Component::Lds | Component::Focal => 0.05,
+            })
+            .sum::<f64>();
+    benchmark * method
+}
+
+/// Orders runs longest first by [`estimated_cost`] (SRL, ConR, RankSim runs before the cheap
+/// baselines), so the cores stay busy to the end instead of leaving one long run alone at the
+/// tail. Equal costs keep the plan's order (stable).
 fn longest_first(runs: &mut [&RunSpec]) {
-    runs.sort_by_key(|spec| spec.method != "srl");
+    runs.sort_by(|a, b| estimated_cost(b).total_cmp(&estimated_cost(a)));
 }
 
 /// Removes what an unfinished or outdated run of `spec` left (its folder and log).
@@ -638,18 +1123,15 @@ fn describe_kept(spec: &RunSpec, out: &Path) -> String {
 }
 
 /// Writes the preset configuration of one run with `srl config`.
-fn write_config(srl: &Path, spec: &RunSpec, profile: &str, out: &Path) -> Result<(), String> {
+fn write_config(srl: &Path, spec: &RunSpec, profile: Profile, out: &Path) -> Result<(), String> {
     let path = spec.config_path(out);
     let mut command = Command::new(srl);
     command
-        .args([
-            "config",
-            "--benchmark",
-            &spec.benchmark,
-            "--method",
-            spec.method,
-        ])
-        .args(["--profile", profile, "--seed", &spec.seed.to_string()])
+        .args(["config", "--benchmark", spec.benchmark.as_str()])
+        .arg("--method")
+        .arg(spec.method.to_string())
+        .args(["--profile", profile_name(profile)])
+        .args(["--seed", &spec.seed.to_string()])
         .arg("--out")
         .arg(&path);
     run_quietly(&mut command, &format!("`srl config` for {}", spec.name()))
@@ -735,7 +1217,7 @@ pub struct RunMeta {
     /// The command line as typed (`cargo xtask reproduce …`).
     pub command: String,
     /// `git rev-parse HEAD`, with ` (with uncommitted changes)` for uncommitted changes outside
-    /// `docs/results`, or `unknown`.
+    /// `docs/results`, or `unknown` (merged shards: their distinct commits, `; `-separated).
     pub commit: String,
     /// Start date, UTC.
     pub date_utc: String,
@@ -746,7 +1228,10 @@ pub struct RunMeta {
     /// Seeds per method and benchmark.
     pub seeds: usize,
     /// Benchmarks run.
-    pub benchmarks: Vec<String>,
+    pub benchmarks: Vec<BenchmarkId>,
+    /// Methods in the tables (older summaries: absent).
+    #[serde(default)]
+    pub methods: Vec<MethodName>,
     /// Total wall time (build, data, training, tables, figures).
     pub wall_seconds: f64,
     /// Wall time of the training runs.
@@ -762,6 +1247,10 @@ pub struct RunMeta {
     /// Runs kept from earlier invocations (`--resume`), each with its provenance.
     #[serde(default)]
     pub kept_runs: Vec<String>,
+    /// For results merged from `--shard` runs: one line per shard (runs, commit, start, wall
+    /// time, folder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<String>,
 }
 
 /// `cargo xtask reproduce …` with this process's arguments.
@@ -849,8 +1338,9 @@ pub fn human_duration(secs: f64) -> String {
     }
 }
 
-/// The top-level `summary.md`: provenance, an overview of MAE All/Few with the SRL change next
-/// to the paper's, every benchmark's tables, and the figures.
+/// The top-level `summary.md`: provenance, an overview per benchmark (vanilla and SRL All/Few
+/// with SRL's change next to the paper's, the best method on All MAE, SRL's rank among the
+/// methods on All and on Few), every benchmark's tables, and the figures.
 pub fn summary_markdown(
     meta: &RunMeta,
     tables: &[tables::BenchmarkTable],
@@ -872,13 +1362,23 @@ pub fn summary_markdown(
         human_duration(meta.wall_seconds),
         human_duration(meta.train_seconds)
     ));
+    let method_list: Vec<String> = meta.methods.iter().map(|m| m.to_string()).collect();
     md.push_str(&format!(
-        "- Runs: {} benchmark(s) × {} methods × {} seed(s); exact configurations in \
+        "- Runs: {} benchmark(s) × {} method(s) ({}) × {} seed(s); exact configurations in \
          `configs/`, run folders in `runs/`, logs in `logs/`\n",
         meta.benchmarks.len(),
-        METHODS.len(),
+        meta.methods.len(),
+        method_list.join(", "),
         meta.seeds
     ));
+    if !meta.shards.is_empty() {
+        md.push_str(&format!(
+            "- Trained in {} shards (`--shard I/N`, docs/sweeps.md) and merged with \
+             `--aggregate-only --from-shards`; the wall time is the longest shard's: {}\n",
+            meta.shards.len(),
+            meta.shards.join("; ")
+        ));
+    }
     if let Some(when) = &meta.regenerated {
         md.push_str(&format!(
             "- Tables and figures regenerated from these runs (no training): {when}\n"
@@ -906,31 +1406,42 @@ pub fn summary_markdown(
     }
 
     md.push_str(
-        "\n## Overview\n\nTest MAE (IOL: ×1e-3), mean over seeds; change = SRL vs vanilla.\n\n\
+        "\n## Overview\n\nTest MAE (IOL: ×1e-3), mean over seeds; change = SRL vs vanilla; best = \
+         the method with the lowest mean All MAE; rank = SRL's place among the methods by mean \
+         MAE (1 = lowest).\n\n\
          | Benchmark | Vanilla All | SRL All | change All | paper change All | Vanilla Few | \
-         SRL Few | change Few | paper change Few |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         SRL Few | change Few | paper change Few | best All | SRL rank All | SRL rank Few |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n",
     );
+    let (vanilla, srl) = (MethodName::vanilla(), tables::srl_method());
     for t in tables {
-        let scale = t.kind.metrics()[0].2;
-        let v = |m: &str, g: usize| t.mean_mae(m, g);
+        let scale = t.kind.mae_scale();
         let show = |x: Option<f64>| x.map_or("—".to_string(), |x| format!("{:.3}", x / scale));
-        let change = |new: Option<f64>, old: Option<f64>| match (new, old) {
-            (Some(n), Some(o)) if o != 0.0 => format!("{:+.1} %", 100.0 * (n - o) / o),
-            _ => "—".to_string(),
+        let change = |new: Option<f64>, old: Option<f64>| {
+            tables::percent_cell(new.zip(old).and_then(|(n, o)| tables::change_percent(n, o)))
         };
         let paper = |m: &str, g: usize| t.paper.iter().find(|p| p.method == m).map(|p| p.mae[g]);
+        let best = t.best(tables::ALL).map_or("—".to_string(), |(m, v)| {
+            format!("{} {}", tables::display_method(m), show(Some(v)))
+        });
+        let rank = |g: usize| {
+            t.rank(&srl, g)
+                .map_or("—".to_string(), |(r, n)| format!("{r}/{n}"))
+        };
+        let (all, few) = (tables::ALL, tables::FEW);
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            tables::display_benchmark(&t.benchmark),
-            show(v("vanilla", 0)),
-            show(v("srl", 0)),
-            change(v("srl", 0), v("vanilla", 0)),
-            change(paper("SRL", 0), paper("Vanilla", 0)),
-            show(v("vanilla", 3)),
-            show(v("srl", 3)),
-            change(v("srl", 3), v("vanilla", 3)),
-            change(paper("SRL", 3), paper("Vanilla", 3)),
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {best} | {} | {} |\n",
+            tables::display_benchmark(t.benchmark),
+            show(t.mean_mae(&vanilla, all)),
+            show(t.mean_mae(&srl, all)),
+            change(t.mean_mae(&srl, all), t.mean_mae(&vanilla, all)),
+            change(paper("SRL", all), paper("Vanilla", all)),
+            show(t.mean_mae(&vanilla, few)),
+            show(t.mean_mae(&srl, few)),
+            change(t.mean_mae(&srl, few), t.mean_mae(&vanilla, few)),
+            change(paper("SRL", few), paper("Vanilla", few)),
+            rank(all),
+            rank(few),
         ));
     }
 
@@ -955,34 +1466,98 @@ pub fn summary_markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tables::tests::{method, report, write_report};
+    use clap::Parser;
 
-    fn args(only: &[&str]) -> ReproduceArgs {
+    /// `cargo xtask reproduce` flags as clap parses them.
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ReproduceArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Result<ReproduceArgs, String> {
+        let argv = std::iter::once("reproduce").chain(flags.iter().copied());
+        Cli::try_parse_from(argv)
+            .map(|c| c.args)
+            .map_err(|e| e.to_string())
+    }
+
+    fn args(only: &[BenchmarkId]) -> ReproduceArgs {
         ReproduceArgs {
-            only: only.iter().map(|s| s.to_string()).collect(),
+            only: only.to_vec(),
             ..ReproduceArgs::default()
         }
     }
 
+    fn spec(benchmark: BenchmarkId, m: &str, seed: u64) -> RunSpec {
+        RunSpec {
+            benchmark,
+            method: method(m),
+            seed,
+        }
+    }
+
     #[test]
-    fn plan_defaults_and_only() {
+    fn the_default_methods_parse_in_canonical_form() {
+        let methods = default_methods();
+        assert_eq!(methods.len(), DEFAULT_METHODS.len());
+        for (m, text) in methods.iter().zip(DEFAULT_METHODS) {
+            assert_eq!(
+                &m.to_string(),
+                text,
+                "write the canonical form in DEFAULT_METHODS"
+            );
+        }
+        assert!(methods[0].is_vanilla());
+    }
+
+    #[test]
+    fn plan_defaults_only_and_methods() {
         let p = Plan::from_args(&args(&[])).unwrap();
-        assert_eq!(p.profile, "quick");
+        assert_eq!(p.profile, Profile::Quick);
         assert_eq!(p.seeds, 2);
         assert_eq!(p.benchmarks.len(), 6);
-        assert_eq!(p.runs().len(), 24);
+        assert_eq!(p.methods, default_methods());
+        assert_eq!(p.runs().len(), 6 * 2 * DEFAULT_METHODS.len());
 
-        let p = Plan::from_args(&args(&["iol-linear", "airfoil", "airfoil"])).unwrap();
-        assert_eq!(p.benchmarks, vec!["airfoil", "iol-linear"]);
+        let a = parse(&[
+            "--only",
+            "iol-linear,airfoil,airfoil",
+            "--methods",
+            "srl+ranksim,vanilla,ranksim+srl",
+        ])
+        .unwrap();
+        let p = Plan::from_args(&a).unwrap();
+        assert_eq!(
+            p.benchmarks,
+            vec![BenchmarkId::Airfoil, BenchmarkId::IolLinear]
+        );
+        assert_eq!(p.methods, vec![method("srl+ranksim"), method("vanilla")]);
+        assert_eq!(p.runs()[0], spec(BenchmarkId::Airfoil, "srl+ranksim", 0));
         let full = Plan::from_args(&ReproduceArgs {
             full: true,
-            ..args(&["concrete"])
+            methods: vec![method("vanilla"), method("srl")],
+            ..args(&[BenchmarkId::Concrete])
         })
         .unwrap();
-        assert_eq!((full.profile, full.seeds), ("full", 5));
-        assert_eq!(full.runs()[1].method, "srl");
+        assert_eq!((full.profile, full.seeds), (Profile::Full, 5));
+        assert_eq!(full.runs()[1].method, method("srl"));
 
-        let e = Plan::from_args(&args(&["mnist"])).unwrap_err();
+        let e = parse(&["--only", "mnist"]).unwrap_err();
         assert!(e.contains("mnist") && e.contains("airfoil"), "{e}");
+        let e = parse(&["--methods", "srl+magic"]).unwrap_err();
+        assert!(e.contains("magic"), "{e}");
+        assert!(
+            parse(&["--from-shards", "a,b"]).is_err(),
+            "needs --aggregate-only"
+        );
+        assert!(parse(&["--shard", "0/3"]).unwrap_err().contains("0/3"));
+        assert!(parse(&["--shard", "4/3"]).is_err());
+        assert_eq!(
+            parse(&["--shard", "2/3"]).unwrap().shard,
+            Some(Shard { index: 2, count: 3 })
+        );
         let zero = ReproduceArgs {
             seeds: Some(0),
             ..args(&[])
@@ -992,24 +1567,38 @@ mod tests {
 
     #[test]
     fn run_paths() {
-        let spec = RunSpec {
-            benchmark: "real-estate".into(),
-            method: "srl",
-            seed: 3,
-        };
+        let s = spec(BenchmarkId::RealEstate, "srl", 3);
         let out = Path::new("/o");
-        assert_eq!(spec.name(), "real-estate/srl/seed3");
+        assert_eq!(s.name(), "real-estate/srl/seed3");
         assert_eq!(
-            spec.config_path(out),
+            s.config_path(out),
             PathBuf::from("/o/configs/real-estate-srl-seed3.toml")
         );
         assert_eq!(
-            spec.run_dir(out),
+            s.run_dir(out),
             PathBuf::from("/o/runs/real-estate/srl/seed3")
         );
         assert_eq!(
-            spec.log_path(out),
+            s.log_path(out),
             PathBuf::from("/o/logs/real-estate/srl-seed3.log")
+        );
+        let c = spec(BenchmarkId::IolSde, "srl+ranksim", 0);
+        assert_eq!(
+            c.config_path(out),
+            PathBuf::from("/o/configs/iol-sde-srl+ranksim-seed0.toml")
+        );
+        assert_eq!(
+            parse_config_name("iol-sde-srl+ranksim-seed0.toml"),
+            Some((BenchmarkId::IolSde, method("srl+ranksim"), 0))
+        );
+        assert_eq!(
+            parse_config_name("real-estate-lds+fds-seed12.toml"),
+            Some((BenchmarkId::RealEstate, method("lds+fds"), 12))
+        );
+        assert_eq!(parse_config_name("notes.toml"), None);
+        assert_eq!(
+            parse_method_seed("vanilla-seed4.log", ".log"),
+            Some((method("vanilla"), 4))
         );
     }
 
@@ -1035,6 +1624,12 @@ mod tests {
         assert_eq!(human_duration(3720.0), "1 h 02 min");
     }
 
+    fn put(out: &Path, rel: &str, text: &str) {
+        let p = out.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
     #[test]
     fn stale_results_of_selected_benchmarks_are_cleared() {
         let dir = tempfile::tempdir().unwrap();
@@ -1042,16 +1637,16 @@ mod tests {
         for f in [
             "configs/real-estate-srl-seed0.toml",
             "configs/airfoil-srl-seed0.toml",
+            "configs/airfoil-focal-seed0.toml",
             "runs/real-estate/srl/seed0/metrics.json",
             "runs/airfoil/srl/seed0/metrics.json",
         ] {
-            let p = out.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, "x").unwrap();
+            put(out, f, "x");
         }
-        let plan = Plan::from_args(&args(&["airfoil"])).unwrap();
-        prepare_out_dir(out, &plan, false).unwrap();
+        let plan = Plan::from_args(&args(&[BenchmarkId::Airfoil])).unwrap();
+        prepare_out_dir(out, &plan, &plan.runs(), false).unwrap();
         assert!(!out.join("configs/airfoil-srl-seed0.toml").exists());
+        assert!(!out.join("configs/airfoil-focal-seed0.toml").exists());
         assert!(!out.join("runs/airfoil").exists());
         assert!(out.join("configs/real-estate-srl-seed0.toml").exists());
         assert!(out.join("runs/real-estate/srl/seed0/metrics.json").exists());
@@ -1062,94 +1657,130 @@ mod tests {
     fn resume_keeps_finished_runs_with_the_same_configuration() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        let plan = Plan::from_args(&args(&["airfoil"])).unwrap(); // quick: seeds 0 and 1
+        let plan = Plan::from_args(&args(&[BenchmarkId::Airfoil])).unwrap(); // seeds 0 and 1
         let config = |seed: u64, epochs: usize| {
-            let mut c = RunConfig::preset("airfoil", "srl", srl_train::Profile::Quick).unwrap();
+            let mut c =
+                RunConfig::preset(BenchmarkId::Airfoil, &method("srl"), Profile::Quick).unwrap();
             c.seed = seed;
             c.optim.epochs = epochs;
             c.to_toml_string().unwrap()
-        };
-        let put = |rel: String, text: &str| {
-            let p = out.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
         };
         // seed0: finished with the planned configuration -> kept.
         // seed1: finished, but with another configuration -> trained again.
         // vanilla seed0: interrupted (no metrics.json) -> trained again.
         // seed7: outside the plan -> removed.
-        put("runs/airfoil/srl/seed0/config.toml".into(), &config(0, 100));
-        put("runs/airfoil/srl/seed0/metrics.json".into(), "{}");
-        put("runs/airfoil/srl/seed1/config.toml".into(), &config(1, 5));
-        put("runs/airfoil/srl/seed1/metrics.json".into(), "{}");
-        put("runs/airfoil/vanilla/seed0/log.jsonl".into(), "");
-        put("runs/airfoil/srl/seed7/metrics.json".into(), "{}");
-        put("logs/airfoil/srl-seed7.log".into(), "");
-        put("configs/airfoil-srl-seed7.toml".into(), "");
-        prepare_out_dir(out, &plan, true).unwrap();
+        // focal: a method outside the plan -> left alone.
+        put(out, "runs/airfoil/srl/seed0/config.toml", &config(0, 100));
+        put(out, "runs/airfoil/srl/seed0/metrics.json", "{}");
+        put(out, "runs/airfoil/srl/seed1/config.toml", &config(1, 5));
+        put(out, "runs/airfoil/srl/seed1/metrics.json", "{}");
+        put(out, "runs/airfoil/vanilla/seed0/log.jsonl", "");
+        put(out, "runs/airfoil/srl/seed7/metrics.json", "{}");
+        put(out, "logs/airfoil/srl-seed7.log", "");
+        put(out, "configs/airfoil-srl-seed7.toml", "");
+        put(out, "runs/airfoil/focal/seed9/metrics.json", "{}");
+        put(out, "logs/airfoil/focal-seed9.log", "");
+        put(out, "configs/airfoil-focal-seed9.toml", "");
+        prepare_out_dir(out, &plan, &plan.runs(), true).unwrap();
         assert!(!out.join("runs/airfoil/srl/seed7").exists());
         assert!(!out.join("logs/airfoil/srl-seed7.log").exists());
         assert!(!out.join("configs/airfoil-srl-seed7.toml").exists());
         assert!(out.join("runs/airfoil/srl/seed0/metrics.json").exists());
-        put("configs/airfoil-srl-seed0.toml".into(), &config(0, 100));
-        put("configs/airfoil-srl-seed1.toml".into(), &config(1, 100));
-        let spec = |method: &'static str, seed: u64| RunSpec {
-            benchmark: "airfoil".into(),
-            method,
-            seed,
-        };
-        assert!(finished_with_same_config(&spec("srl", 0), out));
-        assert!(!finished_with_same_config(&spec("srl", 1), out));
-        assert!(!finished_with_same_config(&spec("vanilla", 0), out));
-        assert!(!finished_with_same_config(&spec("vanilla", 1), out));
+        assert!(out.join("runs/airfoil/focal/seed9/metrics.json").exists());
+        assert!(out.join("logs/airfoil/focal-seed9.log").exists());
+        assert!(out.join("configs/airfoil-focal-seed9.toml").exists());
+        put(out, "configs/airfoil-srl-seed0.toml", &config(0, 100));
+        put(out, "configs/airfoil-srl-seed1.toml", &config(1, 100));
+        let a = BenchmarkId::Airfoil;
+        assert!(finished_with_same_config(&spec(a, "srl", 0), out));
+        assert!(!finished_with_same_config(&spec(a, "srl", 1), out));
+        assert!(!finished_with_same_config(&spec(a, "vanilla", 0), out));
+        assert!(!finished_with_same_config(&spec(a, "vanilla", 1), out));
 
         assert_eq!(
-            describe_kept(&spec("srl", 0), out),
+            describe_kept(&spec(a, "srl", 0), out),
             "airfoil/srl/seed0 (provenance unknown)"
         );
-        write_provenance(&spec("srl", 0), out, "abc").unwrap();
-        assert!(describe_kept(&spec("srl", 0), out)
+        write_provenance(&spec(a, "srl", 0), out, "abc").unwrap();
+        assert!(describe_kept(&spec(a, "srl", 0), out)
             .starts_with("airfoil/srl/seed0 (commit abc, finished 20"));
-        clear_run(&spec("srl", 1), out).unwrap();
-        let (v0, s0, v1, s1) = (
-            spec("vanilla", 0),
-            spec("srl", 0),
-            spec("vanilla", 1),
-            spec("srl", 1),
-        );
-        let mut order = vec![&v0, &s0, &v1, &s1];
-        longest_first(&mut order);
-        assert_eq!(order, vec![&s0, &s1, &v0, &v1]);
+        clear_run(&spec(a, "srl", 1), out).unwrap();
         assert!(!out.join("runs/airfoil/srl/seed1").exists());
 
-        // Without --resume everything of the benchmark goes.
-        prepare_out_dir(out, &plan, false).unwrap();
+        // Without --resume everything of the benchmark goes, other methods too.
+        prepare_out_dir(out, &plan, &plan.runs(), false).unwrap();
         assert!(!out.join("runs/airfoil").exists());
+        assert!(!out.join("configs/airfoil-focal-seed9.toml").exists());
     }
 
     #[test]
-    fn summary_from_synthetic_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        let runs = dir.path().join("runs");
-        let mut reports = Vec::new();
-        for (m, mae) in [("vanilla", 6.0), ("srl", 5.0)] {
-            for s in 0..2u64 {
-                let d = runs.join("airfoil").join(m).join(format!("seed{s}"));
-                crate::figures::tests::write_synthetic_run(&d, m, s, 100);
-                let json = crate::tables::tests::report_json(
-                    "airfoil",
-                    m,
-                    s,
-                    [mae + s as f64, mae, mae, mae + 2.0],
-                );
-                std::fs::write(d.join("metrics.json"), &json).unwrap();
-                reports.push(serde_json::from_str(&json).unwrap());
+    fn longest_runs_start_first() {
+        let (a, i) = (BenchmarkId::Airfoil, BenchmarkId::IolLinear);
+        let runs = [
+            spec(a, "vanilla", 0),
+            spec(a, "srl", 0),
+            spec(a, "lds", 0),
+            spec(a, "conr", 0),
+            spec(a, "vanilla", 1),
+            spec(a, "srl+ranksim", 0),
+            spec(a, "srl", 1),
+            spec(i, "vanilla", 0),
+        ];
+        let mut order: Vec<&RunSpec> = runs.iter().collect();
+        longest_first(&mut order);
+        let names: Vec<String> = order.iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "iol-linear/vanilla/seed0",
+                "airfoil/srl+ranksim/seed0",
+                "airfoil/srl/seed0",
+                "airfoil/srl/seed1",
+                "airfoil/conr/seed0",
+                "airfoil/lds/seed0",
+                "airfoil/vanilla/seed0",
+                "airfoil/vanilla/seed1",
+            ]
+        );
+    }
+
+    #[test]
+    fn shards_partition_the_plan() {
+        let plan = Plan::from_args(&ReproduceArgs {
+            seeds: Some(3),
+            ..args(&[BenchmarkId::Airfoil, BenchmarkId::IolSde])
+        })
+        .unwrap();
+        let runs = plan.runs();
+        for n in [1, 2, 4, 7, 100] {
+            let mut union: Vec<RunSpec> = Vec::new();
+            for index in 1..=n {
+                let shard = Shard { index, count: n };
+                let mine = shard.select(&runs);
+                // Deterministic: the same plan gives the same shard.
+                assert_eq!(mine, shard.select(&plan.runs()));
+                // Balanced: sizes differ by at most one.
+                assert!(mine.len() >= runs.len() / n && mine.len() <= runs.len().div_ceil(n));
+                for r in &mine {
+                    assert!(!union.contains(r), "{} is in two shards", r.name());
+                }
+                union.extend(mine);
             }
+            let mut all = runs.clone();
+            let key = |r: &RunSpec| r.name();
+            all.sort_by_key(key);
+            union.sort_by_key(key);
+            assert_eq!(union, all, "N = {n}");
         }
-        let collected = tables::collect_reports(&runs, "airfoil").unwrap();
-        assert_eq!(collected.len(), 4);
-        let table = tables::aggregate("airfoil", &reports);
-        let meta = RunMeta {
+        assert_eq!(
+            Shard { index: 2, count: 4 }.record_file(),
+            "shard-2-of-4.json"
+        );
+        assert_eq!("3/8".parse::<Shard>().unwrap().to_string(), "3/8");
+    }
+
+    fn meta(benchmarks: Vec<BenchmarkId>) -> RunMeta {
+        RunMeta {
             profile: "quick".into(),
             command: "cargo xtask reproduce --quick --only airfoil".into(),
             commit: "abc".into(),
@@ -1157,14 +1788,40 @@ mod tests {
             cores: 2,
             jobs: 2,
             seeds: 2,
-            benchmarks: vec!["airfoil".into()],
+            benchmarks,
+            methods: vec![],
             wall_seconds: 100.0,
             train_seconds: 80.0,
             data_dir: "/d".into(),
-            failed_runs: vec!["airfoil/srl/seed2".into()],
+            failed_runs: vec![],
             regenerated: None,
-            kept_runs: vec!["airfoil/srl/seed0 (commit abc, finished x)".into()],
-        };
+            kept_runs: vec![],
+            shards: vec![],
+        }
+    }
+
+    #[test]
+    fn summary_from_synthetic_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let a = BenchmarkId::Airfoil;
+        let mut reports = Vec::new();
+        for (m, mae) in [("vanilla", 6.0), ("srl", 5.0)] {
+            for s in 0..2u64 {
+                let d = runs.join("airfoil").join(m).join(format!("seed{s}"));
+                crate::figures::tests::write_synthetic_run(&d, m, s, 100);
+                let r = report(a, m, s, [mae + s as f64, mae, mae, mae + 2.0]);
+                write_report(&d, &r);
+                reports.push(r);
+            }
+        }
+        let collected = tables::collect_reports(&runs, a).unwrap();
+        assert_eq!(collected.len(), 4);
+        let table = tables::aggregate(a, &reports).unwrap();
+        let mut meta = meta(vec![a]);
+        meta.methods = vec![MethodName::vanilla(), tables::srl_method()];
+        meta.failed_runs = vec!["airfoil/srl/seed2".into()];
+        meta.kept_runs = vec!["airfoil/srl/seed0 (commit abc, finished x)".into()];
         let md = summary_markdown(
             &meta,
             &[table],
@@ -1174,11 +1831,12 @@ mod tests {
             md.contains("`cargo xtask reproduce --quick --only airfoil`"),
             "{md}"
         );
-        // Vanilla All mean 6.5, SRL All mean 5.5: −15.4 %; paper −9.9 %.
-        assert!(
-            md.contains("| Airfoil | 6.500 | 5.500 | -15.4 % | -9.9 % |"),
-            "{md}"
-        );
+        // Vanilla All mean 6.5, SRL All mean 5.5: −15.4 %; paper −9.9 %; SRL best, rank 1/2.
+        let row =
+            "| Airfoil | 6.500 | 5.500 | -15.4 % | -9.9 % | 8.000 | 7.000 | -12.5 % | -15.7 % \
+                   | SRL 5.500 | 1/2 | 1/2 |";
+        assert!(md.contains(row), "{md}");
+        assert!(md.contains("2 method(s) (vanilla, srl)"), "{md}");
         assert!(md.contains("![feature space](figures/airfoil-feature-space.png)"));
         assert!(md.contains("1 min 40 s"));
         assert!(md.contains("**Failed runs**"), "{md}");
@@ -1197,10 +1855,7 @@ mod tests {
         };
         run(&regen).unwrap();
         let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-        assert!(
-            md.contains("| Airfoil | 6.500 | 5.500 | -15.4 % | -9.9 % |"),
-            "{md}"
-        );
+        assert!(md.contains(row), "{md}");
         assert!(md.contains("Commit: `abc`"), "{md}");
         assert!(md.contains("regenerated from these runs"), "{md}");
         assert!(out.join("airfoil.md").is_file());
@@ -1211,5 +1866,182 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.contains("summary.json"), "{e}");
+    }
+
+    #[test]
+    fn many_methods_in_the_summary() {
+        let b = BenchmarkId::IolLinear;
+        let table = tables::aggregate(b, &crate::tables::tests::many_method_reports(b)).unwrap();
+        let md = summary_markdown(&meta(vec![b]), &[table], &[]);
+        // IOL values ×1e-3: vanilla All mean 10.1 → 10100.000; best is bmc+srl (5.1).
+        assert!(md.contains("| BMC+SRL 5100.000 | 4/11 | 4/11 |"), "{md}");
+        assert!(
+            md.contains("| IOL linear (antiderivative) | 10100.000 | 6600.000 | -34.7 % |"),
+            "{md}"
+        );
+        for m in DEFAULT_METHODS {
+            let shown = tables::display_method(&method(m));
+            assert!(md.contains(&format!("| {shown} | 3 |")), "{shown}: {md}");
+        }
+    }
+
+    /// Writes the reports of `runs` into `out` as finished runs (metrics.json, a config and a
+    /// log), e.g. the runs of one shard.
+    fn write_runs(out: &Path, runs: &[RunSpec]) {
+        for s in runs {
+            let all = 3.0 + s.seed as f64 + 0.1 * s.method.components().len() as f64;
+            write_report(
+                &s.run_dir(out),
+                &report(
+                    s.benchmark,
+                    &s.method.to_string(),
+                    s.seed,
+                    [all, all, all, all + 1.0],
+                ),
+            );
+            put(
+                out,
+                &s.config_path(Path::new("")).display().to_string(),
+                "# config",
+            );
+            put(out, &s.log_path(Path::new("")).display().to_string(), "log");
+        }
+    }
+
+    #[test]
+    fn merged_shards_give_the_tables_of_an_unsharded_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan_args = ReproduceArgs {
+            methods: vec![method("vanilla"), method("srl"), method("srl+ranksim")],
+            seeds: Some(3),
+            ..args(&[BenchmarkId::Airfoil, BenchmarkId::IolLinear])
+        };
+        let plan = Plan::from_args(&plan_args).unwrap();
+        let runs = plan.runs();
+
+        // Unsharded: every run in one folder, aggregated as `--aggregate-only` does.
+        let flat = dir.path().join("flat");
+        write_runs(&flat, &runs);
+        let summary = serde_json::json!({ "meta": meta(plan.benchmarks.clone()), "tables": [] });
+        put(&flat, "summary.json", &summary.to_string());
+        run(&ReproduceArgs {
+            aggregate_only: true,
+            no_figures: true,
+            out: Some(flat.clone()),
+            ..ReproduceArgs::default()
+        })
+        .unwrap();
+
+        // Three shards, each in its own folder with its record.
+        let n = 3;
+        let mut shard_dirs = Vec::new();
+        for index in 1..=n {
+            let shard = Shard { index, count: n };
+            let d = dir.path().join(format!("shard{index}"));
+            let mine = shard.select(&runs);
+            write_runs(&d, &mine);
+            let mut m = meta(plan.benchmarks.clone());
+            m.command = format!("cargo xtask reproduce --shard {shard} --out x");
+            m.wall_seconds = 10.0 * index as f64;
+            ShardRecord {
+                shard,
+                plan: plan.clone(),
+                runs: mine.iter().map(RunSpec::name).collect(),
+                finished: true,
+                meta: m,
+            }
+            .write(&d)
+            .unwrap();
+            shard_dirs.push(d);
+        }
+        let merged = dir.path().join("merged");
+        let merge = ReproduceArgs {
+            aggregate_only: true,
+            no_figures: true,
+            out: Some(merged.clone()),
+            from_shards: shard_dirs.clone(),
+            ..ReproduceArgs::default()
+        };
+        run(&merge).unwrap();
+        for b in &plan.benchmarks {
+            let read = |d: &Path| std::fs::read_to_string(d.join(format!("{b}.json"))).unwrap();
+            assert_eq!(read(&merged), read(&flat), "{b}");
+            let read_md = |d: &Path| std::fs::read_to_string(d.join(format!("{b}.md"))).unwrap();
+            assert_eq!(read_md(&merged), read_md(&flat), "{b}");
+        }
+        for s in &runs {
+            assert!(run_folder::is_complete(&s.run_dir(&merged)), "{}", s.name());
+            assert!(s.config_path(&merged).is_file() && s.log_path(&merged).is_file());
+        }
+        let md = std::fs::read_to_string(merged.join("summary.md")).unwrap();
+        assert!(md.contains("Trained in 3 shards"), "{md}");
+        assert!(
+            md.contains("`cargo xtask reproduce --shard I/3 --out x`"),
+            "{md}"
+        );
+        assert!(md.contains("30.0 s in total"), "{md}");
+        // The merged folder is an ordinary result folder: --aggregate-only works on it.
+        run(&ReproduceArgs {
+            from_shards: vec![],
+            ..merge.clone()
+        })
+        .unwrap();
+
+        // A missing shard: its runs are listed as failed; a shard twice or of another plan is
+        // an error; the output may not be a shard folder.
+        run(&ReproduceArgs {
+            from_shards: shard_dirs[..2].to_vec(),
+            ..merge.clone()
+        })
+        .unwrap();
+        let md = std::fs::read_to_string(merged.join("summary.md")).unwrap();
+        assert!(md.contains("(shard 3/3 missing)"), "{md}");
+
+        // A shard stopped by a time limit (record unfinished, one run without metrics.json):
+        // its finished runs count, the other is listed as failed.
+        let mut rec = ShardRecord::read(&shard_dirs[1]).unwrap();
+        rec.finished = false;
+        rec.write(&shard_dirs[1]).unwrap();
+        let lost = &Shard { index: 2, count: n }.select(&runs)[0];
+        std::fs::remove_file(lost.run_dir(&shard_dirs[1]).join(run_folder::METRICS)).unwrap();
+        run(&merge).unwrap();
+        let md = std::fs::read_to_string(merged.join("summary.md")).unwrap();
+        assert!(
+            md.contains(&format!("{} (shard 2/3 did not finish)", lost.name())),
+            "{md}"
+        );
+        assert!(md.contains("2/3: "), "{md}");
+        assert!(!run_folder::is_complete(&lost.run_dir(&merged)));
+        let twice = vec![shard_dirs[0].clone(), shard_dirs[0].clone()];
+        let e = run(&ReproduceArgs {
+            from_shards: twice,
+            ..merge.clone()
+        })
+        .unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+        let e = run(&ReproduceArgs {
+            out: Some(shard_dirs[1].clone()),
+            ..merge.clone()
+        })
+        .unwrap_err();
+        assert!(e.contains("shard folders"), "{e}");
+        let other = dir.path().join("other");
+        let mut other_plan = plan.clone();
+        other_plan.seeds = 2;
+        ShardRecord {
+            shard: Shard { index: 3, count: 3 },
+            plan: other_plan,
+            runs: vec![],
+            finished: true,
+            meta: meta(plan.benchmarks.clone()),
+        }
+        .write(&other)
+        .unwrap();
+        let e = run(&ReproduceArgs {
+            from_shards: vec![shard_dirs[0].clone(), other],
+            ..merge
+        })
+        .unwrap_err();
+        assert!(e.contains("different plans"), "{e}");
     }
 }

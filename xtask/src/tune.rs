@@ -8,19 +8,23 @@
 //! resulting configuration is parsed and validated before anything trains, so a typo fails at
 //! once.
 //!
-//! Every variant × seed is trained with the release `srl` binary (J runs at a time). The
-//! aggregation reads only the **validation** metrics, the geometry and the timing of each
-//! `metrics.json` — the struct it deserialises has no test field, so the choice cannot look at
-//! test data. The variant with the lowest mean validation All MAE is marked as chosen.
+//! Every variant × seed is trained with the release `srl` binary (J runs at a time). Each
+//! `metrics.json` is read with [`srl_train::run_folder::read_report`] and immediately reduced
+//! to a [`ValidationView`] by [`validation_view`], the one function that sees the whole report:
+//! it keeps the **validation** metrics, the geometry and the timing and drops the test metrics,
+//! so nothing downstream (aggregation, choice, summary) can look at test data. The variant with
+//! the lowest mean validation All MAE is marked as chosen.
 //!
 //! Output: `<out>/<grid>.md` and `<out>/<grid>.json` (default `docs/results/tuning/`), the
 //! exact configurations in `<out>/<grid>/configs/`, run folders in `target/tune/<grid>/`.
 
 use crate::reproduce::{build_srl, repo_root};
 use crate::runner::{self, Job, OnFailure};
-use crate::tables::{mean_std, GroupMetrics, Stat};
+use crate::tables::{mean_std, Metric, Stat};
 use serde::{Deserialize, Serialize};
-use srl_train::{Profile, RunConfig};
+use srl_data::metrics::ShotMetrics;
+use srl_data::BenchmarkId;
+use srl_train::{run_folder, MethodName, Profile, RunConfig, RunReport};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -55,8 +59,8 @@ pub struct Grid {
     /// What the search is for (shown in the summary).
     #[serde(default)]
     pub description: String,
-    /// Benchmark name (`airfoil`, `iol-linear`, …).
-    pub benchmark: String,
+    /// The benchmark (`airfoil`, `iol-linear`, …).
+    pub benchmark: BenchmarkId,
     /// Preset profile the configurations start from (`quick` or `full`).
     pub profile: String,
     /// Seeds `0..seeds` for every variant.
@@ -75,8 +79,8 @@ pub struct Grid {
 pub struct Variant {
     /// Short name, used in file names (letters, digits, `.`, `_`, `-`).
     pub name: String,
-    /// `vanilla` or `srl` (the preset the overrides start from).
-    pub method: String,
+    /// The method whose preset the overrides start from (`vanilla`, `srl`, `srl+ranksim`, …).
+    pub method: MethodName,
     /// Dotted-path overrides of the configuration.
     #[serde(default)]
     pub set: BTreeMap<String, toml::Value>,
@@ -87,13 +91,6 @@ impl Grid {
     /// file-safe names.
     pub fn from_toml_str(text: &str) -> Result<Grid, String> {
         let grid: Grid = toml::from_str(text).map_err(|e| format!("invalid grid: {e}"))?;
-        if !srl_data::BENCHMARKS.contains(&grid.benchmark.as_str()) {
-            return Err(format!(
-                "unknown benchmark `{}` (known: {})",
-                grid.benchmark,
-                srl_data::BENCHMARKS.join(", ")
-            ));
-        }
         grid.profile()?;
         if grid.seeds == 0 {
             return Err("`seeds` must be at least 1".into());
@@ -128,7 +125,7 @@ impl Grid {
     /// overrides; validated.
     pub fn config(&self, variant: &Variant, seed: u64) -> Result<RunConfig, String> {
         let context = |e: String| format!("variant `{}`: {e}", variant.name);
-        let mut cfg = RunConfig::preset(&self.benchmark, &variant.method, self.profile()?)
+        let mut cfg = RunConfig::preset(self.benchmark, &variant.method, self.profile()?)
             .map_err(|e| context(e.to_string()))?;
         cfg.seed = seed;
         let text = cfg.to_toml_string().map_err(|e| context(e.to_string()))?;
@@ -171,32 +168,40 @@ pub fn set_path(root: &mut toml::Value, path: &str, v: toml::Value) -> Result<()
     Ok(())
 }
 
-/// The part of `metrics.json` the tuner reads: validation metrics, geometry, timing. There is
-/// deliberately no test field.
-#[derive(Debug, Clone, Deserialize)]
-struct ValidationReport {
-    val: ValMetrics,
-    #[serde(default)]
-    best_epoch: usize,
-    #[serde(default)]
-    geometry: TuneGeometry,
-    #[serde(default)]
-    seconds_per_epoch: Option<f64>,
+/// What the tuner knows of a finished run: validation metrics, geometry, timing. There is
+/// deliberately no test field (see [`validation_view`]).
+#[derive(Debug, Clone)]
+pub struct ValidationView {
+    /// Validation metrics of the kept model.
+    pub val: ShotMetrics,
+    /// Epoch kept (validation).
+    pub best_epoch: usize,
+    /// Soft coverage of the kept model's training-bin centroids.
+    pub soft_coverage: Option<f64>,
+    /// Speed CV of their trace.
+    pub speed_cv: Option<f64>,
+    /// Seconds of optimisation per epoch.
+    pub seconds_per_epoch: f64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-struct ValMetrics {
-    all: GroupMetrics,
-    #[serde(default)]
-    few: GroupMetrics,
+/// The tuner's only access to a run report: takes the validation metrics, geometry and timing
+/// out of `report` and drops the rest — the test metrics in particular — so the choice of a
+/// variant can never depend on test data.
+pub fn validation_view(report: RunReport) -> ValidationView {
+    ValidationView {
+        val: report.val,
+        best_epoch: report.best_epoch,
+        soft_coverage: report.geometry.soft_coverage,
+        speed_cv: report.geometry.speed_cv,
+        seconds_per_epoch: report.seconds_per_epoch,
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-struct TuneGeometry {
-    #[serde(default)]
-    soft_coverage: Option<f64>,
-    #[serde(default)]
-    speed_cv: Option<f64>,
+/// Reads the run folder `dir` as a [`ValidationView`].
+fn read_validation(dir: &Path) -> Result<ValidationView, String> {
+    run_folder::read_report(dir)
+        .map(validation_view)
+        .map_err(|e| e.to_string())
 }
 
 /// One variant's validation results over seeds.
@@ -205,7 +210,7 @@ pub struct VariantResult {
     /// Variant name.
     pub name: String,
     /// Method.
-    pub method: String,
+    pub method: MethodName,
     /// Its overrides, as `path = value` strings.
     pub set: Vec<String>,
     /// Seeds planned.
@@ -373,26 +378,22 @@ fn aggregate_variant(v: &Variant, seeds: usize, runs_dir: &Path) -> Result<Varia
     let mut reports = Vec::new();
     let mut failed_seeds = Vec::new();
     for seed in 0..seeds as u64 {
-        let path = run_dir(runs_dir, &v.name, seed).join("metrics.json");
-        if !path.is_file() {
+        let dir = run_dir(runs_dir, &v.name, seed);
+        if !run_folder::is_complete(&dir) {
             failed_seeds.push(seed);
             continue;
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let r: ValidationReport = serde_json::from_str(&text)
-            .map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
-        reports.push(r);
+        reports.push(read_validation(&dir)?);
     }
-    let collect = |f: &dyn Fn(&ValidationReport) -> Option<f64>| -> Vec<f64> {
+    let collect = |f: &dyn Fn(&ValidationView) -> Option<f64>| -> Vec<f64> {
         reports
             .iter()
             .filter_map(f)
             .filter(|x| x.is_finite())
             .collect()
     };
-    let val_mae_all = collect(&|r| r.val.all.get("mae"));
-    let val_mae_few = collect(&|r| r.val.few.get("mae"));
+    let val_mae_all = collect(&|r| Metric::Mae.of(&r.val.all));
+    let val_mae_few = collect(&|r| Metric::Mae.of(&r.val.few));
     Ok(VariantResult {
         name: v.name.clone(),
         method: v.method.clone(),
@@ -403,10 +404,10 @@ fn aggregate_variant(v: &Variant, seeds: usize, runs_dir: &Path) -> Result<Varia
         few: mean_std(&val_mae_few),
         val_mae_all,
         val_mae_few,
-        soft_coverage: mean_std(&collect(&|r| r.geometry.soft_coverage)),
-        speed_cv: mean_std(&collect(&|r| r.geometry.speed_cv)),
+        soft_coverage: mean_std(&collect(&|r| r.soft_coverage)),
+        speed_cv: mean_std(&collect(&|r| r.speed_cv)),
         best_epoch: mean_std(&collect(&|r| Some(r.best_epoch as f64))),
-        seconds_per_epoch: mean_std(&collect(&|r| r.seconds_per_epoch)),
+        seconds_per_epoch: mean_std(&collect(&|r| Some(r.seconds_per_epoch))),
     })
 }
 
@@ -444,7 +445,7 @@ impl TuneSummary {
         let vanilla = self
             .results
             .iter()
-            .find(|r| r.method == "vanilla")
+            .find(|r| r.method.is_vanilla())
             .and_then(|r| r.all.map(|a| a.mean));
         s += "Validation MAE of the model kept by validation (mean ± sample std over seeds); \
               soft coverage = 1 − L_env of the training-bin centroids; the chosen variant has \
@@ -462,7 +463,7 @@ impl TuneSummary {
                 name += &format!(" (failed seeds: {:?})", r.failed_seeds);
             }
             let rel = match (r.all, vanilla) {
-                (Some(a), Some(v)) if r.method != "vanilla" && v > 0.0 => {
+                (Some(a), Some(v)) if !r.method.is_vanilla() && v > 0.0 => {
                     format!("{:+.1} %", 100.0 * (a.mean / v - 1.0))
                 }
                 _ => "—".into(),
@@ -515,8 +516,13 @@ method = "vanilla"
 name = "tau-0.5"
 method = "srl"
 [variant.set]
-"method.tau" = 0.5
-"method.weights.envelope" = 0.25
+"method.srl.tau" = 0.5
+"method.srl.weights.envelope" = 0.25
+[[variant]]
+name = "ranksim-strong"
+method = "ranksim+srl"
+[variant.set]
+"method.ranksim.weight" = 10.0
 "#;
 
     #[test]
@@ -525,29 +531,29 @@ method = "srl"
         let v = grid.config(&grid.variants[0], 1).unwrap();
         assert_eq!(v.seed, 1);
         assert_eq!(v.optim.epochs, 7);
-        assert_eq!(v.method_name(), "vanilla");
+        assert!(v.method_name().is_vanilla());
         let s = grid.config(&grid.variants[1], 0).unwrap();
         assert_eq!(s.optim.epochs, 7);
-        match s.method {
-            srl_train::MethodConfig::Srl { tau, weights, .. } => {
-                assert_eq!(tau, 0.5);
-                assert_eq!(weights.envelope, 0.25);
-            }
-            other => panic!("expected SRL, got {other:?}"),
-        }
+        let srl = s.method.srl.expect("SRL is on");
+        assert_eq!(srl.tau, 0.5);
+        assert_eq!(srl.weights.envelope, 0.25);
+        let r = grid.config(&grid.variants[2], 0).unwrap();
+        assert_eq!(r.method_name().to_string(), "srl+ranksim");
+        assert_eq!(r.method.ranksim.map(|p| p.weight), Some(10.0));
     }
 
     #[test]
     fn bad_grids_are_errors_naming_the_problem() {
-        let typo = GRID.replace("method.tau", "method.tua");
+        let typo = GRID.replace("method.srl.tau", "method.srl.tua");
         let grid = Grid::from_toml_str(&typo).unwrap();
         let e = grid.config(&grid.variants[1], 0).unwrap_err();
         assert!(e.contains("tau-0.5") && e.contains("tua"), "{e}");
-        let missing_table = GRID.replace("method.weights.envelope", "method.wieghts.envelope");
+        let missing_table =
+            GRID.replace("method.srl.weights.envelope", "method.srl.wieghts.envelope");
         let grid = Grid::from_toml_str(&missing_table).unwrap();
         let e = grid.config(&grid.variants[1], 0).unwrap_err();
-        assert!(e.contains("method.wieghts"), "{e}");
-        let bad_value = GRID.replace("\"method.tau\" = 0.5", "\"method.tau\" = -1.0");
+        assert!(e.contains("method.srl.wieghts"), "{e}");
+        let bad_value = GRID.replace("\"method.srl.tau\" = 0.5", "\"method.srl.tau\" = -1.0");
         let grid = Grid::from_toml_str(&bad_value).unwrap();
         assert!(grid
             .config(&grid.variants[1], 0)
@@ -556,13 +562,14 @@ method = "srl"
         // An SRL-only key in [base] does nothing for the vanilla variant: an error, not silence.
         let base_tau = GRID.replace(
             "\"optim.epochs\" = 7",
-            "\"optim.epochs\" = 7\n\"method.tau\" = 0.5",
+            "\"optim.epochs\" = 7\n\"method.srl.tau\" = 0.5",
         );
         let grid = Grid::from_toml_str(&base_tau).unwrap();
         let e = grid.config(&grid.variants[0], 0).unwrap_err();
-        assert!(e.contains("vanilla") && e.contains("method.tau"), "{e}");
+        assert!(e.contains("vanilla") && e.contains("method.srl"), "{e}");
         for (from, to, needle) in [
-            ("airfoil", "airfoyl", "unknown benchmark"),
+            ("airfoil", "airfoyl", "airfoyl"),
+            ("method = \"srl\"", "method = \"srl+magic\"", "magic"),
             ("seeds = 2", "seeds = 0", "seeds"),
             ("name = \"tau-0.5\"", "name = \"vanilla\"", "twice"),
             ("name = \"tau-0.5\"", "name = \"a/b\"", "letters"),
@@ -595,7 +602,7 @@ method = "srl"
     fn result(name: &str, method: &str, all: &[f64]) -> VariantResult {
         VariantResult {
             name: name.into(),
-            method: method.into(),
+            method: method.parse().unwrap(),
             set: vec![],
             seeds: (0..all.len() as u64).collect(),
             failed_seeds: vec![],
@@ -608,6 +615,39 @@ method = "srl"
             best_epoch: None,
             seconds_per_epoch: None,
         }
+    }
+
+    #[test]
+    fn the_choice_reads_validation_metrics_only() {
+        use crate::tables::tests::{report, write_report};
+        let dir = tempfile::tempdir().unwrap();
+        let grid = Grid::from_toml_str(GRID).unwrap();
+        // Validation and test disagree: by test MAE `ranksim-strong` would win, by validation
+        // `tau-0.5`.
+        for (name, val, test) in [
+            ("vanilla", 2.0, 0.5),
+            ("tau-0.5", 1.0, 9.0),
+            ("ranksim-strong", 3.0, 0.01),
+        ] {
+            for seed in 0..2u64 {
+                let a = BenchmarkId::Airfoil;
+                let mut r = report(a, "srl", seed, [test; 4]);
+                r.val = report(a, "srl", seed, [val; 4]).test;
+                write_report(&run_dir(dir.path(), name, seed), &r);
+            }
+        }
+        let results: Vec<VariantResult> = grid
+            .variants
+            .iter()
+            .map(|v| aggregate_variant(v, 2, dir.path()))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(results[1].val_mae_all, vec![1.0, 1.0]);
+        assert_eq!(choose(&results).as_deref(), Some("tau-0.5"));
+        // A missing seed is a failed seed, not an error.
+        std::fs::remove_file(run_dir(dir.path(), "vanilla", 1).join(run_folder::METRICS)).unwrap();
+        let r = aggregate_variant(&grid.variants[0], 2, dir.path()).unwrap();
+        assert_eq!(r.failed_seeds, vec![1]);
     }
 
     #[test]

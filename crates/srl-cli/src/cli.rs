@@ -17,6 +17,7 @@ const AFTER_HELP: &str = "\
 Examples:
   srl fetch airfoil
   srl train --benchmark airfoil --method srl --out runs/airfoil-srl
+  srl train --benchmark airfoil --method srl+ranksim --out runs/airfoil-srl-ranksim
   srl train --csv houses.csv --target price --bins 20 --out runs/houses
   srl config --benchmark airfoil --method srl > my.toml   # edit, then:
   srl train --config my.toml --out runs/mine
@@ -47,25 +48,12 @@ pub enum Command {
 }
 
 /// Vanilla regression or SRL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MethodArg {
-    /// Regression loss only.
-    Vanilla,
-    /// Regression loss plus the SRL enveloping, homogeneity and contrastive terms.
-    Srl,
-}
+/// Text of `--method`: every method and combination the trainer knows.
+pub const METHOD_HELP: &str = "\
+A DIR method: `vanilla`, or components joined with `+` in any order: regression side \
+inv | sqinv | lds, focal, bmc | bni | gai (`bmse` = bmc); representation side srl, fds, \
+ranksim, conr, oe. Examples: srl, lds+fds, ranksim, bmse, srl+ranksim, srl+lds.";
 
-impl MethodArg {
-    /// The name the presets use (`vanilla`, `srl`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MethodArg::Vanilla => "vanilla",
-            MethodArg::Srl => "srl",
-        }
-    }
-}
-
-/// Size of a preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProfileArg {
     /// Few epochs: a smoke run in seconds.
@@ -90,7 +78,7 @@ impl ProfileArg {
 pub struct DataArgs {
     /// A built-in benchmark: airfoil, abalone, concrete, real-estate, iol-linear, iol-sde.
     #[arg(long, value_name = "NAME", conflicts_with = "csv")]
-    pub benchmark: Option<String>,
+    pub benchmark: Option<srl_data::BenchmarkId>,
     /// Your own CSV file with a header row; every column but --target is an input.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -121,8 +109,8 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Method of the preset [default: srl]. Not with --config (edit the file instead).
-    #[arg(long, value_enum, value_name = "METHOD")]
-    pub method: Option<MethodArg>,
+    #[arg(long, value_name = "METHOD", long_help = METHOD_HELP)]
+    pub method: Option<srl_train::MethodName>,
     /// A full run configuration in TOML (see `srl config`).
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
@@ -177,10 +165,10 @@ pub struct FetchArgs {
 pub struct ConfigArgs {
     /// Benchmark of the preset.
     #[arg(long, value_name = "NAME")]
-    pub benchmark: String,
-    /// Method of the preset.
-    #[arg(long, value_enum, value_name = "METHOD", default_value_t = MethodArg::Srl)]
-    pub method: MethodArg,
+    pub benchmark: srl_data::BenchmarkId,
+    /// Method of the preset [default: srl].
+    #[arg(long, value_name = "METHOD", long_help = METHOD_HELP)]
+    pub method: Option<srl_train::MethodName>,
     /// Size of the preset.
     #[arg(long, value_enum, value_name = "PROFILE", default_value_t = ProfileArg::Quick)]
     pub profile: ProfileArg,
@@ -263,7 +251,7 @@ mod tests {
         let Command::Config(c) = c.command else {
             panic!("expected config")
         };
-        assert_eq!(c.method, MethodArg::Vanilla);
+        assert_eq!(c.method, Some(srl_train::MethodName::vanilla()));
         assert_eq!(c.profile, ProfileArg::Full);
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::cli::DataArgs;
 use crate::error::CliError;
+use srl_data::BinSpec;
 use srl_train::DataConfig;
 use std::path::PathBuf;
 
@@ -17,7 +18,7 @@ impl DataArgs {
         let split_seed = self.split_seed.unwrap_or(0);
         if let Some(name) = &self.benchmark {
             return Ok(Some(DataConfig::Benchmark {
-                name: name.clone(),
+                name: *name,
                 split_seed,
             }));
         }
@@ -27,16 +28,19 @@ impl DataArgs {
         let target = self.target.clone().ok_or_else(|| {
             CliError::Usage("--csv needs --target COL (the column to predict)".into())
         })?;
-        if self.bin_width.is_none() && self.num_bins.is_none() {
-            return Err(CliError::Usage(
-                "--csv needs the target bins: --bin-width W or --bins K".into(),
-            ));
-        }
+        let bins = match (self.bin_width, self.num_bins) {
+            (Some(w), _) => BinSpec::Width(w),
+            (None, Some(k)) => BinSpec::Count(k),
+            (None, None) => {
+                return Err(CliError::Usage(
+                    "--csv needs the target bins: --bin-width W or --bins K".into(),
+                ))
+            }
+        };
         Ok(Some(DataConfig::Csv {
             path: path.clone(),
             target,
-            bin_width: self.bin_width,
-            num_bins: self.num_bins,
+            bins,
             val_test_cap: self.val_test_cap.unwrap_or(DEFAULT_VAL_TEST_CAP),
             split_seed,
         }))
@@ -51,7 +55,7 @@ impl DataArgs {
 /// A short human name of the data (`airfoil`, `houses.csv`).
 pub fn describe(cfg: &DataConfig) -> String {
     match cfg {
-        DataConfig::Benchmark { name, .. } => name.clone(),
+        DataConfig::Benchmark { name, .. } => name.to_string(),
         DataConfig::Csv { path, .. } => path.display().to_string(),
     }
 }
@@ -78,14 +82,14 @@ mod tests {
     #[test]
     fn benchmark_flag_gives_a_benchmark_with_split_seed() {
         let a = DataArgs {
-            benchmark: Some("airfoil".into()),
+            benchmark: Some(srl_data::BenchmarkId::Airfoil),
             split_seed: Some(3),
             ..args()
         };
         assert_eq!(
             a.to_data_config().unwrap(),
             Some(DataConfig::Benchmark {
-                name: "airfoil".into(),
+                name: srl_data::BenchmarkId::Airfoil,
                 split_seed: 3
             })
         );
@@ -119,13 +123,9 @@ mod tests {
         };
         match ok.to_data_config().unwrap() {
             Some(DataConfig::Csv {
-                bin_width,
-                num_bins,
-                val_test_cap,
-                ..
+                bins, val_test_cap, ..
             }) => {
-                assert_eq!(bin_width, Some(0.5));
-                assert_eq!(num_bins, None);
+                assert_eq!(bins, BinSpec::Width(0.5));
                 assert_eq!(val_test_cap, DEFAULT_VAL_TEST_CAP);
             }
             other => panic!("expected a CSV config, got {other:?}"),

@@ -4,23 +4,24 @@
 //! flags; then `--config FILE.toml`; then the preset of `--benchmark` (or of `airfoil`, the
 //! generic tabular preset, for `--csv`) with `--method` and `--profile`.
 
-use crate::cli::{MethodArg, ProfileArg, TrainArgs};
+use crate::cli::{ProfileArg, TrainArgs};
 use crate::data;
 use crate::error::CliError;
 use crate::out::{say, sayln};
 use crate::progress::Progress;
 use crate::report;
-use srl_train::{DataConfig, LrDecay, RunConfig};
+use srl_data::BenchmarkId;
+use srl_train::{Component, DataConfig, LrDecay, MethodName, RunConfig};
 
 /// Benchmark whose preset (MLP, optimiser, SRL weights) is used for a user's CSV file.
-pub const CSV_PRESET: &str = "airfoil";
+pub const CSV_PRESET: BenchmarkId = BenchmarkId::Airfoil;
 
 /// Runs `srl train`.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let cfg = build_config(args)?;
     let bench = data::load(&cfg.data, &args.data)?;
 
-    let mut progress = Progress::for_stderr(cfg.method_name() == "srl");
+    let mut progress = Progress::for_stderr(cfg.method.srl.is_some());
     progress.println(&format!(
         "training {} on {} (seed {}, {} epochs, {} train / {} val / {} test samples) -> {}",
         cfg.method_name(),
@@ -74,7 +75,7 @@ pub fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
         }
         None => {
             let preset_name = match &data_override {
-                Some(DataConfig::Benchmark { name, .. }) => name.as_str(),
+                Some(DataConfig::Benchmark { name, .. }) => *name,
                 Some(DataConfig::Csv { .. }) => CSV_PRESET,
                 None => {
                     return Err(CliError::Usage(
@@ -84,9 +85,12 @@ pub fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
                     ))
                 }
             };
-            let method = args.method.unwrap_or(MethodArg::Srl);
+            let method = match &args.method {
+                Some(m) => m.clone(),
+                None => MethodName::new(&[Component::Srl])?,
+            };
             let profile = args.profile.unwrap_or(ProfileArg::Quick);
-            RunConfig::preset(preset_name, method.as_str(), profile.to_profile())?
+            RunConfig::preset(preset_name, &method, profile.to_profile())?
         }
     };
     if let Some(d) = data_override {
@@ -145,12 +149,12 @@ mod tests {
     #[test]
     fn preset_with_overrides() {
         let mut a = train_args();
-        a.data.benchmark = Some("airfoil".into());
-        a.method = Some(MethodArg::Vanilla);
+        a.data.benchmark = Some(BenchmarkId::Airfoil);
+        a.method = Some(MethodName::vanilla());
         a.seed = Some(7);
         a.epochs = Some(4);
         let cfg = build_config(&a).unwrap();
-        assert_eq!(cfg.method_name(), "vanilla");
+        assert_eq!(cfg.method_name().to_string(), "vanilla");
         assert_eq!(cfg.seed, 7);
         assert_eq!(cfg.optim.epochs, 4);
         if let LrDecay::Cosine { total_steps, .. } = cfg.optim.schedule.decay {
@@ -165,11 +169,11 @@ mod tests {
         a.data.target = Some("y".into());
         a.data.num_bins = Some(6);
         let cfg = build_config(&a).unwrap();
-        assert_eq!(cfg.method_name(), "srl");
+        assert_eq!(cfg.method_name().to_string(), "srl");
         assert!(matches!(
             cfg.data,
             DataConfig::Csv {
-                num_bins: Some(6),
+                bins: srl_data::BinSpec::Count(6),
                 ..
             }
         ));
@@ -179,13 +183,18 @@ mod tests {
     fn config_file_is_read_and_method_flag_conflicts() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        let preset = RunConfig::preset("concrete", "vanilla", srl_train::Profile::Quick).unwrap();
+        let preset = RunConfig::preset(
+            BenchmarkId::Concrete,
+            &MethodName::vanilla(),
+            srl_train::Profile::Quick,
+        )
+        .unwrap();
         std::fs::write(&path, preset.to_toml_string().unwrap()).unwrap();
         let mut a = train_args();
         a.config = Some(path.clone());
         let cfg = build_config(&a).unwrap();
         assert_eq!(cfg, preset);
-        a.method = Some(MethodArg::Srl);
+        a.method = Some("srl".parse().unwrap());
         assert!(matches!(build_config(&a), Err(CliError::Usage(_))));
         a.method = None;
         a.config = Some(dir.path().join("missing.toml"));

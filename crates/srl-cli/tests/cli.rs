@@ -210,9 +210,28 @@ fn config_prints_an_editable_preset() {
     let parsed: toml::Value = toml::from_str(&stdout).expect("valid TOML");
     assert_eq!(parsed["seed"].as_integer(), Some(4));
     assert_eq!(parsed["optim"]["epochs"].as_integer(), Some(300));
+    // An unknown benchmark or method is a usage error (exit 2) naming the value and the choices.
     let bad = srl(&["config", "--benchmark", "mnist"]);
-    assert_eq!(bad.status.code(), Some(1));
-    assert!(text(&bad.stderr).contains("mnist"));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("mnist") && text(&bad.stderr).contains("airfoil"));
+    let bad = srl(&["config", "--benchmark", "airfoil", "--method", "srl+magic"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("magic") && text(&bad.stderr).contains("ranksim"));
+    let bad = srl(&["config", "--benchmark", "airfoil", "--method", "lds+inv"]);
+    assert_eq!(bad.status.code(), Some(2));
+    // Every method is one CLI value and one config.
+    let combo = srl(&[
+        "config",
+        "--benchmark",
+        "airfoil",
+        "--method",
+        "ranksim+srl",
+    ]);
+    assert!(combo.status.success(), "{}", text(&combo.stderr));
+    let parsed: toml::Value = toml::from_str(&text(&combo.stdout)).expect("valid TOML");
+    assert!(parsed["method"]["srl"]["tau"].as_float().is_some());
+    assert!(parsed["method"]["ranksim"]["weight"].as_float().is_some());
+    assert!(parsed["method"].get("fds").is_none());
 }
 
 #[test]

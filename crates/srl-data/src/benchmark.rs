@@ -71,6 +71,40 @@ impl Benchmark {
         c
     }
 
+    /// The shot group of every bin, decided by its training samples: the group most of them
+    /// belong to (ties go to the rarer group), `None` for a bin without training samples. For
+    /// UCI-DIR all samples of a bin share its group; for IOL, where groups come from the
+    /// location x, a target bin mixes groups and this is their plurality — never the group of
+    /// one particular sample.
+    pub fn bin_shot_groups(&self) -> Vec<Option<Shot>> {
+        let k = self.binning.num_bins();
+        let mut counts = vec![[0usize; 3]; k];
+        for (&b, &s) in self.train.bins.iter().zip(&self.train.shots) {
+            if b < k {
+                counts[b][match s {
+                    Shot::Many => 0,
+                    Shot::Medium => 1,
+                    Shot::Few => 2,
+                }] += 1;
+            }
+        }
+        counts
+            .iter()
+            .map(|c| {
+                let best = *c.iter().max().unwrap_or(&0);
+                if best == 0 {
+                    None
+                } else if c[2] == best {
+                    Some(Shot::Few)
+                } else if c[1] == best {
+                    Some(Shot::Medium)
+                } else {
+                    Some(Shot::Many)
+                }
+            })
+            .collect()
+    }
+
     /// Bins whose training samples are mostly few-shot (used for the few-shot share of the
     /// sphere, paper Table 7). For UCI-DIR every sample of a bin has the bin's group; for IOL,
     /// where groups come from the location x, a target bin counts as few-shot when more than
@@ -98,6 +132,84 @@ pub struct LoadOptions {
     pub data_dir: PathBuf,
     /// Seed of the split (PROTOCOLS.md: split seed 0 for every method).
     pub split_seed: u64,
+}
+
+/// A built-in benchmark (PROTOCOLS: UCI-DIR and IOL), typed; its text form is the kebab-case
+/// name used on the command line and in configs (`airfoil`, `iol-linear`, …).
+///
+/// ```
+/// use srl_data::BenchmarkId;
+/// let b: BenchmarkId = "real-estate".parse().unwrap();
+/// assert_eq!(b, BenchmarkId::RealEstate);
+/// assert_eq!(b.to_string(), "real-estate");
+/// assert!(BenchmarkId::IolSde.is_operator() && !b.is_operator());
+/// assert!("mnist".parse::<BenchmarkId>().unwrap_err().to_string().contains("airfoil"));
+/// ```
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum BenchmarkId {
+    /// UCI Airfoil self-noise.
+    Airfoil,
+    /// UCI Abalone.
+    Abalone,
+    /// UCI Concrete compressive strength.
+    Concrete,
+    /// UCI Real estate valuation.
+    RealEstate,
+    /// Imbalanced operator learning, linear operator (antiderivative), generated.
+    IolLinear,
+    /// Imbalanced operator learning, nonlinear operator (stochastic elliptic equation).
+    IolSde,
+}
+
+impl BenchmarkId {
+    /// Every benchmark, in the order of the result tables.
+    pub const ALL: [BenchmarkId; 6] = [
+        BenchmarkId::Airfoil,
+        BenchmarkId::Abalone,
+        BenchmarkId::Concrete,
+        BenchmarkId::RealEstate,
+        BenchmarkId::IolLinear,
+        BenchmarkId::IolSde,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BenchmarkId::Airfoil => "airfoil",
+            BenchmarkId::Abalone => "abalone",
+            BenchmarkId::Concrete => "concrete",
+            BenchmarkId::RealEstate => "real-estate",
+            BenchmarkId::IolLinear => "iol-linear",
+            BenchmarkId::IolSde => "iol-sde",
+        }
+    }
+
+    /// Whether this is an operator-learning (IOL) benchmark.
+    pub fn is_operator(self) -> bool {
+        matches!(self, BenchmarkId::IolLinear | BenchmarkId::IolSde)
+    }
+}
+
+impl std::fmt::Display for BenchmarkId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for BenchmarkId {
+    type Err = DataError;
+    fn from_str(s: &str) -> Result<Self, DataError> {
+        BenchmarkId::ALL
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or_else(|| DataError::UnknownDataset {
+                name: s.to_string(),
+                known: BENCHMARKS.join(", "),
+            })
+    }
 }
 
 /// The benchmarks `load_benchmark` knows, in the order of the paper's tables.

@@ -22,6 +22,35 @@ pub struct Binning {
     num_bins: usize,
 }
 
+/// How a target range is cut into bins.
+///
+/// ```
+/// use srl_data::{BinSpec, Binning};
+/// let spec: BinSpec = toml::from_str::<std::collections::BTreeMap<String, BinSpec>>("bins = { width = 2.0 }")
+///     .unwrap()["bins"];
+/// assert_eq!(spec, BinSpec::Width(2.0));
+/// let b = BinSpec::Count(4).fit(&[0.0, 1.0, 2.0, 4.0]).unwrap();
+/// assert_eq!(b.num_bins(), 4);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BinSpec {
+    /// Fixed width (origin ⌊min y⌋), e.g. 1 year of age.
+    Width(f64),
+    /// This many equal-width bins over [min y, max y].
+    Count(usize),
+}
+
+impl BinSpec {
+    /// The bins of targets `y` under this rule.
+    pub fn fit(self, y: &[f64]) -> Result<Binning, DataError> {
+        match self {
+            BinSpec::Width(w) => Binning::fit_fixed_width(y, w),
+            BinSpec::Count(k) => Binning::fit_equal_width(y, k),
+        }
+    }
+}
+
 impl Binning {
     /// Bins of the given `width` starting at `origin`, enough of them to cover `max`.
     ///

@@ -27,8 +27,8 @@ pub mod stsb;
 pub mod tabular;
 pub mod uci;
 
-pub use benchmark::{load_benchmark, Benchmark, LoadOptions, Part, Shot, BENCHMARKS};
-pub use binning::Binning;
+pub use benchmark::{load_benchmark, Benchmark, BenchmarkId, LoadOptions, Part, Shot, BENCHMARKS};
+pub use binning::{BinSpec, Binning};
 pub use error::DataError;
 pub use manifest::Manifest;
 pub use metrics::{evaluate, GroupMetrics, ShotMetrics, ShotRule};

@@ -55,3 +55,6 @@ pub use normalize::{
 pub use sphere::{uniform_sphere_points, uniform_sphere_points_into};
 pub use trace::{theorem1_bound, TraceSegment, TraceStats};
 pub use uniformity::{uniformity, DEFAULT_UNIFORMITY_T};
+
+/// The ndarray this crate is built on (0.16, the line linfa 0.8 uses): build inputs with it.
+pub use ndarray;

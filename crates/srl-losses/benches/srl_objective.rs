@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
 
         let centres: Vec<f64> = (0..k).map(|i| i as f64).collect();
         let mut config = SrlConfig::authors_code(k, d, centres);
-        config.num_points = n;
+        config.params.num_points = n;
         let mut srl = SrlObjective::<f32>::new(config).unwrap();
         let h = gaussian(m, d, 2);
         let bins: Vec<usize> = (0..m).map(|i| (i * 37) % k).collect();

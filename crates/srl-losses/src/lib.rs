@@ -14,5 +14,7 @@ pub use contrastive::CentroidContrastiveLoss;
 pub use enveloping::{EnvelopingLoss, PointsPolicy};
 pub use error::LossError;
 pub use homogeneity::{HomogeneityForm, HomogeneityLoss};
-pub use objective::{SrlConfig, SrlObjective, SrlOutput, SrlParts, SrlWeights};
+/// The ndarray this crate is built on (0.16, the line linfa 0.8 uses): use it to build inputs.
+pub use ndarray;
+pub use objective::{SrlConfig, SrlObjective, SrlOutput, SrlParams, SrlParts, SrlWeights};
 pub use regression::RegressionLoss;

@@ -18,7 +18,7 @@ use crate::LossError;
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 use srl_geometry::{normalize_rows_backward_into, normalize_rows_into, Float};
-use srl_surrogate::{Surrogate, SurrogateTable};
+use srl_surrogate::{MemoryParams, Surrogate, SurrogateTable};
 
 /// Weights (λ_e, λ_h, λ_c) of the three SRL terms (paper Eq. 11); each finite and ≥ 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -50,46 +50,45 @@ impl SrlWeights {
     }
 }
 
-/// All hyper-parameters of the SRL objective.
+/// Every hyper-parameter of SRL — the one place they are declared. Data-derived quantities
+/// (number of bins K, dimension d, bin centres, seed) are not hyper-parameters and live in
+/// [`SrlConfig`]; the memory's α, update mode and warm-up are [`MemoryParams`] of
+/// `srl-surrogate`, embedded here.
+///
+/// linfa's pattern: presets are constructors ([`paper`](Self::paper),
+/// [`authors_code`](Self::authors_code), [`tabular`](Self::tabular), …) and
+/// [`check`](Self::check) validates every field, the error naming it.
 ///
 /// ```
-/// use srl_losses::objective::SrlConfig;
-/// let centres: Vec<f64> = (0..10).map(|k| k as f64 + 0.5).collect();
-/// let paper = SrlConfig::paper(10, 16, centres.clone());
-/// assert_eq!((paper.weights.envelope, paper.weights.contrastive, paper.tau), (0.1, 1.0, 1.0));
-/// let code = SrlConfig::authors_code(10, 16, centres);
-/// assert_eq!((code.weights.envelope, code.tau, code.num_points), (100.0, 0.3, 2000));
-/// assert!(paper.validate().is_ok() && code.validate().is_ok());
+/// use srl_losses::SrlParams;
+/// let p = SrlParams::paper();
+/// assert_eq!((p.weights.envelope, p.weights.contrastive, p.tau), (0.1, 1.0, 1.0));
+/// assert!(p.check().is_ok());
+/// let bad = SrlParams { tau: 0.0, ..p };
+/// assert!(bad.check().unwrap_err().to_string().contains("tau"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SrlConfig {
-    /// Number of label bins K (≥ 2).
-    pub num_bins: usize,
-    /// Representation dimension d (≥ 1).
-    pub dim: usize,
-    /// λ_e, λ_h, λ_c.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SrlParams {
+    /// λ_e, λ_h, λ_c (Eq. 11).
     pub weights: SrlWeights,
-    /// Contrastive temperature τ > 0.
+    /// Contrastive temperature τ > 0 (Eq. 10; the paper has τ = 1).
     pub tau: f64,
     /// Number N of Monte-Carlo points of the enveloping loss (≥ 1).
     pub num_points: usize,
     /// Fixed or per-epoch redrawn points.
     pub points_policy: PointsPolicy,
-    /// Paper or authors'-code homogeneity loss.
+    /// Paper (Eq. 6) or authors'-code homogeneity loss.
     pub homogeneity: HomogeneityForm,
-    /// Bin centres y*_1 < … < y*_K (length K).
-    pub bin_centres: Vec<f64>,
-    /// Seed of the enveloping points (epoch e redraws from `seed + e`).
-    pub seed: u64,
+    /// Momentum α, update mode (streaming or exact) and warm-up epochs of the memory (Eq. 9).
+    pub memory: MemoryParams,
 }
 
-impl SrlConfig {
+impl SrlParams {
     /// The paper's settings: λ_e = λ_h = 0.1, λ_c = 1, τ = 1, paper homogeneity (Eq. 6),
-    /// N = 2000 fixed points, seed 0.
-    pub fn paper(num_bins: usize, dim: usize, bin_centres: Vec<f64>) -> Self {
+    /// N = 2000 fixed points, memory α = 0.9 streaming with one warm-up epoch.
+    pub fn paper() -> Self {
         Self {
-            num_bins,
-            dim,
             weights: SrlWeights {
                 envelope: 0.1,
                 homogeneity: 0.1,
@@ -99,14 +98,13 @@ impl SrlConfig {
             num_points: 2000,
             points_policy: PointsPolicy::Fixed,
             homogeneity: HomogeneityForm::Paper,
-            bin_centres,
-            seed: 0,
+            memory: MemoryParams::default(),
         }
     }
 
     /// The authors' AgeDB code: λ_c = 10, λ_e = 100, λ_h = 0.01, τ = 0.3, N = 2000 fixed
-    /// points, homogeneity −Σ cos + 0.1·Var, seed 0.
-    pub fn authors_code(num_bins: usize, dim: usize, bin_centres: Vec<f64>) -> Self {
+    /// points, homogeneity −Σ cos + 0.1·Var, exact memory without warm-up.
+    pub fn authors_code() -> Self {
         Self {
             weights: SrlWeights {
                 envelope: 100.0,
@@ -115,25 +113,62 @@ impl SrlConfig {
             },
             tau: 0.3,
             homogeneity: HomogeneityForm::AuthorsCode { beta: 0.1 },
-            ..Self::paper(num_bins, dim, bin_centres)
+            memory: MemoryParams::authors_code(),
+            ..Self::paper()
         }
     }
 
-    /// Validates every field; the `InvalidParameter` error names it (`num_bins`, `dim`,
-    /// `weights.*`, `tau`, `num_points`, `bin_centres`, `homogeneity.beta`).
-    pub fn validate(&self) -> Result<(), LossError> {
-        if self.num_bins < 2 {
-            return Err(LossError::InvalidParameter {
-                name: "num_bins",
-                reason: format!("need at least 2 bins, got {}", self.num_bins),
-            });
+    /// The project's preset for the small tabular benchmarks (UCI-DIR): λ_e = 1, λ_h = 0.01,
+    /// λ_c = 0.03, τ = 0.1, N = 1000, Eq. 6, streaming α = 0.9, one warm-up epoch — chosen on
+    /// Airfoil validation MAE (docs/results/tuning/).
+    pub fn tabular() -> Self {
+        Self {
+            weights: SrlWeights {
+                envelope: 1.0,
+                homogeneity: 0.01,
+                contrastive: 0.03,
+            },
+            tau: 0.1,
+            num_points: 1000,
+            ..Self::paper()
         }
-        if self.dim == 0 {
-            return Err(LossError::InvalidParameter {
-                name: "dim",
-                reason: "the representation dimension must be at least 1".into(),
-            });
+    }
+
+    /// The operator-learning preset (IOL-nonlinear): the authors' IOL weights
+    /// λ_e = λ_h = λ_c = 1e-4, τ = 1, N = 1000, Eq. 6, streaming α = 0.9, no warm-up.
+    pub fn operator() -> Self {
+        Self {
+            weights: SrlWeights {
+                envelope: 1e-4,
+                homogeneity: 1e-4,
+                contrastive: 1e-4,
+            },
+            tau: 1.0,
+            num_points: 1000,
+            memory: MemoryParams {
+                warmup_epochs: 0,
+                ..MemoryParams::default()
+            },
+            ..Self::paper()
         }
+    }
+
+    /// IOL-linear: [`operator`](Self::operator) with λ_c = 3e-3 and τ = 0.1, chosen on
+    /// validation MAE in two rounds of `cargo xtask tune` (docs/results/tuning/).
+    pub fn iol_linear() -> Self {
+        Self {
+            weights: SrlWeights {
+                contrastive: 3e-3,
+                ..Self::operator().weights
+            },
+            tau: 0.1,
+            ..Self::operator()
+        }
+    }
+
+    /// Validates every field; the `InvalidParameter` error names it (`weights.*`, `tau`,
+    /// `num_points`, `homogeneity.beta`, `memory.momentum`).
+    pub fn check(&self) -> Result<&Self, LossError> {
         self.weights.validate()?;
         if !(self.tau.is_finite() && self.tau > 0.0) {
             return Err(LossError::InvalidParameter {
@@ -147,6 +182,88 @@ impl SrlConfig {
                 reason: "need at least one point".into(),
             });
         }
+        if let HomogeneityForm::AuthorsCode { beta } = self.homogeneity {
+            if !(beta.is_finite() && beta >= 0.0) {
+                return Err(LossError::InvalidParameter {
+                    name: "homogeneity.beta",
+                    reason: format!("must be finite and ≥ 0, got {beta}"),
+                });
+            }
+        }
+        self.memory
+            .check()
+            .map_err(|e| LossError::InvalidParameter {
+                name: "memory.momentum",
+                reason: e.to_string(),
+            })?;
+        Ok(self)
+    }
+}
+
+/// An SRL objective's shape: the data-derived K, d and bin centres, the seed of the enveloping
+/// points, and the hyper-parameters [`SrlParams`].
+///
+/// ```
+/// use srl_losses::objective::SrlConfig;
+/// let centres: Vec<f64> = (0..10).map(|k| k as f64 + 0.5).collect();
+/// let paper = SrlConfig::paper(10, 16, centres.clone());
+/// assert_eq!((paper.params.weights.envelope, paper.params.tau), (0.1, 1.0));
+/// let code = SrlConfig::authors_code(10, 16, centres);
+/// assert_eq!((code.params.weights.envelope, code.params.tau, code.params.num_points), (100.0, 0.3, 2000));
+/// assert!(paper.validate().is_ok() && code.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SrlConfig {
+    /// Number of label bins K (≥ 2).
+    pub num_bins: usize,
+    /// Representation dimension d (≥ 1).
+    pub dim: usize,
+    /// Bin centres y*_1 < … < y*_K (length K).
+    pub bin_centres: Vec<f64>,
+    /// Seed of the enveloping points (epoch e redraws from `seed + e`).
+    pub seed: u64,
+    /// The hyper-parameters.
+    pub params: SrlParams,
+}
+
+impl SrlConfig {
+    /// K × d with centres `bin_centres`, seed 0 and the given hyper-parameters.
+    pub fn new(num_bins: usize, dim: usize, bin_centres: Vec<f64>, params: SrlParams) -> Self {
+        Self {
+            num_bins,
+            dim,
+            bin_centres,
+            seed: 0,
+            params,
+        }
+    }
+
+    /// [`SrlParams::paper`] for K bins in d dimensions.
+    pub fn paper(num_bins: usize, dim: usize, bin_centres: Vec<f64>) -> Self {
+        Self::new(num_bins, dim, bin_centres, SrlParams::paper())
+    }
+
+    /// [`SrlParams::authors_code`] for K bins in d dimensions.
+    pub fn authors_code(num_bins: usize, dim: usize, bin_centres: Vec<f64>) -> Self {
+        Self::new(num_bins, dim, bin_centres, SrlParams::authors_code())
+    }
+
+    /// Validates every field; the `InvalidParameter` error names it (`num_bins`, `dim`,
+    /// `bin_centres`, and those of [`SrlParams::check`]).
+    pub fn validate(&self) -> Result<(), LossError> {
+        if self.num_bins < 2 {
+            return Err(LossError::InvalidParameter {
+                name: "num_bins",
+                reason: format!("need at least 2 bins, got {}", self.num_bins),
+            });
+        }
+        if self.dim == 0 {
+            return Err(LossError::InvalidParameter {
+                name: "dim",
+                reason: "the representation dimension must be at least 1".into(),
+            });
+        }
+        self.params.check()?;
         validate_bin_centres(&self.bin_centres)?;
         if self.bin_centres.len() != self.num_bins {
             return Err(LossError::InvalidParameter {
@@ -157,14 +274,6 @@ impl SrlConfig {
                     self.bin_centres.len()
                 ),
             });
-        }
-        if let HomogeneityForm::AuthorsCode { beta } = self.homogeneity {
-            if !(beta.is_finite() && beta >= 0.0) {
-                return Err(LossError::InvalidParameter {
-                    name: "homogeneity.beta",
-                    reason: format!("must be finite and ≥ 0, got {beta}"),
-                });
-            }
         }
         Ok(())
     }
@@ -260,9 +369,12 @@ impl<F: Float> SrlObjective<F> {
         config.validate()?;
         let (k, d) = (config.num_bins, config.dim);
         Ok(Self {
-            envelope: EnvelopingLoss::with_random_points(config.num_points, d, config.seed)?,
-            homogeneity: HomogeneityLoss::new(config.homogeneity, config.bin_centres.clone())?,
-            contrastive: CentroidContrastiveLoss::new(config.tau)?,
+            envelope: EnvelopingLoss::with_random_points(config.params.num_points, d, config.seed)?,
+            homogeneity: HomogeneityLoss::new(
+                config.params.homogeneity,
+                config.bin_centres.clone(),
+            )?,
+            contrastive: CentroidContrastiveLoss::new(config.params.tau)?,
             z: Array2::zeros((0, d)),
             norms: Array1::zeros(0),
             table: SurrogateTable::new(k, d),
@@ -281,7 +393,7 @@ impl<F: Float> SrlObjective<F> {
     /// Call at the start of every epoch: with [`PointsPolicy::RedrawEachEpoch`] the points are
     /// redrawn from `seed + epoch` (so epoch 0 reuses the initial points); otherwise nothing.
     pub fn start_epoch(&mut self, epoch: usize) {
-        if self.config.points_policy == PointsPolicy::RedrawEachEpoch {
+        if self.config.params.points_policy == PointsPolicy::RedrawEachEpoch {
             self.envelope
                 .redraw(self.config.seed.wrapping_add(epoch as u64));
         }
@@ -341,7 +453,7 @@ impl<F: Float> SrlObjective<F> {
         normalize_rows_into(h, z.view_mut(), norms.view_mut());
         surrogate.complete_into(z.view(), bins, &mut self.table)?;
 
-        let w = self.config.weights;
+        let w = self.config.params.weights;
         self.grad_table.fill(F::zero());
         grad_z.fill(F::zero());
         let table = self.table.table();
@@ -382,7 +494,7 @@ impl<F: Float> SrlObjective<F> {
         let mut grad_h = Array2::zeros(h.raw_dim());
         let parts = self.evaluate_into(h, bins, surrogate, grad_h.view_mut())?;
         Ok(SrlOutput {
-            total: parts.total(&self.config.weights),
+            total: parts.total(&self.config.params.weights),
             parts,
             grad_h,
         })

@@ -7,18 +7,22 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use srl_losses::baselines::fds::{
-    fds_label_bins, reflect_index, smooth_bin_axis, FdsConfig, FeatureDistributionSmoothing,
-    CALIBRATION_CLIP_MAX, CALIBRATION_CLIP_MIN,
+    fds_label_bins, reflect_index, smooth_bin_axis, FdsConfig, FdsParams,
+    FeatureDistributionSmoothing, CALIBRATION_CLIP_MAX, CALIBRATION_CLIP_MIN,
 };
 use srl_losses::baselines::lds::LdsKernel;
 use srl_losses::LossError;
 
 /// Config with the given kernel and default momentum / start epochs.
 fn config(num_bins: usize, dim: usize, kernel: LdsKernel) -> FdsConfig {
-    FdsConfig {
-        kernel,
-        ..FdsConfig::new(num_bins, dim)
-    }
+    FdsConfig::with_params(
+        num_bins,
+        dim,
+        FdsParams {
+            kernel,
+            ..FdsParams::default()
+        },
+    )
 }
 
 /// Random features: `per_bin` samples in every bin, bin b centred at b·3 with spread 1 + b/2.
@@ -159,10 +163,14 @@ fn absent_bins_keep_their_statistics_and_single_samples_have_zero_variance() {
 #[test]
 fn cumulative_momentum_averages_epoch_means() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let cfg = FdsConfig {
-        momentum: None,
-        ..FdsConfig::new(3, 2)
-    };
+    let cfg = FdsConfig::with_params(
+        3,
+        2,
+        FdsParams {
+            momentum: None,
+            ..FdsParams::default()
+        },
+    );
     let mut fds = FeatureDistributionSmoothing::<f64>::new(cfg).unwrap();
     let epochs: Vec<_> = (0..4).map(|_| random_epoch(&mut rng, 3, 2, 3)).collect();
     for (epoch, (f, b)) in epochs.iter().enumerate() {
@@ -414,10 +422,8 @@ fn backward_matches_finite_differences() {
 
 #[test]
 fn empty_bins_are_imputed_in_order() {
-    let cfg = FdsConfig {
-        impute_empty_bins: true,
-        ..config(5, 1, LdsKernel::Triang { size: 1 })
-    };
+    let mut cfg = config(5, 1, LdsKernel::Triang { size: 1 });
+    cfg.params.impute_empty_bins = true;
     let mut fds = FeatureDistributionSmoothing::<f64>::new(cfg).unwrap();
     // Bins 1 and 3 present (means 2 and 6, variances 2 and 8).
     let feats = array![[1.0], [3.0], [4.0], [8.0]];
@@ -460,10 +466,14 @@ fn invalid_configs_and_inputs_are_errors() {
     let bad = [
         FdsConfig::new(0, 3),
         FdsConfig::new(3, 0),
-        FdsConfig {
-            momentum: Some(1.5),
-            ..FdsConfig::new(3, 3)
-        },
+        FdsConfig::with_params(
+            3,
+            3,
+            FdsParams {
+                momentum: Some(1.5),
+                ..FdsParams::default()
+            },
+        ),
         config(3, 3, LdsKernel::Triang { size: 4 }),
     ];
     for cfg in bad {
@@ -472,10 +482,14 @@ fn invalid_configs_and_inputs_are_errors() {
             "{cfg:?}"
         );
     }
-    let cfg = FdsConfig {
-        start_update: 2,
-        ..FdsConfig::new(3, 2)
-    };
+    let cfg = FdsConfig::with_params(
+        3,
+        2,
+        FdsParams {
+            start_update: 2,
+            ..FdsParams::default()
+        },
+    );
     let mut fds = FeatureDistributionSmoothing::<f64>::new(cfg).unwrap();
     let f = array![[1.0, 2.0], [3.0, 4.0]];
     // Before start_update: ignored.

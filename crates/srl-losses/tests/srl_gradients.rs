@@ -6,7 +6,7 @@ use ndarray::{array, Array2};
 use srl_common::{check_gradient, gaussian, surrogate_with_memory, unit_rows};
 use srl_losses::{
     CentroidContrastiveLoss, EnvelopingLoss, HomogeneityForm, HomogeneityLoss, PointsPolicy,
-    SrlConfig, SrlObjective, SrlWeights,
+    SrlConfig, SrlObjective, SrlParams, SrlWeights,
 };
 use srl_surrogate::{RowSource, Surrogate};
 
@@ -234,17 +234,24 @@ fn contrastive_value_matches_definition_and_is_stable() {
 
 fn config(k: usize, d: usize, centres: Vec<f64>, form: HomogeneityForm) -> SrlConfig {
     SrlConfig {
-        weights: SrlWeights {
-            envelope: 1.3,
-            homogeneity: 0.7,
-            contrastive: 0.9,
-        },
-        tau: 0.5,
-        num_points: 40,
-        points_policy: PointsPolicy::Fixed,
-        homogeneity: form,
         seed: 21,
-        ..SrlConfig::paper(k, d, centres)
+        ..SrlConfig::new(
+            k,
+            d,
+            centres,
+            SrlParams {
+                weights: SrlWeights {
+                    envelope: 1.3,
+                    homogeneity: 0.7,
+                    contrastive: 0.9,
+                },
+                tau: 0.5,
+                num_points: 40,
+                points_policy: PointsPolicy::Fixed,
+                homogeneity: form,
+                ..SrlParams::paper()
+            },
+        )
     }
 }
 
@@ -259,7 +266,7 @@ fn check_objective(config: SrlConfig, surrogate: &Surrogate<f64>, h: Array2<f64>
     let parts = srl
         .evaluate_into(h.view(), bins, surrogate, grad.view_mut())
         .unwrap();
-    let w = config.weights;
+    let w = config.params.weights;
     let out = srl.evaluate(h.view(), bins, surrogate).unwrap();
     assert_eq!(out.grad_h, grad);
     assert_eq!(out.total, parts.total(&w));
@@ -267,8 +274,9 @@ fn check_objective(config: SrlConfig, surrogate: &Surrogate<f64>, h: Array2<f64>
     let frozen = srl.last_table().to_owned();
 
     let mut env = EnvelopingLoss::new(srl.envelope().points().to_owned()).unwrap();
-    let mut homo = HomogeneityLoss::new(config.homogeneity, config.bin_centres.clone()).unwrap();
-    let mut con = CentroidContrastiveLoss::new(config.tau).unwrap();
+    let mut homo =
+        HomogeneityLoss::new(config.params.homogeneity, config.bin_centres.clone()).unwrap();
+    let mut con = CentroidContrastiveLoss::new(config.params.tau).unwrap();
     let mut reference = |hh: &Array2<f64>| -> (f64, bool) {
         let z = srl_geometry::normalize_rows(hh.view()).0;
         let t = surrogate.complete(z.view(), bins).unwrap();
@@ -352,7 +360,7 @@ fn objective_gradient_authors_code_weights() {
     let h = gaussian(10, 8, 30);
     let bins = [0, 1, 4, 4, 5, 0, 1, 1, 4, 5];
     let mut c = SrlConfig::authors_code(6, 8, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
-    c.num_points = 60;
+    c.params.num_points = 60;
     check_objective(c, &s, h, &bins);
 }
 

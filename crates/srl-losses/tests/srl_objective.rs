@@ -41,19 +41,22 @@ fn every_bad_hyper_parameter_names_its_field() {
         "num_bins"
     );
     assert_eq!(bad(&|c| c.dim = 0), "dim");
-    assert_eq!(bad(&|c| c.weights.envelope = -1.0), "weights.envelope");
     assert_eq!(
-        bad(&|c| c.weights.homogeneity = f64::NAN),
+        bad(&|c| c.params.weights.envelope = -1.0),
+        "weights.envelope"
+    );
+    assert_eq!(
+        bad(&|c| c.params.weights.homogeneity = f64::NAN),
         "weights.homogeneity"
     );
     assert_eq!(
-        bad(&|c| c.weights.contrastive = f64::INFINITY),
+        bad(&|c| c.params.weights.contrastive = f64::INFINITY),
         "weights.contrastive"
     );
-    assert_eq!(bad(&|c| c.tau = 0.0), "tau");
-    assert_eq!(bad(&|c| c.tau = -0.3), "tau");
-    assert_eq!(bad(&|c| c.tau = f64::NAN), "tau");
-    assert_eq!(bad(&|c| c.num_points = 0), "num_points");
+    assert_eq!(bad(&|c| c.params.tau = 0.0), "tau");
+    assert_eq!(bad(&|c| c.params.tau = -0.3), "tau");
+    assert_eq!(bad(&|c| c.params.tau = f64::NAN), "tau");
+    assert_eq!(bad(&|c| c.params.num_points = 0), "num_points");
     assert_eq!(bad(&|c| c.bin_centres = centres(3)), "bin_centres");
     assert_eq!(
         bad(&|c| c.bin_centres = vec![0.0, 1.0, 1.0, 2.0]),
@@ -65,7 +68,7 @@ fn every_bad_hyper_parameter_names_its_field() {
     );
     assert_eq!(bad(&|c| c.bin_centres[2] = f64::NAN), "bin_centres");
     assert_eq!(
-        bad(&|c| c.homogeneity = HomogeneityForm::AuthorsCode { beta: -0.1 }),
+        bad(&|c| c.params.homogeneity = HomogeneityForm::AuthorsCode { beta: -0.1 }),
         "homogeneity.beta"
     );
     // the individual losses validate too
@@ -197,25 +200,31 @@ fn parts_total_and_paper_constructors() {
     };
     assert_eq!(parts.total(&w), 50.0 + 0.02 + 10.0);
     let code = SrlConfig::authors_code(5, 128, centres(5));
-    assert_eq!(code.weights, w);
-    assert_eq!(code.homogeneity, HomogeneityForm::AuthorsCode { beta: 0.1 });
+    assert_eq!(code.params.weights, w);
+    assert_eq!(
+        code.params.homogeneity,
+        HomogeneityForm::AuthorsCode { beta: 0.1 }
+    );
     let paper = SrlConfig::paper(5, 128, centres(5));
     assert_eq!(
-        (paper.weights.envelope, paper.weights.homogeneity),
+        (
+            paper.params.weights.envelope,
+            paper.params.weights.homogeneity
+        ),
         (0.1, 0.1)
     );
-    assert_eq!(paper.homogeneity, HomogeneityForm::Paper);
+    assert_eq!(paper.params.homogeneity, HomogeneityForm::Paper);
 }
 
 #[test]
 fn points_policy_fixed_vs_redraw() {
     let mut c = SrlConfig::paper(3, 4, centres(3));
-    c.num_points = 20;
+    c.params.num_points = 20;
     let mut fixed = SrlObjective::<f64>::new(c.clone()).unwrap();
     let p0 = fixed.envelope().points().to_owned();
     fixed.start_epoch(3);
     assert_eq!(fixed.envelope().points(), p0.view());
-    c.points_policy = PointsPolicy::RedrawEachEpoch;
+    c.params.points_policy = PointsPolicy::RedrawEachEpoch;
     let mut redraw = SrlObjective::<f64>::new(c).unwrap();
     assert_eq!(redraw.envelope().points(), p0.view()); // same seed
     redraw.start_epoch(0);
@@ -340,7 +349,7 @@ proptest! {
         let hp = h.select(Axis(0), &perm);
         let bp: Vec<usize> = perm.iter().map(|&i| bins[i]).collect();
         let mut c = SrlConfig::authors_code(k, d, centres(k));
-        c.num_points = 50;
+        c.params.num_points = 50;
         let mut srl = SrlObjective::<f64>::new(c).unwrap();
         let a = srl.evaluate(h.view(), &bins, &s).unwrap();
         let b = srl.evaluate(hp.view(), &bp, &s).unwrap();
@@ -368,7 +377,7 @@ proptest! {
         let bins: Vec<usize> = (0..m).map(|i| [0, 2, 3][i % 3]).collect();
         let points = unit_rows(40, d, seed + 4);
         let mut c = if paper { SrlConfig::paper(k, d, centres(k)) } else { SrlConfig::authors_code(k, d, centres(k)) };
-        c.num_points = 40;
+        c.params.num_points = 40;
         let mut a = SrlObjective::<f64>::new(c.clone()).unwrap();
         let mut b = SrlObjective::<f64>::new(c).unwrap();
         a.set_points(points.clone()).unwrap();

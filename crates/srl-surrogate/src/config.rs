@@ -21,20 +21,20 @@ pub enum MemoryUpdate {
     Exact,
 }
 
-/// Hyper-parameters of a [`Surrogate`](crate::Surrogate).
+/// Hyper-parameters of the surrogate memory: the one home of α, the update mode and the
+/// warm-up (the SRL method's parameters embed this struct rather than repeating its fields).
 ///
 /// ```
-/// use srl_surrogate::{MemoryUpdate, SurrogateConfig};
-/// let c = SurrogateConfig::new(10, 128);
-/// assert_eq!((c.momentum, c.update, c.warmup_epochs), (0.9, MemoryUpdate::Streaming, 1));
-/// assert!(c.validate().is_ok());
+/// use srl_surrogate::{MemoryParams, MemoryUpdate};
+/// let p = MemoryParams::default(); // the paper: α = 0.9, streaming, one warm-up epoch
+/// assert_eq!((p.momentum, p.update, p.warmup_epochs), (0.9, MemoryUpdate::Streaming, 1));
+/// assert!(p.check().is_ok());
+/// let bad = MemoryParams { momentum: 1.0, ..p };
+/// assert!(bad.check().unwrap_err().to_string().contains("momentum"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SurrogateConfig {
-    /// Number of label bins K (≥ 2).
-    pub num_bins: usize,
-    /// Representation dimension d (≥ 1).
-    pub dim: usize,
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryParams {
     /// Momentum α of the memory update S ← α·S + (1−α)·Ŝ (paper Eq. 9), 0 ≤ α < 1.
     pub momentum: f64,
     /// Where the epoch means Ŝ come from.
@@ -44,25 +44,75 @@ pub struct SurrogateConfig {
     pub warmup_epochs: usize,
 }
 
-impl SurrogateConfig {
+impl Default for MemoryParams {
     /// The paper's settings: α = 0.9, streaming means, one warm-up epoch.
-    pub fn new(num_bins: usize, dim: usize) -> Self {
+    fn default() -> Self {
         Self {
-            num_bins,
-            dim,
             momentum: 0.9,
             update: MemoryUpdate::Streaming,
             warmup_epochs: 1,
         }
     }
+}
 
+impl MemoryParams {
     /// The authors' code: α = 0.9, exact means from a no-grad pass, no warm-up.
-    pub fn authors_code(num_bins: usize, dim: usize) -> Self {
+    pub fn authors_code() -> Self {
         Self {
             update: MemoryUpdate::Exact,
             warmup_epochs: 0,
-            ..Self::new(num_bins, dim)
+            ..Self::default()
         }
+    }
+
+    /// Checks α ∈ [0, 1); the error names `momentum`.
+    pub fn check(&self) -> Result<&Self, SurrogateError> {
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            return Err(SurrogateError::InvalidParameter {
+                name: "momentum",
+                reason: format!("must satisfy 0 ≤ α < 1, got {}", self.momentum),
+            });
+        }
+        Ok(self)
+    }
+}
+
+/// Shape (K bins × d dimensions) and hyper-parameters of a [`Surrogate`](crate::Surrogate).
+///
+/// ```
+/// use srl_surrogate::{MemoryUpdate, SurrogateConfig};
+/// let c = SurrogateConfig::new(10, 128);
+/// assert_eq!((c.memory.momentum, c.memory.update, c.memory.warmup_epochs), (0.9, MemoryUpdate::Streaming, 1));
+/// assert!(c.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurrogateConfig {
+    /// Number of label bins K (≥ 2).
+    pub num_bins: usize,
+    /// Representation dimension d (≥ 1).
+    pub dim: usize,
+    /// α, update mode and warm-up.
+    pub memory: MemoryParams,
+}
+
+impl SurrogateConfig {
+    /// K × d with the paper's memory settings ([`MemoryParams::default`]).
+    pub fn new(num_bins: usize, dim: usize) -> Self {
+        Self::with_params(num_bins, dim, MemoryParams::default())
+    }
+
+    /// K × d with the given memory settings.
+    pub fn with_params(num_bins: usize, dim: usize, memory: MemoryParams) -> Self {
+        Self {
+            num_bins,
+            dim,
+            memory,
+        }
+    }
+
+    /// K × d with the authors' code settings ([`MemoryParams::authors_code`]).
+    pub fn authors_code(num_bins: usize, dim: usize) -> Self {
+        Self::with_params(num_bins, dim, MemoryParams::authors_code())
     }
 
     /// Checks K ≥ 2, d ≥ 1 and α ∈ [0, 1); the error names the offending field.
@@ -79,12 +129,7 @@ impl SurrogateConfig {
                 reason: "the representation dimension must be at least 1".into(),
             });
         }
-        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
-            return Err(SurrogateError::InvalidParameter {
-                name: "momentum",
-                reason: format!("must satisfy 0 ≤ α < 1, got {}", self.momentum),
-            });
-        }
+        self.memory.check()?;
         Ok(())
     }
 }

@@ -14,7 +14,10 @@ pub mod error;
 pub mod memory;
 pub mod table;
 
-pub use config::{MemoryUpdate, SurrogateConfig};
+pub use config::{MemoryParams, MemoryUpdate, SurrogateConfig};
 pub use error::SurrogateError;
 pub use memory::Surrogate;
 pub use table::{RowSource, SurrogateTable};
+
+/// The ndarray this crate is built on (0.16, the line linfa 0.8 uses): build inputs with it.
+pub use ndarray;

@@ -125,7 +125,7 @@ impl<F: Float> Surrogate<F> {
     /// assert!(!s.is_active(0) && s.is_active(1));
     /// ```
     pub fn is_active(&self, epoch: usize) -> bool {
-        epoch >= self.config.warmup_epochs
+        epoch >= self.config.memory.warmup_epochs
     }
 
     /// Completes the centroid table of a batch (allocating form of
@@ -236,7 +236,7 @@ impl<F: Float> Surrogate<F> {
     /// assert!((m[[0, 0]] - 0.9).abs() < 1e-12 && (m[[0, 1]] - 0.1).abs() < 1e-12);
     /// ```
     pub fn end_epoch(&mut self) -> Result<(), SurrogateError> {
-        let alpha = self.config.momentum;
+        let alpha = self.config.memory.momentum;
         for b in 0..self.num_bins() {
             let n = self.counts[b];
             if n == 0 {

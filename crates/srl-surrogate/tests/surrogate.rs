@@ -7,7 +7,9 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use srl_surrogate::{MemoryUpdate, RowSource, Surrogate, SurrogateConfig, SurrogateError};
+use srl_surrogate::{
+    MemoryParams, MemoryUpdate, RowSource, Surrogate, SurrogateConfig, SurrogateError,
+};
 
 fn gaussian(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -134,10 +136,14 @@ fn complete_into_reuses_buffers_and_matches_complete() {
 
 #[test]
 fn first_update_copies_second_mixes_unseen_stay_zero() {
-    let mut s = Surrogate::<f64>::new(SurrogateConfig {
-        momentum: 0.75,
-        ..SurrogateConfig::new(3, 2)
-    })
+    let mut s = Surrogate::<f64>::new(SurrogateConfig::with_params(
+        3,
+        2,
+        MemoryParams {
+            momentum: 0.75,
+            ..MemoryParams::default()
+        },
+    ))
     .unwrap();
     s.accumulate(array![[1.0, 0.0], [0.0, 1.0]].view(), &[0, 0])
         .unwrap();
@@ -174,7 +180,7 @@ fn streaming_and_exact_give_the_same_epoch_means() {
     }
     streaming.end_epoch().unwrap();
     let mut exact = Surrogate::<f64>::new(SurrogateConfig::authors_code(4, 5)).unwrap();
-    assert_eq!(exact.config().update, MemoryUpdate::Exact);
+    assert_eq!(exact.config().memory.update, MemoryUpdate::Exact);
     exact.accumulate(z.view(), &bins).unwrap();
     exact.end_epoch().unwrap();
     for (a, b) in streaming.memory().iter().zip(exact.memory().iter()) {
@@ -189,10 +195,14 @@ fn warmup_controls_is_active() {
     assert!(paper.is_active(1) && paper.is_active(5));
     let code = Surrogate::<f64>::new(SurrogateConfig::authors_code(3, 2)).unwrap();
     assert!(code.is_active(0));
-    let three = Surrogate::<f64>::new(SurrogateConfig {
-        warmup_epochs: 3,
-        ..SurrogateConfig::new(3, 2)
-    })
+    let three = Surrogate::<f64>::new(SurrogateConfig::with_params(
+        3,
+        2,
+        MemoryParams {
+            warmup_epochs: 3,
+            ..MemoryParams::default()
+        },
+    ))
     .unwrap();
     assert!(!three.is_active(2) && three.is_active(3));
 }
@@ -206,17 +216,25 @@ fn bad_hyper_parameters_name_the_field() {
     assert_eq!(name_of(SurrogateConfig::new(1, 3)), "num_bins");
     assert_eq!(name_of(SurrogateConfig::new(3, 0)), "dim");
     for momentum in [1.0, -0.1, f64::NAN, 2.0] {
-        let c = SurrogateConfig {
-            momentum,
-            ..SurrogateConfig::new(3, 2)
-        };
+        let c = SurrogateConfig::with_params(
+            3,
+            2,
+            MemoryParams {
+                momentum,
+                ..MemoryParams::default()
+            },
+        );
         assert_eq!(name_of(c), "momentum");
     }
     // α = 0 is valid (memory = last epoch's means)
-    assert!(Surrogate::<f64>::new(SurrogateConfig {
-        momentum: 0.0,
-        ..SurrogateConfig::new(3, 2)
-    })
+    assert!(Surrogate::<f64>::new(SurrogateConfig::with_params(
+        3,
+        2,
+        MemoryParams {
+            momentum: 0.0,
+            ..MemoryParams::default()
+        },
+    ))
     .is_ok());
 }
 

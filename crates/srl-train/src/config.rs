@@ -1,25 +1,26 @@
-//! Run configuration: what data, which model, which method (vanilla or SRL), how to optimise.
+//! Run configuration: what data, which model, which method, how to optimise.
 //!
 //! A [`RunConfig`] is a serde struct written as TOML. [`RunConfig::preset`] gives the settings
-//! of PROTOCOLS.md for every benchmark in two profiles (`quick` for CI-sized smoke runs, `full`
-//! for paper-sized runs); `srl config` prints a preset so a user can edit it.
+//! of docs/protocols.md for every benchmark and method in two profiles (`quick` for CI-sized
+//! smoke runs, `full` for paper-sized runs); `srl config` prints a preset so a user can edit
+//! it. The `[method]` table is a [`MethodParams`]: a regression side and the representation
+//! components that are on (docs/method.md).
 //!
 //! ```
+//! use srl_data::BenchmarkId;
 //! use srl_train::{Profile, RunConfig};
-//! let cfg = RunConfig::preset("airfoil", "srl", Profile::Quick).unwrap();
+//! let method = "srl+ranksim".parse().unwrap();
+//! let cfg = RunConfig::preset(BenchmarkId::Airfoil, &method, Profile::Quick).unwrap();
 //! let text = cfg.to_toml_string().unwrap();
 //! let back = RunConfig::from_toml_str(&text).unwrap();
 //! assert_eq!(back, cfg);
-//! assert_eq!(back.method_name(), "srl");
+//! assert_eq!(back.method_name(), method);
 //! ```
 
+use crate::method::{MethodName, MethodParams, PresetContext};
 use crate::{FeatureActivation, HeadInput, LrDecay, LrSchedule, OptimizerConfig, TrainError};
 use serde::{Deserialize, Serialize};
-use srl_losses::enveloping::PointsPolicy;
-use srl_losses::homogeneity::HomogeneityForm;
-use srl_losses::objective::SrlWeights;
-use srl_losses::regression::RegressionLoss;
-use srl_surrogate::MemoryUpdate;
+use srl_data::{BenchmarkId, BinSpec};
 use std::path::PathBuf;
 
 /// A complete, self-describing training run.
@@ -30,9 +31,9 @@ pub struct RunConfig {
     pub data: DataConfig,
     /// The encoder and head.
     pub model: ModelConfig,
-    /// Vanilla regression or SRL.
-    pub method: MethodConfig,
-    /// Optimiser, schedule, loss, epochs, batches.
+    /// The DIR method: regression side × representation components.
+    pub method: MethodParams,
+    /// Optimiser, schedule, epochs, batches.
     pub optim: OptimConfig,
     /// Seed of initialisation, batch order and SRL sampling (the split has its own seed).
     pub seed: u64,
@@ -42,10 +43,10 @@ pub struct RunConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DataConfig {
-    /// A named benchmark of `srl_data::BENCHMARKS`.
+    /// A built-in benchmark.
     Benchmark {
-        /// Benchmark name (`airfoil`, `iol-linear`, …).
-        name: String,
+        /// Which one (`airfoil`, `iol-linear`, …).
+        name: BenchmarkId,
         /// Split seed (PROTOCOLS.md: 0 for every method).
         #[serde(default)]
         split_seed: u64,
@@ -56,12 +57,8 @@ pub enum DataConfig {
         path: PathBuf,
         /// Name of the target column.
         target: String,
-        /// Fixed bin width (origin ⌊min y⌋); exactly one of `bin_width`/`num_bins`.
-        #[serde(default)]
-        bin_width: Option<f64>,
-        /// Number of equal-width bins over the target range.
-        #[serde(default)]
-        num_bins: Option<usize>,
+        /// How the target is binned (`bins = { width = 1.0 }` or `bins = { count = 20 }`).
+        bins: BinSpec,
         /// Per-bin cap of the balanced validation/test split.
         #[serde(default = "default_cap")]
         val_test_cap: usize,
@@ -98,33 +95,6 @@ fn yes() -> bool {
     true
 }
 
-/// Vanilla regression or SRL (paper Eq. 11).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum MethodConfig {
-    /// Regression loss only.
-    Vanilla,
-    /// L = L_reg + λ_e·L_env + λ_h·L_homo + λ_c·L_con on the surrogate table.
-    Srl {
-        /// λ_e, λ_h, λ_c.
-        weights: SrlWeights,
-        /// Temperature τ of the centroid contrastive loss.
-        tau: f64,
-        /// Number N of uniform points of the enveloping loss.
-        num_points: usize,
-        /// Keep the points fixed (authors' code) or redraw them each epoch.
-        points_policy: PointsPolicy,
-        /// Paper Eq. 6 or the authors' code form.
-        homogeneity: HomogeneityForm,
-        /// Momentum α of the per-epoch memory update.
-        momentum: f64,
-        /// Streaming (epoch's own batch features) or exact (extra full pass) memory update.
-        memory_update: MemoryUpdate,
-        /// Epochs with the SRL terms off (paper: 1, authors' code: 0).
-        warmup_epochs: usize,
-    },
-}
-
 /// Optimisation settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,8 +103,6 @@ pub struct OptimConfig {
     pub optimizer: OptimizerConfig,
     /// Learning-rate schedule, counted in epochs (in full-batch mode an epoch is one step).
     pub schedule: LrSchedule,
-    /// Regression loss.
-    pub loss: RegressionLoss,
     /// Number of epochs (full-batch mode: iterations).
     pub epochs: usize,
     /// Mini-batch size; `None` = full batch.
@@ -170,113 +138,30 @@ impl std::str::FromStr for Profile {
     }
 }
 
-impl MethodConfig {
-    /// SRL settings for the small tabular benchmarks: λ_e = 1, λ_h = 0.01, λ_c = 0.03, τ = 0.1,
-    /// chosen on Airfoil validation MAE over a small grid (docs/results/tuning/2026-11-29-sweep.md).
-    pub fn srl_tabular() -> Self {
-        MethodConfig::Srl {
-            weights: SrlWeights {
-                envelope: 1.0,
-                homogeneity: 0.01,
-                contrastive: 0.03,
-            },
-            tau: 0.1,
-            num_points: 1000,
-            points_policy: PointsPolicy::Fixed,
-            homogeneity: HomogeneityForm::Paper,
-            momentum: 0.9,
-            memory_update: MemoryUpdate::Streaming,
-            warmup_epochs: 1,
-        }
-    }
-
-    /// SRL settings for IOL-linear: λ_e = λ_h = 1e-4, λ_c = 3e-3, τ = 0.1, chosen on validation
-    /// MAE in two rounds of `cargo xtask tune` (docs/results/tuning/iol-linear-screen.md and
-    /// iol-linear-refine.md): the authors' IOL weights with τ = 1 left the contrastive term at
-    /// log K (no signal), and a sharper, stronger contrastive term was the one change that
-    /// helped.
-    pub fn srl_iol_linear() -> Self {
-        Self::srl_operator(
-            SrlWeights {
-                envelope: 1e-4,
-                homogeneity: 1e-4,
-                contrastive: 3e-3,
-            },
-            0.1,
-        )
-    }
-
-    /// SRL settings for IOL-nonlinear (and the starting point of IOL-linear's search):
-    /// λ_e = λ_h = λ_c = 1e-4 (the authors' IOL weights), τ = 1; not tuned further.
-    pub fn srl_iol() -> Self {
-        Self::srl_operator(
-            SrlWeights {
-                envelope: 1e-4,
-                homogeneity: 1e-4,
-                contrastive: 1e-4,
-            },
-            1.0,
-        )
-    }
-
-    /// The operator-learning settings shared by both IOL presets (N = 1000 fixed points,
-    /// Eq. 6, streaming memory with α = 0.9, no warm-up) with the given weights and τ.
-    fn srl_operator(weights: SrlWeights, tau: f64) -> Self {
-        MethodConfig::Srl {
-            weights,
-            tau,
-            num_points: 1000,
-            points_policy: PointsPolicy::Fixed,
-            homogeneity: HomogeneityForm::Paper,
-            momentum: 0.9,
-            memory_update: MemoryUpdate::Streaming,
-            warmup_epochs: 0,
-        }
-    }
-
-    /// `"vanilla"` or `"srl"`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            MethodConfig::Vanilla => "vanilla",
-            MethodConfig::Srl { .. } => "srl",
-        }
-    }
-}
-
 impl RunConfig {
-    /// The preset of PROTOCOLS.md for `benchmark` and `method` (`vanilla` or `srl`).
-    pub fn preset(benchmark: &str, method: &str, profile: Profile) -> Result<Self, TrainError> {
-        let is_iol = benchmark.starts_with("iol-");
-        if !srl_data::BENCHMARKS.contains(&benchmark) {
-            return Err(TrainError::InvalidConfig {
-                field: "benchmark",
-                reason: format!(
-                    "unknown benchmark `{benchmark}` (known: {})",
-                    srl_data::BENCHMARKS.join(", ")
-                ),
-            });
-        }
-        let method = match method {
-            "vanilla" => MethodConfig::Vanilla,
-            "srl" if benchmark == "iol-linear" => MethodConfig::srl_iol_linear(),
-            "srl" if is_iol => MethodConfig::srl_iol(),
-            "srl" => MethodConfig::srl_tabular(),
-            other => {
-                return Err(TrainError::InvalidConfig {
-                    field: "method",
-                    reason: format!("`{other}` is not one of vanilla, srl"),
-                })
-            }
+    /// The preset of docs/protocols.md for `benchmark` and `method` (every method's
+    /// parameters from [`MethodParams::preset`]).
+    pub fn preset(
+        benchmark: BenchmarkId,
+        method: &MethodName,
+        profile: Profile,
+    ) -> Result<Self, TrainError> {
+        let is_iol = benchmark.is_operator();
+        let ctx = match benchmark {
+            BenchmarkId::IolLinear => PresetContext::OperatorLinear,
+            BenchmarkId::IolSde => PresetContext::OperatorNonlinear,
+            _ => PresetContext::Tabular,
         };
+        let method = MethodParams::preset(method, ctx);
         let data = DataConfig::Benchmark {
-            name: benchmark.to_string(),
+            name: benchmark,
             split_seed: 0,
         };
         let (model, optim) = if is_iol {
             // (m+1)-100-100 ReLU + Linear(100,1); MSE; full-batch AdamW.
             let iterations = match (profile, benchmark) {
                 (Profile::Quick, _) => 150,
-                (Profile::Full, "iol-linear") => 20_000,
+                (Profile::Full, BenchmarkId::IolLinear) => 20_000,
                 (Profile::Full, _) => 40_000,
             };
             let eval_every = match profile {
@@ -302,7 +187,6 @@ impl RunConfig {
                         total_steps: iterations,
                         min_lr: 1e-5,
                     }),
-                    loss: RegressionLoss::Mse,
                     epochs: iterations,
                     batch_size: None,
                     eval_every,
@@ -334,7 +218,6 @@ impl RunConfig {
                         total_steps: epochs,
                         min_lr: 1e-5,
                     }),
-                    loss: RegressionLoss::L1,
                     epochs,
                     batch_size: Some(64),
                     eval_every: 1,
@@ -388,8 +271,8 @@ impl RunConfig {
         })
     }
 
-    /// `"vanilla"` or `"srl"`.
-    pub fn method_name(&self) -> &'static str {
+    /// The method's name (`vanilla`, `srl+ranksim`, …).
+    pub fn method_name(&self) -> MethodName {
         self.method.name()
     }
 
@@ -408,13 +291,6 @@ impl RunConfig {
         }
         self.optim.optimizer.validate()?;
         self.optim.schedule.validate(self.optim.optimizer.lr())?;
-        self.optim
-            .loss
-            .validate()
-            .map_err(|e| TrainError::InvalidConfig {
-                field: "optim.loss",
-                reason: e.to_string(),
-            })?;
         if self.optim.epochs == 0 {
             return bad("optim.epochs", "must be ≥ 1".into());
         }
@@ -436,19 +312,16 @@ impl RunConfig {
             }
         }
         if let DataConfig::Csv {
-            bin_width,
-            num_bins,
-            val_test_cap,
-            ..
+            bins, val_test_cap, ..
         } = &self.data
         {
-            match (bin_width, num_bins) {
-                (Some(w), None) if w.is_finite() && *w > 0.0 => {}
-                (None, Some(k)) if *k >= 2 => {}
+            match bins {
+                BinSpec::Width(w) if w.is_finite() && *w > 0.0 => {}
+                BinSpec::Count(k) if *k >= 2 => {}
                 _ => {
                     return bad(
-                        "data.bin_width/num_bins",
-                        "give exactly one: a finite bin width > 0, or a number of bins ≥ 2".into(),
+                        "data.bins",
+                        "give a finite bin width > 0, or a number of bins ≥ 2".into(),
                     )
                 }
             }
@@ -456,35 +329,12 @@ impl RunConfig {
                 return bad("data.val_test_cap", "must be ≥ 1".into());
             }
         }
-        if let MethodConfig::Srl {
-            weights,
-            tau,
-            num_points,
-            momentum,
-            ..
-        } = &self.method
-        {
-            for (field, v) in [
-                ("method.weights.envelope", weights.envelope),
-                ("method.weights.homogeneity", weights.homogeneity),
-                ("method.weights.contrastive", weights.contrastive),
-            ] {
-                if !(v.is_finite() && v >= 0.0) {
-                    return bad(field, format!("must be finite and ≥ 0, got {v}"));
-                }
-            }
-            if !(tau.is_finite() && *tau > 0.0) {
-                return bad("method.tau", format!("must be finite and > 0, got {tau}"));
-            }
-            if *num_points == 0 {
-                return bad("method.num_points", "must be ≥ 1".into());
-            }
-            if !(momentum.is_finite() && (0.0..1.0).contains(momentum)) {
-                return bad(
-                    "method.momentum",
-                    format!("must be in [0, 1), got {momentum}"),
-                );
-            }
+        self.method.check()?;
+        if self.method.fds.is_some() && self.model.head_input != HeadInput::Raw {
+            return bad(
+                "method.fds",
+                "FDS calibrates the head's input: it needs `model.head_input = \"raw\"`".into(),
+            );
         }
         Ok(())
     }
@@ -520,10 +370,10 @@ mod tests {
 
     #[test]
     fn every_preset_round_trips_through_toml() {
-        for bench in srl_data::BENCHMARKS {
-            for method in ["vanilla", "srl"] {
+        for bench in BenchmarkId::ALL {
+            for method in ["vanilla", "srl", "lds+fds", "srl+ranksim", "bmc", "conr+oe"] {
                 for profile in [Profile::Quick, Profile::Full] {
-                    let cfg = RunConfig::preset(bench, method, profile).unwrap();
+                    let cfg = RunConfig::preset(bench, &method.parse().unwrap(), profile).unwrap();
                     let back = RunConfig::from_toml_str(&cfg.to_toml_string().unwrap())
                         .unwrap_or_else(|e| panic!("{bench} {method} {profile:?}: {e}"));
                     assert_eq!(back, cfg);
@@ -534,13 +384,14 @@ mod tests {
 
     #[test]
     fn keys_without_effect_are_errors_naming_them() {
-        let cfg = RunConfig::preset("airfoil", "vanilla", Profile::Quick).unwrap();
+        let cfg = RunConfig::preset(BenchmarkId::Airfoil, &MethodName::vanilla(), Profile::Quick)
+            .unwrap();
         let text = cfg
             .to_toml_string()
             .unwrap()
-            .replace("kind = \"vanilla\"", "kind = \"vanilla\"\ntau = 0.5");
+            .replace("kind = \"l1\"", "kind = \"l1\"\ntau = 0.5");
         let e = RunConfig::from_toml_str(&text).unwrap_err().to_string();
-        assert!(e.contains("`method.tau`") && e.contains("vanilla"), "{e}");
+        assert!(e.contains("tau"), "{e}");
         // An unknown key elsewhere is rejected by serde itself.
         let text = cfg
             .to_toml_string()

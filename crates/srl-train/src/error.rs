@@ -58,6 +58,14 @@ pub enum TrainError {
     /// Loading, splitting or scoring the data failed (the message names file and line).
     #[error("{0}")]
     Data(String),
+    /// A method component (e.g. RankSim) rejected its input.
+    #[error("{component}: {reason}")]
+    Component {
+        /// The component (`ranksim`, `conr`, …).
+        component: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
     /// A loss rejected its input or configuration.
     #[error(transparent)]
     Loss(#[from] srl_losses::LossError),

@@ -26,24 +26,30 @@
 //! ```
 
 pub mod batches;
+pub mod components;
 pub mod config;
 pub mod error;
+pub mod method;
 pub mod mlp;
 pub mod model;
 pub mod optim;
-pub mod outputs;
 pub mod report;
+pub mod run_folder;
 pub mod schedule;
 pub mod trainer;
 
 pub use batches::{gather_rows_into, gather_values_into, BatchBuffer, BatchMode, BatchSampler};
-pub use config::{DataConfig, MethodConfig, ModelConfig, OptimConfig, Profile, RunConfig};
+pub use components::{MethodComponent, MethodState};
+pub use config::{DataConfig, ModelConfig, OptimConfig, Profile, RunConfig};
 pub use error::{check_finite, TrainError};
+pub use method::{Component, MethodName, MethodParams};
 pub use mlp::{
     FeatureActivation, HeadInput, LayerState, Mlp, MlpConfig, MlpGradients, MlpState, MlpWorkspace,
 };
 pub use model::TrainedModel;
+/// The ndarray this crate is built on (0.16, the line linfa 0.8 uses).
+pub use ndarray;
 pub use optim::{clip_grad_norm, Optimizer, OptimizerConfig};
 pub use report::{EpochLog, GeometryReport, RunReport};
 pub use schedule::{LrDecay, LrSchedule};
-pub use trainer::{evaluate, prepare_data, run, RunOutcome};
+pub use trainer::{evaluate, prepare_data, run, RunOutcome, Trainer};

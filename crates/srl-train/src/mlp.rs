@@ -419,6 +419,7 @@ impl<F: Float> Mlp<F> {
         }
         ws.ensure_capacity(batch);
         ws.batch = batch;
+        ws.is_calibrated = false;
         ws.input.slice_mut(s![..batch, ..]).assign(&x);
 
         for layer in 0..self.num_hidden() {
@@ -457,6 +458,72 @@ impl<F: Float> Mlp<F> {
             F::one(),
             &mut predictions,
         );
+        Ok(())
+    }
+
+    /// Re-runs the head of the last [`forward`](Self::forward) batch on a calibrated input
+    /// u = h ⊙ S + T (per row and dimension; S = `scale`, T = `shift`, both `B × d`), as FDS
+    /// does between encoder and head (Yang et al. 2021, Eq. 3–4). The predictions are
+    /// overwritten; [`backward`](Self::backward) then uses u for the head's weight gradient
+    /// and maps ∂L/∂u to ∂L/∂h = ∂L/∂u ⊙ S. The representation `h` itself (what SRL and the
+    /// other feature losses read) is unchanged. Only for [`HeadInput::Raw`].
+    pub fn calibrate_head_input(
+        &self,
+        ws: &mut MlpWorkspace<F>,
+        scale: ArrayView2<'_, F>,
+        shift: ArrayView2<'_, F>,
+    ) -> Result<(), TrainError> {
+        self.check_workspace(ws)?;
+        if self.config.head_input != HeadInput::Raw {
+            return Err(TrainError::InvalidConfig {
+                field: "model.head_input",
+                reason: "a calibrated head input (FDS) needs the head to read the raw features"
+                    .into(),
+            });
+        }
+        let (batch, d) = (ws.batch, self.representation_dim());
+        if batch == 0 {
+            return Err(TrainError::Empty {
+                what: "workspace batch (call forward first)",
+            });
+        }
+        for (what, dim) in [
+            ("calibration scale", scale.dim()),
+            ("calibration shift", shift.dim()),
+        ] {
+            if dim != (batch, d) {
+                return Err(TrainError::ShapeMismatch {
+                    what,
+                    expected: batch * d,
+                    got: dim.0 * dim.1,
+                });
+            }
+        }
+        if ws.calibrated.nrows() < batch {
+            ws.calibrated = Array2::zeros((ws.capacity, d));
+            ws.calibration_scale = Array2::zeros((ws.capacity, d));
+        }
+        let features = ws.activations[self.num_hidden() - 1].slice(s![..batch, ..]);
+        let mut u = ws.calibrated.slice_mut(s![..batch, ..]);
+        Zip::from(&mut u)
+            .and(&features)
+            .and(&scale)
+            .and(&shift)
+            .for_each(|u, &h, &s, &t| *u = h * s + t);
+        ws.calibration_scale
+            .slice_mut(s![..batch, ..])
+            .assign(&scale);
+        let (w_head, b_head) = layer_views(&self.params, self.layouts[self.num_hidden()]);
+        let mut predictions = ws.predictions.slice_mut(s![..batch]);
+        predictions.fill(b_head[0]);
+        general_mat_vec_mul(
+            F::one(),
+            &ws.calibrated.slice(s![..batch, ..]),
+            &w_head.row(0),
+            F::one(),
+            &mut predictions,
+        );
+        ws.is_calibrated = true;
         Ok(())
     }
 
@@ -523,15 +590,19 @@ impl<F: Float> Mlp<F> {
             norms,
             grad_hidden,
             grad_head_input,
+            calibrated,
+            calibration_scale,
+            is_calibrated,
             ..
         } = ws;
 
         // Head.
         let features = activations[hidden - 1].slice(s![..batch, ..]);
         let normalized = normalized.slice(s![..batch, ..]);
-        let head_input = match self.config.head_input {
-            HeadInput::Raw => features,
-            HeadInput::Normalized => normalized,
+        let head_input = match (self.config.head_input, *is_calibrated) {
+            (_, true) => calibrated.slice(s![..batch, ..]),
+            (HeadInput::Raw, false) => features,
+            (HeadInput::Normalized, false) => normalized,
         };
         let (w_head, _) = layer_views(&self.params, self.layouts[hidden]);
         {
@@ -549,7 +620,10 @@ impl<F: Float> Mlp<F> {
         let grad_pred_col = grad_pred.insert_axis(Axis(1));
         match self.config.head_input {
             HeadInput::Raw => {
-                general_mat_mul(F::one(), &grad_pred_col, &w_head, F::zero(), &mut grad_h)
+                general_mat_mul(F::one(), &grad_pred_col, &w_head, F::zero(), &mut grad_h);
+                if *is_calibrated {
+                    grad_h *= &calibration_scale.slice(s![..batch, ..]);
+                }
             }
             HeadInput::Normalized => {
                 let mut grad_z = grad_head_input.slice_mut(s![..batch, ..]);
@@ -841,6 +915,12 @@ pub struct MlpWorkspace<F> {
     predictions: Array1<F>,
     grad_hidden: Vec<Array2<F>>,
     grad_head_input: Array2<F>,
+    /// Head input u = h ⊙ S + T after [`Mlp::calibrate_head_input`] (unused otherwise).
+    calibrated: Array2<F>,
+    /// The scale S of the calibration (its backward).
+    calibration_scale: Array2<F>,
+    /// Whether the last forward batch's head read `calibrated`.
+    is_calibrated: bool,
 }
 
 impl<F: Float> MlpWorkspace<F> {
@@ -863,6 +943,9 @@ impl<F: Float> MlpWorkspace<F> {
                 .map(|&w| Array2::zeros((capacity, w)))
                 .collect(),
             grad_head_input: Array2::zeros((capacity, d)),
+            calibrated: Array2::zeros((0, d)),
+            calibration_scale: Array2::zeros((0, d)),
+            is_calibrated: false,
             widths,
         }
     }

@@ -1,6 +1,7 @@
 //! A trained model: the encoder + head, the target scaling, and the configuration that made it.
 //! Saved as JSON (`model.json`); implements linfa's `Predict`.
 
+use crate::components::MethodState;
 use crate::config::RunConfig;
 use crate::{Mlp, MlpState, TrainError};
 use linfa::traits::PredictInplace;
@@ -19,6 +20,7 @@ pub struct TrainedModel {
     mlp: Mlp<f32>,
     y_mean: f64,
     y_std: f64,
+    method_state: MethodState,
 }
 
 /// The on-disk form of a [`TrainedModel`].
@@ -30,9 +32,11 @@ struct Checkpoint {
     y_mean: f64,
     y_std: f64,
     mlp: MlpState<f32>,
+    #[serde(default)]
+    method_state: MethodState,
 }
 
-const FORMAT: &str = "srl-checkpoint-v1";
+const FORMAT: &str = "srl-checkpoint-v2";
 
 impl TrainedModel {
     /// Wraps a trained network.
@@ -49,7 +53,19 @@ impl TrainedModel {
             mlp,
             y_mean,
             y_std,
+            method_state: MethodState::default(),
         }
+    }
+
+    /// Attaches the method's learned state (FDS statistics, Balanced MSE's σ).
+    pub fn with_method_state(mut self, state: MethodState) -> Self {
+        self.method_state = state;
+        self
+    }
+
+    /// The method's learned state beyond the network weights.
+    pub fn method_state(&self) -> &MethodState {
+        &self.method_state
     }
 
     /// The configuration the model was trained with.
@@ -107,6 +123,7 @@ impl TrainedModel {
             y_mean: self.y_mean,
             y_std: self.y_std,
             mlp: self.mlp.state(),
+            method_state: self.method_state.clone(),
         };
         serde_json::to_string(&ck).map_err(|e| TrainError::InvalidState {
             reason: e.to_string(),
@@ -138,7 +155,9 @@ impl TrainedModel {
             });
         }
         let mlp = Mlp::from_state(ck.mlp)?;
-        Ok(Self::new(ck.config, ck.benchmark, mlp, ck.y_mean, ck.y_std))
+        ck.method_state.check()?;
+        Ok(Self::new(ck.config, ck.benchmark, mlp, ck.y_mean, ck.y_std)
+            .with_method_state(ck.method_state))
     }
 }
 

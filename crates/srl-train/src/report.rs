@@ -26,6 +26,10 @@ pub struct EpochLog {
     pub homogeneity: f64,
     /// Mean centroid contrastive loss (unweighted).
     pub contrastive: f64,
+    /// Means of the other methods' unweighted terms since the last line (`ranksim`, `conr`,
+    /// `oe_diversity`, `oe_tightness`, Balanced MSE's `sigma`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub terms: std::collections::BTreeMap<String, f64>,
     /// Validation MAE in target units.
     pub val_mae: f64,
     /// Tube coverage (Eq. 3–4) of the current memory table (`None` if undefined).
@@ -86,7 +90,7 @@ pub struct TableGeometry {
 pub struct RunReport {
     /// Benchmark or CSV name.
     pub benchmark: String,
-    /// `vanilla` or `srl`.
+    /// The method's name (`vanilla`, `srl`, `lds+fds`, `srl+ranksim`, …).
     pub method: String,
     /// Training seed.
     pub seed: u64,

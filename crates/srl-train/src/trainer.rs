@@ -1,30 +1,35 @@
-//! The training loop that combines everything: MLP encoder, regression loss, the SRL objective
-//! on the surrogate table (paper Eq. 11), memory updates, validation-based model selection and
-//! the test report.
+//! The training loop as a type: [`Trainer`] holds the network, the optimiser, the batch
+//! sampler and the method's components ([`crate::components`]), and advances one epoch per
+//! [`Trainer::run_epoch`]; [`Trainer::finish`] restores the validation-best model and scores it.
+//! [`run`] does all of it and writes the run folder.
 //!
 //! One epoch (full-batch mode: one iteration):
-//! 1. shuffle (seeded), and for each mini-batch: forward; ∂L_reg/∂ŷ; if SRL is active,
-//!    ∂(λ_e·L_env + λ_h·L_homo + λ_c·L_con)/∂h from [`SrlObjective`]; backward; optional
-//!    clipping; optimiser step. Every loss value is checked: NaN/inf stops the run with
-//!    [`TrainError::Diverged`] naming the epoch, step and term.
-//! 2. memory update: the epoch's batch features (streaming) or a full no-grad pass (exact),
-//!    then S ← αS + (1−α)Ŝ. The memory is kept for vanilla runs too, to log the same geometry.
+//! 1. the seeded permutation of the epoch ([`BatchSampler`]); per mini-batch: forward; the FDS
+//!    calibration of the head input if FDS is on; the regression side writes ∂L_reg/∂ŷ; every
+//!    representation component adds its weighted ∂L/∂h (SRL: paper Eq. 11); backward; optional
+//!    clipping; optimiser step; components' after-step hooks (SRL memory accumulation, Balanced
+//!    MSE's σ step). Every loss term and the gradient norm are checked: NaN/inf stops the run
+//!    with [`TrainError::Diverged`] naming the epoch, step and term.
+//! 2. if a component asks for it (FDS statistics, SRL's exact memory), one no-grad pass over
+//!    the training set; the components' epoch-end hooks. A memory of bin centroids is kept for
+//!    every method (SRL's own, or a monitor), so the geometry log is comparable across methods.
 //! 3. every `eval_every` epochs: validation MAE; the best model (on validation only) is kept.
-//!
-//! At the end the kept model is evaluated on the test part per shot group.
 
-use crate::config::{DataConfig, MethodConfig, RunConfig};
+use crate::components::{
+    self, BuildContext, MethodComponent, MethodState, StepBatch, StepGrads, TrainPass,
+};
+use crate::config::{DataConfig, RunConfig};
 use crate::model::TrainedModel;
 use crate::report::{geometry_report, table_geometry, EpochLog, RunReport};
-use crate::{check_finite, clip_grad_norm, Mlp, MlpConfig, Optimizer, TrainError};
+use crate::{
+    check_finite, clip_grad_norm, BatchBuffer, BatchMode, BatchSampler, Mlp, MlpConfig,
+    MlpGradients, MlpWorkspace, Optimizer, TrainError,
+};
 use ndarray::{s, Array1, Array2};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use srl_data::{Benchmark, Part};
-use srl_geometry::{normalize_rows_into, uniform_sphere_points};
-use srl_losses::objective::{SrlConfig, SrlObjective};
-use srl_surrogate::{MemoryUpdate, Surrogate, SurrogateConfig};
+use srl_geometry::uniform_sphere_points;
+use srl_surrogate::{MemoryParams, Surrogate, SurrogateConfig};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -42,13 +47,17 @@ pub struct RunOutcome {
     pub report: RunReport,
     /// The log lines, as written to `log.jsonl`.
     pub log: Vec<EpochLog>,
+    /// Test predictions (target units) and representations of the kept model.
+    pub test_predictions: Array1<f64>,
+    /// See `test_predictions`.
+    pub test_features: Array2<f64>,
 }
 
 /// Loads the data a configuration names (`data_dir` holds the dataset folders).
 pub fn prepare_data(cfg: &DataConfig, data_dir: &Path) -> Result<Benchmark, TrainError> {
     match cfg {
         DataConfig::Benchmark { name, split_seed } => Ok(srl_data::load_benchmark(
-            name,
+            name.as_str(),
             &srl_data::LoadOptions {
                 data_dir: data_dir.to_path_buf(),
                 split_seed: *split_seed,
@@ -57,23 +66,13 @@ pub fn prepare_data(cfg: &DataConfig, data_dir: &Path) -> Result<Benchmark, Trai
         DataConfig::Csv {
             path,
             target,
-            bin_width,
-            num_bins,
+            bins,
             val_test_cap,
             split_seed,
         } => {
             let table = srl_data::tabular::read_csv_with_target(path, target)?;
             let y = table.targets.to_vec();
-            let binning = match (bin_width, num_bins) {
-                (Some(w), _) => srl_data::Binning::fit_fixed_width(&y, *w)?,
-                (None, Some(k)) => srl_data::Binning::fit_equal_width(&y, *k)?,
-                (None, None) => {
-                    return Err(TrainError::InvalidConfig {
-                        field: "data.bin_width/num_bins",
-                        reason: "give one of them".into(),
-                    })
-                }
-            };
+            let binning = bins.fit(&y)?;
             let name = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -90,334 +89,503 @@ pub fn prepare_data(cfg: &DataConfig, data_dir: &Path) -> Result<Benchmark, Trai
     }
 }
 
-/// f32 copies of a part's inputs and targets, the target standardised with the training
-/// statistics (the bins are read from the part itself).
-struct Arrays {
-    x: Array2<f32>,
-    y: Array1<f32>,
-}
-
-impl Arrays {
-    fn new(part: &Part, y_mean: f64, y_std: f64) -> Self {
-        Self {
-            x: part.x.mapv(|v| v as f32),
-            y: part.y.mapv(|v| ((v - y_mean) / y_std) as f32),
-        }
-    }
-}
-
 /// Running sums of the training losses between two log lines.
 #[derive(Default)]
 struct LossMeter {
     total: f64,
-    reg: f64,
-    envelope: f64,
-    homogeneity: f64,
-    contrastive: f64,
     batches: usize,
-    srl_batches: usize,
+    /// Per named term: (sum, number of batches that reported it).
+    terms: BTreeMap<&'static str, (f64, usize)>,
 }
 
 impl LossMeter {
-    fn mean(&self, v: f64) -> f64 {
-        if self.batches == 0 {
-            0.0
-        } else {
-            v / self.batches as f64
-        }
+    fn add(&mut self, name: &'static str, v: f64) {
+        let e = self.terms.entry(name).or_insert((0.0, 0));
+        e.0 += v;
+        e.1 += 1;
     }
 
-    /// Mean of an SRL term over the batches where SRL was active (0 if none).
-    fn srl_mean(&self, v: f64) -> f64 {
-        if self.srl_batches == 0 {
-            0.0
-        } else {
-            v / self.srl_batches as f64
+    /// Mean of a term over the batches that reported it (0 if none).
+    fn mean_of(&self, name: &str) -> f64 {
+        match self.terms.get(name) {
+            Some(&(sum, n)) if n > 0 => sum / n as f64,
+            _ => 0.0,
         }
+    }
+}
+
+/// The validation-best parameters so far.
+struct Best {
+    val_mae: f64,
+    epoch: usize,
+    params: Vec<f32>,
+}
+
+/// A training run in progress.
+pub struct Trainer<'a> {
+    cfg: RunConfig,
+    bench: &'a Benchmark,
+    y_mean: f64,
+    y_std: f64,
+    train_x: Array2<f32>,
+    train_y: Array1<f32>,
+    val_x: Array2<f32>,
+    bin_centres: Vec<f64>,
+    mlp: Mlp<f32>,
+    optimizer: Optimizer<f32>,
+    grads: MlpGradients<f32>,
+    ws: MlpWorkspace<f32>,
+    sampler: BatchSampler,
+    batch: BatchBuffer<f32>,
+    batch_bins: Vec<usize>,
+    grad_pred: Array1<f32>,
+    grad_h: Array2<f32>,
+    calib_scale: Array2<f32>,
+    calib_shift: Array2<f32>,
+    components: Vec<Box<dyn MethodComponent>>,
+    /// Bin-centroid memory for the geometry log when no component keeps one.
+    monitor: Option<Surrogate<f32>>,
+    geometry_points: Array2<f64>,
+    epoch: usize,
+    step: usize,
+    best: Option<Best>,
+    log: Vec<EpochLog>,
+    meter: LossMeter,
+    started: Instant,
+    train_seconds: f64,
+}
+
+impl<'a> Trainer<'a> {
+    /// Validates `cfg` against `bench` and builds the network, optimiser and components.
+    pub fn new(cfg: &RunConfig, bench: &'a Benchmark) -> Result<Self, TrainError> {
+        cfg.validate()?;
+        for (what, part) in [
+            ("train part", &bench.train),
+            ("validation part", &bench.val),
+            ("test part", &bench.test),
+        ] {
+            if part.is_empty() {
+                return Err(TrainError::Empty { what });
+            }
+        }
+        let started = Instant::now();
+        let (y_mean, y_std) = if cfg.model.standardize_target {
+            target_stats(&bench.train.y)
+        } else {
+            (0.0, 1.0)
+        };
+        let (train_x, train_y) = scaled(&bench.train, y_mean, y_std);
+        let n = train_x.nrows();
+        let input_dim = train_x.ncols();
+        let num_bins = bench.binning.num_bins();
+        let bin_centres = bench.binning.centres();
+
+        let (hidden, feature) = cfg.model.hidden.split_at(cfg.model.hidden.len() - 1);
+        let mlp_config = MlpConfig::new(input_dim, hidden.to_vec())
+            .with_feature_dim(feature[0])
+            .with_feature_activation(cfg.model.feature_activation)
+            .with_head_input(cfg.model.head_input);
+        let mlp = Mlp::<f32>::new(&mlp_config, cfg.seed)?;
+        let dim = mlp.representation_dim();
+        let optimizer = Optimizer::<f32>::new(cfg.optim.optimizer, mlp.num_parameters())?;
+        let grads = mlp.gradients();
+
+        let components = components::build(
+            &cfg.method,
+            &BuildContext {
+                num_bins,
+                dim,
+                bin_centres: &bin_centres,
+                train_bins: &bench.train.bins,
+                train_y: train_y.view(),
+                y_mean,
+                y_std,
+                seed: cfg.seed,
+            },
+        )?;
+        let monitor = if components.iter().any(|c| c.memory().is_some()) {
+            None
+        } else {
+            Some(Surrogate::new(SurrogateConfig::with_params(
+                num_bins,
+                dim,
+                MemoryParams {
+                    warmup_epochs: 0,
+                    ..MemoryParams::default()
+                },
+            ))?)
+        };
+        let geometry_points =
+            uniform_sphere_points::<f64>(GEOMETRY_POINTS, dim, cfg.seed ^ 0x05EE_D6E0)?;
+
+        let mode = match cfg.optim.batch_size {
+            Some(b) if b < n => BatchMode::MiniBatch {
+                batch_size: b,
+                drop_last: false,
+            },
+            _ => BatchMode::Full,
+        };
+        let sampler = BatchSampler::new(n, mode, cfg.seed)?;
+        let batch = sampler.batch_size();
+        Ok(Trainer {
+            cfg: cfg.clone(),
+            bench,
+            y_mean,
+            y_std,
+            val_x: bench.val.x.mapv(|v| v as f32),
+            train_x,
+            train_y,
+            bin_centres,
+            ws: mlp.workspace(batch),
+            mlp,
+            optimizer,
+            grads,
+            sampler,
+            batch: BatchBuffer::new(input_dim, batch),
+            batch_bins: vec![0; batch],
+            grad_pred: Array1::zeros(batch),
+            grad_h: Array2::zeros((batch, dim)),
+            calib_scale: Array2::zeros((batch, dim)),
+            calib_shift: Array2::zeros((batch, dim)),
+            components,
+            monitor,
+            geometry_points,
+            epoch: 0,
+            step: 0,
+            best: None,
+            log: Vec::new(),
+            meter: LossMeter::default(),
+            started,
+            train_seconds: 0.0,
+        })
+    }
+
+    /// Epochs completed so far.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Whether every configured epoch has run.
+    pub fn is_done(&self) -> bool {
+        self.epoch >= self.cfg.optim.epochs
+    }
+
+    /// The network as it is now.
+    pub fn mlp(&self) -> &Mlp<f32> {
+        &self.mlp
+    }
+
+    /// Trains one epoch; returns the log line if the epoch ended with a validation pass.
+    pub fn run_epoch(&mut self) -> Result<Option<EpochLog>, TrainError> {
+        if self.is_done() {
+            return Ok(None);
+        }
+        let epoch = self.epoch;
+        let epoch_start = Instant::now();
+        let lr = self
+            .cfg
+            .optim
+            .schedule
+            .lr_at(self.cfg.optim.optimizer.lr(), epoch);
+        for c in &mut self.components {
+            c.start_epoch(epoch)?;
+        }
+        self.sampler.shuffle_for_epoch(epoch as u64);
+        let num_batches = self.sampler.num_batches();
+        for b in 0..num_batches {
+            self.train_step(epoch, b, lr)?;
+        }
+        self.end_epoch(epoch)?;
+        self.train_seconds += epoch_start.elapsed().as_secs_f64();
+        self.epoch += 1;
+
+        let last = self.is_done();
+        if !(self.epoch % self.cfg.optim.eval_every == 0 || last) {
+            return Ok(None);
+        }
+        let line = self.validate(epoch, lr)?;
+        self.log.push(line.clone());
+        Ok(Some(line))
+    }
+
+    /// One optimisation step on batch `b` of the epoch's permutation.
+    fn train_step(&mut self, epoch: usize, b: usize, lr: f64) -> Result<(), TrainError> {
+        let Trainer {
+            sampler,
+            batch,
+            batch_bins,
+            train_x,
+            train_y,
+            bench,
+            mlp,
+            ws,
+            grads,
+            grad_pred,
+            grad_h,
+            calib_scale,
+            calib_shift,
+            components,
+            monitor,
+            optimizer,
+            meter,
+            cfg,
+            step,
+            ..
+        } = self;
+        let size = sampler.batch_size();
+        let order = sampler.order();
+        let rows = &order[b * size..((b + 1) * size).min(order.len())];
+        let m = rows.len();
+        batch.gather(train_x.view(), train_y.view(), rows)?;
+        for (dst, &r) in batch_bins.iter_mut().zip(rows) {
+            *dst = bench.train.bins[r];
+        }
+        let bins = &batch_bins[..m];
+        mlp.forward(batch.x(), ws)?;
+        for c in components.iter() {
+            let on = c.head_calibration(
+                epoch,
+                bins,
+                calib_scale.slice_mut(s![..m, ..]),
+                calib_shift.slice_mut(s![..m, ..]),
+            )?;
+            if on {
+                mlp.calibrate_head_input(
+                    ws,
+                    calib_scale.slice(s![..m, ..]),
+                    calib_shift.slice(s![..m, ..]),
+                )?;
+            }
+        }
+
+        grad_h.slice_mut(s![..m, ..]).fill(0.0);
+        let mut total = 0.0;
+        let mut features_touched = false;
+        {
+            let sb = StepBatch {
+                epoch,
+                step: *step,
+                rows,
+                h: ws.features(),
+                z: ws.normalized_features(),
+                pred: ws.predictions(),
+                y: batch.y(),
+                bins,
+            };
+            for (i, c) in components.iter_mut().enumerate() {
+                let mut g = StepGrads {
+                    pred: grad_pred.slice_mut(s![..m]),
+                    h: grad_h.slice_mut(s![..m, ..]),
+                };
+                let contribution = c.contribute(&sb, &mut g)?;
+                for &(name, v) in &contribution.terms {
+                    check_finite(epoch, *step, &term_label(name), v)?;
+                    meter.add(name, v);
+                }
+                check_finite(epoch, *step, c.name(), contribution.total)?;
+                total += contribution.total;
+                features_touched |= i > 0 && !contribution.terms.is_empty();
+            }
+        }
+        meter.total += total;
+        meter.batches += 1;
+
+        let grad_features = features_touched.then(|| grad_h.slice(s![..m, ..]));
+        mlp.backward(ws, grad_pred.slice(s![..m]), grad_features, grads)?;
+        let grad_norm = match cfg.optim.grad_clip {
+            Some(c) => clip_grad_norm(grads.as_slice_mut(), c as f32)?,
+            None => grads.as_slice().iter().map(|g| g * g).sum::<f32>().sqrt(),
+        };
+        check_finite(epoch, *step, "gradient norm", f64::from(grad_norm))?;
+        optimizer.step(mlp.flat_parameters_mut(), grads.as_slice(), lr as f32)?;
+
+        let sb = StepBatch {
+            epoch,
+            step: *step,
+            rows,
+            h: ws.features(),
+            z: ws.normalized_features(),
+            pred: ws.predictions(),
+            y: batch.y(),
+            bins,
+        };
+        for c in components.iter_mut() {
+            c.after_step(&sb, lr)?;
+        }
+        if let Some(memory) = monitor.as_mut() {
+            memory.accumulate(sb.z, bins)?;
+        }
+        *step += 1;
+        Ok(())
+    }
+
+    /// The epoch-end hooks (with one training pass if a component asks for it).
+    fn end_epoch(&mut self, epoch: usize) -> Result<(), TrainError> {
+        let needs_pass = self.components.iter().any(|c| c.needs_train_pass(epoch));
+        let pass_h = if needs_pass {
+            Some(self.mlp.predict_with_features(self.train_x.view())?.1)
+        } else {
+            None
+        };
+        let pass = pass_h.as_ref().map(|h| TrainPass {
+            h: h.view(),
+            bins: &self.bench.train.bins,
+        });
+        for c in &mut self.components {
+            c.end_epoch(epoch, pass.as_ref())?;
+        }
+        if let Some(memory) = self.monitor.as_mut() {
+            memory.end_epoch()?;
+        }
+        Ok(())
+    }
+
+    /// Validation MAE, best-model bookkeeping and the log line of `epoch`.
+    fn validate(&mut self, epoch: usize, lr: f64) -> Result<EpochLog, TrainError> {
+        let val_pred = unscale(
+            self.mlp.predict(self.val_x.view())?,
+            self.y_mean,
+            self.y_std,
+        );
+        let val_mae = mean_abs_diff(&val_pred, &self.bench.val.y);
+        check_finite(epoch, self.step, "validation MAE", val_mae)?;
+        if self.best.as_ref().is_none_or(|b| val_mae < b.val_mae) {
+            self.best = Some(Best {
+                val_mae,
+                epoch,
+                params: self.mlp.flat_parameters().to_vec(),
+            });
+        }
+        let memory = self
+            .components
+            .iter()
+            .find_map(|c| c.memory())
+            .or(self.monitor.as_ref())
+            .map(|m| m.memory().mapv(f64::from))
+            .unwrap_or_else(|| Array2::zeros((self.bin_centres.len(), 1)));
+        let (memory_z, _) = srl_geometry::normalize_rows(memory.view());
+        let table = table_geometry(
+            memory_z.view(),
+            &self.bin_centres,
+            self.geometry_points.view(),
+            COVERAGE_EPS,
+        );
+        let meter = std::mem::take(&mut self.meter);
+        let srl_terms = ["reg", "envelope", "homogeneity", "contrastive"];
+        Ok(EpochLog {
+            epoch,
+            step: self.step,
+            lr,
+            train_loss: if meter.batches == 0 {
+                0.0
+            } else {
+                meter.total / meter.batches as f64
+            },
+            reg: meter.mean_of("reg"),
+            envelope: meter.mean_of("envelope"),
+            homogeneity: meter.mean_of("homogeneity"),
+            contrastive: meter.mean_of("contrastive"),
+            terms: meter
+                .terms
+                .keys()
+                .filter(|k| !srl_terms.contains(k))
+                .map(|k| (k.to_string(), meter.mean_of(k)))
+                .collect(),
+            val_mae,
+            coverage: table.coverage,
+            soft_coverage: table.soft_coverage,
+            speed_cv: table.speed_cv,
+            arc_length: table.arc_length,
+            seconds: self.started.elapsed().as_secs_f64(),
+            total_epochs: self.cfg.optim.epochs,
+        })
+    }
+
+    /// Restores the validation-best model and scores it on validation and test.
+    pub fn finish(mut self) -> Result<RunOutcome, TrainError> {
+        let best = self.best.take().ok_or(TrainError::Empty {
+            what: "validation evaluations",
+        })?;
+        self.mlp.flat_parameters_mut().copy_from_slice(&best.params);
+        let mut state = MethodState::default();
+        for c in &self.components {
+            c.save_state(&mut state);
+        }
+        let bench = self.bench;
+        let model = TrainedModel::new(
+            self.cfg.clone(),
+            bench.name.clone(),
+            self.mlp,
+            self.y_mean,
+            self.y_std,
+        )
+        .with_method_state(state);
+
+        let (val_pred, _) = model.predict_with_features(bench.val.x.view())?;
+        let (test_pred, test_h) = model.predict_with_features(bench.test.x.view())?;
+        let (_, train_h) = model.predict_with_features(bench.train.x.view())?;
+        let val = srl_data::metrics::evaluate(
+            &val_pred.to_vec(),
+            &bench.val.y.to_vec(),
+            &bench.val.shots,
+        )?;
+        let test = srl_data::metrics::evaluate(
+            &test_pred.to_vec(),
+            &bench.test.y.to_vec(),
+            &bench.test.shots,
+        )?;
+        let geometry = geometry_report(
+            train_h.view(),
+            &bench.train.bins,
+            &self.bin_centres,
+            &bench.few_shot_bins(),
+            test_h.view(),
+            self.geometry_points.view(),
+            COVERAGE_EPS,
+        );
+        let epochs_run = self.epoch.max(1);
+        let report = RunReport {
+            benchmark: bench.name.clone(),
+            method: self.cfg.method_name().to_string(),
+            seed: self.cfg.seed,
+            best_epoch: best.epoch,
+            epochs_run: self.epoch,
+            val,
+            test,
+            geometry,
+            seconds_total: self.started.elapsed().as_secs_f64(),
+            seconds_per_epoch: self.train_seconds / epochs_run as f64,
+        };
+        Ok(RunOutcome {
+            model,
+            report,
+            log: self.log,
+            test_predictions: test_pred,
+            test_features: test_h,
+        })
     }
 }
 
 /// Trains one model as `cfg` says on `bench`, keeps the best-validation model, reports test
-/// metrics. With `out_dir`, writes (each file atomically) `config.toml`, `log.jsonl`,
-/// `metrics.json`, `model.json`, `test_predictions.csv`, `test_features.npy` and
-/// `train_bin_counts.csv`. `observer` sees every log line as it is produced.
+/// metrics. With `out_dir`, writes the run folder ([`crate::run_folder`]). `observer` sees
+/// every log line as it is produced.
 pub fn run(
     cfg: &RunConfig,
     bench: &Benchmark,
     out_dir: Option<&Path>,
     observer: &mut dyn FnMut(&EpochLog),
 ) -> Result<RunOutcome, TrainError> {
-    cfg.validate()?;
-    for (what, part) in [
-        ("train part", &bench.train),
-        ("validation part", &bench.val),
-        ("test part", &bench.test),
-    ] {
-        if part.is_empty() {
-            return Err(TrainError::Empty { what });
-        }
-    }
-    let started = Instant::now();
-    let (y_mean, y_std) = if cfg.model.standardize_target {
-        target_stats(&bench.train.y)
-    } else {
-        (0.0, 1.0)
-    };
-    let train = Arrays::new(&bench.train, y_mean, y_std);
-    let n = train.x.nrows();
-    let input_dim = train.x.ncols();
-    let num_bins = bench.binning.num_bins();
-    let bin_centres = bench.binning.centres();
-
-    let (hidden, feature) = cfg.model.hidden.split_at(cfg.model.hidden.len() - 1);
-    let mlp_config = MlpConfig::new(input_dim, hidden.to_vec())
-        .with_feature_dim(feature[0])
-        .with_feature_activation(cfg.model.feature_activation)
-        .with_head_input(cfg.model.head_input);
-    let mut mlp = Mlp::<f32>::new(&mlp_config, cfg.seed)?;
-    let dim = mlp.representation_dim();
-    let mut optimizer = Optimizer::<f32>::new(cfg.optim.optimizer, mlp.num_parameters())?;
-    let mut grads = mlp.gradients();
-
-    // The SRL objective (None for vanilla) and the memory (always: it feeds the geometry log).
-    let (mut objective, surrogate_config) = match &cfg.method {
-        MethodConfig::Vanilla => (
-            None,
-            SurrogateConfig {
-                num_bins,
-                dim,
-                momentum: 0.9,
-                update: MemoryUpdate::Streaming,
-                warmup_epochs: 0,
-            },
-        ),
-        MethodConfig::Srl {
-            weights,
-            tau,
-            num_points,
-            points_policy,
-            homogeneity,
-            momentum,
-            memory_update,
-            warmup_epochs,
-        } => (
-            Some(SrlObjective::<f32>::new(SrlConfig {
-                num_bins,
-                dim,
-                weights: *weights,
-                tau: *tau,
-                num_points: *num_points,
-                points_policy: *points_policy,
-                homogeneity: *homogeneity,
-                bin_centres: bin_centres.clone(),
-                seed: cfg.seed,
-            })?),
-            SurrogateConfig {
-                num_bins,
-                dim,
-                momentum: *momentum,
-                update: *memory_update,
-                warmup_epochs: *warmup_epochs,
-            },
-        ),
-    };
-    let exact_update = surrogate_config.update == MemoryUpdate::Exact;
-    let mut surrogate = Surrogate::<f32>::new(surrogate_config)?;
-    let weights = match &cfg.method {
-        MethodConfig::Srl { weights, .. } => Some(*weights),
-        MethodConfig::Vanilla => None,
-    };
-    let geometry_points =
-        uniform_sphere_points::<f64>(GEOMETRY_POINTS, dim, cfg.seed ^ 0x05EE_D6E0)?;
-
-    // Buffers reused by every step.
-    let batch = cfg.optim.batch_size.unwrap_or(n).min(n);
-    let mut ws = mlp.workspace(batch);
-    let mut xb = Array2::<f32>::zeros((batch, input_dim));
-    let mut yb = Array1::<f32>::zeros(batch);
-    let mut bins_b = vec![0usize; batch];
-    let mut grad_pred = Array1::<f32>::zeros(batch);
-    let mut grad_h = Array2::<f32>::zeros((batch, dim));
-    let mut z_scratch = Array2::<f32>::zeros((batch, dim));
-    let mut norm_scratch = Array1::<f32>::zeros(batch);
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-
-    let val_x = bench.val.x.mapv(|v| v as f32);
-    let mut best: Option<(f64, usize, Vec<f32>)> = None;
-    let mut log = Vec::new();
-    let mut meter = LossMeter::default();
-    let mut step = 0usize;
-    let mut train_seconds = 0.0;
-
-    for epoch in 0..cfg.optim.epochs {
-        let epoch_start = Instant::now();
-        let lr = cfg.optim.schedule.lr_at(cfg.optim.optimizer.lr(), epoch);
-        let srl_active = objective.is_some() && surrogate.is_active(epoch);
-        if let Some(obj) = objective.as_mut() {
-            obj.start_epoch(epoch);
-        }
-        if batch < n {
-            order.shuffle(&mut rng);
-        }
-        for chunk in order.chunks(batch) {
-            let m = chunk.len();
-            for (r, &i) in chunk.iter().enumerate() {
-                xb.row_mut(r).assign(&train.x.row(i));
-                yb[r] = train.y[i];
-                bins_b[r] = bench.train.bins[i];
-            }
-            let bins = &bins_b[..m];
-            mlp.forward(xb.slice(s![..m, ..]), &mut ws)?;
-            let reg = cfg.optim.loss.forward_backward(
-                ws.predictions(),
-                yb.slice(s![..m]),
-                None,
-                grad_pred.slice_mut(s![..m]),
-            )?;
-            check_finite(epoch, step, "regression loss", f64::from(reg))?;
-            let mut total = f64::from(reg);
-            let extra_grad = if srl_active {
-                let (obj, w) = match (objective.as_mut(), weights.as_ref()) {
-                    (Some(o), Some(w)) => (o, w),
-                    _ => unreachable!("srl_active implies an objective"),
-                };
-                let parts = obj.evaluate_into(
-                    ws.features(),
-                    bins,
-                    &surrogate,
-                    grad_h.slice_mut(s![..m, ..]),
-                )?;
-                for (term, v) in [
-                    ("enveloping loss", parts.envelope),
-                    ("homogeneity loss", parts.homogeneity),
-                    ("contrastive loss", parts.contrastive),
-                ] {
-                    check_finite(epoch, step, term, f64::from(v))?;
-                }
-                meter.envelope += f64::from(parts.envelope);
-                meter.homogeneity += f64::from(parts.homogeneity);
-                meter.contrastive += f64::from(parts.contrastive);
-                meter.srl_batches += 1;
-                total += f64::from(parts.total(w));
-                if !exact_update {
-                    surrogate.accumulate(obj.normalized(), bins)?;
-                }
-                true
-            } else {
-                if !exact_update {
-                    let mut z = z_scratch.slice_mut(s![..m, ..]);
-                    normalize_rows_into(
-                        ws.features(),
-                        z.view_mut(),
-                        norm_scratch.slice_mut(s![..m]),
-                    );
-                    surrogate.accumulate(z.view(), bins)?;
-                }
-                false
-            };
-            meter.reg += f64::from(reg);
-            meter.total += total;
-            meter.batches += 1;
-            let grad_features = extra_grad.then(|| grad_h.slice(s![..m, ..]));
-            mlp.backward(&mut ws, grad_pred.slice(s![..m]), grad_features, &mut grads)?;
-            let grad_norm = match cfg.optim.grad_clip {
-                Some(c) => clip_grad_norm(grads.as_slice_mut(), c as f32)?,
-                None => grads.as_slice().iter().map(|g| g * g).sum::<f32>().sqrt(),
-            };
-            check_finite(epoch, step, "gradient norm", f64::from(grad_norm))?;
-            optimizer.step(mlp.flat_parameters_mut(), grads.as_slice(), lr as f32)?;
-            step += 1;
-        }
-        if exact_update {
-            let (_, h) = mlp.predict_with_features(train.x.view())?;
-            let (z, _) = srl_geometry::normalize_rows(h.view());
-            surrogate.accumulate(z.view(), &bench.train.bins)?;
-        }
-        surrogate.end_epoch()?;
-        train_seconds += epoch_start.elapsed().as_secs_f64();
-
-        let last = epoch + 1 == cfg.optim.epochs;
-        if (epoch + 1) % cfg.optim.eval_every == 0 || last {
-            let val_pred = unscale(mlp.predict(val_x.view())?, y_mean, y_std);
-            let val_mae = mean_abs_diff(&val_pred, &bench.val.y);
-            check_finite(epoch, step, "validation MAE", val_mae)?;
-            if best.as_ref().is_none_or(|(b, _, _)| val_mae < *b) {
-                best = Some((val_mae, epoch, mlp.flat_parameters().to_vec()));
-            }
-            let memory = surrogate.memory().mapv(f64::from);
-            let (memory_z, _) = srl_geometry::normalize_rows(memory.view());
-            let table = table_geometry(
-                memory_z.view(),
-                &bin_centres,
-                geometry_points.view(),
-                COVERAGE_EPS,
-            );
-            let line = EpochLog {
-                epoch,
-                step,
-                lr,
-                train_loss: meter.mean(meter.total),
-                reg: meter.mean(meter.reg),
-                envelope: meter.srl_mean(meter.envelope),
-                homogeneity: meter.srl_mean(meter.homogeneity),
-                contrastive: meter.srl_mean(meter.contrastive),
-                val_mae,
-                coverage: table.coverage,
-                soft_coverage: table.soft_coverage,
-                speed_cv: table.speed_cv,
-                arc_length: table.arc_length,
-                seconds: started.elapsed().as_secs_f64(),
-                total_epochs: cfg.optim.epochs,
-            };
+    let mut trainer = Trainer::new(cfg, bench)?;
+    while !trainer.is_done() {
+        if let Some(line) = trainer.run_epoch()? {
             observer(&line);
-            log.push(line);
-            meter = LossMeter::default();
         }
     }
-
-    let (_, best_epoch, best_params) = best.ok_or(TrainError::Empty {
-        what: "validation evaluations",
-    })?;
-    mlp.flat_parameters_mut().copy_from_slice(&best_params);
-    let model = TrainedModel::new(cfg.clone(), bench.name.clone(), mlp, y_mean, y_std);
-
-    let (val_pred, _) = model.predict_with_features(bench.val.x.view())?;
-    let (test_pred, test_h) = model.predict_with_features(bench.test.x.view())?;
-    let (_, train_h) = model.predict_with_features(bench.train.x.view())?;
-    let val =
-        srl_data::metrics::evaluate(&val_pred.to_vec(), &bench.val.y.to_vec(), &bench.val.shots)?;
-    let test = srl_data::metrics::evaluate(
-        &test_pred.to_vec(),
-        &bench.test.y.to_vec(),
-        &bench.test.shots,
-    )?;
-    let geometry = geometry_report(
-        train_h.view(),
-        &bench.train.bins,
-        &bin_centres,
-        &bench.few_shot_bins(),
-        test_h.view(),
-        geometry_points.view(),
-        COVERAGE_EPS,
-    );
-    let epochs_run = cfg.optim.epochs;
-    let report = RunReport {
-        benchmark: bench.name.clone(),
-        method: cfg.method_name().to_string(),
-        seed: cfg.seed,
-        best_epoch,
-        epochs_run,
-        val,
-        test,
-        geometry,
-        seconds_total: started.elapsed().as_secs_f64(),
-        seconds_per_epoch: train_seconds / epochs_run as f64,
-    };
+    let outcome = trainer.finish()?;
     if let Some(dir) = out_dir {
-        crate::outputs::write_run(dir, cfg, bench, &model, &report, &log, &test_pred, &test_h)?;
+        crate::run_folder::write_run(dir, cfg, bench, &outcome)?;
     }
-    Ok(RunOutcome { model, report, log })
+    Ok(outcome)
 }
 
 /// Evaluates a model on a benchmark's test part, per shot group.
@@ -431,6 +599,25 @@ pub fn evaluate(
         &bench.test.y.to_vec(),
         &bench.test.shots,
     )?)
+}
+
+/// The name of a logged term in a divergence error.
+fn term_label(name: &str) -> String {
+    match name {
+        "reg" => "regression loss".into(),
+        "envelope" => "enveloping loss".into(),
+        "homogeneity" => "homogeneity loss".into(),
+        "contrastive" => "contrastive loss".into(),
+        other => format!("{other} loss"),
+    }
+}
+
+/// f32 copies of a part's inputs and targets, the target as trained on.
+fn scaled(part: &Part, y_mean: f64, y_std: f64) -> (Array2<f32>, Array1<f32>) {
+    (
+        part.x.mapv(|v| v as f32),
+        part.y.mapv(|v| ((v - y_mean) / y_std) as f32),
+    )
 }
 
 fn target_stats(y: &Array1<f64>) -> (f64, f64) {

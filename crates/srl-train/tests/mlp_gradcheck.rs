@@ -247,3 +247,84 @@ fn zero_feature_row_with_normalized_head_gives_finite_gradients() {
     // The head bias still receives Σ ∂L/∂ŷ.
     assert_eq!(grads.bias(1).unwrap()[0], 2.0);
 }
+
+/// FDS's calibrated head input u = h ⊙ S + T (S, T constants): central differences of
+/// L = Σ c_i ŷ_i(u) + Σ G_ij h_ij against the backward pass, for every parameter.
+#[test]
+fn calibrated_head_input_backward_matches_finite_differences() {
+    let mut rng = ChaCha8Rng::seed_from_u64(71);
+    for activation in [FeatureActivation::Relu, FeatureActivation::Linear] {
+        let cfg = MlpConfig::new(3, vec![5])
+            .with_feature_dim(4)
+            .with_feature_activation(activation);
+        let mut mlp = Mlp::<f64>::new(&cfg, 5).unwrap();
+        let b = 6;
+        let x = random_matrix(b, 3, &mut rng);
+        let scale = Array2::from_shape_fn((b, 4), |_| rng.gen_range(0.3..3.0));
+        let shift = random_matrix(b, 4, &mut rng);
+        let c = Array1::from_shape_fn(b, |_| rng.gen_range(-1.0..1.0));
+        let g = random_matrix(b, 4, &mut rng);
+        let value = |mlp: &Mlp<f64>| {
+            let mut ws = mlp.workspace(b);
+            mlp.forward(x.view(), &mut ws).unwrap();
+            mlp.calibrate_head_input(&mut ws, scale.view(), shift.view())
+                .unwrap();
+            // The calibrated predictions equal the hand-computed head on u.
+            let u = &ws.features() * &scale + &shift;
+            let head = mlp.num_layers() - 1;
+            let w = mlp.weight(head).unwrap();
+            let bias = mlp.bias(head).unwrap()[0];
+            for i in 0..b {
+                assert_relative_eq!(
+                    ws.predictions()[i],
+                    bias + u.row(i).dot(&w.row(0)),
+                    max_relative = 1e-12
+                );
+            }
+            ws.predictions().dot(&c) + (&ws.features() * &g).sum()
+        };
+        let mut ws = mlp.workspace(b);
+        mlp.forward(x.view(), &mut ws).unwrap();
+        mlp.calibrate_head_input(&mut ws, scale.view(), shift.view())
+            .unwrap();
+        let mut grads = mlp.gradients();
+        mlp.backward(&mut ws, c.view(), Some(g.view()), &mut grads)
+            .unwrap();
+        let analytic = grads.as_slice().to_vec();
+        for (p, &a) in analytic.iter().enumerate() {
+            let orig = mlp.flat_parameters()[p];
+            mlp.flat_parameters_mut()[p] = orig + STEP;
+            let up = value(&mlp);
+            mlp.flat_parameters_mut()[p] = orig - STEP;
+            let down = value(&mlp);
+            mlp.flat_parameters_mut()[p] = orig;
+            let fd = (up - down) / (2.0 * STEP);
+            assert_relative_eq!(a, fd, epsilon = 1e-6, max_relative = 1e-5);
+        }
+        // A forward without calibration resets it: the head reads h again.
+        mlp.forward(x.view(), &mut ws).unwrap();
+        let plain = mlp.predict(x.view()).unwrap();
+        for i in 0..b {
+            assert_relative_eq!(ws.predictions()[i], plain[i], max_relative = 1e-12);
+        }
+    }
+}
+
+#[test]
+fn calibration_rejects_a_normalised_head_and_bad_shapes() {
+    let cfg = MlpConfig::new(2, vec![3]).with_head_input(HeadInput::Normalized);
+    let mlp = Mlp::<f64>::new(&cfg, 0).unwrap();
+    let mut ws = mlp.workspace(2);
+    mlp.forward(Array2::ones((2, 2)).view(), &mut ws).unwrap();
+    let ones = Array2::<f64>::ones((2, 3));
+    assert!(mlp
+        .calibrate_head_input(&mut ws, ones.view(), ones.view())
+        .is_err());
+    let raw = Mlp::<f64>::new(&MlpConfig::new(2, vec![3]), 0).unwrap();
+    let mut ws = raw.workspace(2);
+    raw.forward(Array2::ones((2, 2)).view(), &mut ws).unwrap();
+    let wrong = Array2::<f64>::ones((3, 3));
+    assert!(raw
+        .calibrate_head_input(&mut ws, wrong.view(), ones.view())
+        .is_err());
+}

@@ -1,7 +1,8 @@
 //! End-to-end training on real data slices: the loss falls, metrics are finite, outputs are
 //! written, divergence is reported.
 
-use srl_train::{prepare_data, run, DataConfig, MethodConfig, Profile, RunConfig, TrainError};
+use srl_data::{BenchmarkId, BinSpec};
+use srl_train::{prepare_data, run, DataConfig, Profile, RunConfig, TrainError};
 
 fn data_dir() -> Option<std::path::PathBuf> {
     let d = srl_data::datadir::shared_data_dir();
@@ -12,7 +13,12 @@ fn data_dir() -> Option<std::path::PathBuf> {
 }
 
 fn quick(benchmark: &str, method: &str, epochs: usize) -> RunConfig {
-    let mut cfg = RunConfig::preset(benchmark, method, Profile::Quick).unwrap();
+    let mut cfg = RunConfig::preset(
+        benchmark.parse::<BenchmarkId>().unwrap(),
+        &method.parse().unwrap(),
+        Profile::Quick,
+    )
+    .unwrap();
     cfg.optim.epochs = epochs;
     cfg.optim.schedule = srl_train::LrSchedule::constant();
     cfg
@@ -115,7 +121,7 @@ fn divergence_stops_with_a_named_term() {
         weight_decay: 0.0,
         nesterov: false,
     };
-    cfg.optim.loss = srl_losses::RegressionLoss::Mse;
+    cfg.method.regression.loss = srl_losses::RegressionLoss::Mse;
     let bench = prepare_data(&cfg.data, &dir).unwrap();
     let out = tempfile::tempdir().unwrap();
     let err = run(&cfg, &bench, Some(out.path()), &mut |_| {}).unwrap_err();
@@ -144,8 +150,7 @@ fn csv_data_and_bad_config_are_handled() {
     cfg.data = DataConfig::Csv {
         path: csv,
         target: "y".into(),
-        bin_width: None,
-        num_bins: Some(10),
+        bins: BinSpec::Count(10),
         val_test_cap: 5,
         split_seed: 0,
     };
@@ -155,9 +160,9 @@ fn csv_data_and_bad_config_are_handled() {
     assert!(outcome.report.test.all.mae.unwrap().is_finite());
 
     let mut bad = cfg.clone();
-    if let MethodConfig::Srl { tau, .. } = &mut bad.method {
-        *tau = 0.0;
+    if let Some(srl) = &mut bad.method.srl {
+        srl.tau = 0.0;
     }
     let err = bad.validate().unwrap_err();
-    assert!(err.to_string().contains("method.tau"), "{err}");
+    assert!(err.to_string().contains("method.srl.tau"), "{err}");
 }

@@ -53,7 +53,7 @@
 //! periodically (identical wherever torch is defined). Epochs must be fed in order (the
 //! reference silently stops copying the last-epoch statistics after a skipped epoch; we return
 //! an error). The STS-B variant's imputation of empty bins is available through
-//! [`FdsConfig::impute_empty_bins`].
+//! [`FdsParams::impute_empty_bins`].
 
 use crate::baselines::lds::LdsKernel;
 use crate::LossError;
@@ -67,20 +67,17 @@ pub const CALIBRATION_CLIP_MAX: f64 = 10.0;
 /// A bin whose total variance Σ_d σ²_{b,d} is below this is not calibrated.
 pub const MIN_TOTAL_VARIANCE: f64 = 1e-10;
 
-/// FDS hyper-parameters.
+/// FDS hyper-parameters (the one place they are declared; [`FdsConfig`] adds the shape).
 ///
 /// ```
-/// use srl_losses::baselines::fds::FdsConfig;
-/// let cfg = FdsConfig::new(118, 512); // AgeDB: bucket_num 121 − bucket_start 3
-/// assert_eq!((cfg.momentum, cfg.start_update, cfg.start_smooth), (Some(0.9), 0, 1));
-/// assert!(cfg.validate().is_ok());
+/// use srl_losses::baselines::fds::FdsParams;
+/// let p = FdsParams::default(); // README/paper: Gaussian ks 5, σ 2, m 0.9, update 0, smooth 1
+/// assert_eq!((p.momentum, p.start_update, p.start_smooth), (Some(0.9), 0, 1));
+/// assert!(p.check().is_ok());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct FdsConfig {
-    /// Number of bins C (the reference's `bucket_num − bucket_start`), ≥ 1.
-    pub num_bins: usize,
-    /// Feature dimension D, ≥ 1.
-    pub feature_dim: usize,
+#[serde(deny_unknown_fields)]
+pub struct FdsParams {
     /// Smoothing kernel; its window is sum-normalised
     /// ([`LdsKernel::window_sum_normalised`]).
     pub kernel: LdsKernel,
@@ -94,22 +91,70 @@ pub struct FdsConfig {
     /// STS-B variant: after each update, bins absent from that epoch's pass are imputed in
     /// increasing order (first ← second, last ← previous, interior ← mean of both neighbours,
     /// using the already-imputed left neighbour, as the reference does in place).
+    #[serde(default)]
     pub impute_empty_bins: bool,
 }
 
-impl FdsConfig {
-    /// The README/paper setting for `num_bins` × `feature_dim` statistics: Gaussian kernel
-    /// ks = 5, σ = 2 (the argparse default is ks = 9, σ = 1), momentum 0.9, `start_update` 0,
-    /// `start_smooth` 1, no imputation.
-    pub fn new(num_bins: usize, feature_dim: usize) -> Self {
-        FdsConfig {
-            num_bins,
-            feature_dim,
+impl Default for FdsParams {
+    /// The README/paper setting: Gaussian kernel ks = 5, σ = 2 (the argparse default is ks = 9,
+    /// σ = 1), momentum 0.9, `start_update` 0, `start_smooth` 1, no imputation.
+    fn default() -> Self {
+        FdsParams {
             kernel: LdsKernel::dir_default(),
             momentum: Some(0.9),
             start_update: 0,
             start_smooth: 1,
             impute_empty_bins: false,
+        }
+    }
+}
+
+impl FdsParams {
+    /// Checks the kernel and m ∈ [0, 1]; the error names the field.
+    pub fn check(&self) -> Result<&Self, LossError> {
+        self.kernel.validate()?;
+        if let Some(m) = self.momentum {
+            if !(m.is_finite() && (0.0..=1.0).contains(&m)) {
+                return Err(LossError::InvalidParameter {
+                    name: "momentum",
+                    reason: format!("must be in [0, 1], got {m}"),
+                });
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Shape (C bins × D feature dimensions) and hyper-parameters of an FDS layer.
+///
+/// ```
+/// use srl_losses::baselines::fds::FdsConfig;
+/// let cfg = FdsConfig::new(118, 512); // AgeDB: bucket_num 121 − bucket_start 3
+/// assert_eq!((cfg.params.momentum, cfg.params.start_update, cfg.params.start_smooth), (Some(0.9), 0, 1));
+/// assert!(cfg.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FdsConfig {
+    /// Number of bins C (the reference's `bucket_num − bucket_start`), ≥ 1.
+    pub num_bins: usize,
+    /// Feature dimension D, ≥ 1.
+    pub feature_dim: usize,
+    /// The hyper-parameters.
+    pub params: FdsParams,
+}
+
+impl FdsConfig {
+    /// C × D statistics with the default (README/paper) [`FdsParams`].
+    pub fn new(num_bins: usize, feature_dim: usize) -> Self {
+        Self::with_params(num_bins, feature_dim, FdsParams::default())
+    }
+
+    /// C × D statistics with the given hyper-parameters.
+    pub fn with_params(num_bins: usize, feature_dim: usize, params: FdsParams) -> Self {
+        FdsConfig {
+            num_bins,
+            feature_dim,
+            params,
         }
     }
 
@@ -126,15 +171,7 @@ impl FdsConfig {
                 });
             }
         }
-        self.kernel.validate()?;
-        if let Some(m) = self.momentum {
-            if !(m.is_finite() && (0.0..=1.0).contains(&m)) {
-                return Err(LossError::InvalidParameter {
-                    name: "momentum",
-                    reason: format!("must be in [0, 1], got {m}"),
-                });
-            }
-        }
+        self.params.check()?;
         Ok(())
     }
 }
@@ -272,7 +309,7 @@ pub fn fds_label_bins(
 /// let out = fds.smooth_forward(array![[11.0]].view(), &[1], 2).unwrap();
 /// assert!((out[[0, 0]] - (10.0 + (5.0_f64 / 8.0).sqrt())).abs() < 1e-12);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeatureDistributionSmoothing<F> {
     config: FdsConfig,
     window: Vec<F>,
@@ -294,6 +331,7 @@ impl<F: Float> FeatureDistributionSmoothing<F> {
     pub fn new(config: FdsConfig) -> Result<Self, LossError> {
         config.validate()?;
         let window = config
+            .params
             .kernel
             .window_sum_normalised()?
             .into_iter()
@@ -321,6 +359,50 @@ impl<F: Float> FeatureDistributionSmoothing<F> {
     /// The configuration.
     pub fn config(&self) -> &FdsConfig {
         &self.config
+    }
+
+    /// Per-bin shift t of the calibration z̃ = z·s + t (C × D; 0 where untouched), with the
+    /// scale s of [`calibration_scale`](Self::calibration_scale).
+    pub fn calibration_shift(&self) -> ArrayView2<'_, F> {
+        self.shift.view()
+    }
+
+    /// Checks a deserialised state: valid configuration and every buffer of shape C × D
+    /// (C for the counts), all finite. Use after loading a checkpoint.
+    pub fn check_state(&self) -> Result<(), LossError> {
+        self.config.validate()?;
+        let shape = (self.config.num_bins, self.config.feature_dim);
+        for (what, a) in [
+            ("running_mean", &self.running_mean),
+            ("running_var", &self.running_var),
+            ("last_epoch_mean", &self.last_epoch_mean),
+            ("last_epoch_var", &self.last_epoch_var),
+            ("smoothed_mean", &self.smoothed_mean),
+            ("smoothed_var", &self.smoothed_var),
+            ("scale", &self.scale),
+            ("shift", &self.shift),
+        ] {
+            if a.dim() != shape {
+                return Err(LossError::ShapeMismatch {
+                    what,
+                    expected: shape.0 * shape.1,
+                    got: a.len(),
+                });
+            }
+            if let Some(index) = a.iter().position(|v| !v.is_finite()) {
+                return Err(LossError::NonFinite { what, index });
+            }
+        }
+        if self.num_samples_tracked.len() != shape.0
+            || self.window.len() != self.config.params.kernel.size()
+        {
+            return Err(LossError::ShapeMismatch {
+                what: "num_samples_tracked",
+                expected: shape.0,
+                got: self.num_samples_tracked.len(),
+            });
+        }
+        Ok(())
     }
 
     /// The sum-normalised kernel window.
@@ -376,7 +458,7 @@ impl<F: Float> FeatureDistributionSmoothing<F> {
 
     /// Whether training features of `epoch` are smoothed (epoch ≥ `start_smooth`).
     pub fn is_smoothing(&self, epoch: usize) -> bool {
-        epoch >= self.config.start_smooth
+        epoch >= self.config.params.start_smooth
     }
 
     /// End-of-epoch statistics update from a full pass: `features` (N × D) of all training
@@ -401,12 +483,12 @@ impl<F: Float> FeatureDistributionSmoothing<F> {
                 index,
             });
         }
-        if epoch < self.config.start_update {
+        if epoch < self.config.params.start_update {
             return Ok(false);
         }
         let expected = self
             .last_updated_epoch
-            .map_or(self.config.start_update, |e| e + 1);
+            .map_or(self.config.params.start_update, |e| e + 1);
         if epoch != expected {
             return Err(LossError::InvalidParameter {
                 name: "epoch",
@@ -498,10 +580,10 @@ impl<F: Float> FeatureDistributionSmoothing<F> {
                 continue;
             }
             self.num_samples_tracked[b] += n;
-            let factor = if epoch == self.config.start_update {
+            let factor = if epoch == self.config.params.start_update {
                 F::zero()
             } else {
-                match self.config.momentum {
+                match self.config.params.momentum {
                     Some(m) => F::cst(m),
                     None => {
                         F::one() - F::from_count(n) / F::from_count(self.num_samples_tracked[b])
@@ -516,7 +598,7 @@ impl<F: Float> FeatureDistributionSmoothing<F> {
                 .and(&var.row(b))
                 .for_each(|r, &cur| *r = keep * cur + factor * *r);
         }
-        if self.config.impute_empty_bins {
+        if self.config.params.impute_empty_bins {
             self.impute_empty_bins(&counts);
         }
     }

@@ -1,0 +1,277 @@
+//! Feature-level DIR regularisers as method components: RankSim, ConR and ordinal entropy. Each
+//! adds weight × its gradient w.r.t. the raw representation h.
+
+use super::{loss_error, BuildContext, Contribution, MethodComponent, StepBatch, StepGrads};
+use crate::method::{ConrParams, OrdinalEntropyParams, RankSimParams};
+use crate::TrainError;
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use srl_losses::baselines::conr::{ConR, ConrWorkspace};
+use srl_losses::baselines::ordinal_entropy::OrdinalEntropy;
+use srl_losses::baselines::ranksim::{unique_label_subsample, RankSim};
+
+/// A seeded random subset of at most `max` of the rows `0..m` (all rows, in order, if m ≤ max),
+/// written into `order`.
+fn random_subset(order: &mut Vec<usize>, m: usize, max: usize, rng: &mut ChaCha8Rng) {
+    order.clear();
+    order.extend(0..m);
+    if m > max {
+        order.partial_shuffle(rng, max);
+        order.truncate(max);
+    }
+}
+
+/// Rows of a subsample gathered into reused buffers, with the scatter of their gradient back.
+#[derive(Debug, Default)]
+struct Subsample {
+    h: Array2<f32>,
+    y: Array1<f32>,
+    grad: Array2<f32>,
+}
+
+impl Subsample {
+    fn gather(&mut self, h: ArrayView2<'_, f32>, y: ArrayView1<'_, f32>, idx: &[usize]) {
+        let (m, d) = (idx.len(), h.ncols());
+        if self.h.nrows() < m || self.h.ncols() != d {
+            self.h = Array2::zeros((m, d));
+            self.grad = Array2::zeros((m, d));
+            self.y = Array1::zeros(m);
+        }
+        for (r, &i) in idx.iter().enumerate() {
+            self.h.row_mut(r).assign(&h.row(i));
+            self.y[r] = y[i];
+        }
+    }
+
+    /// Adds weight × the gradient of the first `idx.len()` rows to rows `idx` of `out`.
+    fn scatter(&self, idx: &[usize], weight: f32, out: &mut ndarray::ArrayViewMut2<'_, f32>) {
+        for (r, &i) in idx.iter().enumerate() {
+            out.row_mut(i).scaled_add(weight, &self.grad.row(r));
+        }
+    }
+}
+
+/// RankSim (Gong et al., ICML 2022): γ·L_RankSim on one sample per unique target of the batch
+/// (the reference's subsampling), blackbox-differentiated.
+#[derive(Debug)]
+pub struct RankSimTerm {
+    loss: RankSim,
+    weight: f64,
+    max_samples: usize,
+    rng: ChaCha8Rng,
+    order: Vec<usize>,
+    labels: Array1<f32>,
+    sub: Subsample,
+}
+
+impl RankSimTerm {
+    /// Builds the term; the subsampling generator is seeded from the run seed.
+    pub fn new(p: &RankSimParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        Ok(RankSimTerm {
+            loss: RankSim::new(p.lambda).map_err(|e| loss_error("ranksim", e))?,
+            weight: p.weight,
+            max_samples: p.max_samples,
+            rng: ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x5A4E_C0DE),
+            order: Vec::new(),
+            labels: Array1::zeros(0),
+            sub: Subsample::default(),
+        })
+    }
+}
+
+impl MethodComponent for RankSimTerm {
+    fn name(&self) -> &'static str {
+        "ranksim"
+    }
+
+    fn contribute(
+        &mut self,
+        batch: &StepBatch<'_>,
+        grads: &mut StepGrads<'_>,
+    ) -> Result<Contribution, TrainError> {
+        random_subset(
+            &mut self.order,
+            batch.rows.len(),
+            self.max_samples,
+            &mut self.rng,
+        );
+        if self.labels.len() < self.order.len() {
+            self.labels = Array1::zeros(self.order.len());
+        }
+        for (dst, &i) in self.labels.iter_mut().zip(&self.order) {
+            *dst = batch.y[i];
+        }
+        let unique =
+            unique_label_subsample(self.labels.slice(s![..self.order.len()]), &mut self.rng)
+                .map_err(|e| loss_error("ranksim", e))?;
+        let idx: Vec<usize> = unique.iter().map(|&u| self.order[u]).collect();
+        if idx.len() < 2 {
+            return Ok(Contribution::default());
+        }
+        self.sub.gather(batch.h, batch.y, &idx);
+        let m = idx.len();
+        let value = self
+            .loss
+            .forward_backward(
+                self.sub.h.slice(s![..m, ..]),
+                self.sub.y.slice(s![..m]),
+                self.sub.grad.slice_mut(s![..m, ..]),
+            )
+            .map_err(|e| loss_error("ranksim", e))?;
+        self.sub.scatter(&idx, self.weight as f32, &mut grads.h);
+        let v = f64::from(value);
+        Ok(Contribution {
+            total: self.weight * v,
+            terms: vec![("ranksim", v)],
+        })
+    }
+}
+
+/// ConR (Keramati et al., ICLR 2024) on the batch as its single view: β·ConR with the label
+/// window ω given in bin widths.
+#[derive(Debug)]
+pub struct ConrTerm {
+    loss: ConR,
+    weight: f64,
+    max_samples: usize,
+    rng: ChaCha8Rng,
+    order: Vec<usize>,
+    pred: Array1<f32>,
+    workspace: ConrWorkspace<f32>,
+    sub: Subsample,
+}
+
+impl ConrTerm {
+    /// Builds the term; ω (in bin widths) becomes ω × bin width / target std, the window in
+    /// the units the model trains on.
+    pub fn new(p: &ConrParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let bin_width = match ctx.bin_centres {
+            [a, b, ..] => b - a,
+            _ => 1.0,
+        };
+        let mut config = p.loss;
+        config.omega *= bin_width / ctx.y_std;
+        Ok(ConrTerm {
+            loss: ConR::new(config).map_err(|e| loss_error("conr", e))?,
+            weight: p.weight,
+            max_samples: p.max_samples,
+            rng: ChaCha8Rng::seed_from_u64(ctx.seed ^ 0xC0_4C0_4C0),
+            order: Vec::new(),
+            pred: Array1::zeros(0),
+            workspace: ConrWorkspace::new(),
+            sub: Subsample::default(),
+        })
+    }
+}
+
+impl MethodComponent for ConrTerm {
+    fn name(&self) -> &'static str {
+        "conr"
+    }
+
+    fn contribute(
+        &mut self,
+        batch: &StepBatch<'_>,
+        grads: &mut StepGrads<'_>,
+    ) -> Result<Contribution, TrainError> {
+        random_subset(
+            &mut self.order,
+            batch.rows.len(),
+            self.max_samples,
+            &mut self.rng,
+        );
+        let m = self.order.len();
+        self.sub.gather(batch.h, batch.y, &self.order);
+        if self.pred.len() < m {
+            self.pred = Array1::zeros(m);
+        }
+        for (dst, &i) in self.pred.iter_mut().zip(&self.order) {
+            *dst = batch.pred[i];
+        }
+        let out = self
+            .loss
+            .forward_backward_with(
+                &mut self.workspace,
+                self.sub.h.slice(s![..m, ..]),
+                self.sub.y.slice(s![..m]),
+                self.pred.slice(s![..m]),
+                None,
+                self.sub.grad.slice_mut(s![..m, ..]),
+            )
+            .map_err(|e| loss_error("conr", e))?;
+        self.sub
+            .scatter(&self.order, self.weight as f32, &mut grads.h);
+        let v = f64::from(out.value);
+        Ok(Contribution {
+            total: self.weight * v,
+            terms: vec![("conr", v)],
+        })
+    }
+}
+
+/// Ordinal entropy (Zhang et al., ICLR 2023) on a random subsample of at most `max_samples`
+/// rows of the batch.
+#[derive(Debug)]
+pub struct OrdinalEntropyTerm {
+    loss: OrdinalEntropy,
+    max_samples: usize,
+    rng: ChaCha8Rng,
+    order: Vec<usize>,
+    sub: Subsample,
+}
+
+impl OrdinalEntropyTerm {
+    /// Builds the term; the subsampling generator is seeded from the run seed.
+    pub fn new(p: &OrdinalEntropyParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        Ok(OrdinalEntropyTerm {
+            loss: OrdinalEntropy::new(p.diversity_weight, p.tightness_weight)
+                .map_err(|e| loss_error("ordinal-entropy", e))?,
+            max_samples: p.max_samples,
+            rng: ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x0E0E_0E0E),
+            order: Vec::new(),
+            sub: Subsample::default(),
+        })
+    }
+}
+
+impl MethodComponent for OrdinalEntropyTerm {
+    fn name(&self) -> &'static str {
+        "oe"
+    }
+
+    fn contribute(
+        &mut self,
+        batch: &StepBatch<'_>,
+        grads: &mut StepGrads<'_>,
+    ) -> Result<Contribution, TrainError> {
+        if batch.rows.len() < 2 {
+            return Ok(Contribution::default());
+        }
+        random_subset(
+            &mut self.order,
+            batch.rows.len(),
+            self.max_samples,
+            &mut self.rng,
+        );
+        self.sub.gather(batch.h, batch.y, &self.order);
+        let s = self.order.len();
+        let out = self
+            .loss
+            .forward_backward(
+                self.sub.h.slice(s![..s, ..]),
+                self.sub.y.slice(s![..s]),
+                self.sub.grad.slice_mut(s![..s, ..]),
+            )
+            .map_err(|e| loss_error("ordinal-entropy", e))?;
+        self.sub.scatter(&self.order, 1.0, &mut grads.h);
+        Ok(Contribution {
+            total: f64::from(out.value),
+            terms: vec![
+                ("oe_diversity", f64::from(out.diversity)),
+                ("oe_tightness", f64::from(out.tightness)),
+            ],
+        })
+    }
+}

@@ -1,0 +1,225 @@
+//! The method components as the trainer sees them: one trait, [`MethodComponent`], through
+//! which every ingredient of a [`MethodParams`] plugs into a training step.
+//!
+//! Per step the trainer (1) asks every component for a head-input calibration (FDS), (2) lets
+//! the regression side write ∂L_reg/∂ŷ, (3) lets every representation-side component add its
+//! weighted ∂L/∂h, (4) back-propagates and steps the optimiser, then (5) calls
+//! [`MethodComponent::after_step`]. After each epoch it runs one no-grad pass over the training
+//! set if any component asks for it ([`MethodComponent::needs_train_pass`]) and calls
+//! [`MethodComponent::end_epoch`]. A component's learned state goes into the checkpoint through
+//! [`MethodComponent::save_state`].
+
+mod fds;
+mod feature_terms;
+mod regression;
+mod srl;
+
+pub use fds::FdsLayer;
+pub use feature_terms::{ConrTerm, OrdinalEntropyTerm, RankSimTerm};
+pub use regression::{fit_gmm_1d, RegressionSide};
+pub use srl::SrlTerm;
+
+use crate::method::MethodParams;
+use crate::TrainError;
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use serde::{Deserialize, Serialize};
+use srl_losses::baselines::fds::FeatureDistributionSmoothing;
+use srl_surrogate::Surrogate;
+
+/// What the components are built from: the training part, shapes and the seed.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildContext<'a> {
+    /// Number of label bins K.
+    pub num_bins: usize,
+    /// Representation width d.
+    pub dim: usize,
+    /// Bin centres in target units.
+    pub bin_centres: &'a [f64],
+    /// Bin of every training row.
+    pub train_bins: &'a [usize],
+    /// Training targets as trained on (standardised if the model standardises).
+    pub train_y: ArrayView1<'a, f32>,
+    /// Target scale: trained target = (y − mean)/std.
+    pub y_mean: f64,
+    /// See `y_mean`.
+    pub y_std: f64,
+    /// Run seed.
+    pub seed: u64,
+}
+
+/// One training step as a component sees it (rows of the current batch).
+#[derive(Debug, Clone, Copy)]
+pub struct StepBatch<'a> {
+    /// Epoch (full-batch mode: iteration), 0-based.
+    pub epoch: usize,
+    /// Global step counter.
+    pub step: usize,
+    /// Row numbers in the training part.
+    pub rows: &'a [usize],
+    /// Raw representation h (M × d).
+    pub h: ArrayView2<'a, f32>,
+    /// z = h/‖h‖ (M × d).
+    pub z: ArrayView2<'a, f32>,
+    /// Predictions ŷ as trained on (M).
+    pub pred: ArrayView1<'a, f32>,
+    /// Targets as trained on (M).
+    pub y: ArrayView1<'a, f32>,
+    /// Label bins (M).
+    pub bins: &'a [usize],
+}
+
+/// Where a component writes its gradient.
+#[derive(Debug)]
+pub struct StepGrads<'a> {
+    /// ∂L/∂ŷ (M): written by the regression side.
+    pub pred: ArrayViewMut1<'a, f32>,
+    /// ∂L/∂h (M × d): representation-side components **add** to it.
+    pub h: ArrayViewMut2<'a, f32>,
+}
+
+/// A component's share of one step's loss.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contribution {
+    /// Weighted value added to the total loss.
+    pub total: f64,
+    /// Unweighted named terms, for the log (e.g. `envelope`, `ranksim`).
+    pub terms: Vec<(&'static str, f64)>,
+}
+
+/// The full training set's representation after an epoch (for FDS statistics and the exact
+/// SRL memory update).
+#[derive(Debug, Clone, Copy)]
+pub struct TrainPass<'a> {
+    /// h of every training row (N × d).
+    pub h: ArrayView2<'a, f32>,
+    /// Their bins.
+    pub bins: &'a [usize],
+}
+
+/// Learned state of a method beyond the network weights, saved in the checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodState {
+    /// FDS running and smoothed statistics (Yang et al. 2021). Not applied at prediction: the
+    /// calibration needs the sample's label bin, which a test row does not have (as in the
+    /// reference); kept so a run can be inspected and resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fds: Option<FeatureDistributionSmoothing<f32>>,
+    /// Balanced MSE's trained noise scale σ (standardised target units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balanced_mse_sigma: Option<f64>,
+}
+
+impl MethodState {
+    /// Checks a loaded state (shapes and finiteness).
+    pub fn check(&self) -> Result<(), TrainError> {
+        if let Some(f) = &self.fds {
+            f.check_state().map_err(|e| TrainError::InvalidState {
+                reason: format!("FDS state: {e}"),
+            })?;
+        }
+        if let Some(s) = self.balanced_mse_sigma {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(TrainError::InvalidState {
+                    reason: format!("Balanced MSE σ must be finite and > 0, got {s}"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One ingredient of a method, plugged into the trainer. Every method has a default no-op.
+pub trait MethodComponent: Send {
+    /// Short name (for errors and logs).
+    fn name(&self) -> &'static str;
+
+    /// Called before the first step of every epoch.
+    fn start_epoch(&mut self, _epoch: usize) -> Result<(), TrainError> {
+        Ok(())
+    }
+
+    /// FDS-style calibration of the head input u = h ⊙ scale + shift for the batch's `bins`.
+    /// Fills `scale` and `shift` (M × d) and returns `true` if the head should read u.
+    fn head_calibration(
+        &self,
+        _epoch: usize,
+        _bins: &[usize],
+        _scale: ArrayViewMut2<'_, f32>,
+        _shift: ArrayViewMut2<'_, f32>,
+    ) -> Result<bool, TrainError> {
+        Ok(false)
+    }
+
+    /// The component's loss on the batch and its gradient (see [`StepGrads`]).
+    fn contribute(
+        &mut self,
+        _batch: &StepBatch<'_>,
+        _grads: &mut StepGrads<'_>,
+    ) -> Result<Contribution, TrainError> {
+        Ok(Contribution::default())
+    }
+
+    /// Called after the optimiser step (memory accumulation, own parameter updates).
+    fn after_step(&mut self, _batch: &StepBatch<'_>, _lr_scale: f64) -> Result<(), TrainError> {
+        Ok(())
+    }
+
+    /// Whether [`end_epoch`](Self::end_epoch) of `epoch` needs a full pass over the training
+    /// set.
+    fn needs_train_pass(&self, _epoch: usize) -> bool {
+        false
+    }
+
+    /// Called after every epoch, with the training pass if requested.
+    fn end_epoch(
+        &mut self,
+        _epoch: usize,
+        _pass: Option<&TrainPass<'_>>,
+    ) -> Result<(), TrainError> {
+        Ok(())
+    }
+
+    /// Writes the component's learned state.
+    fn save_state(&self, _state: &mut MethodState) {}
+
+    /// The surrogate memory, if the component keeps one (SRL), for the geometry log.
+    fn memory(&self) -> Option<&Surrogate<f32>> {
+        None
+    }
+}
+
+/// Builds the components of `params` in step order: regression side first, then FDS, SRL,
+/// RankSim, ConR, ordinal entropy.
+pub fn build(
+    params: &MethodParams,
+    ctx: &BuildContext<'_>,
+) -> Result<Vec<Box<dyn MethodComponent>>, TrainError> {
+    params.check()?;
+    let mut out: Vec<Box<dyn MethodComponent>> =
+        vec![Box::new(RegressionSide::new(&params.regression, ctx)?)];
+    if let Some(p) = &params.fds {
+        out.push(Box::new(FdsLayer::new(p, ctx)?));
+    }
+    if let Some(p) = &params.srl {
+        out.push(Box::new(SrlTerm::new(p, ctx)?));
+    }
+    if let Some(p) = &params.ranksim {
+        out.push(Box::new(RankSimTerm::new(p, ctx)?));
+    }
+    if let Some(p) = &params.conr {
+        out.push(Box::new(ConrTerm::new(p, ctx)?));
+    }
+    if let Some(p) = &params.ordinal_entropy {
+        out.push(Box::new(OrdinalEntropyTerm::new(p, ctx)?));
+    }
+    Ok(out)
+}
+
+/// Wraps a loss-crate error with the component that raised it.
+pub(crate) fn loss_error(component: &'static str, e: srl_losses::LossError) -> TrainError {
+    TrainError::Component {
+        component,
+        reason: e.to_string(),
+    }
+}

@@ -1,0 +1,336 @@
+//! The regression side: L_reg(ŷ, y) with optional per-sample weights (INV/SQINV/LDS), or
+//! Balanced MSE with its trained noise scale σ.
+
+use super::{
+    loss_error, BuildContext, Contribution, MethodComponent, MethodState, StepBatch, StepGrads,
+};
+use crate::method::{BalancedMseKind, BalancedMseParams, RegressionParams};
+use crate::{Optimizer, OptimizerConfig, TrainError};
+use ndarray::{s, Array1};
+use srl_losses::baselines::balanced_mse::{
+    bmc_forward_backward, bni_forward_backward, gai_forward_backward, BalancedMseOutput, BniPrior,
+    GaussianMixture1d,
+};
+use srl_losses::baselines::lds::lds_weights;
+use srl_losses::regression::RegressionLoss;
+
+/// Smallest σ Balanced MSE may reach (its updates are clamped here, keeping σ > 0).
+const MIN_SIGMA: f32 = 1e-4;
+
+/// BMC's Monte-Carlo sample is the batch (O(B²)); a larger batch (full-batch IOL: 10⁴ rows) is
+/// cut into random blocks of at most this many rows, each a BMC batch of its own, as with the
+/// reference's mini-batches.
+const BMC_BLOCK: usize = 256;
+
+/// The regression loss of a step, re-weighted or Balanced.
+#[derive(Debug)]
+pub struct RegressionSide {
+    loss: RegressionLoss,
+    /// Per-training-row weights (mean 1) of INV/SQINV/LDS.
+    row_weights: Option<Array1<f32>>,
+    /// The current batch's weights.
+    batch_weights: Array1<f32>,
+    balanced: Option<Balanced>,
+}
+
+#[derive(Debug)]
+struct Balanced {
+    estimator: Estimator,
+    /// Blocks of a large BMC batch: permutation, gathered predictions/targets/gradient.
+    rng: rand_chacha::ChaCha8Rng,
+    order: Vec<usize>,
+    block: [Array1<f32>; 3],
+    sigma: [f32; 1],
+    grad_sigma: [f32; 1],
+    sigma_lr: f64,
+    optimizer: Optimizer<f32>,
+}
+
+#[derive(Debug)]
+enum Estimator {
+    Bmc,
+    Bni(BniPrior),
+    Gai(GaussianMixture1d),
+}
+
+impl RegressionSide {
+    /// Builds the side: LDS weights from the training bins; BNI's prior from the training bin
+    /// histogram (bin centres in trained-target units); GAI's mixture fitted to the training
+    /// targets.
+    pub fn new(params: &RegressionParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let row_weights = match &params.reweight {
+            None => None,
+            Some(r) => {
+                let w = lds_weights(ctx.train_bins, ctx.num_bins, r.kind, r.lds.as_ref())
+                    .map_err(|e| loss_error("reweight", e))?;
+                Some(w.into_iter().map(|v| v as f32).collect::<Array1<f32>>())
+            }
+        };
+        let balanced = params
+            .balanced_mse
+            .as_ref()
+            .map(|b| Balanced::new(b, ctx))
+            .transpose()?;
+        Ok(RegressionSide {
+            loss: params.loss,
+            row_weights,
+            batch_weights: Array1::zeros(0),
+            balanced,
+        })
+    }
+
+    /// Balanced MSE's current σ, if any.
+    pub fn sigma(&self) -> Option<f64> {
+        self.balanced.as_ref().map(|b| f64::from(b.sigma[0]))
+    }
+
+    /// Restores σ from a checkpoint.
+    pub fn set_sigma(&mut self, sigma: f64) {
+        if let Some(b) = &mut self.balanced {
+            b.sigma[0] = sigma as f32;
+        }
+    }
+}
+
+impl Balanced {
+    fn new(p: &BalancedMseParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let estimator = match p.kind {
+            BalancedMseKind::Bmc => Estimator::Bmc,
+            BalancedMseKind::Bni => {
+                let mut counts = vec![0.0; ctx.num_bins];
+                for &b in ctx.train_bins {
+                    if let Some(c) = counts.get_mut(b) {
+                        *c += 1.0;
+                    }
+                }
+                let centres = ctx
+                    .bin_centres
+                    .iter()
+                    .map(|c| (c - ctx.y_mean) / ctx.y_std)
+                    .collect();
+                Estimator::Bni(BniPrior::new(centres, counts).map_err(|e| loss_error("bni", e))?)
+            }
+            BalancedMseKind::Gai => {
+                let y: Vec<f64> = ctx.train_y.iter().map(|&v| f64::from(v)).collect();
+                Estimator::Gai(fit_gmm_1d(&y, p.gmm_components)?)
+            }
+        };
+        Ok(Balanced {
+            estimator,
+            rng: rand::SeedableRng::seed_from_u64(ctx.seed ^ 0xB3C_B3C),
+            order: Vec::new(),
+            block: [
+                Array1::zeros(BMC_BLOCK),
+                Array1::zeros(BMC_BLOCK),
+                Array1::zeros(BMC_BLOCK),
+            ],
+            sigma: [p.init_sigma as f32],
+            grad_sigma: [0.0],
+            sigma_lr: p.sigma_lr,
+            optimizer: Optimizer::new(
+                OptimizerConfig::AdamW {
+                    lr: p.sigma_lr.max(f64::MIN_POSITIVE),
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    eps: 1e-8,
+                    weight_decay: 0.0,
+                },
+                1,
+            )?,
+        })
+    }
+}
+
+impl Balanced {
+    /// BMC over random blocks of at most [`BMC_BLOCK`] rows; value and gradients are the
+    /// row-weighted means over blocks (each block's loss is a mean over its rows).
+    fn blocked_bmc(
+        &mut self,
+        batch: &StepBatch<'_>,
+        grads: &mut StepGrads<'_>,
+    ) -> Result<BalancedMseOutput<f32>, srl_losses::LossError> {
+        use rand::seq::SliceRandom;
+        let m = batch.rows.len();
+        self.order.clear();
+        self.order.extend(0..m);
+        self.order.shuffle(&mut self.rng);
+        let (mut value, mut grad_sigma) = (0.0f32, 0.0f32);
+        for chunk in self.order.chunks(BMC_BLOCK) {
+            let n = chunk.len();
+            let [p, y, g] = &mut self.block;
+            for (r, &i) in chunk.iter().enumerate() {
+                p[r] = batch.pred[i];
+                y[r] = batch.y[i];
+            }
+            let out = bmc_forward_backward(
+                p.slice(s![..n]),
+                y.slice(s![..n]),
+                self.sigma[0],
+                g.slice_mut(s![..n]),
+            )?;
+            let share = n as f32 / m as f32;
+            value += share * out.value;
+            grad_sigma += share * out.grad_sigma;
+            for (r, &i) in chunk.iter().enumerate() {
+                grads.pred[i] = share * g[r];
+            }
+        }
+        Ok(BalancedMseOutput { value, grad_sigma })
+    }
+}
+
+impl MethodComponent for RegressionSide {
+    fn name(&self) -> &'static str {
+        "regression"
+    }
+
+    fn contribute(
+        &mut self,
+        batch: &StepBatch<'_>,
+        grads: &mut StepGrads<'_>,
+    ) -> Result<Contribution, TrainError> {
+        let m = batch.rows.len();
+        if let Some(b) = &mut self.balanced {
+            let out = match &b.estimator {
+                Estimator::Bmc if m > BMC_BLOCK => b.blocked_bmc(batch, grads),
+                Estimator::Bmc => {
+                    bmc_forward_backward(batch.pred, batch.y, b.sigma[0], grads.pred.view_mut())
+                }
+                Estimator::Bni(prior) => bni_forward_backward(
+                    batch.pred,
+                    batch.y,
+                    b.sigma[0],
+                    prior,
+                    grads.pred.view_mut(),
+                ),
+                Estimator::Gai(gmm) => gai_forward_backward(
+                    batch.pred,
+                    batch.y,
+                    b.sigma[0],
+                    gmm,
+                    grads.pred.view_mut(),
+                ),
+            }
+            .map_err(|e| loss_error("balanced-mse", e))?;
+            b.grad_sigma[0] = out.grad_sigma;
+            let value = f64::from(out.value);
+            return Ok(Contribution {
+                total: value,
+                terms: vec![("reg", value), ("sigma", f64::from(b.sigma[0]))],
+            });
+        }
+        let weights = match &self.row_weights {
+            None => None,
+            Some(w) => {
+                if self.batch_weights.len() < m {
+                    self.batch_weights = Array1::zeros(m);
+                }
+                for (dst, &r) in self.batch_weights.iter_mut().zip(batch.rows) {
+                    *dst = w[r];
+                }
+                Some(self.batch_weights.slice(s![..m]))
+            }
+        };
+        let reg = self
+            .loss
+            .forward_backward(batch.pred, batch.y, weights, grads.pred.view_mut())
+            .map_err(|e| loss_error("regression", e))?;
+        let value = f64::from(reg);
+        Ok(Contribution {
+            total: value,
+            terms: vec![("reg", value)],
+        })
+    }
+
+    fn after_step(&mut self, _batch: &StepBatch<'_>, _lr_scale: f64) -> Result<(), TrainError> {
+        if let Some(b) = &mut self.balanced {
+            if b.sigma_lr > 0.0 {
+                b.optimizer
+                    .step(&mut b.sigma, &b.grad_sigma, b.sigma_lr as f32)?;
+                b.sigma[0] = b.sigma[0].max(MIN_SIGMA);
+            }
+        }
+        Ok(())
+    }
+
+    fn save_state(&self, state: &mut MethodState) {
+        state.balanced_mse_sigma = self.sigma();
+    }
+}
+
+/// Fits a 1-D Gaussian mixture with `k` components to `y` by EM (deterministic: means start at
+/// the (j + ½)/k quantiles, variances at var(y)/k², equal weights; 200 iterations or until the
+/// log-likelihood gains < 1e-10 per sample; variances floored at 1e-6·var(y)). GAI's prior,
+/// standing in for the reference's `sklearn.mixture.GaussianMixture(K, random_state=0)`.
+///
+/// ```
+/// let y: Vec<f64> = (0..200).map(|i| if i % 2 == 0 { -3.0 } else { 3.0 } + (i as f64 * 0.37).sin() * 0.1).collect();
+/// let g = srl_train::components::fit_gmm_1d(&y, 2).unwrap();
+/// let mut means = g.means().to_vec();
+/// means.sort_by(f64::total_cmp);
+/// assert!((means[0] + 3.0).abs() < 0.05 && (means[1] - 3.0).abs() < 0.05);
+/// ```
+pub fn fit_gmm_1d(y: &[f64], k: usize) -> Result<GaussianMixture1d, TrainError> {
+    let n = y.len();
+    if n == 0 || k == 0 {
+        return Err(TrainError::Empty {
+            what: "targets for the Gaussian mixture",
+        });
+    }
+    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+        return Err(TrainError::Component {
+            component: "gai",
+            reason: format!("training target {i} is not finite"),
+        });
+    }
+    let k = k.min(n);
+    let mean = y.iter().sum::<f64>() / n as f64;
+    let var = (y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64).max(1e-12);
+    let floor = 1e-6 * var;
+    let mut sorted = y.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut means: Vec<f64> = (0..k)
+        .map(|j| sorted[(((j as f64 + 0.5) / k as f64) * n as f64) as usize % n])
+        .collect();
+    let mut vars = vec![(var / (k * k) as f64).max(floor); k];
+    let mut weights = vec![1.0 / k as f64; k];
+    let mut resp = vec![0.0; n * k];
+    let mut last_ll = f64::NEG_INFINITY;
+    for _ in 0..200 {
+        // E-step (log-sum-exp per sample).
+        let mut ll = 0.0;
+        for (i, &v) in y.iter().enumerate() {
+            let r = &mut resp[i * k..(i + 1) * k];
+            let mut max = f64::NEG_INFINITY;
+            for j in 0..k {
+                let d = v - means[j];
+                r[j] = weights[j].ln()
+                    - 0.5 * (2.0 * std::f64::consts::PI * vars[j]).ln()
+                    - d * d / (2.0 * vars[j]);
+                max = max.max(r[j]);
+            }
+            let z: f64 = r.iter().map(|l| (l - max).exp()).sum();
+            ll += max + z.ln();
+            for l in r.iter_mut() {
+                *l = (*l - max).exp() / z;
+            }
+        }
+        // M-step.
+        for j in 0..k {
+            let nj: f64 = (0..n).map(|i| resp[i * k + j]).sum::<f64>().max(1e-12);
+            let mj = (0..n).map(|i| resp[i * k + j] * y[i]).sum::<f64>() / nj;
+            let vj = (0..n)
+                .map(|i| resp[i * k + j] * (y[i] - mj) * (y[i] - mj))
+                .sum::<f64>()
+                / nj;
+            weights[j] = nj / n as f64;
+            means[j] = mj;
+            vars[j] = vj.max(floor);
+        }
+        if (ll - last_ll).abs() < 1e-10 * n as f64 {
+            break;
+        }
+        last_ll = ll;
+    }
+    GaussianMixture1d::new(weights, means, vars).map_err(|e| loss_error("gai", e))
+}

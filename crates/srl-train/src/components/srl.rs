@@ -1,0 +1,108 @@
+//! SRL as a method component: the objective λ_e·L_env + λ_h·L_homo + λ_c·L_con (paper Eq. 11)
+//! on the surrogate table (Eq. 8–9), and the memory it is completed from.
+
+use super::{BuildContext, Contribution, MethodComponent, StepBatch, StepGrads, TrainPass};
+use crate::TrainError;
+use ndarray::{s, Array2};
+use srl_losses::objective::{SrlConfig, SrlObjective};
+use srl_losses::SrlParams;
+use srl_surrogate::{MemoryUpdate, Surrogate, SurrogateConfig};
+
+/// The SRL objective and its memory.
+#[derive(Debug)]
+pub struct SrlTerm {
+    objective: SrlObjective<f32>,
+    memory: Surrogate<f32>,
+    params: SrlParams,
+    grad: Array2<f32>,
+}
+
+impl SrlTerm {
+    /// Builds the objective for K bins with the data's bin centres, the enveloping points drawn
+    /// from the run seed, and an empty memory.
+    pub fn new(params: &SrlParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let config = SrlConfig {
+            seed: ctx.seed,
+            ..SrlConfig::new(ctx.num_bins, ctx.dim, ctx.bin_centres.to_vec(), *params)
+        };
+        Ok(SrlTerm {
+            objective: SrlObjective::new(config)?,
+            memory: Surrogate::new(SurrogateConfig::with_params(
+                ctx.num_bins,
+                ctx.dim,
+                params.memory,
+            ))?,
+            params: *params,
+            grad: Array2::zeros((0, ctx.dim)),
+        })
+    }
+
+    fn exact(&self) -> bool {
+        self.params.memory.update == MemoryUpdate::Exact
+    }
+}
+
+impl MethodComponent for SrlTerm {
+    fn name(&self) -> &'static str {
+        "srl"
+    }
+
+    fn start_epoch(&mut self, epoch: usize) -> Result<(), TrainError> {
+        self.objective.start_epoch(epoch);
+        Ok(())
+    }
+
+    fn contribute(
+        &mut self,
+        batch: &StepBatch<'_>,
+        grads: &mut StepGrads<'_>,
+    ) -> Result<Contribution, TrainError> {
+        if !self.memory.is_active(batch.epoch) {
+            return Ok(Contribution::default());
+        }
+        let m = batch.rows.len();
+        if self.grad.nrows() < m {
+            self.grad = Array2::zeros((m, batch.h.ncols()));
+        }
+        let mut g = self.grad.slice_mut(s![..m, ..]);
+        let parts =
+            self.objective
+                .evaluate_into(batch.h, batch.bins, &self.memory, g.view_mut())?;
+        grads.h += &g;
+        Ok(Contribution {
+            total: f64::from(parts.total(&self.params.weights)),
+            terms: vec![
+                ("envelope", f64::from(parts.envelope)),
+                ("homogeneity", f64::from(parts.homogeneity)),
+                ("contrastive", f64::from(parts.contrastive)),
+            ],
+        })
+    }
+
+    fn after_step(&mut self, batch: &StepBatch<'_>, _lr_scale: f64) -> Result<(), TrainError> {
+        if !self.exact() {
+            self.memory.accumulate(batch.z, batch.bins)?;
+        }
+        Ok(())
+    }
+
+    fn needs_train_pass(&self, _epoch: usize) -> bool {
+        self.exact()
+    }
+
+    fn end_epoch(&mut self, _epoch: usize, pass: Option<&TrainPass<'_>>) -> Result<(), TrainError> {
+        if self.exact() {
+            let pass = pass.ok_or(TrainError::InvalidState {
+                reason: "SRL's exact memory update needs the training pass".into(),
+            })?;
+            let (z, _) = srl_geometry::normalize_rows(pass.h);
+            self.memory.accumulate(z.view(), pass.bins)?;
+        }
+        self.memory.end_epoch()?;
+        Ok(())
+    }
+
+    fn memory(&self) -> Option<&Surrogate<f32>> {
+        Some(&self.memory)
+    }
+}

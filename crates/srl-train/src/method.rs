@@ -1,0 +1,730 @@
+//! The method layer: a deep-imbalanced-regression (DIR) method is a **regression side** (the
+//! loss on the predictions, optionally re-weighted or replaced by Balanced MSE) × a
+//! **representation side** (any set of feature-level terms: SRL, FDS, RankSim, ConR, Ordinal
+//! Entropy).
+//!
+//! - [`MethodName`] is the typed form of `--method srl+ranksim`: a set of [`Component`]s.
+//! - [`MethodParams`] is the `[method]` table of a run configuration: every component that is
+//!   on carries its own parameters; components that are off are absent. Presets are
+//!   constructors ([`MethodParams::preset`]); [`MethodParams::check`] validates every field,
+//!   the error naming it (`method.ranksim.weight`, …), in linfa's `*Params` → `check()` style.
+//!
+//! Total loss of one step (paper Eq. 11 generalised):
+//!
+//! ```text
+//! L = L_reg(ŷ, y; w) + λ_srl·L_SRL(h) + γ·L_RankSim(h) + β·L_ConR(h) + λ_oe·L_OE(h)
+//! ```
+//!
+//! with L_reg one of L1/MSE/Huber/focal, per-sample weights w from INV/SQINV/LDS, or Balanced
+//! MSE (BMC/BNI/GAI with a trained noise σ) in place of L_reg; FDS recalibrates the head's input
+//! per bin (it has no loss term).
+//!
+//! ```
+//! use srl_train::method::{Component, MethodName, MethodParams, PresetContext};
+//! let name: MethodName = "ranksim+srl".parse().unwrap();
+//! assert_eq!(name.to_string(), "srl+ranksim"); // canonical order
+//! assert!(name.contains(Component::Srl));
+//! let params = MethodParams::preset(&name, PresetContext::Tabular);
+//! assert!(params.check().is_ok());
+//! assert_eq!(params.name(), name);
+//! assert!("lds+inv".parse::<MethodName>().is_err()); // two re-weightings
+//! ```
+
+use crate::TrainError;
+use serde::{Deserialize, Serialize};
+use srl_losses::baselines::conr::ConrConfig;
+use srl_losses::baselines::fds::FdsParams;
+use srl_losses::baselines::lds::{LdsKernel, Reweight};
+use srl_losses::regression::RegressionLoss;
+use srl_losses::SrlParams;
+use std::fmt;
+use std::str::FromStr;
+
+/// One ingredient of a DIR method, as written in `--method a+b+c`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Component {
+    /// Inverse-frequency re-weighting (counts clipped to [5, 1000]).
+    Inv,
+    /// Square-root inverse-frequency re-weighting.
+    Sqinv,
+    /// Label distribution smoothing: SQINV of the kernel-smoothed counts (Yang et al. 2021).
+    Lds,
+    /// Focal-R: the regression loss scaled by tanh(β|e|)^γ.
+    Focal,
+    /// Balanced MSE, batch Monte-Carlo (Ren et al. 2022); `bmse` is an alias.
+    Bmc,
+    /// Balanced MSE, bin-based numerical integration.
+    Bni,
+    /// Balanced MSE, Gaussian-mixture analytic integration.
+    Gai,
+    /// SRL: enveloping + homogeneity + centroid contrastive losses on the surrogate table.
+    Srl,
+    /// Feature distribution smoothing (Yang et al. 2021).
+    Fds,
+    /// RankSim (Gong et al. 2022).
+    Ranksim,
+    /// ConR, contrastive regularisation (Keramati et al. 2024).
+    Conr,
+    /// Ordinal entropy (Zhang et al. 2023).
+    Oe,
+}
+
+impl Component {
+    /// Every component, in canonical order (regression side first).
+    pub const ALL: [Component; 12] = [
+        Component::Inv,
+        Component::Sqinv,
+        Component::Lds,
+        Component::Focal,
+        Component::Bmc,
+        Component::Bni,
+        Component::Gai,
+        Component::Srl,
+        Component::Fds,
+        Component::Ranksim,
+        Component::Conr,
+        Component::Oe,
+    ];
+
+    /// The name used in `--method`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::Inv => "inv",
+            Component::Sqinv => "sqinv",
+            Component::Lds => "lds",
+            Component::Focal => "focal",
+            Component::Bmc => "bmc",
+            Component::Bni => "bni",
+            Component::Gai => "gai",
+            Component::Srl => "srl",
+            Component::Fds => "fds",
+            Component::Ranksim => "ranksim",
+            Component::Conr => "conr",
+            Component::Oe => "oe",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Component> {
+        match s {
+            "bmse" => Some(Component::Bmc),
+            _ => Component::ALL.into_iter().find(|c| c.as_str() == s),
+        }
+    }
+
+    fn is_reweighting(self) -> bool {
+        matches!(self, Component::Inv | Component::Sqinv | Component::Lds)
+    }
+
+    fn is_balanced_mse(self) -> bool {
+        matches!(self, Component::Bmc | Component::Bni | Component::Gai)
+    }
+}
+
+/// A method as a set of components: `vanilla` is the empty set.
+///
+/// Parsing accepts the components in any order, separated by `+`; `vanilla` alone is the empty
+/// set and `bmse` means `bmc`. At most one re-weighting (inv, sqinv, lds) and at most one
+/// Balanced MSE variant (bmc, bni, gai); Balanced MSE replaces the regression loss, so it
+/// combines with neither a re-weighting nor focal. The text form lists the components in
+/// canonical order ([`Component::ALL`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MethodName(Vec<Component>);
+
+impl MethodName {
+    /// The vanilla method (regression loss only).
+    pub fn vanilla() -> Self {
+        MethodName(Vec::new())
+    }
+
+    /// The method made of `components` (validated like a parsed name).
+    pub fn new(components: &[Component]) -> Result<Self, TrainError> {
+        let mut v = components.to_vec();
+        v.sort();
+        v.dedup();
+        if v.len() != components.len() {
+            return Err(invalid("method", "a component is repeated".into()));
+        }
+        let count = |f: fn(Component) -> bool| v.iter().filter(|c| f(**c)).count();
+        if count(Component::is_reweighting) > 1 {
+            return Err(invalid(
+                "method",
+                "choose one re-weighting of inv, sqinv, lds".into(),
+            ));
+        }
+        if count(Component::is_balanced_mse) > 1 {
+            return Err(invalid(
+                "method",
+                "choose one Balanced MSE variant of bmc, bni, gai".into(),
+            ));
+        }
+        if count(Component::is_balanced_mse) == 1
+            && (count(Component::is_reweighting) > 0 || v.contains(&Component::Focal))
+        {
+            return Err(invalid(
+                "method",
+                "Balanced MSE replaces the regression loss: it does not combine with a re-weighting or focal".into(),
+            ));
+        }
+        Ok(MethodName(v))
+    }
+
+    /// The components, in canonical order.
+    pub fn components(&self) -> &[Component] {
+        &self.0
+    }
+
+    /// Whether `c` is part of the method.
+    pub fn contains(&self, c: Component) -> bool {
+        self.0.contains(&c)
+    }
+
+    /// Whether this is the plain regression baseline.
+    pub fn is_vanilla(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for MethodName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("vanilla");
+        }
+        for (i, c) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("+")?;
+            }
+            f.write_str(c.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for MethodName {
+    type Err = TrainError;
+    fn from_str(s: &str) -> Result<Self, TrainError> {
+        let s = s.trim();
+        if s == "vanilla" {
+            return Ok(MethodName::vanilla());
+        }
+        let mut parts = Vec::new();
+        for p in s.split('+') {
+            let p = p.trim();
+            match Component::parse(p) {
+                Some(c) => parts.push(c),
+                None => {
+                    let known: Vec<&str> = Component::ALL.iter().map(|c| c.as_str()).collect();
+                    return Err(invalid(
+                        "method",
+                        format!(
+                            "`{p}` is not a method component (known: vanilla, {}, bmse; combine with `+`, e.g. srl+ranksim)",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        MethodName::new(&parts)
+    }
+}
+
+impl Serialize for MethodName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MethodName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which family of presets applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresetContext {
+    /// Small tabular data (UCI-DIR, user CSVs): L1 regression loss, mini-batches.
+    Tabular,
+    /// Operator learning, linear operator (IOL-linear): MSE, full batch.
+    OperatorLinear,
+    /// Operator learning, nonlinear operator (IOL-nonlinear): MSE, full batch.
+    OperatorNonlinear,
+}
+
+impl PresetContext {
+    fn is_operator(self) -> bool {
+        self != PresetContext::Tabular
+    }
+}
+
+/// Re-weighting of the per-sample regression loss by the training label density
+/// (DIR: Yang et al. 2021): w_i ∝ 1/ñ_{b(y_i)}, rescaled to mean 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReweightParams {
+    /// INV (counts clipped to [5, 1000]) or SQINV (√counts).
+    pub kind: Reweight,
+    /// LDS: smooth the (clipped / square-rooted) counts with this max-normalised kernel.
+    #[serde(default)]
+    pub lds: Option<LdsKernel>,
+}
+
+/// Which Balanced MSE estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BalancedMseKind {
+    /// Batch Monte-Carlo: the batch's targets stand in for the training label distribution.
+    Bmc,
+    /// Bin-based numerical integration over the training histogram of the bins.
+    Bni,
+    /// Gaussian-mixture analytic integration (a 1-D GMM fitted to the training targets).
+    Gai,
+}
+
+/// Balanced MSE (Ren et al., CVPR 2022): L = −log N(y; ŷ, σ²) + log ∫ N(y'; ŷ, σ²) p_train(y')
+/// dy', times 2σ² (detached), with the noise scale σ a trained parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalancedMseParams {
+    /// The estimator of the normalising integral.
+    pub kind: BalancedMseKind,
+    /// Initial σ, in units of the training target's standard deviation (the model is trained
+    /// on the standardised target).
+    pub init_sigma: f64,
+    /// Learning rate of σ (its own Adam; reference 1e-2); 0 keeps σ fixed.
+    pub sigma_lr: f64,
+    /// Number of mixture components of GAI (reference 8).
+    #[serde(default = "default_gmm_components")]
+    pub gmm_components: usize,
+}
+
+fn default_gmm_components() -> usize {
+    8
+}
+
+/// The regression side of a method.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegressionParams {
+    /// Loss on the predictions (ignored by Balanced MSE, which has its own).
+    pub loss: RegressionLoss,
+    /// Per-sample re-weighting (INV/SQINV, optionally LDS-smoothed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reweight: Option<ReweightParams>,
+    /// Balanced MSE in place of `loss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balanced_mse: Option<BalancedMseParams>,
+}
+
+/// RankSim (Gong et al., ICML 2022): γ·Σ_anchors mean_j (rank(sim_ij) − rank(−|y_i − y_j|))²
+/// on the batch's features, blackbox-differentiated with interpolation λ.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RankSimParams {
+    /// γ, the weight of the term (reference 100 on AgeDB).
+    pub weight: f64,
+    /// λ, the blackbox interpolation strength (reference 2).
+    pub lambda: f64,
+    /// Use a random subset of at most this many rows of the batch (the O(M² log M) cost makes a
+    /// full-batch IOL step with 10⁴ rows impractical; the reference batches hold 64–256).
+    pub max_samples: usize,
+}
+
+/// ConR (Keramati et al., ICLR 2024) on the batch's features: positives are samples within ω
+/// in label, hard negatives are label-far but prediction-near samples, pushed with weight
+/// exp(e·|Δy|). Tabular data has no augmented views: the batch itself is the single view.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConrParams {
+    /// β, the weight of the term (reference 4 on AgeDB).
+    pub weight: f64,
+    /// Use a random subset of at most this many rows of the batch (O(M²) memory and time).
+    pub max_samples: usize,
+    /// ω, τ, e and the denominator choice of the loss. Here ω is counted in **bin widths** of
+    /// the data's binning (the reference's ω = 1 year is one AgeDB bin), so one preset fits
+    /// every target scale.
+    pub loss: ConrConfig,
+}
+
+/// Ordinal entropy (Zhang et al., ICLR 2023) on the normalised features: λ_d·L_d + λ_t·L_t
+/// (diversity weighted by label distance, tightness to the label's mean feature).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdinalEntropyParams {
+    /// λ_d, weight of the diversity term (SRL's baselines: 1e-3).
+    pub diversity_weight: f64,
+    /// λ_t, weight of the tightness term.
+    pub tightness_weight: f64,
+    /// Subsample at most this many rows of the batch for the O(M²) diversity term (the
+    /// reference uses 100; 10 in the operator code).
+    pub max_samples: usize,
+}
+
+/// The `[method]` table: a regression side and the representation-side components that are on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodParams {
+    /// Loss, re-weighting, Balanced MSE.
+    pub regression: RegressionParams,
+    /// SRL (paper Eq. 11); its hyper-parameters live in [`SrlParams`] only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srl: Option<SrlParams>,
+    /// FDS between encoder and head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fds: Option<FdsParams>,
+    /// RankSim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranksim: Option<RankSimParams>,
+    /// ConR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conr: Option<ConrParams>,
+    /// Ordinal entropy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordinal_entropy: Option<OrdinalEntropyParams>,
+}
+
+impl MethodParams {
+    /// Vanilla regression with `loss`.
+    pub fn vanilla(loss: RegressionLoss) -> Self {
+        MethodParams {
+            regression: RegressionParams {
+                loss,
+                reweight: None,
+                balanced_mse: None,
+            },
+            srl: None,
+            fds: None,
+            ranksim: None,
+            conr: None,
+            ordinal_entropy: None,
+        }
+    }
+
+    /// The project's preset for `name` in `ctx`: every component with its preset parameters
+    /// (docs/method.md lists them and how they were chosen).
+    pub fn preset(name: &MethodName, ctx: PresetContext) -> Self {
+        let base_loss = if ctx.is_operator() {
+            RegressionLoss::Mse
+        } else {
+            RegressionLoss::L1
+        };
+        let mut p = MethodParams::vanilla(base_loss);
+        for &c in name.components() {
+            match c {
+                Component::Inv | Component::Sqinv => {
+                    p.regression.reweight = Some(ReweightParams {
+                        kind: if c == Component::Inv {
+                            Reweight::Inverse
+                        } else {
+                            Reweight::SqrtInverse
+                        },
+                        lds: None,
+                    })
+                }
+                Component::Lds => {
+                    p.regression.reweight = Some(ReweightParams {
+                        kind: Reweight::SqrtInverse,
+                        lds: Some(LdsKernel::dir_default()),
+                    })
+                }
+                Component::Focal => {
+                    p.regression.loss = if ctx.is_operator() {
+                        RegressionLoss::focal_mse()
+                    } else {
+                        RegressionLoss::focal_l1()
+                    }
+                }
+                Component::Bmc | Component::Bni | Component::Gai => {
+                    p.regression.balanced_mse = Some(BalancedMseParams {
+                        kind: match c {
+                            Component::Bmc => BalancedMseKind::Bmc,
+                            Component::Bni => BalancedMseKind::Bni,
+                            _ => BalancedMseKind::Gai,
+                        },
+                        init_sigma: 0.1,
+                        sigma_lr: 1e-2,
+                        gmm_components: default_gmm_components(),
+                    })
+                }
+                Component::Srl => {
+                    p.srl = Some(match ctx {
+                        PresetContext::Tabular => SrlParams::tabular(),
+                        PresetContext::OperatorLinear => SrlParams::iol_linear(),
+                        PresetContext::OperatorNonlinear => SrlParams::operator(),
+                    })
+                }
+                Component::Fds => p.fds = Some(FdsParams::default()),
+                Component::Ranksim => {
+                    p.ranksim = Some(RankSimParams {
+                        weight: if ctx.is_operator() { 1e-2 } else { 1.0 },
+                        lambda: 2.0,
+                        max_samples: 256,
+                    })
+                }
+                Component::Conr => {
+                    p.conr = Some(ConrParams {
+                        weight: if ctx.is_operator() { 1e-2 } else { 0.1 },
+                        max_samples: 256,
+                        loss: ConrConfig {
+                            omega: 1.0,
+                            temperature: 0.2,
+                            ..ConrConfig::default()
+                        },
+                    })
+                }
+                Component::Oe => {
+                    p.ordinal_entropy = Some(OrdinalEntropyParams {
+                        diversity_weight: 1e-3,
+                        tightness_weight: 0.0,
+                        max_samples: 100,
+                    })
+                }
+            }
+        }
+        p
+    }
+
+    /// The method's name, read off the components that are on.
+    pub fn name(&self) -> MethodName {
+        let mut v = Vec::new();
+        if let Some(r) = &self.regression.reweight {
+            v.push(match (r.kind, r.lds.is_some()) {
+                (_, true) => Component::Lds,
+                (Reweight::Inverse, false) => Component::Inv,
+                _ => Component::Sqinv,
+            });
+        }
+        if matches!(
+            self.regression.loss,
+            RegressionLoss::FocalL1 { .. } | RegressionLoss::FocalMse { .. }
+        ) {
+            v.push(Component::Focal);
+        }
+        if let Some(b) = &self.regression.balanced_mse {
+            v.push(match b.kind {
+                BalancedMseKind::Bmc => Component::Bmc,
+                BalancedMseKind::Bni => Component::Bni,
+                BalancedMseKind::Gai => Component::Gai,
+            });
+        }
+        for (on, c) in [
+            (self.srl.is_some(), Component::Srl),
+            (self.fds.is_some(), Component::Fds),
+            (self.ranksim.is_some(), Component::Ranksim),
+            (self.conr.is_some(), Component::Conr),
+            (self.ordinal_entropy.is_some(), Component::Oe),
+        ] {
+            if on {
+                v.push(c);
+            }
+        }
+        v.sort();
+        MethodName(v)
+    }
+
+    /// Validates every parameter of every component that is on; the error names the field
+    /// (e.g. `method.ranksim.weight`).
+    pub fn check(&self) -> Result<&Self, TrainError> {
+        let r = &self.regression;
+        r.loss
+            .validate()
+            .map_err(|e| invalid("method.regression.loss", e.to_string()))?;
+        if let Some(rw) = &r.reweight {
+            if rw.kind == Reweight::None {
+                return Err(invalid(
+                    "method.regression.reweight.kind",
+                    "must be `inverse` or `sqrt-inverse` (omit the table for no re-weighting)"
+                        .into(),
+                ));
+            }
+            if let Some(k) = &rw.lds {
+                k.validate()
+                    .map_err(|e| invalid("method.regression.reweight.lds", e.to_string()))?;
+            }
+        }
+        if let Some(b) = &r.balanced_mse {
+            if r.reweight.is_some() {
+                return Err(invalid(
+                    "method.regression.balanced_mse",
+                    "Balanced MSE replaces the re-weighted loss: remove `reweight`".into(),
+                ));
+            }
+            positive("method.regression.balanced_mse.init_sigma", b.init_sigma)?;
+            non_negative("method.regression.balanced_mse.sigma_lr", b.sigma_lr)?;
+            if b.gmm_components == 0 {
+                return Err(invalid(
+                    "method.regression.balanced_mse.gmm_components",
+                    "must be ≥ 1".into(),
+                ));
+            }
+        }
+        if let Some(s) = &self.srl {
+            s.check().map_err(|e| match e {
+                srl_losses::LossError::InvalidParameter { name, reason } => {
+                    TrainError::InvalidConfig {
+                        field: srl_field(name),
+                        reason,
+                    }
+                }
+                other => invalid("method.srl", other.to_string()),
+            })?;
+        }
+        if let Some(f) = &self.fds {
+            f.check()
+                .map_err(|e| invalid("method.fds", e.to_string()))?;
+        }
+        if let Some(rs) = &self.ranksim {
+            non_negative("method.ranksim.weight", rs.weight)?;
+            positive("method.ranksim.lambda", rs.lambda)?;
+            if rs.max_samples < 2 {
+                return Err(invalid("method.ranksim.max_samples", "must be ≥ 2".into()));
+            }
+        }
+        if let Some(c) = &self.conr {
+            non_negative("method.conr.weight", c.weight)?;
+            if c.max_samples < 2 {
+                return Err(invalid("method.conr.max_samples", "must be ≥ 2".into()));
+            }
+            srl_losses::baselines::conr::ConR::new(c.loss)
+                .map_err(|e| invalid("method.conr.loss", e.to_string()))?;
+        }
+        if let Some(o) = &self.ordinal_entropy {
+            non_negative(
+                "method.ordinal_entropy.diversity_weight",
+                o.diversity_weight,
+            )?;
+            non_negative(
+                "method.ordinal_entropy.tightness_weight",
+                o.tightness_weight,
+            )?;
+            if o.max_samples < 2 {
+                return Err(invalid(
+                    "method.ordinal_entropy.max_samples",
+                    "must be ≥ 2".into(),
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// The config path of an SRL parameter named by [`SrlParams::check`].
+fn srl_field(name: &str) -> &'static str {
+    match name {
+        "weights.envelope" => "method.srl.weights.envelope",
+        "weights.homogeneity" => "method.srl.weights.homogeneity",
+        "weights.contrastive" => "method.srl.weights.contrastive",
+        "tau" => "method.srl.tau",
+        "num_points" => "method.srl.num_points",
+        "homogeneity.beta" => "method.srl.homogeneity.beta",
+        "memory.momentum" => "method.srl.memory.momentum",
+        _ => "method.srl",
+    }
+}
+
+fn invalid(field: &'static str, reason: String) -> TrainError {
+    TrainError::InvalidConfig { field, reason }
+}
+
+fn positive(field: &'static str, v: f64) -> Result<(), TrainError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("must be finite and > 0, got {v}")))
+    }
+}
+
+fn non_negative(field: &'static str, v: f64) -> Result<(), TrainError> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("must be finite and ≥ 0, got {v}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_in_any_order_and_print_canonically() {
+        for (text, canonical) in [
+            ("vanilla", "vanilla"),
+            ("srl", "srl"),
+            ("ranksim+srl", "srl+ranksim"),
+            ("fds+lds", "lds+fds"),
+            ("bmse", "bmc"),
+            ("srl+bmse", "bmc+srl"),
+            ("oe+conr+srl+sqinv", "sqinv+srl+conr+oe"),
+        ] {
+            let n: MethodName = text.parse().unwrap();
+            assert_eq!(n.to_string(), canonical, "{text}");
+            assert_eq!(canonical.parse::<MethodName>().unwrap(), n);
+        }
+    }
+
+    #[test]
+    fn contradictory_names_are_errors() {
+        for bad in [
+            "lds+sqinv",
+            "bmc+bni",
+            "bmse+lds",
+            "focal+gai",
+            "srl+srl",
+            "srl+foo",
+            "",
+        ] {
+            let e = bad.parse::<MethodName>().unwrap_err().to_string();
+            assert!(e.contains("method"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_single_component_preset_checks_and_names_itself() {
+        for ctx in [
+            PresetContext::Tabular,
+            PresetContext::OperatorLinear,
+            PresetContext::OperatorNonlinear,
+        ] {
+            for c in Component::ALL {
+                let name = MethodName::new(&[c]).unwrap();
+                let p = MethodParams::preset(&name, ctx);
+                p.check().unwrap();
+                assert_eq!(p.name(), name);
+                let with_srl =
+                    MethodName::new(&[c, Component::Srl]).or_else(|_| MethodName::new(&[c]));
+                let with_srl = with_srl.unwrap();
+                assert_eq!(MethodParams::preset(&with_srl, ctx).name(), with_srl);
+            }
+        }
+    }
+
+    #[test]
+    fn check_names_the_field() {
+        let mut p = MethodParams::preset(
+            &"srl+ranksim+conr+oe+bmc".parse().unwrap(),
+            PresetContext::Tabular,
+        );
+        p.ranksim.as_mut().unwrap().weight = -1.0;
+        assert!(p
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("method.ranksim.weight"));
+        p.ranksim.as_mut().unwrap().weight = 1.0;
+        p.srl.as_mut().unwrap().tau = 0.0;
+        assert!(p
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("method.srl.tau"));
+        p.srl.as_mut().unwrap().tau = 0.1;
+        p.regression.balanced_mse.as_mut().unwrap().init_sigma = f64::NAN;
+        assert!(p
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("method.regression.balanced_mse.init_sigma"));
+    }
+}
