@@ -298,7 +298,7 @@ pub fn fds_label_bins(
 /// use srl_losses::baselines::fds::{FdsConfig, FeatureDistributionSmoothing};
 /// use srl_losses::baselines::lds::LdsKernel;
 /// let mut cfg = FdsConfig::new(3, 1);
-/// cfg.kernel = LdsKernel::Triang { size: 3 }; // sum-normalised: [0.25, 0.5, 0.25]
+/// cfg.params.kernel = LdsKernel::Triang { size: 3 }; // sum-normalised: [0.25, 0.5, 0.25]
 /// let mut fds = FeatureDistributionSmoothing::<f64>::new(cfg).unwrap();
 /// // Bin variances 2, 8, 2 (two samples per bin at mean ± 1, ± 2, ± 1).
 /// let feats = array![[-1.0], [1.0], [8.0], [12.0], [19.0], [21.0]];
