@@ -54,7 +54,7 @@ pub struct ReproduceArgs {
     /// Import missing datasets from this folder (files you downloaded by hand).
     #[arg(long, value_name = "DIR")]
     pub from_dir: Option<PathBuf>,
-    /// Output folder [default: docs/results/<profile>].
+    /// Output folder [default: docs/results/PROFILE].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Skip the figures.

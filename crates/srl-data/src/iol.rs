@@ -6,13 +6,13 @@
 //! uniform, and the many/medium/few-shot groups are regions of x ([`shot_by_location`]).
 //!
 //! - **Linear** ([`linear_benchmark`]): the antiderivative s(x) = ∫₀ˣ u(t) dt of a zero-mean
-//!   Gaussian random field u on [0,1] with RBF kernel k(x,x') = exp(−(x−x')²/(2ℓ²)), ℓ = 0.2,
+//!   Gaussian random field u on [0, 1] with RBF kernel k(x,x') = exp(−(x−x')²/(2ℓ²)), ℓ = 0.2,
 //!   observed at m = 100 equally spaced sensors. Generated here, deterministic for a seed.
 //! - **Nonlinear** ([`sde_benchmark`]): the stochastic elliptic equation
 //!   div(e^{b(x;ω)} ∇u(x;ω)) = f(x) (paper Eq. 13), read from `iol-sde/*.npz`.
 //!
 //! Inputs are *not* standardised: sensor values are O(1) by construction (unit-variance field
-//! for the linear case, the authors' DeepONet inputs for the nonlinear one) and x ∈ [0,1];
+//! for the linear case, the authors' DeepONet inputs for the nonlinear one) and x ∈ [0, 1];
 //! PROTOCOLS.md prescribes no standardisation for IOL and the authors' code uses raw inputs.
 //! SRL bins are K = 100 equal-width bins over the training target range (validation and test
 //! targets outside it are clamped into the end bins by [`Binning`]).

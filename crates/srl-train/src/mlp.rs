@@ -467,7 +467,7 @@ impl<F: Float> Mlp<F> {
     /// overwritten with ∂L/∂θ for every parameter.
     ///
     /// Head: ∂W_head = gᵀU, ∂b_head = Σ g, ∂U = g w_headᵀ; for [`HeadInput::Normalized`],
-    /// ∂h = (I − z zᵀ) ∂z / ‖h‖ per row. Hidden layer ℓ: ∂a_ℓ = ∂h_ℓ ⊙ 1[h_ℓ > 0] (ReLU),
+    /// ∂h = (I − z zᵀ) ∂z / ‖h‖ per row. Hidden layer ℓ: ∂a_ℓ = ∂h_ℓ ⊙ 1\[h_ℓ > 0\] (ReLU),
     /// ∂W_ℓ = ∂a_ℓᵀ h_{ℓ−1}, ∂b_ℓ = Σ_rows ∂a_ℓ, ∂h_{ℓ−1} = ∂a_ℓ W_ℓ. Allocation-free.
     pub fn backward(
         &self,
