@@ -1,8 +1,8 @@
 //! Run configuration: what data, which model, which method (vanilla or SRL), how to optimise.
 //!
 //! A [`RunConfig`] is a serde struct written as TOML. [`RunConfig::preset`] gives the settings
-//! of PROTOCOLS.md for every benchmark in two profiles (`quick` for CI-sized smoke runs, `full`
-//! for paper-sized runs); `srl config` prints a preset so a user can edit it.
+//! of docs/protocols.md for every benchmark in two profiles (`quick` for CI-sized smoke runs,
+//! `full` for paper-sized runs); `srl config` prints a preset so a user can edit it.
 //!
 //! ```
 //! use srl_train::{Profile, RunConfig};
@@ -46,7 +46,7 @@ pub enum DataConfig {
     Benchmark {
         /// Benchmark name (`airfoil`, `iol-linear`, …).
         name: String,
-        /// Split seed (PROTOCOLS.md: 0 for every method).
+        /// Split seed (docs/protocols.md: 0 for every method).
         #[serde(default)]
         split_seed: u64,
     },
@@ -244,7 +244,7 @@ impl MethodConfig {
 }
 
 impl RunConfig {
-    /// The preset of PROTOCOLS.md for `benchmark` and `method` (`vanilla` or `srl`).
+    /// The preset of docs/protocols.md for `benchmark` and `method` (`vanilla` or `srl`).
     pub fn preset(benchmark: &str, method: &str, profile: Profile) -> Result<Self, TrainError> {
         let is_iol = benchmark.starts_with("iol-");
         if !srl_data::BENCHMARKS.contains(&benchmark) {
