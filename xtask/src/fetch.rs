@@ -19,7 +19,7 @@ pub struct FetchArgs {
     /// Data directory to fill [default: $SRL_DATA_DIR, else datasets/cache/].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Import files placed by hand in DIR (as DIR/<dataset>/<file> or DIR/<file>) instead of
+    /// Import files placed by hand in DIR (as `DIR/<dataset>/<file>` or `DIR/<file>`) instead of
     /// downloading; checksums are verified all the same.
     #[arg(long, value_name = "DIR")]
     pub from_dir: Option<PathBuf>,

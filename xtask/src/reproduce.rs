@@ -99,8 +99,8 @@ pub struct ReproduceArgs {
     /// Import missing datasets from this folder (files you downloaded by hand).
     #[arg(long, value_name = "DIR")]
     pub from_dir: Option<PathBuf>,
-    /// Output folder [default: docs/results/<profile>; with --shard I/N:
-    /// target/reproduce-shards/<profile>/shard-I-of-N].
+    /// Output folder [default: docs/results/PROFILE; with --shard I/N:
+    /// target/reproduce-shards/PROFILE/shard-I-of-N].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Skip the figures.

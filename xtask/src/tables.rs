@@ -249,7 +249,7 @@ pub struct PaperRow {
     pub runs: usize,
 }
 
-/// The paper's MAE numbers (METHOD.md, "The paper's numbers"). The paper reports no GM for
+/// The paper's MAE numbers (docs/method.md, "The paper's numbers"). The paper reports no GM for
 /// UCI-DIR and no MSE for IOL; those cells stay empty.
 pub const PAPER_ROWS: &[PaperRow] = &[
     PaperRow {

@@ -44,7 +44,7 @@ pub struct TuneArgs {
     /// Folder of the Markdown/JSON summary [default: docs/results/tuning].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Folder of the run outputs [default: target/tune/<grid>].
+    /// Folder of the run outputs [default: target/tune/GRID].
     #[arg(long, value_name = "DIR")]
     pub runs: Option<PathBuf>,
     /// Only aggregate the runs already in the runs folder (no training).

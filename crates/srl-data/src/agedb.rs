@@ -2,7 +2,8 @@
 //!
 //! The images are not distributable; the labels and the DIR split are what this crate uses —
 //! the train histogram is the canonical DIR imbalance profile, and the file pins down the
-//! shot-group facts of BASELINES.md §1 (51/16/25 test ages, 1530/448/162 test samples).
+//! shot-group facts listed in docs/protocols.md (51/16/25 test ages, 1530/448/162 test
+//! samples).
 
 use crate::tabular::{Delimiter, RawTable, TextLayout};
 use crate::{registry, DataError};

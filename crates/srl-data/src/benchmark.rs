@@ -130,7 +130,7 @@ impl Benchmark {
 pub struct LoadOptions {
     /// The data directory (holding `airfoil/`, `iol-sde/`, … as in `../shared/datasets`).
     pub data_dir: PathBuf,
-    /// Seed of the split (PROTOCOLS.md: split seed 0 for every method).
+    /// Seed of the split (docs/protocols.md: split seed 0 for every method).
     pub split_seed: u64,
 }
 
@@ -225,7 +225,7 @@ pub const BENCHMARKS: &[&str] = &[
 /// Loads and prepares a benchmark by name.
 ///
 /// UCI-DIR sets (`airfoil`, `abalone`, `concrete`, `real-estate`) use the balanced DIR split
-/// of PROTOCOLS.md; `iol-linear` is generated, `iol-sde` read from `iol-sde/*.npz`.
+/// of docs/protocols.md; `iol-linear` is generated, `iol-sde` read from `iol-sde/*.npz`.
 pub fn load_benchmark(name: &str, opts: &LoadOptions) -> Result<Benchmark, DataError> {
     match name {
         "airfoil" | "abalone" | "concrete" | "real-estate" => {

@@ -1,7 +1,7 @@
 //! Label bins: the ordered partition of the target range that SRL's surrogate and the DIR
 //! shot groups are defined on.
 //!
-//! Two constructions, as in PROTOCOLS.md:
+//! Two constructions, as in docs/protocols.md ("Label bins"):
 //! - fixed width: b(y) = ⌊(y − origin)/width⌋ with origin = ⌊min y⌋ (UCI-DIR);
 //! - K equal-width bins over [lo, hi] (IOL, user data with `--bins K`).
 //!

@@ -2,20 +2,20 @@
 //!
 //! Both benchmarks learn an operator G: u ↦ G(u) from pairs ([u(sensors), x], G(u)(x)), where
 //! the imbalance is in the *location* x: training locations are drawn with the piecewise
-//! relative density of PROTOCOLS.md ([`location_weight`]), validation and test locations are
-//! uniform, and the many/medium/few-shot groups are regions of x ([`shot_by_location`]).
+//! relative density of docs/protocols.md ([`location_weight`]), validation and test locations
+//! are uniform, and the many/medium/few-shot groups are regions of x ([`shot_by_location`]).
 //!
 //! - **Linear** ([`linear_benchmark`]): the antiderivative s(x) = ∫₀ˣ u(t) dt of a zero-mean
-//!   Gaussian random field u on [0,1] with RBF kernel k(x,x') = exp(−(x−x')²/(2ℓ²)), ℓ = 0.2,
+//!   Gaussian random field u on [0, 1] with RBF kernel k(x,x') = exp(−(x−x')²/(2ℓ²)), ℓ = 0.2,
 //!   observed at m = 100 equally spaced sensors. Generated here, deterministic for a seed.
 //! - **Nonlinear** ([`sde_benchmark`]): the stochastic elliptic equation
 //!   div(e^{b(x;ω)} ∇u(x;ω)) = f(x) (paper Eq. 13), read from `iol-sde/*.npz`.
 //!
 //! Inputs are *not* standardised: sensor values are O(1) by construction (unit-variance field
-//! for the linear case, the authors' DeepONet inputs for the nonlinear one) and x ∈ [0,1];
-//! PROTOCOLS.md prescribes no standardisation for IOL and the authors' code uses raw inputs.
-//! SRL bins are K = 100 equal-width bins over the training target range (validation and test
-//! targets outside it are clamped into the end bins by [`Binning`]).
+//! for the linear case, the authors' DeepONet inputs for the nonlinear one) and x ∈ [0, 1];
+//! docs/protocols.md prescribes no standardisation for IOL and the authors' code uses raw
+//! inputs. SRL bins are K = 100 equal-width bins over the training target range (validation
+//! and test targets outside it are clamped into the end bins by [`Binning`]).
 
 use crate::checksum::verify_file;
 use crate::{Benchmark, Binning, DataError, Part, Shot};
@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 // Location weights and shot groups (shared by both benchmarks)
 // ---------------------------------------------------------------------------------------------
 
-/// The training-location density of PROTOCOLS.md as segments `(lo, hi, relative weight)`
+/// The training-location density of docs/protocols.md as segments `(lo, hi, relative weight)`
 /// covering [0, 1] in order; each segment is `[lo, hi)` except the last, which is `[0.9, 1]`.
 pub const TRAIN_LOCATION_SEGMENTS: [(f64, f64, f64); 7] = [
     (0.0, 0.1, 0.1),
@@ -43,7 +43,7 @@ pub const TRAIN_LOCATION_SEGMENTS: [(f64, f64, f64); 7] = [
     (0.9, 1.0, 0.1),
 ];
 
-/// Relative sampling weight of a training location x (PROTOCOLS.md, IOL):
+/// Relative sampling weight of a training location x (docs/protocols.md, IOL):
 /// 1.0 on [0.4, 0.6), 0.6 on [0.2, 0.4) ∪ [0.6, 0.8), 0.3 on [0.1, 0.2) ∪ [0.8, 0.9), and
 /// 0.1 elsewhere (x < 0.1 or x ≥ 0.9; the authors wrote "x > 0.9", the single point 0.9 is
 /// given the same weight).
@@ -68,7 +68,7 @@ pub fn location_weight(x: f64) -> f64 {
     }
 }
 
-/// Shot group of a location x (PROTOCOLS.md, IOL): many-shot 0.2 < x < 0.8; medium-shot
+/// Shot group of a location x (docs/protocols.md, IOL): many-shot 0.2 < x < 0.8; medium-shot
 /// 0.1 < x ≤ 0.2 or 0.8 ≤ x < 0.9; few-shot x ≤ 0.1 or x ≥ 0.9.
 ///
 /// ```
@@ -358,7 +358,7 @@ impl GridFunction {
 // Linear (antiderivative) benchmark
 // ---------------------------------------------------------------------------------------------
 
-/// Settings of the linear (antiderivative) IOL generator; [`Default`] is PROTOCOLS.md.
+/// Settings of the linear (antiderivative) IOL generator; [`Default`] is docs/protocols.md.
 ///
 /// The field is sampled on a fine grid of `(sensors − 1)·refinement + 1` points of [0, 1], of
 /// which every `refinement`-th point is a sensor (so the sensor values are exact samples of
@@ -475,7 +475,7 @@ fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
     rng
 }
 
-/// The linear (antiderivative) IOL benchmark `iol-linear` (PROTOCOLS.md, IOL).
+/// The linear (antiderivative) IOL benchmark `iol-linear` (docs/protocols.md, IOL).
 ///
 /// Input rows are [u(sensor₀), …, u(sensor_{m−1}), x] (m + 1 columns), the target is
 /// s(x) = ∫₀ˣ u. Train: `train_functions` × `locations_per_train_function` pairs with x drawn
@@ -599,14 +599,14 @@ pub const SDE_TEST_SHA256: &str =
     "64b2c9871e6f9abb01af469773303cc01c72c8398e53380f6d5bb70d2d7977a6";
 /// Width of the input-function samples in the SDE files.
 pub const SDE_INPUT_WIDTH: usize = 240;
-/// Training functions held out for validation (PROTOCOLS.md).
+/// Training functions held out for validation (docs/protocols.md).
 pub const SDE_VAL_FUNCTIONS: usize = 100;
 /// Share of the remaining training rows kept, drawn with the location weights.
 pub const SDE_TRAIN_FRACTION: f64 = 0.6;
 /// SRL bins K over the training target range.
 pub const SDE_NUM_BINS: usize = 100;
 
-/// The nonlinear (stochastic elliptic) IOL benchmark `iol-sde` (PROTOCOLS.md, IOL).
+/// The nonlinear (stochastic elliptic) IOL benchmark `iol-sde` (docs/protocols.md, IOL).
 ///
 /// Reads `<data_dir>/iol-sde/train_sde.npz` and `test_sde.npz` (sha256-checked). Training
 /// rows are grouped into input functions by identical `X_train0` rows (the file holds 1000

@@ -3,7 +3,7 @@
 //!
 //! A manifest says where each file comes from (canonical URL, archive member), its sha256,
 //! how to parse it, which columns are features/target/nominal, its license and citation,
-//! and the protocol parameters of PROTOCOLS.md (bin width, val/test cap, shot rule).
+//! and the protocol parameters of docs/protocols.md (bin width, val/test cap, shot rule).
 
 use crate::DataError;
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,7 @@ pub struct Manifest {
     /// Column roles (tabular datasets).
     #[serde(default)]
     pub columns: Option<Columns>,
-    /// Protocol parameters (PROTOCOLS.md).
+    /// Protocol parameters (docs/protocols.md).
     #[serde(default)]
     pub protocol: Option<Protocol>,
 }
@@ -90,7 +90,7 @@ pub struct Columns {
     pub nominal: Vec<String>,
 }
 
-/// Benchmark protocol parameters (PROTOCOLS.md).
+/// Benchmark protocol parameters (docs/protocols.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Protocol {

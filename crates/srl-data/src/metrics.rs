@@ -1,16 +1,16 @@
 //! DIR evaluation: many/medium/few shot groups and per-group error metrics.
 //!
 //! Shot groups are defined per label bin from the TRAINING count of the bin
-//! (BASELINES.md §1):
+//! (docs/protocols.md, "DIR evaluation"):
 //! - [`ShotRule::Threshold`]: many if count > `many_above`, few if count < `few_below`,
 //!   medium otherwise (DIR/SRL `shot_metrics`: 100 and 20);
-//! - [`ShotRule::Terciles`]: PROTOCOLS.md's rule for the small UCI sets — over the bins that
-//!   occur in the test set, sort their training counts; t_lo = count at index ⌊K'/3⌋,
-//!   t_hi = count at index ⌊2K'/3⌋; few if count < t_lo, many if count ≥ t_hi, else medium;
-//!   every other bin is classified with the same two thresholds;
+//! - [`ShotRule::Terciles`]: the rule of docs/protocols.md for the small UCI sets — over the
+//!   bins that occur in the test set, sort their training counts; t_lo = count at index
+//!   ⌊K'/3⌋, t_hi = count at index ⌊2K'/3⌋; few if count < t_lo, many if count ≥ t_hi, else
+//!   medium; every other bin is classified with the same two thresholds;
 //! - [`ShotRule::Fixed`]: hard-coded bin lists (STS-B-DIR, [`stsb_shot_bins`]).
 //!
-//! Metrics per group and overall are sample-weighted (BASELINES.md §1, item 3–4):
+//! Metrics per group and overall are sample-weighted (docs/protocols.md, "DIR evaluation"):
 //! MAE = Σ|e|/n, MSE = Σe²/n, GM = exp(mean ln|e|) (geometric mean of the absolute errors),
 //! Pearson r of prediction and target. Exact zero errors would make GM 0; following the STS-B
 //! scorer, 1e-10 is used in place of an exact zero and the number of such zeros is reported.
@@ -33,7 +33,7 @@ pub enum ShotRule {
         /// Strict upper bound of a few-shot bin's train count (DIR: 20).
         few_below: usize,
     },
-    /// Terciles of the train counts of the test bins (PROTOCOLS.md "Shot groups").
+    /// Terciles of the train counts of the test bins (docs/protocols.md, UCI-DIR shot groups).
     Terciles,
     /// Fixed lists of many and medium bins; every other bin is few.
     Fixed {
@@ -121,7 +121,7 @@ pub fn shot_of_bins(rule: &ShotRule, train_counts: &[usize], test_bins: &[usize]
     }
 }
 
-/// The tercile thresholds `(t_lo, t_hi)` of PROTOCOLS.md: over the distinct `test_bins`
+/// The tercile thresholds `(t_lo, t_hi)` of docs/protocols.md: over the distinct `test_bins`
 /// (or, when there are none, the bins with non-zero train count), the sorted train counts at
 /// indices ⌊K'/3⌋ and ⌊2K'/3⌋. `None` when there is no reference bin at all.
 pub fn tercile_thresholds(train_counts: &[usize], test_bins: &[usize]) -> Option<(usize, usize)> {
@@ -179,7 +179,7 @@ pub const STSB_MEDIUM_BINS: [usize; 7] = [2, 4, 6, 8, 27, 35, 37];
 pub const STSB_NUM_BINS: usize = 50;
 
 /// The STS-B-DIR shot rule: the hard-coded lists of the reference code (copied verbatim; they
-/// do not follow a fresh >100/<20 count on either shipped train file, see SOURCE.md).
+/// do not follow a fresh >100/<20 count on either shipped train file, see docs/protocols.md).
 ///
 /// ```
 /// use srl_data::metrics::{shot_of_bins, stsb_shot_bins};

@@ -1,4 +1,4 @@
-//! The balanced DIR split of PROTOCOLS.md.
+//! The balanced DIR split of docs/protocols.md.
 //!
 //! The SRL paper never published its UCI splits, so this split is the project's own,
 //! defined after the DIR preprocessing scripts (Yang et al., ICML 2021) and fixed by a seed:

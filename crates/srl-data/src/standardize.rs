@@ -1,4 +1,4 @@
-//! Input standardisation fitted on the training part only (PROTOCOLS.md).
+//! Input standardisation fitted on the training part only (docs/protocols.md).
 //!
 //! x'_ij = (x_ij − μ_j) / σ_j with μ_j the training mean and σ_j the training population
 //! standard deviation (divisor n, as scikit-learn's `StandardScaler`). A column with zero

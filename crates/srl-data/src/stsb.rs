@@ -1,14 +1,14 @@
 //! STS-B-DIR sentence pairs (`{train,dev,test}_new.tsv`).
 //!
-//! Format (SOURCE.md): tab-separated, UTF-8, one header line, 10 columns
-//! `index genre filename year old_index source1 source2 sentence1 sentence2 score`.
+//! Format (`stsb-dir/SOURCE.md` of the data copy): tab-separated, UTF-8, one header line,
+//! 10 columns `index genre filename year old_index source1 source2 sentence1 sentence2 score`.
 //! Sentences contain `"`, so fields are split on `\t` only (quoting off) and kept verbatim
 //! (a trailing `\r` of a CRLF line is removed). Scores are parsed as `f64` (`0`, `0.20`,
 //! `3.800` all occur).
 //!
-//! Two copies of the split circulate (see SOURCE.md / BASELINES.md §1): the SRL copy at the
-//! top level of `stsb-dir/` (use it to match SRL) and the DIR repository's copy in
-//! `stsb-dir/dir-official/`. They are different random splits of the same pool.
+//! Two copies of the split circulate (see docs/protocols.md, "AgeDB-DIR and STS-B-DIR"): the
+//! SRL copy at the top level of `stsb-dir/` (use it to match SRL) and the DIR repository's
+//! copy in `stsb-dir/dir-official/`. They are different random splits of the same pool.
 
 use crate::{registry, DataError};
 use serde::{Deserialize, Serialize};

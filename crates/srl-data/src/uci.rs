@@ -1,6 +1,6 @@
 //! UCI-DIR benchmarks (paper Table 1): Airfoil, Abalone, Concrete, Real estate.
 //!
-//! Pipeline (PROTOCOLS.md), all parameters from the built-in manifest:
+//! Pipeline (docs/protocols.md), all parameters from the built-in manifest:
 //! 1. verify the sha256 of the file, read it ([`crate::tabular::read_tabular`]; nominal
 //!    columns one-hot encoded);
 //! 2. bins of fixed width from ⌊min y⌋ over the whole file ([`Binning::fit_fixed_width`]);
@@ -23,7 +23,7 @@ use ndarray::Axis;
 /// The UCI-DIR benchmark names.
 pub const UCI_BENCHMARKS: &[&str] = &["airfoil", "abalone", "concrete", "real-estate"];
 
-/// Loads a UCI-DIR benchmark with the balanced split of PROTOCOLS.md.
+/// Loads a UCI-DIR benchmark with the balanced split of docs/protocols.md.
 ///
 /// ```no_run
 /// use srl_data::{datadir::resolve_data_dir, uci::load_uci_benchmark, LoadOptions};

@@ -1,4 +1,5 @@
-//! AgeDB-DIR and STS-B-DIR facts (BASELINES.md §1, SOURCE.md) from the shared data.
+//! AgeDB-DIR and STS-B-DIR facts (docs/protocols.md; the datasets' SOURCE.md) from the shared
+//! data.
 
 use srl_data::agedb::{load_agedb, read_agedb, SplitPart};
 use srl_data::metrics::{

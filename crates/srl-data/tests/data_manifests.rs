@@ -1,5 +1,6 @@
 //! The built-in manifests against the shared data folder: every file of SHA256SUMS is covered
-//! with the same hash, every dataset verifies, and the protocol parameters are PROTOCOLS.md's.
+//! with the same hash, every dataset verifies, and the protocol parameters are those of
+//! docs/protocols.md.
 
 use srl_data::manifest::Format;
 use srl_data::{datadir::shared_data_dir, registry, DataError};

@@ -1,4 +1,4 @@
-//! UCI-DIR benchmarks from the shared data: split sizes of PROTOCOLS.md, reproducibility,
+//! UCI-DIR benchmarks from the shared data: split sizes of docs/protocols.md, reproducibility,
 //! train-only standardisation, tercile shot groups.
 
 use srl_data::metrics::tercile_thresholds;

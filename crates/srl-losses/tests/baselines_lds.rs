@@ -1,5 +1,5 @@
 //! LDS / re-weighting: kernel windows against scipy values and weights against the AgeDB-DIR
-//! test vectors of BASELINES §2.1.
+//! test vectors listed in docs/baselines.md (section 1, LDS).
 
 use approx::assert_relative_eq;
 use proptest::prelude::*;

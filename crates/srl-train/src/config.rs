@@ -47,7 +47,7 @@ pub enum DataConfig {
     Benchmark {
         /// Which one (`airfoil`, `iol-linear`, …).
         name: BenchmarkId,
-        /// Split seed (PROTOCOLS.md: 0 for every method).
+        /// Split seed (docs/protocols.md: 0 for every method).
         #[serde(default)]
         split_seed: u64,
     },

@@ -1,12 +1,13 @@
 //! Multi-layer perceptron encoder + linear regression head, with a hand-derived backward pass.
 //!
-//! Architecture (PROTOCOLS.md; the authors' tabular code): `x → [Linear → ReLU]* → h → Linear → ŷ`,
-//! e.g. `d-20-30-10` with ReLU after every hidden layer and a head `Linear(10, 1)`.
+//! Architecture (docs/protocols.md; the authors' tabular code):
+//! `x → [Linear → ReLU]* → h → Linear → ŷ`, e.g. `d-20-30-10` with ReLU after every hidden
+//! layer and a head `Linear(10, 1)`.
 //!
 //! - The **representation** `h ∈ R^d` is the output of the *last hidden layer after its
 //!   activation*. In the authors' tabular code the regressor and the SRL objective read the same
 //!   feature, so `h` is both the head's input and what SRL normalises to `z = h/‖h‖`
-//!   (METHOD.md, "Notation").
+//!   (docs/method.md, "Notation").
 //! - [`FeatureActivation`] chooses the last hidden layer's activation. ReLU (the default, as in
 //!   the authors' code) keeps `h` in the positive orthant, so `z` can only cover 1/2^d of the
 //!   sphere — this caps the enveloping objective (Eq. 1–4). `Linear` removes that restriction.
@@ -534,7 +535,7 @@ impl<F: Float> Mlp<F> {
     /// overwritten with ∂L/∂θ for every parameter.
     ///
     /// Head: ∂W_head = gᵀU, ∂b_head = Σ g, ∂U = g w_headᵀ; for [`HeadInput::Normalized`],
-    /// ∂h = (I − z zᵀ) ∂z / ‖h‖ per row. Hidden layer ℓ: ∂a_ℓ = ∂h_ℓ ⊙ 1[h_ℓ > 0] (ReLU),
+    /// ∂h = (I − z zᵀ) ∂z / ‖h‖ per row. Hidden layer ℓ: ∂a_ℓ = ∂h_ℓ ⊙ 1\[h_ℓ > 0\] (ReLU),
     /// ∂W_ℓ = ∂a_ℓᵀ h_{ℓ−1}, ∂b_ℓ = Σ_rows ∂a_ℓ, ∂h_{ℓ−1} = ∂a_ℓ W_ℓ. Allocation-free.
     pub fn backward(
         &self,

@@ -1,6 +1,6 @@
 //! Baselines of deep imbalanced regression (DIR) with hand-derived gradients, ported from the
-//! public reference code and checked against it (see `shared/BASELINES.md` in the project
-//! documentation for the exact reference behaviour).
+//! public reference code and checked against it (docs/baselines.md describes the exact
+//! reference behaviour, its defaults and quirks, and what each port replicates or fixes).
 //!
 //! - [`lds`]: SQINV / INV re-weighting and label distribution smoothing (Yang et al., ICML 2021),
 //!   plus the kernel windows shared with FDS.
