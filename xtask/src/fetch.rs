@@ -1,5 +1,8 @@
 //! `cargo xtask fetch <name>|all`: download (or import with `--from-dir`) the built-in
 //! datasets into the data directory, verifying every sha256 (see `srl_data::fetch`).
+//! abalone, concrete and real-estate are made from what UCI serves (`abalone.data`,
+//! `Concrete_Data.xls`, `Real estate valuation data set.xlsx`) by the converters of
+//! `srl_data::convert`; the original's and the resulting CSV's sha256 are both checked.
 //!
 //! The data directory is `--data-dir`, else `$SRL_DATA_DIR`, else the repository's
 //! git-ignored `datasets/cache/`. One line is printed per file; any failure makes the command
@@ -20,7 +23,9 @@ pub struct FetchArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Import files placed by hand in DIR (as `DIR/<dataset>/<file>` or `DIR/<file>`) instead of
-    /// downloading; checksums are verified all the same.
+    /// downloading; for abalone, concrete and real-estate the UCI original (abalone.data,
+    /// Concrete_Data.xls, the .xlsx) is accepted too and converted. Checksums are verified all
+    /// the same.
     #[arg(long, value_name = "DIR")]
     pub from_dir: Option<PathBuf>,
     /// Fetch again even files that are present with the right checksum.

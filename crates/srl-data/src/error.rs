@@ -130,6 +130,27 @@ pub enum DataError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An upstream original (e.g. UCI's `Concrete_Data.xls`) that its converter cannot turn
+    /// into the dataset's file.
+    #[error(
+        "cannot convert {original} into `{dataset}` file {path} with converter `{converter}`: \
+         {source}. {hint}"
+    )]
+    Convert {
+        /// Dataset name.
+        dataset: String,
+        /// The manifest path of the file being made.
+        path: String,
+        /// Where the original came from (a zip member and its URL, or a file).
+        original: String,
+        /// The converter that failed.
+        converter: crate::convert::Converter,
+        /// What is wrong with the original (boxed to keep `DataError` small).
+        #[source]
+        source: Box<crate::convert::ConvertError>,
+        /// What to do instead.
+        hint: String,
+    },
     /// An `.npz`/`.npy` read failure.
     #[error("{path}: cannot read array `{array}`: {reason}")]
     Npz {

@@ -6,22 +6,32 @@
 //! * **already present** — the file is in the data directory with the manifest's sha256
 //!   (skipped unless [`FetchOptions::force`]);
 //! * **copied** — imported from [`FetchOptions::from_dir`] (`DIR/<path>` or `DIR/<file name>`),
-//!   for files placed by hand;
+//!   for files placed by hand; for a file made by a converter, the upstream original
+//!   (`DIR/<member>`, e.g. `DIR/Concrete_Data.xls`) is accepted too and converted;
 //! * **downloaded** — fetched from the canonical URL (optionally re-rooted by
-//!   [`FetchOptions::base_url_override`]), with the named member unpacked from a zip archive.
+//!   [`FetchOptions::base_url_override`]), with the named member unpacked from a zip archive
+//!   and, when the manifest names a converter, converted.
+//!
+//! **Converted files.** abalone, concrete and real-estate are not served by UCI in the form the
+//! benchmarks read. Their manifests name a [`Converter`] (`convert = "concrete-xls"`) and the
+//! sha256 of the original it reads (`original_sha256`). For such a file, fetch downloads the
+//! zip, takes the member, checks the member's sha256, converts it ([`crate::convert`]) and
+//! checks the result's sha256 — the same CSV, byte for byte, as the project's reference copy.
+//! The outcome's [`FileOutcome::converted`] says so.
 //!
 //! The bytes are always checked against the manifest's sha256 **before** anything is written,
-//! and the write is atomic ([`crate::atomic::write_atomic`]): a failure — checksum mismatch,
-//! missing archive member, HTTP error, truncated body, no network — returns a typed
-//! [`DataError`] naming the dataset, the URL and what to do, and leaves no partial or temporary
-//! file behind.
+//! and the write is atomic ([`crate::atomic::write_atomic`]): a failure — checksum mismatch
+//! (of the file or of the original), missing archive member, an original the converter cannot
+//! read, HTTP error, truncated body, no network — returns a typed [`DataError`] naming the
+//! dataset, the URL and what to do, and leaves no partial or temporary file behind.
 //!
-//! Files that cannot be downloaded as-is (no `url`, or a `derived` file that needs conversion
-//! from the canonical source) must be placed by hand: the error says where to get them and how
-//! to import them with `--from-dir`.
+//! Files that cannot be downloaded (no `url`, or a `derived` file without a converter, such as
+//! the label histograms this project made itself) must be placed by hand: the error says where
+//! to get them and how to import them with `--from-dir`.
 
 use crate::atomic::write_atomic;
 use crate::checksum::sha256_hex;
+use crate::convert::Converter;
 use crate::datadir::DATA_DIR_ENV;
 use crate::manifest::FileEntry;
 use crate::{DataError, Manifest};
@@ -102,10 +112,27 @@ pub struct FileOutcome {
     pub bytes: u64,
     /// How it got there.
     pub action: FetchAction,
+    /// Set when the file was made by a converter from an upstream original (downloaded or
+    /// imported); `None` for files taken as they are and for files already present.
+    pub converted: Option<Conversion>,
+}
+
+/// How a file was made from an upstream original (see [`crate::convert`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// The converter that made the file.
+    pub converter: Converter,
+    /// The original's file name (the zip member, e.g. `Concrete_Data.xls`).
+    pub original: String,
+    /// Whether the original's sha256 was checked (the manifest pins it in `original_sha256`).
+    pub original_verified: bool,
 }
 
 impl fmt::Display for FileOutcome {
-    /// One line: `airfoil/airfoil_self_noise.dat: downloaded from URL (59984 bytes, sha256 ok)`.
+    /// One line: `airfoil/airfoil_self_noise.dat: downloaded from URL (59984 bytes, sha256 ok)`,
+    /// or for a converted file `concrete/concrete.csv: downloaded from URL (member
+    /// Concrete_Data.xls), converted from Concrete_Data.xls with concrete-xls (original sha256
+    /// ok) (50034 bytes, sha256 ok)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.path)?;
         match &self.action {
@@ -117,6 +144,12 @@ impl fmt::Display for FileOutcome {
             }
             FetchAction::Copied { from } => write!(f, "copied from {}", from.display())?,
             FetchAction::AlreadyPresent => write!(f, "already present")?,
+        }
+        if let Some(c) = &self.converted {
+            write!(f, ", converted from {} with {}", c.original, c.converter)?;
+            if c.original_verified {
+                write!(f, " (original sha256 ok)")?;
+            }
         }
         write!(f, " ({} bytes, sha256 ok)", self.bytes)
     }
@@ -192,12 +225,6 @@ fn fetch_file(
 ) -> Result<FileOutcome, DataError> {
     check_relative_path(manifest, entry)?;
     let target = manifest.file_path(&opts.data_dir, entry);
-    let outcome = |bytes: u64, action: FetchAction| FileOutcome {
-        path: entry.path.clone(),
-        target: target.clone(),
-        bytes,
-        action,
-    };
 
     if !opts.force && target.is_file() {
         let actual = crate::checksum::sha256_file(&target)?;
@@ -205,48 +232,117 @@ fn fetch_file(
             let bytes = std::fs::metadata(&target)
                 .map_err(|e| DataError::io(&target, e))?
                 .len();
-            return Ok(outcome(bytes, FetchAction::AlreadyPresent));
+            return Ok(FileOutcome {
+                path: entry.path.clone(),
+                target,
+                bytes,
+                action: FetchAction::AlreadyPresent,
+                converted: None,
+            });
         }
     }
 
-    if let Some(from_dir) = &opts.from_dir {
-        let source = find_in_from_dir(manifest, entry, from_dir)?;
-        let bytes = std::fs::read(&source).map_err(|e| DataError::io(&source, e))?;
-        check_sha(manifest, entry, &bytes, || source.display().to_string())?;
-        write_atomic(&target, &bytes)?;
-        return Ok(outcome(
-            bytes.len() as u64,
-            FetchAction::Copied { from: source },
-        ));
-    }
-
-    let canonical = match (&entry.url, &entry.derived) {
-        (None, _) => {
-            return Err(DataError::MissingFile {
-                dataset: manifest.name.clone(),
-                path: target,
-                hint: format!(
-                    "{}. {}",
-                    source_description(entry),
-                    place_by_hand_hint(manifest, entry)
-                ),
-            })
-        }
-        (Some(url), Some(derived)) => {
-            return Err(DataError::Download {
-                dataset: manifest.name.clone(),
-                url: url.clone(),
-                reason: format!(
-                    "file {} is not served as-is but derived from that download, so it \
-                     cannot be fetched automatically (how it was made: {})",
-                    entry.path,
-                    derived.trim_end_matches('.')
-                ),
-                hint: place_by_hand_hint(manifest, entry),
-            })
-        }
-        (Some(url), None) => url,
+    let made = match &opts.from_dir {
+        Some(from_dir) => import(manifest, entry, from_dir)?,
+        None => download(manifest, entry, opts, &target)?,
     };
+    // `made.bytes` has been checked against the manifest's sha256.
+    write_atomic(&target, &made.bytes)?;
+    Ok(FileOutcome {
+        path: entry.path.clone(),
+        target,
+        bytes: made.bytes.len() as u64,
+        action: made.action,
+        converted: made.converted,
+    })
+}
+
+/// The verified bytes of one file and how they were obtained.
+struct Made {
+    bytes: Vec<u8>,
+    action: FetchAction,
+    converted: Option<Conversion>,
+}
+
+/// Imports from `--from-dir`: the file itself, else (for a converted file) the original,
+/// converted.
+fn import(manifest: &Manifest, entry: &FileEntry, from_dir: &Path) -> Result<Made, DataError> {
+    let file_name = Path::new(&entry.path)
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    if let Some(source) = find_in_from_dir(from_dir, &entry.path, &file_name) {
+        let bytes = std::fs::read(&source).map_err(|e| DataError::io(&source, e))?;
+        check_sha(manifest, &entry.sha256, &bytes, || {
+            source.display().to_string()
+        })?;
+        return Ok(Made {
+            bytes,
+            action: FetchAction::Copied { from: source },
+            converted: None,
+        });
+    }
+    let original = entry.convert.zip(entry.original_name());
+    if let Some((converter, name)) = original {
+        if let Some(source) = find_in_from_dir(from_dir, &entry.path, name) {
+            let bytes = std::fs::read(&source).map_err(|e| DataError::io(&source, e))?;
+            let origin = source.display().to_string();
+            let (bytes, conversion) =
+                convert_original(manifest, entry, converter, &bytes, &origin, || {
+                    place_by_hand_hint(manifest, entry)
+                })?;
+            return Ok(Made {
+                bytes,
+                action: FetchAction::Copied { from: source },
+                converted: Some(conversion),
+            });
+        }
+    }
+    let original_too = original
+        .map(|(_, name)| format!(", nor the original {name}"))
+        .unwrap_or_default();
+    Err(DataError::MissingFile {
+        dataset: manifest.name.clone(),
+        path: from_dir.join(&entry.path),
+        hint: format!(
+            "--from-dir {} holds neither {} nor {file_name}{original_too}. {}",
+            from_dir.display(),
+            entry.path,
+            source_description(entry)
+        ),
+    })
+}
+
+/// Downloads from the canonical URL (or its mirror), unpacks the member, converts.
+fn download(
+    manifest: &Manifest,
+    entry: &FileEntry,
+    opts: &FetchOptions,
+    target: &Path,
+) -> Result<Made, DataError> {
+    let Some(canonical) = &entry.url else {
+        return Err(DataError::MissingFile {
+            dataset: manifest.name.clone(),
+            path: target.to_path_buf(),
+            hint: format!(
+                "{}. {}",
+                source_description(entry),
+                place_by_hand_hint(manifest, entry)
+            ),
+        });
+    };
+    if let (None, Some(derived)) = (entry.convert, &entry.derived) {
+        return Err(DataError::Download {
+            dataset: manifest.name.clone(),
+            url: canonical.clone(),
+            reason: format!(
+                "file {} is not served as-is but derived from that download, so it \
+                 cannot be fetched automatically (how it was made: {})",
+                entry.path,
+                derived.trim_end_matches('.')
+            ),
+            hint: place_by_hand_hint(manifest, entry),
+        });
+    }
 
     let url = resolve_url(canonical, opts.base_url_override.as_deref())?;
     let download_error = |reason: String, lead: &str| DataError::Download {
@@ -271,16 +367,82 @@ fn fetch_file(
             MemberError::Unreadable(reason) => download_error(reason, CONTENT_LEAD),
         })?,
     };
-    check_sha(manifest, entry, &bytes, || match &entry.member {
-        Some(m) => format!("{} (member {m} of {url})", entry.path),
-        None => format!("{} (downloaded from {url})", entry.path),
+    let action = FetchAction::Downloaded {
+        url: url.clone(),
+        member: entry.member.clone(),
+    };
+    let origin = match &entry.member {
+        Some(m) => format!("member {m} of {url}"),
+        None => format!("downloaded from {url}"),
+    };
+    match entry.convert {
+        None => {
+            check_sha(manifest, &entry.sha256, &bytes, || {
+                format!("{} ({origin})", entry.path)
+            })?;
+            Ok(Made {
+                bytes,
+                action,
+                converted: None,
+            })
+        }
+        Some(converter) => {
+            let (bytes, conversion) =
+                convert_original(manifest, entry, converter, &bytes, &origin, || {
+                    download_hint(manifest, entry, canonical, &url, CONVERT_LEAD)
+                })?;
+            Ok(Made {
+                bytes,
+                action,
+                converted: Some(conversion),
+            })
+        }
+    }
+}
+
+/// Checks `original` against `original_sha256` (when pinned), converts it, and checks the
+/// result against `sha256`. `origin` says where the original came from; `hint` what to do if
+/// it cannot be converted.
+fn convert_original(
+    manifest: &Manifest,
+    entry: &FileEntry,
+    converter: Converter,
+    original: &[u8],
+    origin: &str,
+    hint: impl FnOnce() -> String,
+) -> Result<(Vec<u8>, Conversion), DataError> {
+    let name = entry.original_name().unwrap_or("original").to_string();
+    let original_verified = match &entry.original_sha256 {
+        Some(expected) => {
+            check_sha(manifest, expected, original, || {
+                format!("{name} (the original of {}; {origin})", entry.path)
+            })?;
+            true
+        }
+        None => false,
+    };
+    let bytes = converter
+        .convert(original)
+        .map_err(|source| DataError::Convert {
+            dataset: manifest.name.clone(),
+            path: entry.path.clone(),
+            original: format!("{name} ({origin})"),
+            converter,
+            source: Box::new(source),
+            hint: hint(),
+        })?;
+    check_sha(manifest, &entry.sha256, &bytes, || {
+        format!(
+            "{} (converted with {converter} from {name}; {origin})",
+            entry.path
+        )
     })?;
-    write_atomic(&target, &bytes)?;
-    Ok(outcome(
-        bytes.len() as u64,
-        FetchAction::Downloaded {
-            url,
-            member: entry.member.clone(),
+    Ok((
+        bytes,
+        Conversion {
+            converter,
+            original: name,
+            original_verified,
         },
     ))
 }
@@ -299,51 +461,33 @@ fn check_relative_path(manifest: &Manifest, entry: &FileEntry) -> Result<(), Dat
     }
 }
 
-/// Finds `from_dir/<path>` or, failing that, `from_dir/<file name>`.
-fn find_in_from_dir(
-    manifest: &Manifest,
-    entry: &FileEntry,
-    from_dir: &Path,
-) -> Result<PathBuf, DataError> {
-    let full = from_dir.join(&entry.path);
-    if full.is_file() {
-        return Ok(full);
+/// Finds `from_dir/<folder of path>/<name>` or, failing that, `from_dir/<name>`: with the
+/// file name of `path` as `name`, the file laid out as in the data directory or flat.
+fn find_in_from_dir(from_dir: &Path, path: &str, name: &str) -> Option<PathBuf> {
+    if name.is_empty() {
+        return None;
     }
-    let base_name = Path::new(&entry.path).file_name();
-    if let Some(name) = base_name {
-        let flat = from_dir.join(name);
-        if flat.is_file() {
-            return Ok(flat);
-        }
-    }
-    Err(DataError::MissingFile {
-        dataset: manifest.name.clone(),
-        path: full,
-        hint: format!(
-            "--from-dir {} holds neither {} nor {}. {}",
-            from_dir.display(),
-            entry.path,
-            base_name.map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            source_description(entry)
-        ),
-    })
+    let folder = Path::new(path).parent().unwrap_or(Path::new(""));
+    [from_dir.join(folder).join(name), from_dir.join(name)]
+        .into_iter()
+        .find(|p| p.is_file())
 }
 
-/// Checks `bytes` against the manifest sha256; `describe` names the bytes' origin.
+/// Checks `bytes` against the sha256 `expected`; `describe` names the bytes' origin.
 fn check_sha(
     manifest: &Manifest,
-    entry: &FileEntry,
+    expected: &str,
     bytes: &[u8],
     describe: impl FnOnce() -> String,
 ) -> Result<(), DataError> {
     let actual = sha256_hex(bytes);
-    if actual.eq_ignore_ascii_case(&entry.sha256) {
+    if actual.eq_ignore_ascii_case(expected) {
         Ok(())
     } else {
         Err(DataError::ChecksumMismatch {
             dataset: manifest.name.clone(),
             file: describe(),
-            expected: entry.sha256.to_ascii_lowercase(),
+            expected: expected.to_ascii_lowercase(),
             actual,
         })
     }
@@ -358,7 +502,9 @@ fn source_description(entry: &FileEntry) -> String {
     if let Some(m) = &entry.member {
         s.push_str(&format!(" (archive member {m})"));
     }
-    if let Some(d) = &entry.derived {
+    if let Some(c) = &entry.convert {
+        s.push_str(&format!("; converted with `{c}` from that original"));
+    } else if let Some(d) = &entry.derived {
         s.push_str(&format!("; derived: {}", d.trim_end_matches('.')));
     }
     s
@@ -388,6 +534,9 @@ const STATUS_LEAD: &str = "The server refused the file; the URL may have moved o
 /// First sentence of the hint when the download is not the expected archive.
 const CONTENT_LEAD: &str = "The download is not the expected archive; its layout may have \
      changed upstream";
+/// First sentence of the hint when the original cannot be converted.
+const CONVERT_LEAD: &str = "The original is not laid out as the converter expects; it may \
+     have changed upstream";
 
 /// Hint for a failed download: `lead`, then how to download by hand and import.
 fn download_hint(
@@ -407,11 +556,18 @@ fn download_hint(
         .as_deref()
         .map(|m| format!(", extract `{m}` from the archive"))
         .unwrap_or_default();
+    let holding = match entry.convert.zip(entry.original_name()) {
+        Some((c, name)) => format!(
+            "{name}, which is converted with `{c}` on import, or {} or its file name",
+            entry.path
+        ),
+        None => format!("{} or its file name", entry.path),
+    };
     format!(
         "{lead}. Or download it by hand{mirror} on a machine with internet{member}, and \
-         import it with `cargo xtask fetch {} --from-dir DIR` (DIR holding {} or its file \
-         name); or set {DATA_DIR_ENV} to a data folder that already has it",
-        manifest.name, entry.path
+         import it with `cargo xtask fetch {} --from-dir DIR` (DIR holding {holding}); or set \
+         {DATA_DIR_ENV} to a data folder that already has it",
+        manifest.name
     )
 }
 

@@ -1,7 +1,10 @@
 //! Datasets, bins, balanced DIR splits, shot-group metrics and the imbalanced
 //! operator-learning (IOL) generators for SRL.
 //!
-//! - [`registry`]: the dataset manifests of `datasets/*.toml`, compiled in;
+//! - [`registry`]: the dataset manifests of `manifests/*.toml`, compiled in;
+//! - `fetch` (feature `fetch`): download, import and verify a dataset's files;
+//! - [`convert`]: the UCI originals (`abalone.data`, `.xls`, `.xlsx`) to the canonical CSVs
+//!   (the converters need the feature `convert`, which `fetch` turns on);
 //! - [`datadir`]: where the data lives (`--data-dir`, `SRL_DATA_DIR`, `datasets/cache/`);
 //! - [`tabular`], [`stsb`], [`agedb`]: readers with typed, line-numbered errors;
 //! - [`binning`], [`split`], [`standardize`]: label bins, the balanced DIR split, input
@@ -14,8 +17,10 @@ pub mod atomic;
 pub mod benchmark;
 pub mod binning;
 pub mod checksum;
+pub mod convert;
 pub mod datadir;
 pub mod error;
+#[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod iol;
 pub mod manifest;

@@ -1,10 +1,12 @@
-//! Dataset manifests: `datasets/<name>.toml` in the repository, compiled into the library so
-//! an installed binary knows every dataset without the source tree.
+//! Dataset manifests: `crates/srl-data/manifests/<name>.toml` in the repository, compiled into
+//! the library so an installed binary knows every dataset without the source tree.
 //!
 //! A manifest says where each file comes from (canonical URL, archive member), its sha256,
+//! how to make it when upstream serves something else (a converter and the original's sha256),
 //! how to parse it, which columns are features/target/nominal, its license and citation,
 //! and the protocol parameters of docs/protocols.md (bin width, val/test cap, shot rule).
 
+use crate::convert::Converter;
 use crate::DataError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -47,10 +49,44 @@ pub struct FileEntry {
     /// Member of the zip archive at `url` that is this file, if `url` is an archive.
     #[serde(default)]
     pub member: Option<String>,
-    /// When the canonical source needs conversion (e.g. an .xls), how this file was derived;
-    /// `fetch` then asks the user to place the file by hand (`--from-dir`).
+    /// How this file was derived from its canonical source, for people. Without
+    /// [`convert`](Self::convert), `fetch` cannot make it and asks the user to place the file
+    /// by hand (`--from-dir`).
     #[serde(default)]
     pub derived: Option<String>,
+    /// The converter that turns the original — the zip `member`, or the whole download when
+    /// there is no member — into this file (`convert = "concrete-xls"`). `fetch` downloads,
+    /// checks [`original_sha256`](Self::original_sha256), converts, and checks `sha256`.
+    #[serde(default)]
+    pub convert: Option<Converter>,
+    /// Lower-case hex SHA-256 of the original the converter reads, when it is known; checked
+    /// before converting. Only meaningful with `convert`.
+    #[serde(default)]
+    pub original_sha256: Option<String>,
+}
+
+impl FileEntry {
+    /// The file name of what upstream serves for this entry: the zip `member`, else the last
+    /// segment of the `url` path (`None` without either).
+    ///
+    /// ```
+    /// let m = srl_data::registry::builtin("concrete").unwrap();
+    /// assert_eq!(m.files[0].original_name(), Some("Concrete_Data.xls"));
+    /// ```
+    pub fn original_name(&self) -> Option<&str> {
+        match &self.member {
+            Some(m) => Path::new(m).file_name().and_then(|n| n.to_str()),
+            None => self.url.as_deref().and_then(url_file_name),
+        }
+    }
+}
+
+/// Last non-empty segment of a URL's path, without query or fragment.
+fn url_file_name(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (_, path) = path.split_once('/')?;
+    path.rsplit('/').find(|s| !s.is_empty())
 }
 
 /// File format of a dataset's main file.
@@ -121,19 +157,42 @@ impl Manifest {
         Ok(m)
     }
 
-    /// Checks internal consistency (non-empty files, 64-hex-digit checksums).
+    /// Checks internal consistency: non-empty files, 64-hex-digit checksums, and a `convert`
+    /// entry has a `url` (`original_sha256` only comes with `convert`).
     pub fn validate(&self, origin: &Path) -> Result<(), DataError> {
         let bad = |reason: String| DataError::Manifest {
             path: origin.to_path_buf(),
             reason,
         };
+        let is_sha256 = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
         if self.files.is_empty() {
             return Err(bad("no [[files]] entries".into()));
         }
         for f in &self.files {
-            if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !is_sha256(&f.sha256) {
                 return Err(bad(format!(
                     "file {}: sha256 must be 64 hex digits",
+                    f.path
+                )));
+            }
+            if let Some(o) = &f.original_sha256 {
+                if !is_sha256(o) {
+                    return Err(bad(format!(
+                        "file {}: original_sha256 must be 64 hex digits",
+                        f.path
+                    )));
+                }
+                if f.convert.is_none() {
+                    return Err(bad(format!(
+                        "file {}: original_sha256 without convert (the original is the file \
+                         itself; its sha256 is `sha256`)",
+                        f.path
+                    )));
+                }
+            }
+            if f.convert.is_some() && f.original_name().is_none() {
+                return Err(bad(format!(
+                    "file {}: convert needs a url (and a member when the url is an archive)",
                     f.path
                 )));
             }

@@ -1,25 +1,24 @@
-//! The built-in dataset manifests: `datasets/<name>.toml` of this repository, compiled into
-//! the library with `include_str!` so a binary knows every dataset without the source tree.
+//! The built-in dataset manifests: `manifests/<name>.toml` of this crate
+//! (`crates/srl-data/manifests/` in the repository), compiled into the library with
+//! `include_str!` so a binary knows every dataset without the source tree, and so the crate
+//! packages on its own.
 
 use crate::{DataError, Manifest};
 use std::path::Path;
 
 /// `(name, manifest text)` of every built-in dataset, in the order of [`builtin_names`].
 const MANIFESTS: &[(&str, &str)] = &[
-    ("airfoil", include_str!("../../../datasets/airfoil.toml")),
-    ("abalone", include_str!("../../../datasets/abalone.toml")),
-    ("concrete", include_str!("../../../datasets/concrete.toml")),
-    (
-        "real-estate",
-        include_str!("../../../datasets/real-estate.toml"),
-    ),
-    ("iol-sde", include_str!("../../../datasets/iol-sde.toml")),
-    (
-        "agedb-dir",
-        include_str!("../../../datasets/agedb-dir.toml"),
-    ),
-    ("stsb-dir", include_str!("../../../datasets/stsb-dir.toml")),
+    ("airfoil", include_str!("../manifests/airfoil.toml")),
+    ("abalone", include_str!("../manifests/abalone.toml")),
+    ("concrete", include_str!("../manifests/concrete.toml")),
+    ("real-estate", include_str!("../manifests/real-estate.toml")),
+    ("iol-sde", include_str!("../manifests/iol-sde.toml")),
+    ("agedb-dir", include_str!("../manifests/agedb-dir.toml")),
+    ("stsb-dir", include_str!("../manifests/stsb-dir.toml")),
 ];
+
+/// Where the manifests live in the repository (named in errors).
+pub const MANIFEST_DIR: &str = "crates/srl-data/manifests";
 
 const NAMES: &[&str] = &[
     "airfoil",
@@ -59,7 +58,7 @@ pub fn builtin(name: &str) -> Result<Manifest, DataError> {
                 name: name.to_string(),
                 known: NAMES.join(", "),
             })?;
-    let origin = Path::new("datasets").join(format!("{name}.toml"));
+    let origin = Path::new(MANIFEST_DIR).join(format!("{name}.toml"));
     let m = Manifest::from_toml(text, &origin)?;
     if m.name != name {
         return Err(DataError::Manifest {

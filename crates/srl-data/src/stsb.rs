@@ -169,7 +169,7 @@ pub fn load_stsb_part(
         .iter()
         .find(|f| f.path == rel)
         .ok_or_else(|| DataError::Manifest {
-            path: "datasets/stsb-dir.toml".into(),
+            path: format!("{}/stsb-dir.toml", crate::registry::MANIFEST_DIR).into(),
             reason: format!("no file entry for {rel}"),
         })?;
     let path = manifest.file_path(data_dir, entry);

@@ -39,7 +39,7 @@ pub fn load_uci_benchmark(name: &str, opts: &LoadOptions) -> Result<Benchmark, D
         });
     }
     let manifest = registry::builtin(name)?;
-    let manifest_path = format!("datasets/{name}.toml");
+    let manifest_path = format!("{}/{name}.toml", registry::MANIFEST_DIR);
     let missing = |what: &str| DataError::Manifest {
         path: manifest_path.clone().into(),
         reason: format!("a UCI-DIR manifest needs {what}"),

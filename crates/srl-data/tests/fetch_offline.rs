@@ -215,3 +215,124 @@ fn unsafe_manifest_paths_are_rejected() {
     }
     assert!(files_below(&s.data).is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Converted datasets imported with --from-dir
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn from_dir_converts_an_upstream_original_of_a_builtin_dataset() {
+    let Some(shared) = srl_data::datadir::shared_data_dir()
+        .filter(|d| d.join("concrete/original/Concrete_Data.xls").is_file())
+    else {
+        eprintln!("skipped: no shared data dir with concrete/original/Concrete_Data.xls");
+        return;
+    };
+    let s = setup();
+    let manifest = srl_data::registry::builtin("concrete").unwrap();
+    // No network: the workbook as extracted from UCI's zip, placed flat in the folder.
+    std::fs::copy(
+        shared.join("concrete/original/Concrete_Data.xls"),
+        s.inbox.join("Concrete_Data.xls"),
+    )
+    .unwrap();
+    let report = fetch_dataset(&manifest, &import_opts(&s)).unwrap();
+    let outcome = &report.files[0];
+    assert_eq!(
+        outcome.action,
+        FetchAction::Copied {
+            from: s.inbox.join("Concrete_Data.xls")
+        }
+    );
+    let conversion = outcome.converted.as_ref().unwrap();
+    assert_eq!(conversion.original, "Concrete_Data.xls");
+    assert!(conversion.original_verified);
+    assert_eq!(
+        std::fs::read(s.data.join("concrete/concrete.csv")).unwrap(),
+        std::fs::read(shared.join("concrete/concrete.csv")).unwrap()
+    );
+    assert_eq!(
+        files_below(&s.data),
+        vec![PathBuf::from("concrete/concrete.csv")]
+    );
+}
+
+#[test]
+fn from_dir_refuses_a_damaged_original_and_writes_nothing() {
+    let Some(shared) = srl_data::datadir::shared_data_dir()
+        .filter(|d| d.join("abalone/original/abalone.data").is_file())
+    else {
+        eprintln!("skipped: no shared data dir with abalone/original/abalone.data");
+        return;
+    };
+    let s = setup();
+    let manifest = srl_data::registry::builtin("abalone").unwrap();
+    let mut original = std::fs::read(shared.join("abalone/original/abalone.data")).unwrap();
+    original.truncate(original.len() / 2);
+    std::fs::create_dir_all(s.inbox.join("abalone")).unwrap();
+    std::fs::write(s.inbox.join("abalone/abalone.data"), &original).unwrap();
+    let err = fetch_dataset(&manifest, &import_opts(&s)).unwrap_err();
+    match &err {
+        DataError::ChecksumMismatch { file, expected, .. } => {
+            assert!(
+                file.contains("abalone.data") && file.contains("inbox"),
+                "{file}"
+            );
+            assert_eq!(Some(expected), manifest.files[0].original_sha256.as_ref());
+        }
+        other => panic!("expected ChecksumMismatch, got {other:?}"),
+    }
+    assert!(files_below(&s.data).is_empty());
+}
+
+#[test]
+fn missing_import_names_the_original_a_converted_file_accepts() {
+    let s = setup();
+    let manifest = srl_data::registry::builtin("real-estate").unwrap();
+    let err = fetch_dataset(&manifest, &import_opts(&s)).unwrap_err();
+    match &err {
+        DataError::MissingFile { hint, .. } => {
+            assert!(hint.contains("real_estate.csv"), "{hint}");
+            assert!(
+                hint.contains("Real estate valuation data set.xlsx"),
+                "{hint}"
+            );
+            assert!(hint.contains("real-estate-xlsx"), "{hint}");
+        }
+        other => panic!("expected MissingFile, got {other:?}"),
+    }
+}
+
+#[test]
+fn manifest_convert_fields_are_validated() {
+    let sha = sha256_hex(CSV);
+    let parse = |extra: &str| {
+        Manifest::from_toml(
+            &format!(
+                "name = \"toy\"\ntitle = \"Toy\"\nlicense = \"CC0\"\ncitation = \"none\"\n\
+                 [format]\nkind = \"npz\"\n[[files]]\npath = \"toy/toy.csv\"\n\
+                 sha256 = \"{sha}\"\n{extra}"
+            ),
+            Path::new("toy.toml"),
+        )
+    };
+    let url = "url = \"https://example.invalid/static/toy.zip\"\n";
+    let ok = parse(&format!(
+        "{url}member = \"dir/Toy.xls\"\nconvert = \"concrete-xls\"\noriginal_sha256 = \"{sha}\"\n"
+    ))
+    .unwrap();
+    assert_eq!(ok.files[0].original_name(), Some("Toy.xls"));
+    let whole = parse(&format!("{url}convert = \"abalone-data\"\n")).unwrap();
+    assert_eq!(whole.files[0].original_name(), Some("toy.zip"));
+    for bad in [
+        format!("{url}convert = \"xls-to-csv\"\n"),
+        "convert = \"abalone-data\"\n".to_string(),
+        format!("{url}original_sha256 = \"{sha}\"\n"),
+        format!("{url}convert = \"abalone-data\"\noriginal_sha256 = \"abc\"\n"),
+    ] {
+        assert!(
+            matches!(parse(&bad), Err(DataError::Manifest { .. })),
+            "{bad}"
+        );
+    }
+}

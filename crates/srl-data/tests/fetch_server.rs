@@ -583,3 +583,305 @@ fn failure_on_second_file_keeps_the_first_and_leaves_no_partial_second() {
     );
     assert_eq!(files_below(data.path()), vec![PathBuf::from("pair/a.csv")]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Converted datasets: the built-in manifests against zips laid out like UCI's
+// ---------------------------------------------------------------------------------------------
+
+/// A zip laid out like UCI's: its URL path and its members.
+struct UciZip {
+    dataset: &'static str,
+    url_path: &'static str,
+    /// `(member name, file below <dataset>/original/, or `None` for a stand-in readme)`;
+    /// the first member is the one the manifest names.
+    members: &'static [(&'static str, Option<&'static str>)],
+}
+
+/// The UCI zips of the three converted datasets, as UCI serves them.
+const UCI_ZIPS: [UciZip; 3] = [
+    UciZip {
+        dataset: "abalone",
+        url_path: "/static/public/1/abalone.zip",
+        members: &[
+            ("abalone.data", Some("abalone.data")),
+            ("abalone.names", None),
+        ],
+    },
+    UciZip {
+        dataset: "concrete",
+        url_path: "/static/public/165/concrete+compressive+strength.zip",
+        members: &[
+            ("Concrete_Data.xls", Some("Concrete_Data.xls")),
+            ("Concrete_Readme.txt", None),
+        ],
+    },
+    UciZip {
+        dataset: "real-estate",
+        url_path: "/static/public/477/real+estate+valuation+data+set.zip",
+        members: &[(
+            "Real estate valuation data set.xlsx",
+            Some("Real estate valuation data set.xlsx"),
+        )],
+    },
+];
+
+/// The shared data folder with the UCI originals, or `None` (and a message).
+fn shared_originals() -> Option<PathBuf> {
+    let dir = srl_data::datadir::shared_data_dir();
+    match dir {
+        Some(d) if d.join("abalone/original/abalone.data").is_file() => Some(d),
+        _ => {
+            eprintln!(
+                "skipped: no shared data dir with <dataset>/original/ (set SRL_DATA_DIR or \
+                 provide ../shared/datasets)"
+            );
+            None
+        }
+    }
+}
+
+/// Routes serving every UCI zip of [`UCI_ZIPS`], built from the originals in `shared`;
+/// `damage` may alter an original (dataset, member name, bytes) before it is zipped.
+fn uci_routes(shared: &Path, damage: impl Fn(&str, &str, &mut Vec<u8>)) -> HashMap<String, Route> {
+    UCI_ZIPS
+        .iter()
+        .map(|zip| {
+            let UciZip {
+                dataset,
+                url_path,
+                members,
+            } = zip;
+            let files: Vec<(&str, Vec<u8>)> = members
+                .iter()
+                .map(|(name, original)| {
+                    let mut bytes = match original {
+                        Some(file) => {
+                            std::fs::read(shared.join(dataset).join("original").join(file)).unwrap()
+                        }
+                        None => format!("stand-in for UCI's {name}\n").into_bytes(),
+                    };
+                    damage(dataset, name, &mut bytes);
+                    (*name, bytes)
+                })
+                .collect();
+            let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+            (url_path.to_string(), Route::ok(zip_bytes(&refs)))
+        })
+        .collect()
+}
+
+/// The built-in manifests, pointed at `server` with the base-URL override.
+fn mirror_options(data_dir: &Path, server: &TestServer) -> FetchOptions {
+    let mut o = options(data_dir);
+    o.base_url_override = Some(server.url("/"));
+    o
+}
+
+#[test]
+fn builtin_abalone_concrete_and_real_estate_are_downloaded_converted_and_verified() {
+    let Some(shared) = shared_originals() else {
+        return;
+    };
+    let server = TestServer::start(uci_routes(&shared, |_, _, _| {}), 3);
+    let data = tempfile::tempdir().unwrap();
+    let opts = mirror_options(data.path(), &server);
+    for UciZip {
+        dataset,
+        url_path,
+        members,
+    } in UCI_ZIPS
+    {
+        let manifest = srl_data::registry::builtin(dataset).unwrap();
+        let entry = &manifest.files[0];
+        let report = fetch_dataset(&manifest, &opts).unwrap();
+        let outcome = &report.files[0];
+        assert_eq!(
+            outcome.action,
+            FetchAction::Downloaded {
+                url: server.url(url_path),
+                member: Some(members[0].0.to_string()),
+            },
+            "{dataset}"
+        );
+        let conversion = outcome.converted.as_ref().expect("converted");
+        assert_eq!(Some(conversion.converter), entry.convert);
+        assert_eq!(conversion.original, members[0].0);
+        assert!(conversion.original_verified, "{dataset}");
+        let line = outcome.to_string();
+        assert!(
+            line.contains("converted from") && line.contains("original sha256 ok"),
+            "{line}"
+        );
+        println!("{line}");
+
+        let written = std::fs::read(data.path().join(&entry.path)).unwrap();
+        let reference = std::fs::read(shared.join(&entry.path)).unwrap();
+        assert!(written == reference, "{dataset}: not the reference bytes");
+        assert_eq!(sha256_hex(&written), entry.sha256);
+        assert_eq!(outcome.bytes, reference.len() as u64);
+    }
+    let mut expected: Vec<PathBuf> = UCI_ZIPS
+        .iter()
+        .map(|z| PathBuf::from(&srl_data::registry::builtin(z.dataset).unwrap().files[0].path))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        files_below(data.path()),
+        expected,
+        "nothing else is written"
+    );
+
+    // A second run finds all three in place without a request.
+    for UciZip { dataset, .. } in UCI_ZIPS {
+        let manifest = srl_data::registry::builtin(dataset).unwrap();
+        let again = fetch_dataset(&manifest, &opts).unwrap();
+        assert_eq!(again.files[0].action, FetchAction::AlreadyPresent);
+        assert_eq!(again.files[0].converted, None);
+    }
+    assert_eq!(server.stop().len(), 3);
+}
+
+#[test]
+fn corrupted_uci_originals_are_checksum_mismatches_and_leave_nothing() {
+    let Some(shared) = shared_originals() else {
+        return;
+    };
+    // One changed byte in each original: a digit of abalone.data (still parses), a byte inside
+    // the xls and the xlsx.
+    let damage = |_: &str, name: &str, bytes: &mut Vec<u8>| {
+        if name.ends_with(".data") {
+            let i = bytes.iter().position(|&b| b == b'5').unwrap();
+            bytes[i] = b'6';
+        } else if name.ends_with(".xls") || name.ends_with(".xlsx") {
+            let i = bytes.len() / 2;
+            bytes[i] ^= 0x20;
+        }
+    };
+    let server = TestServer::start(uci_routes(&shared, damage), 3);
+    let data = tempfile::tempdir().unwrap();
+    let opts = mirror_options(data.path(), &server);
+    for UciZip {
+        dataset,
+        url_path,
+        members,
+    } in UCI_ZIPS
+    {
+        let manifest = srl_data::registry::builtin(dataset).unwrap();
+        let entry = &manifest.files[0];
+        let err = fetch_dataset(&manifest, &opts).unwrap_err();
+        match &err {
+            DataError::ChecksumMismatch {
+                dataset: d,
+                file,
+                expected,
+                ..
+            } => {
+                assert_eq!(d, dataset);
+                assert_eq!(Some(expected), entry.original_sha256.as_ref(), "{err}");
+                assert!(file.contains(members[0].0), "{file}");
+                assert!(file.contains(&server.url(url_path)), "{file}");
+            }
+            other => panic!("{dataset}: expected ChecksumMismatch, got {other:?}"),
+        }
+    }
+    assert_eq!(server.stop().len(), 3);
+    assert_no_files(data.path());
+}
+
+/// A manifest like the built-in abalone one but without `original_sha256`, served from `/x`.
+fn unpinned_abalone(url: &str) -> Manifest {
+    let builtin = srl_data::registry::builtin("abalone").unwrap();
+    let toml = format!(
+        "name = \"toy\"\ntitle = \"Toy\"\nlicense = \"CC0\"\ncitation = \"none\"\n\
+         [format]\nkind = \"npz\"\n[[files]]\npath = \"toy/abalone.csv\"\nsha256 = \"{}\"\n\
+         url = \"{url}\"\nmember = \"abalone.data\"\nconvert = \"abalone-data\"\n",
+        builtin.files[0].sha256
+    );
+    Manifest::from_toml(&toml, Path::new("toy.toml")).unwrap()
+}
+
+#[test]
+fn without_a_pinned_original_the_converted_csv_is_still_verified() {
+    let Some(shared) = shared_originals() else {
+        return;
+    };
+    let original = std::fs::read(shared.join("abalone/original/abalone.data")).unwrap();
+    // A value changed: converts fine, but the CSV is not the pinned one.
+    let mut changed = original.clone();
+    let i = changed.iter().position(|&b| b == b'5').unwrap();
+    changed[i] = b'6';
+    // Not abalone.data at all: the converter refuses it.
+    let garbage = b"<html>UCI is being upgraded</html>\n".to_vec();
+    let routes = HashMap::from([
+        (
+            "/good.zip".to_string(),
+            Route::ok(zip_bytes(&[("abalone.data", &original)])),
+        ),
+        (
+            "/changed.zip".to_string(),
+            Route::ok(zip_bytes(&[("abalone.data", &changed)])),
+        ),
+        (
+            "/garbage.zip".to_string(),
+            Route::ok(zip_bytes(&[("abalone.data", &garbage)])),
+        ),
+    ]);
+    let server = TestServer::start(routes, 3);
+    let data = tempfile::tempdir().unwrap();
+
+    let err = fetch_dataset(
+        &unpinned_abalone(&server.url("/changed.zip")),
+        &options(data.path()),
+    )
+    .unwrap_err();
+    match &err {
+        DataError::ChecksumMismatch { file, .. } => {
+            assert!(file.contains("converted with abalone-data"), "{file}");
+        }
+        other => panic!("expected ChecksumMismatch, got {other:?}"),
+    }
+    assert_no_files(data.path());
+
+    let err = fetch_dataset(
+        &unpinned_abalone(&server.url("/garbage.zip")),
+        &options(data.path()),
+    )
+    .unwrap_err();
+    match &err {
+        DataError::Convert {
+            dataset,
+            converter,
+            source,
+            hint,
+            ..
+        } => {
+            assert_eq!(dataset, "toy");
+            assert_eq!(*converter, srl_data::convert::Converter::AbaloneData);
+            assert!(matches!(
+                **source,
+                srl_data::convert::ConvertError::Line { line: 1, .. }
+            ));
+            assert!(hint.contains("--from-dir"), "{hint}");
+        }
+        other => panic!("expected Convert, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains(&server.url("/garbage.zip")),
+        "{err}"
+    );
+    assert_no_files(data.path());
+
+    let report = fetch_dataset(
+        &unpinned_abalone(&server.url("/good.zip")),
+        &options(data.path()),
+    )
+    .unwrap();
+    let conversion = report.files[0].converted.as_ref().unwrap();
+    assert!(!conversion.original_verified);
+    assert!(!report.files[0].to_string().contains("original sha256 ok"));
+    assert_eq!(
+        std::fs::read(data.path().join("toy/abalone.csv")).unwrap(),
+        std::fs::read(shared.join("abalone/abalone.csv")).unwrap()
+    );
+    server.stop();
+}
