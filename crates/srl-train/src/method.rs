@@ -68,11 +68,14 @@ pub enum Component {
     Conr,
     /// Ordinal entropy (Zhang et al. 2023).
     Oe,
+    /// Rank-N-Contrast (Zha et al. 2023): contrastive pre-training of the encoder, then the
+    /// regression head on the frozen encoder.
+    Rnc,
 }
 
 impl Component {
     /// Every component, in canonical order (regression side first).
-    pub const ALL: [Component; 12] = [
+    pub const ALL: [Component; 13] = [
         Component::Inv,
         Component::Sqinv,
         Component::Lds,
@@ -85,6 +88,7 @@ impl Component {
         Component::Ranksim,
         Component::Conr,
         Component::Oe,
+        Component::Rnc,
     ];
 
     /// The name used in `--method`.
@@ -102,6 +106,7 @@ impl Component {
             Component::Ranksim => "ranksim",
             Component::Conr => "conr",
             Component::Oe => "oe",
+            Component::Rnc => "rnc",
         }
     }
 
@@ -156,6 +161,23 @@ impl MethodName {
             return Err(invalid(
                 "method",
                 "choose one Balanced MSE variant of bmc, bni, gai".into(),
+            ));
+        }
+        if v.contains(&Component::Rnc)
+            && v.iter().any(|c| {
+                matches!(
+                    c,
+                    Component::Srl
+                        | Component::Fds
+                        | Component::Ranksim
+                        | Component::Conr
+                        | Component::Oe
+                )
+            })
+        {
+            return Err(invalid(
+                "method",
+                "rnc pre-trains the encoder on its own and then freezes it: it combines only with the regression side (e.g. rnc+lds)".into(),
             ));
         }
         if count(Component::is_balanced_mse) == 1
@@ -361,6 +383,21 @@ pub struct OrdinalEntropyParams {
     pub max_samples: usize,
 }
 
+/// Rank-N-Contrast (Zha et al., NeurIPS 2023): the first `pretrain_share` of the epochs train
+/// the encoder with L_RnC alone (the head is not trained); the rest train the head with the
+/// regression side on the frozen encoder. Each stage runs the learning-rate schedule over its
+/// own length; the model is selected on validation in the second stage only.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RncParams {
+    /// Temperature τ of s_ij = −‖z_i − z_j‖/τ (reference 2).
+    pub tau: f64,
+    /// Share of the epochs spent pre-training the encoder (reference 400 of 500 = 0.8).
+    pub pretrain_share: f64,
+    /// Use a random subset of at most this many rows per step (O(n² log n) per step).
+    pub max_samples: usize,
+}
+
 /// The `[method]` table: a regression side and the representation-side components that are on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -382,6 +419,9 @@ pub struct MethodParams {
     /// Ordinal entropy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordinal_entropy: Option<OrdinalEntropyParams>,
+    /// Rank-N-Contrast (two stages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rnc: Option<RncParams>,
 }
 
 impl MethodParams {
@@ -398,6 +438,7 @@ impl MethodParams {
             ranksim: None,
             conr: None,
             ordinal_entropy: None,
+            rnc: None,
         }
     }
 
@@ -473,6 +514,13 @@ impl MethodParams {
                         },
                     })
                 }
+                Component::Rnc => {
+                    p.rnc = Some(RncParams {
+                        tau: 2.0,
+                        pretrain_share: 0.8,
+                        max_samples: 256,
+                    })
+                }
                 Component::Oe => {
                     p.ordinal_entropy = Some(OrdinalEntropyParams {
                         diversity_weight: 1e-3,
@@ -514,6 +562,7 @@ impl MethodParams {
             (self.ranksim.is_some(), Component::Ranksim),
             (self.conr.is_some(), Component::Conr),
             (self.ordinal_entropy.is_some(), Component::Oe),
+            (self.rnc.is_some(), Component::Rnc),
         ] {
             if on {
                 v.push(c);
@@ -588,6 +637,19 @@ impl MethodParams {
             }
             srl_losses::baselines::conr::ConR::new(c.loss)
                 .map_err(|e| invalid("method.conr.loss", e.to_string()))?;
+        }
+        if let Some(r) = &self.rnc {
+            positive("method.rnc.tau", r.tau)?;
+            if !(r.pretrain_share > 0.0 && r.pretrain_share < 1.0) {
+                return Err(invalid(
+                    "method.rnc.pretrain_share",
+                    format!("must be in (0, 1), got {}", r.pretrain_share),
+                ));
+            }
+            if r.max_samples < 2 {
+                return Err(invalid("method.rnc.max_samples", "must be ≥ 2".into()));
+            }
+            MethodName::new(self.name().components())?;
         }
         if let Some(o) = &self.ordinal_entropy {
             non_negative(

@@ -301,6 +301,13 @@ impl<F: Float> Mlp<F> {
         self.config.representation_dim()
     }
 
+    /// The head's parameters (weight then bias) within [`flat_parameters`](Self::flat_parameters)
+    /// and the gradient buffer: the last `d + 1` scalars.
+    pub fn head_parameter_range(&self) -> std::ops::Range<usize> {
+        let head = self.layouts[self.num_hidden()];
+        head.offset..head.end()
+    }
+
     /// Total number of trainable scalars.
     pub fn num_parameters(&self) -> usize {
         self.params.len()

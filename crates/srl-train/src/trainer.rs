@@ -133,6 +133,10 @@ pub struct Trainer<'a> {
     bin_centres: Vec<f64>,
     mlp: Mlp<f32>,
     optimizer: Optimizer<f32>,
+    /// Two-stage methods: epochs of encoder pre-training, and the head's own optimiser for the
+    /// second stage (the encoder frozen).
+    pretrain_epochs: usize,
+    head_optimizer: Option<Optimizer<f32>>,
     grads: MlpGradients<f32>,
     ws: MlpWorkspace<f32>,
     sampler: BatchSampler,
@@ -201,8 +205,22 @@ impl<'a> Trainer<'a> {
                 y_mean,
                 y_std,
                 seed: cfg.seed,
+                epochs: cfg.optim.epochs,
             },
         )?;
+        let pretrain_epochs = components
+            .iter()
+            .map(|c| c.pretrain_epochs())
+            .max()
+            .unwrap_or(0);
+        let head_optimizer = if pretrain_epochs > 0 {
+            Some(Optimizer::<f32>::new(
+                cfg.optim.optimizer,
+                mlp.head_parameter_range().len(),
+            )?)
+        } else {
+            None
+        };
         let monitor = if components.iter().any(|c| c.memory().is_some()) {
             None
         } else {
@@ -239,6 +257,8 @@ impl<'a> Trainer<'a> {
             ws: mlp.workspace(batch),
             mlp,
             optimizer,
+            pretrain_epochs,
+            head_optimizer,
             grads,
             sampler,
             batch: BatchBuffer::new(input_dim, batch),
@@ -282,11 +302,7 @@ impl<'a> Trainer<'a> {
         }
         let epoch = self.epoch;
         let epoch_start = Instant::now();
-        let lr = self
-            .cfg
-            .optim
-            .schedule
-            .lr_at(self.cfg.optim.optimizer.lr(), epoch);
+        let lr = self.lr_at(epoch);
         for c in &mut self.components {
             c.start_epoch(epoch)?;
         }
@@ -308,6 +324,28 @@ impl<'a> Trainer<'a> {
         Ok(Some(line))
     }
 
+    /// The learning rate of `epoch`. A two-stage method runs the schedule over each stage's
+    /// own length (its progress through the stage mapped onto the configured length).
+    fn lr_at(&self, epoch: usize) -> f64 {
+        let (total, p) = (self.cfg.optim.epochs, self.pretrain_epochs);
+        let base = self.cfg.optim.optimizer.lr();
+        let schedule = &self.cfg.optim.schedule;
+        if p == 0 {
+            return schedule.lr_at(base, epoch);
+        }
+        let (t, len) = if epoch < p {
+            (epoch, p)
+        } else {
+            (epoch - p, total - p)
+        };
+        schedule.lr_at(base, t * total / len.max(1))
+    }
+
+    /// Whether `epoch` trains the regression (not a pre-training epoch of a two-stage method).
+    fn trains_regression(&self, epoch: usize) -> bool {
+        epoch >= self.pretrain_epochs
+    }
+
     /// One optimisation step on batch `b` of the epoch's permutation.
     fn train_step(&mut self, epoch: usize, b: usize, lr: f64) -> Result<(), TrainError> {
         let Trainer {
@@ -327,11 +365,14 @@ impl<'a> Trainer<'a> {
             components,
             monitor,
             optimizer,
+            head_optimizer,
+            pretrain_epochs,
             meter,
             cfg,
             step,
             ..
         } = self;
+        let pretraining = epoch < *pretrain_epochs;
         let size = sampler.batch_size();
         let order = sampler.order();
         let rows = &order[b * size..((b + 1) * size).min(order.len())];
@@ -373,6 +414,11 @@ impl<'a> Trainer<'a> {
                 bins,
             };
             for (i, c) in components.iter_mut().enumerate() {
+                if i == 0 && pretraining {
+                    // Two-stage pre-training: no regression loss, the head is not trained.
+                    grad_pred.slice_mut(s![..m]).fill(0.0);
+                    continue;
+                }
                 let mut g = StepGrads {
                     pred: grad_pred.slice_mut(s![..m]),
                     h: grad_h.slice_mut(s![..m, ..]),
@@ -397,7 +443,18 @@ impl<'a> Trainer<'a> {
             None => grads.as_slice().iter().map(|g| g * g).sum::<f32>().sqrt(),
         };
         check_finite(epoch, *step, "gradient norm", f64::from(grad_norm))?;
-        optimizer.step(mlp.flat_parameters_mut(), grads.as_slice(), lr as f32)?;
+        match head_optimizer {
+            // Second stage of a two-stage method: the encoder is frozen, the head trains.
+            Some(head) if !pretraining => {
+                let range = mlp.head_parameter_range();
+                head.step(
+                    &mut mlp.flat_parameters_mut()[range.clone()],
+                    &grads.as_slice()[range],
+                    lr as f32,
+                )?;
+            }
+            _ => optimizer.step(mlp.flat_parameters_mut(), grads.as_slice(), lr as f32)?,
+        }
 
         let sb = StepBatch {
             epoch,
@@ -449,7 +506,8 @@ impl<'a> Trainer<'a> {
         );
         let val_mae = mean_abs_diff(&val_pred, &self.bench.val.y);
         check_finite(epoch, self.step, "validation MAE", val_mae)?;
-        if self.best.as_ref().is_none_or(|b| val_mae < b.val_mae) {
+        // A pre-training epoch's head is untrained: it is never selected.
+        if self.trains_regression(epoch) && self.best.as_ref().is_none_or(|b| val_mae < b.val_mae) {
             self.best = Some(Best {
                 val_mae,
                 epoch,

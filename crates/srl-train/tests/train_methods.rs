@@ -26,10 +26,13 @@ fn methods() -> Vec<MethodName> {
     let mut out = vec![MethodName::vanilla()];
     for c in Component::ALL {
         out.push(MethodName::new(&[c]).unwrap());
-        if c != Component::Srl {
-            out.push(MethodName::new(&[c, Component::Srl]).unwrap());
+        if let Ok(with_srl) = MethodName::new(&[c, Component::Srl]) {
+            if c != Component::Srl {
+                out.push(with_srl);
+            }
         }
     }
+    out.push("rnc+lds".parse().unwrap());
     out.push("lds+fds".parse().unwrap());
     out
 }
@@ -40,6 +43,7 @@ fn logged_term(c: Component) -> Option<&'static str> {
         Component::Ranksim => Some("ranksim"),
         Component::Conr => Some("conr"),
         Component::Oe => Some("oe_diversity"),
+        Component::Rnc => None, // logged during pre-training only
         Component::Bmc | Component::Bni | Component::Gai => Some("sigma"),
         _ => None,
     }
@@ -62,7 +66,12 @@ fn every_method_and_srl_combination_trains_on_airfoil() {
         })
         .unwrap_or_else(|e| panic!("{method}: {e}"));
         assert_eq!(lines.len(), 8, "{method}");
-        let (first, last) = (&lines[0], lines.last().unwrap());
+        let stage2 = if method.contains(Component::Rnc) {
+            6
+        } else {
+            0
+        };
+        let (first, last) = (&lines[stage2], lines.last().unwrap());
         assert!(
             last.val_mae < first.val_mae,
             "{method}: validation MAE did not fall: {} -> {}",
@@ -81,6 +90,20 @@ fn every_method_and_srl_combination_trains_on_airfoil() {
                     last.terms
                 );
             }
+        }
+        if method.contains(Component::Rnc) {
+            // Pre-training epochs log L_RnC and no regression loss; the kept model is from the
+            // second stage (encoder frozen).
+            assert!(
+                lines[0].terms.get("rnc").is_some_and(|v| v.is_finite()),
+                "{method}"
+            );
+            assert_eq!(lines[0].reg, 0.0, "{method}");
+            assert!(
+                outcome.report.best_epoch >= 6,
+                "{method}: {}",
+                outcome.report.best_epoch
+            );
         }
         if method.contains(Component::Srl) {
             assert!(last.envelope > 0.0, "{method}");
@@ -163,4 +186,37 @@ fn a_zero_weight_term_changes_nothing_but_is_still_logged() {
     let on = config(BenchmarkId::Concrete, &"ranksim".parse().unwrap(), 4);
     let c = run(&on, &bench, None, &mut |_| {}).unwrap();
     assert_ne!(a.test_predictions, c.test_predictions);
+}
+
+#[test]
+fn rank_n_contrast_freezes_the_encoder_after_pretraining() {
+    let Some(dir) = data_dir() else { return };
+    let cfg = config(BenchmarkId::Concrete, &"rnc".parse().unwrap(), 10);
+    let bench = prepare_data(&cfg.data, &dir).unwrap();
+    let mut trainer = srl_train::Trainer::new(&cfg, &bench).unwrap();
+    let head = trainer.mlp().head_parameter_range();
+    let snapshot = |t: &srl_train::Trainer<'_>| t.mlp().flat_parameters().to_vec();
+    let start = snapshot(&trainer);
+    for _ in 0..8 {
+        trainer.run_epoch().unwrap();
+    }
+    // Pre-training (8 of 10 epochs) moved the encoder; the head only by weight decay.
+    let pretrained = snapshot(&trainer);
+    assert_ne!(start[..head.start], pretrained[..head.start]);
+    trainer.run_epoch().unwrap();
+    trainer.run_epoch().unwrap();
+    assert!(trainer.is_done());
+    let end = snapshot(&trainer);
+    assert_eq!(
+        pretrained[..head.start],
+        end[..head.start],
+        "encoder moved in stage 2"
+    );
+    assert_ne!(
+        pretrained[head.clone()],
+        end[head],
+        "head did not train in stage 2"
+    );
+    let outcome = trainer.finish().unwrap();
+    assert!(outcome.report.best_epoch >= 8);
 }

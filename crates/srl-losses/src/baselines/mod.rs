@@ -10,6 +10,7 @@
 //! - [`fds`]: feature distribution smoothing (Yang et al., ICML 2021), using the LDS kernels
 //!   sum-normalised ([`lds::LdsKernel::window_sum_normalised`]).
 //! - [`conr`]: ConR, contrastive regularisation for DIR (Keramati et al., ICLR 2024).
+//! - [`rnc`]: Rank-N-Contrast (Zha et al., NeurIPS 2023), the contrastive pre-training loss.
 //!
 //! Every module documents which quirks of the reference implementation it replicates and
 //! which it fixes.
@@ -20,6 +21,7 @@ pub mod fds;
 pub mod lds;
 pub mod ordinal_entropy;
 pub mod ranksim;
+pub mod rnc;
 
 /// Validates a feature-level baseline's batch: `features` (M × D) non-empty and finite,
 /// `labels` of length M and finite, and the gradient buffer `grad_dim` of the same shape

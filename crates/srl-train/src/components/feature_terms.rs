@@ -2,7 +2,7 @@
 //! adds weight × its gradient w.r.t. the raw representation h.
 
 use super::{loss_error, BuildContext, Contribution, MethodComponent, StepBatch, StepGrads};
-use crate::method::{ConrParams, OrdinalEntropyParams, RankSimParams};
+use crate::method::{ConrParams, OrdinalEntropyParams, RankSimParams, RncParams};
 use crate::TrainError;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 use rand::seq::SliceRandom;
@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use srl_losses::baselines::conr::{ConR, ConrWorkspace};
 use srl_losses::baselines::ordinal_entropy::OrdinalEntropy;
 use srl_losses::baselines::ranksim::{unique_label_subsample, RankSim};
+use srl_losses::baselines::rnc::RankNContrast;
 
 /// A seeded random subset of at most `max` of the rows `0..m` (all rows, in order, if m ≤ max),
 /// written into `order`.
@@ -272,6 +273,84 @@ impl MethodComponent for OrdinalEntropyTerm {
                 ("oe_diversity", f64::from(out.diversity)),
                 ("oe_tightness", f64::from(out.tightness)),
             ],
+        })
+    }
+}
+
+/// Rank-N-Contrast (Zha et al., NeurIPS 2023): L_RnC on a random subset of at most
+/// `max_samples` rows during the pre-training stage; afterwards the encoder is frozen and only
+/// the head trains (see [`MethodComponent::pretrain_epochs`]).
+#[derive(Debug)]
+pub struct RncTerm {
+    loss: RankNContrast,
+    pretrain_epochs: usize,
+    max_samples: usize,
+    rng: ChaCha8Rng,
+    order: Vec<usize>,
+    sub: Subsample,
+}
+
+impl RncTerm {
+    /// Builds the term: the first ⌊share · epochs⌋ epochs (at least 1, at most epochs − 1)
+    /// pre-train the encoder.
+    pub fn new(p: &RncParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        if ctx.epochs < 2 {
+            return Err(TrainError::InvalidConfig {
+                field: "optim.epochs",
+                reason: "Rank-N-Contrast needs at least 2 epochs (pre-training, then the head)"
+                    .into(),
+            });
+        }
+        let pretrain = ((p.pretrain_share * ctx.epochs as f64) as usize).clamp(1, ctx.epochs - 1);
+        Ok(RncTerm {
+            loss: RankNContrast::new(p.tau).map_err(|e| loss_error("rnc", e))?,
+            pretrain_epochs: pretrain,
+            max_samples: p.max_samples,
+            rng: ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x0A4C_0A4C),
+            order: Vec::new(),
+            sub: Subsample::default(),
+        })
+    }
+}
+
+impl MethodComponent for RncTerm {
+    fn name(&self) -> &'static str {
+        "rnc"
+    }
+
+    fn pretrain_epochs(&self) -> usize {
+        self.pretrain_epochs
+    }
+
+    fn contribute(
+        &mut self,
+        batch: &StepBatch<'_>,
+        grads: &mut StepGrads<'_>,
+    ) -> Result<Contribution, TrainError> {
+        if batch.epoch >= self.pretrain_epochs || batch.rows.len() < 2 {
+            return Ok(Contribution::default());
+        }
+        random_subset(
+            &mut self.order,
+            batch.rows.len(),
+            self.max_samples,
+            &mut self.rng,
+        );
+        self.sub.gather(batch.h, batch.y, &self.order);
+        let m = self.order.len();
+        let value = self
+            .loss
+            .forward_backward(
+                self.sub.h.slice(s![..m, ..]),
+                self.sub.y.slice(s![..m]),
+                self.sub.grad.slice_mut(s![..m, ..]),
+            )
+            .map_err(|e| loss_error("rnc", e))?;
+        self.sub.scatter(&self.order, 1.0, &mut grads.h);
+        let v = f64::from(value);
+        Ok(Contribution {
+            total: v,
+            terms: vec![("rnc", v)],
         })
     }
 }

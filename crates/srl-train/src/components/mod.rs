@@ -15,7 +15,7 @@ mod regression;
 mod srl;
 
 pub use fds::FdsLayer;
-pub use feature_terms::{ConrTerm, OrdinalEntropyTerm, RankSimTerm};
+pub use feature_terms::{ConrTerm, OrdinalEntropyTerm, RankSimTerm, RncTerm};
 pub use regression::{fit_gmm_1d, RegressionSide};
 pub use srl::SrlTerm;
 
@@ -45,6 +45,8 @@ pub struct BuildContext<'a> {
     pub y_std: f64,
     /// Run seed.
     pub seed: u64,
+    /// Epochs of the run (full-batch: iterations).
+    pub epochs: usize,
 }
 
 /// One training step as a component sees it (rows of the current batch).
@@ -187,10 +189,17 @@ pub trait MethodComponent: Send {
     fn memory(&self) -> Option<&Surrogate<f32>> {
         None
     }
+
+    /// Two-stage methods (Rank-N-Contrast): the number of initial epochs that train the
+    /// encoder without the regression loss; after them the encoder is frozen and only the head
+    /// trains. 0 (the default) is ordinary one-stage training.
+    fn pretrain_epochs(&self) -> usize {
+        0
+    }
 }
 
 /// Builds the components of `params` in step order: regression side first, then FDS, SRL,
-/// RankSim, ConR, ordinal entropy.
+/// RankSim, ConR, ordinal entropy, Rank-N-Contrast.
 pub fn build(
     params: &MethodParams,
     ctx: &BuildContext<'_>,
@@ -212,6 +221,9 @@ pub fn build(
     }
     if let Some(p) = &params.ordinal_entropy {
         out.push(Box::new(OrdinalEntropyTerm::new(p, ctx)?));
+    }
+    if let Some(p) = &params.rnc {
+        out.push(Box::new(RncTerm::new(p, ctx)?));
     }
     Ok(out)
 }
