@@ -390,7 +390,7 @@ pub fn repo_root() -> PathBuf {
 /// Runs `cargo xtask reproduce`.
 pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     let start = Instant::now();
-    let plan = Plan::from_args(args)?;
+    let mut plan = Plan::from_args(args)?;
     let root = repo_root();
     let profile = profile_name(plan.profile);
     let out = args.out.clone().unwrap_or_else(|| match args.shard {
@@ -407,6 +407,43 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         }
         return aggregate_existing(args, &out);
     }
+    // Data first: an unsharded reproduction trains the benchmarks whose data is present or
+    // fetchable and skips the others (listed, with the reason); a shard needs all of its plan,
+    // since every shard must see the same plan.
+    let srl = build_srl(&root)?;
+    let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
+    let (ready, skipped) = ensure_data(&srl, &data_dir, &plan.benchmarks, args.from_dir.as_deref());
+    for (b, why) in &skipped {
+        eprintln!("skipping {b}: {why}");
+    }
+    if !skipped.is_empty() && args.shard.is_some() {
+        return Err(format!(
+            "a shard needs the data of every planned benchmark (missing: {}); fetch it first \
+             (`cargo xtask fetch all`) or narrow the plan with --only on every shard",
+            skipped
+                .iter()
+                .map(|(b, _)| b.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if ready.is_empty() {
+        return Err(format!(
+            "no benchmark can run: the data of {} is missing from {} and could not be fetched \
+             (see the reasons above)",
+            plan.benchmarks
+                .iter()
+                .map(|b| b.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            data_dir.display()
+        ));
+    }
+    plan.benchmarks = ready;
+    let skipped_benchmarks: Vec<String> = skipped
+        .iter()
+        .map(|(b, why)| format!("{b} ({why})"))
+        .collect();
     let all_runs = plan.runs();
     let runs = match args.shard {
         Some(s) => {
@@ -443,9 +480,6 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         out.display()
     );
 
-    let srl = build_srl(&root)?;
-    let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
-    ensure_data(&srl, &data_dir, &plan.benchmarks, args.from_dir.as_deref())?;
     prepare_out_dir(&out, &plan, &runs, args.resume)?;
     for spec in &runs {
         write_config(&srl, spec, plan.profile, &out)?;
@@ -482,6 +516,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         regenerated: None,
         kept_runs,
         shards: Vec::new(),
+        skipped_benchmarks,
     };
     let commit = meta.commit.clone();
     // A shard's record exists from the start (unfinished), so a shard killed by a time limit
@@ -736,6 +771,7 @@ fn merge_shards(args: &ReproduceArgs, dirs: &[PathBuf], out: &Path) -> Result<()
         )),
         kept_runs,
         shards: shard_lines,
+        skipped_benchmarks: Vec::new(),
     };
     write_outputs(out, meta, args.no_figures, None)
 }
@@ -903,20 +939,31 @@ pub fn find_executable(cargo_json: &str, bin: &str) -> Option<PathBuf> {
         .next_back()
 }
 
-/// Checks every benchmark's files (size and checksum) and fetches the missing ones with
-/// `srl fetch`; on failure, explains how to provide the data.
+/// Makes sure each benchmark's data is in `data_dir`, fetching (or importing `from_dir`) what
+/// is missing. Returns the benchmarks that can run and, for the others, why not (the fetch
+/// failed: no network, a checksum mismatch, …). Generated benchmarks (IOL-linear) always run.
 fn ensure_data(
     srl: &Path,
     data_dir: &Path,
     benchmarks: &[BenchmarkId],
     from_dir: Option<&Path>,
-) -> Result<(), String> {
+) -> (Vec<BenchmarkId>, Vec<(BenchmarkId, String)>) {
+    let mut ready = Vec::new();
+    let mut skipped = Vec::new();
     for &b in benchmarks {
         if !srl_data::registry::builtin_names().contains(&b.as_str()) {
-            continue; // generated (iol-linear)
+            ready.push(b); // generated (iol-linear)
+            continue;
         }
-        let manifest = srl_data::registry::builtin(b.as_str()).map_err(|e| e.to_string())?;
+        let manifest = match srl_data::registry::builtin(b.as_str()) {
+            Ok(m) => m,
+            Err(e) => {
+                skipped.push((b, e.to_string()));
+                continue;
+            }
+        };
         let Err(missing) = manifest.verify(data_dir) else {
+            ready.push(b);
             continue;
         };
         eprintln!("{b}: {missing}; fetching…");
@@ -928,21 +975,28 @@ fn ensure_data(
         if let Some(f) = from_dir {
             cmd.arg("--from-dir").arg(f);
         }
-        let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
-        if !ok {
-            let files: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
-            return Err(format!(
-                "the data of `{b}` is missing from {} and could not be fetched. Provide it by \
-                 (a) placing the files you downloaded in a folder and running `cargo xtask \
-                 reproduce --from-dir FOLDER` (or `srl fetch {b} --from-dir FOLDER`), or (b) \
-                 pointing --data-dir / SRL_DATA_DIR at a folder that already holds {}; or leave \
-                 it out with --only",
-                data_dir.display(),
-                files.join(", ")
-            ));
+        match cmd.output() {
+            Ok(out) if out.status.success() => ready.push(b),
+            Ok(out) => {
+                let reason = String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("fetch failed")
+                    .trim()
+                    .to_string();
+                skipped.push((
+                    b,
+                    format!(
+                        "not in {} and not fetchable: {reason}; place the files with \
+                         --from-dir FOLDER or point --data-dir / SRL_DATA_DIR at them",
+                        data_dir.display()
+                    ),
+                ));
+            }
+            Err(e) => skipped.push((b, format!("cannot run `srl fetch`: {e}"))),
         }
     }
-    Ok(())
+    (ready, skipped)
 }
 
 /// Creates the output folders and removes stale results of the benchmarks about to run, so
@@ -1252,6 +1306,10 @@ pub struct RunMeta {
     /// time, folder).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shards: Vec<String>,
+    /// Benchmarks of the plan that were not run because their data was missing and could not
+    /// be fetched, each with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_benchmarks: Vec<String>,
 }
 
 /// `cargo xtask reproduce …` with this process's arguments.
@@ -1396,6 +1454,12 @@ pub fn summary_markdown(
         md.push_str(&format!(
             "- **Failed runs** (missing from the tables; see their logs): {}\n",
             meta.failed_runs.join(", ")
+        ));
+    }
+    if !meta.skipped_benchmarks.is_empty() {
+        md.push_str(&format!(
+            "- **Benchmarks skipped** (data missing and not fetchable): {}\n",
+            meta.skipped_benchmarks.join("; ")
         ));
     }
     if meta.profile == "quick" {
@@ -1798,7 +1862,50 @@ mod tests {
             regenerated: None,
             kept_runs: vec![],
             shards: vec![],
+            skipped_benchmarks: vec![],
         }
+    }
+
+    #[test]
+    fn missing_unfetchable_data_skips_the_benchmark_with_the_reason() {
+        // A stand-in for `srl` whose fetch always fails like a machine without network.
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("srl");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho 'error: airfoil: network error: connection refused' >&2\nexit 1\n",
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let empty = dir.path().join("data");
+        std::fs::create_dir_all(&empty).unwrap();
+        let (ready, skipped) = ensure_data(
+            &fake,
+            &empty,
+            &[BenchmarkId::Airfoil, BenchmarkId::IolLinear],
+            None,
+        );
+        // IOL-linear is generated: it always runs; airfoil is skipped with the fetch's reason.
+        assert_eq!(ready, vec![BenchmarkId::IolLinear]);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].0, BenchmarkId::Airfoil);
+        assert!(
+            skipped[0].1.contains("connection refused"),
+            "{}",
+            skipped[0].1
+        );
+        assert!(skipped[0].1.contains("--from-dir"), "{}", skipped[0].1);
+        let mut m = meta(vec![BenchmarkId::IolLinear]);
+        m.skipped_benchmarks = vec![format!("airfoil ({})", skipped[0].1)];
+        let md = summary_markdown(&m, &[], &[]);
+        assert!(
+            md.contains("Benchmarks skipped") && md.contains("airfoil"),
+            "{md}"
+        );
     }
 
     #[test]
