@@ -37,21 +37,23 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// The methods `reproduce` compares by default, in table order (canonical text forms): the
-/// paper's comparison set — vanilla, LDS, LDS+FDS, RankSim, Balanced MSE (BMC), ConR, ordinal
-/// entropy — then SRL alone and SRL combined with LDS, RankSim and Balanced MSE.
+/// paper's comparison set — vanilla, LDS, LDS+FDS, RankSim, Balanced MSE, ConR, ordinal
+/// entropy — plus Rank-N-Contrast, then SRL alone and SRL combined with LDS, RankSim and
+/// Balanced MSE. Balanced MSE is its BNI estimator, the best of BMC/BNI/GAI on Airfoil
+/// validation (docs/results/tuning/uci-bmse.md).
 pub const DEFAULT_METHODS: &[&str] = &[
     "vanilla",
     "lds",
     "lds+fds",
     "ranksim",
-    "bmc",
+    "bni",
     "conr",
     "oe",
     "rnc",
     "srl",
     "lds+srl",
     "srl+ranksim",
-    "bmc+srl",
+    "bni+srl",
 ];
 
 /// [`DEFAULT_METHODS`], parsed (every entry is a valid method; a test checks it).
@@ -85,7 +87,7 @@ pub struct ReproduceArgs {
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub only: Vec<BenchmarkId>,
     /// Comma-separated methods, each a set of components joined by `+` (e.g. `vanilla,srl,srl+ranksim`)
-    /// [default: vanilla,lds,lds+fds,ranksim,bmc,conr,oe,srl,lds+srl,srl+ranksim,bmc+srl].
+    /// [default: vanilla,lds,lds+fds,ranksim,bni,conr,oe,rnc,srl,lds+srl,srl+ranksim,bni+srl].
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub methods: Vec<MethodName>,
     /// Number of seeds per method and benchmark [default: 2 quick, 5 full].
@@ -1981,8 +1983,8 @@ mod tests {
         let b = BenchmarkId::IolLinear;
         let table = tables::aggregate(b, &crate::tables::tests::many_method_reports(b)).unwrap();
         let md = summary_markdown(&meta(vec![b]), &[table], &[]);
-        // IOL values ×1e-3: vanilla All mean 10.1 → 10100.000; best is bmc+srl (4.6).
-        assert!(md.contains("| BMC+SRL 4600.000 | 4/12 | 4/12 |"), "{md}");
+        // IOL values ×1e-3: vanilla All mean 10.1 → 10100.000; best is bni+srl (4.6).
+        assert!(md.contains("| BNI+SRL 4600.000 | 4/12 | 4/12 |"), "{md}");
         assert!(
             md.contains("| IOL linear (antiderivative) | 10100.000 | 6100.000 | -39.6 % |"),
             "{md}"

@@ -1088,7 +1088,7 @@ pub(crate) mod tests {
                 "lds",
                 "lds+fds",
                 "ranksim",
-                "bmc",
+                "bni",
                 "conr",
                 "oe",
                 "rnc",
@@ -1096,14 +1096,14 @@ pub(crate) mod tests {
                 "srl",
                 "lds+srl",
                 "srl+ranksim",
-                "bmc+srl"
+                "bni+srl"
             ]
         );
-        // All MAE decreases along the default list: the last (bmc+srl) is best; srl (index 8)
+        // All MAE decreases along the default list: the last (bni+srl) is best; srl (index 8)
         // is beaten by the 3 SRL combinations after it; focal (9.0) sits between lds and
         // lds+fds… and is beaten by everything below 9.0.
         let (best, v) = t.best(ALL).unwrap();
-        assert_eq!(best.to_string(), "bmc+srl");
+        assert_eq!(best.to_string(), "bni+srl");
         assert_close!(v, 10.0 - 5.5 + 0.1);
         assert_eq!(t.rank(&srl_method(), ALL), Some((4, 13)));
         assert_eq!(t.rank(&MethodName::vanilla(), FEW), Some((13, 13)));

@@ -131,8 +131,18 @@ fn every_method_and_srl_combination_trains_on_airfoil() {
             .any(|&c| method.contains(c));
         assert_eq!(state.balanced_mse_sigma.is_some(), bmse, "{method}");
         if let Some(sigma) = state.balanced_mse_sigma {
-            let init = cfg.method.regression.balanced_mse.unwrap().init_sigma;
-            assert!((sigma - init).abs() > 1e-4, "{method}: σ was not trained");
+            let b = cfg.method.regression.balanced_mse.unwrap();
+            if b.sigma_lr > 0.0 {
+                assert!(
+                    (sigma - b.init_sigma).abs() > 1e-4,
+                    "{method}: σ was not trained"
+                );
+            } else {
+                assert_eq!(
+                    sigma as f32, b.init_sigma as f32,
+                    "{method}: a fixed σ moved"
+                );
+            }
         }
         if let Some(fds) = &state.fds {
             assert_eq!(fds.last_updated_epoch(), Some(7), "{method}");
