@@ -40,3 +40,6 @@ pub use metrics::{evaluate, GroupMetrics, ShotMetrics, ShotRule};
 pub use split::{balanced_split, SplitIndices};
 pub use standardize::Standardizer;
 pub use tabular::TabularData;
+
+/// The ndarray this crate is built on (0.16, the line linfa 0.8 uses): build inputs with it.
+pub use ndarray;
