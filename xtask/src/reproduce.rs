@@ -121,6 +121,11 @@ pub struct ReproduceArgs {
     /// --methods are kept too.
     #[arg(long, conflicts_with = "aggregate_only")]
     pub resume: bool,
+    /// Replace an earlier full reproduction in the output folder. Without it, `--full` refuses
+    /// a folder that already holds one (the committed results under docs/results/full): use
+    /// `--resume` to add to it, or `--out` to write elsewhere.
+    #[arg(long, conflicts_with_all = ["aggregate_only", "resume"])]
+    pub force: bool,
     /// Train only shard I of N (1-based, e.g. `2/4`): run k of the plan when k mod N = I − 1.
     /// Writes the runs and a shard-I-of-N.json into --out, no tables (merge the shards with
     /// --aggregate-only --from-shards).
@@ -403,6 +408,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
             .join(format!("shard-{}-of-{}", s.index, s.count)),
         None => root.join("docs").join("results").join(profile),
     });
+    refuse_to_overwrite(args, plan.profile, &out)?;
     if args.aggregate_only {
         if !args.from_shards.is_empty() {
             return merge_shards(args, &args.from_shards, &out);
@@ -939,6 +945,25 @@ pub fn find_executable(cargo_json: &str, bin: &str) -> Option<PathBuf> {
         .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == bin)
         .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
         .next_back()
+}
+
+/// `--full` never silently replaces finished results: a folder holding a `summary.json` or
+/// finished runs needs `--resume` (add to it), `--force` (replace it) or another `--out`.
+fn refuse_to_overwrite(args: &ReproduceArgs, profile: Profile, out: &Path) -> Result<(), String> {
+    if profile != Profile::Full || args.aggregate_only || args.resume || args.force {
+        return Ok(());
+    }
+    let has_runs = out.join("runs").is_dir()
+        && std::fs::read_dir(out.join("runs")).is_ok_and(|mut d| d.next().is_some());
+    if out.join("summary.json").is_file() || has_runs {
+        return Err(format!(
+            "{} already holds a full reproduction (committed results?): add --resume to keep its \
+             finished runs and train the rest, --force to replace it, or --out DIR to write \
+             elsewhere",
+            out.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Makes sure each benchmark's data is in `data_dir`, fetching (or importing `from_dir`) what
@@ -1866,6 +1891,31 @@ mod tests {
             shards: vec![],
             skipped_benchmarks: vec![],
         }
+    }
+
+    #[test]
+    fn full_refuses_to_overwrite_finished_results_without_resume_or_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let full = ReproduceArgs {
+            full: true,
+            out: Some(out.to_path_buf()),
+            ..ReproduceArgs::default()
+        };
+        // An empty folder is fine.
+        assert!(refuse_to_overwrite(&full, Profile::Full, out).is_ok());
+        std::fs::write(out.join("summary.json"), "{}").unwrap();
+        let e = refuse_to_overwrite(&full, Profile::Full, out).unwrap_err();
+        assert!(e.contains("--resume") && e.contains("--force"), "{e}");
+        for ok in [
+            ReproduceArgs { resume: true, ..full.clone() },
+            ReproduceArgs { force: true, ..full.clone() },
+            ReproduceArgs { aggregate_only: true, ..full.clone() },
+        ] {
+            assert!(refuse_to_overwrite(&ok, Profile::Full, out).is_ok());
+        }
+        // The quick profile writes to a git-ignored folder and may overwrite.
+        assert!(refuse_to_overwrite(&full, Profile::Quick, out).is_ok());
     }
 
     #[test]
