@@ -1908,9 +1908,18 @@ mod tests {
         let e = refuse_to_overwrite(&full, Profile::Full, out).unwrap_err();
         assert!(e.contains("--resume") && e.contains("--force"), "{e}");
         for ok in [
-            ReproduceArgs { resume: true, ..full.clone() },
-            ReproduceArgs { force: true, ..full.clone() },
-            ReproduceArgs { aggregate_only: true, ..full.clone() },
+            ReproduceArgs {
+                resume: true,
+                ..full.clone()
+            },
+            ReproduceArgs {
+                force: true,
+                ..full.clone()
+            },
+            ReproduceArgs {
+                aggregate_only: true,
+                ..full.clone()
+            },
         ] {
             assert!(refuse_to_overwrite(&ok, Profile::Full, out).is_ok());
         }
