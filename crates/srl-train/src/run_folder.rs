@@ -160,32 +160,21 @@ pub struct TestPrediction {
 
 /// Reads `test_predictions.csv`.
 pub fn read_test_predictions(dir: &Path) -> Result<Vec<TestPrediction>, TrainError> {
-    let path = dir.join(TEST_PREDICTIONS);
-    let text = read(&path)?;
-    let bad = |line: usize, what: &str| TrainError::InvalidState {
-        reason: format!("{} line {line}: {what}", path.display()),
-    };
-    text.lines()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let f: Vec<&str> = l.split(',').collect();
-            if f.len() != 4 {
-                return Err(bad(i + 1, "expected 4 fields y,pred,bin,shot"));
-            }
-            Ok(TestPrediction {
-                y: f[0].parse().map_err(|_| bad(i + 1, "y is not a number"))?,
-                pred: f[1]
-                    .parse()
-                    .map_err(|_| bad(i + 1, "pred is not a number"))?,
-                bin: f[2]
-                    .parse()
-                    .map_err(|_| bad(i + 1, "bin is not an integer"))?,
-                shot: parse_shot(f[3]).ok_or_else(|| bad(i + 1, "unknown shot group"))?,
-            })
+    #[derive(serde::Deserialize)]
+    struct Row {
+        y: f64,
+        pred: f64,
+        bin: usize,
+        shot: String,
+    }
+    read_csv(&dir.join(TEST_PREDICTIONS), |r: Row| {
+        Ok(TestPrediction {
+            y: r.y,
+            pred: r.pred,
+            bin: r.bin,
+            shot: parse_shot(&r.shot).ok_or_else(|| format!("unknown shot group `{}`", r.shot))?,
         })
-        .collect()
+    })
 }
 
 /// One row of `train_bin_counts.csv`.
@@ -203,38 +192,57 @@ pub struct BinCount {
 
 /// Reads `train_bin_counts.csv`.
 pub fn read_bin_counts(dir: &Path) -> Result<Vec<BinCount>, TrainError> {
-    let path = dir.join(TRAIN_BIN_COUNTS);
-    let text = read(&path)?;
-    let bad = |line: usize, what: &str| TrainError::InvalidState {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        bin: usize,
+        centre: f64,
+        count: usize,
+        shot: String,
+    }
+    read_csv(&dir.join(TRAIN_BIN_COUNTS), |r: Row| {
+        Ok(BinCount {
+            bin: r.bin,
+            centre: r.centre,
+            count: r.count,
+            shot: match r.shot.as_str() {
+                "none" => None,
+                other => {
+                    Some(parse_shot(other).ok_or_else(|| format!("unknown shot group `{other}`"))?)
+                }
+            },
+        })
+    })
+}
+
+/// Reads a CSV file with a header into rows of `R`, mapped by `f`; errors name the file and
+/// the line.
+fn read_csv<R: serde::de::DeserializeOwned, T>(
+    path: &Path,
+    f: impl Fn(R) -> Result<T, String>,
+) -> Result<Vec<T>, TrainError> {
+    let bad = |line: u64, what: String| TrainError::InvalidState {
         reason: format!("{} line {line}: {what}", path.display()),
     };
-    text.lines()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let f: Vec<&str> = l.split(',').collect();
-            if f.len() != 4 {
-                return Err(bad(i + 1, "expected 4 fields bin,centre,count,shot"));
-            }
-            Ok(BinCount {
-                bin: f[0]
-                    .parse()
-                    .map_err(|_| bad(i + 1, "bin is not an integer"))?,
-                centre: f[1]
-                    .parse()
-                    .map_err(|_| bad(i + 1, "centre is not a number"))?,
-                count: f[2]
-                    .parse()
-                    .map_err(|_| bad(i + 1, "count is not an integer"))?,
-                shot: if f[3] == "none" {
-                    None
-                } else {
-                    Some(parse_shot(f[3]).ok_or_else(|| bad(i + 1, "unknown shot group"))?)
-                },
-            })
-        })
-        .collect()
+    let mut reader = csv::Reader::from_path(path).map_err(|e| TrainError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(bad(e.position().map_or(0, |p| p.line()), e.to_string())),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let row: R = record
+            .deserialize(Some(&headers))
+            .map_err(|e| bad(line, e.to_string()))?;
+        out.push(f(row).map_err(|what| bad(line, what))?);
+    }
+    Ok(out)
 }
 
 /// The path of one of the run's files.
@@ -274,5 +282,50 @@ fn parse_shot(s: &str) -> Option<Shot> {
         "medium" => Some(Shot::Medium),
         "few" => Some(Shot::Few),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prediction_and_bin_files_round_trip_and_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(TEST_PREDICTIONS),
+            "y,pred,bin,shot\n1.5,1.25,3,few\n2,2.5,4,many\n",
+        )
+        .unwrap();
+        let p = read_test_predictions(dir.path()).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            (p[0].y, p[0].pred, p[0].bin, p[0].shot),
+            (1.5, 1.25, 3, Shot::Few)
+        );
+        std::fs::write(
+            dir.path().join(TRAIN_BIN_COUNTS),
+            "bin,centre,count,shot\n0,0.5,10,medium\n1,1.5,0,none\n",
+        )
+        .unwrap();
+        let b = read_bin_counts(dir.path()).unwrap();
+        assert_eq!(
+            (b[0].count, b[0].shot, b[1].shot),
+            (10, Some(Shot::Medium), None)
+        );
+        std::fs::write(
+            dir.path().join(TEST_PREDICTIONS),
+            "y,pred,bin,shot\n1,1,1,few\n1,x,1,few\n",
+        )
+        .unwrap();
+        let e = read_test_predictions(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains(TEST_PREDICTIONS), "{e}");
+        std::fs::write(
+            dir.path().join(TEST_PREDICTIONS),
+            "y,pred,bin,shot\n1,1,1,rare\n",
+        )
+        .unwrap();
+        let e = read_test_predictions(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("rare"), "{e}");
     }
 }

@@ -403,16 +403,7 @@ impl<'a> Trainer<'a> {
         let mut total = 0.0;
         let mut features_touched = false;
         {
-            let sb = StepBatch {
-                epoch,
-                step: *step,
-                rows,
-                h: ws.features(),
-                z: ws.normalized_features(),
-                pred: ws.predictions(),
-                y: batch.y(),
-                bins,
-            };
+            let sb = step_batch(epoch, *step, rows, ws, batch, bins);
             for (i, c) in components.iter_mut().enumerate() {
                 if i == 0 && pretraining {
                     // Two-stage pre-training: no regression loss, the head is not trained.
@@ -456,16 +447,7 @@ impl<'a> Trainer<'a> {
             _ => optimizer.step(mlp.flat_parameters_mut(), grads.as_slice(), lr as f32)?,
         }
 
-        let sb = StepBatch {
-            epoch,
-            step: *step,
-            rows,
-            h: ws.features(),
-            z: ws.normalized_features(),
-            pred: ws.predictions(),
-            y: batch.y(),
-            bins,
-        };
+        let sb = step_batch(epoch, *step, rows, ws, batch, bins);
         for c in components.iter_mut() {
             c.after_step(&sb, lr)?;
         }
@@ -657,6 +639,28 @@ pub fn evaluate(
         &bench.test.y.to_vec(),
         &bench.test.shots,
     )?)
+}
+
+/// What the components see of the current step: the batch's rows, representation,
+/// predictions, targets and bins (after the forward pass).
+fn step_batch<'b>(
+    epoch: usize,
+    step: usize,
+    rows: &'b [usize],
+    ws: &'b MlpWorkspace<f32>,
+    batch: &'b BatchBuffer<f32>,
+    bins: &'b [usize],
+) -> StepBatch<'b> {
+    StepBatch {
+        epoch,
+        step,
+        rows,
+        h: ws.features(),
+        z: ws.normalized_features(),
+        pred: ws.predictions(),
+        y: batch.y(),
+        bins,
+    }
 }
 
 /// The name of a logged term in a divergence error.

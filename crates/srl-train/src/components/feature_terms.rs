@@ -4,7 +4,7 @@
 use super::{loss_error, BuildContext, Contribution, MethodComponent, StepBatch, StepGrads};
 use crate::method::{ConrParams, OrdinalEntropyParams, RankSimParams, RncParams};
 use crate::TrainError;
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -13,42 +13,83 @@ use srl_losses::baselines::ordinal_entropy::OrdinalEntropy;
 use srl_losses::baselines::ranksim::{unique_label_subsample, RankSim};
 use srl_losses::baselines::rnc::RankNContrast;
 
-/// A seeded random subset of at most `max` of the rows `0..m` (all rows, in order, if m ≤ max),
-/// written into `order`.
-fn random_subset(order: &mut Vec<usize>, m: usize, max: usize, rng: &mut ChaCha8Rng) {
-    order.clear();
-    order.extend(0..m);
-    if m > max {
-        order.partial_shuffle(rng, max);
-        order.truncate(max);
-    }
-}
-
-/// Rows of a subsample gathered into reused buffers, with the scatter of their gradient back.
-#[derive(Debug, Default)]
-struct Subsample {
+/// A seeded random subset of at most `max` rows of the batch (all rows, in order, if the batch
+/// is no larger), gathered into reused buffers, and the scatter of its gradient back onto the
+/// batch. The O(M²) terms use it so a full-batch step (10⁴ IOL rows) stays affordable.
+#[derive(Debug)]
+struct RowSample {
+    rng: ChaCha8Rng,
+    /// Batch rows of the sample.
+    rows: Vec<usize>,
     h: Array2<f32>,
     y: Array1<f32>,
     grad: Array2<f32>,
 }
 
-impl Subsample {
-    fn gather(&mut self, h: ArrayView2<'_, f32>, y: ArrayView1<'_, f32>, idx: &[usize]) {
-        let (m, d) = (idx.len(), h.ncols());
+impl RowSample {
+    fn new(seed: u64) -> Self {
+        RowSample {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            rows: Vec::new(),
+            h: Array2::zeros((0, 0)),
+            y: Array1::zeros(0),
+            grad: Array2::zeros((0, 0)),
+        }
+    }
+
+    /// Draws at most `max` rows of `batch` and gathers them; returns the sample size.
+    fn draw(&mut self, batch: &StepBatch<'_>, max: usize) -> usize {
+        let m = batch.rows.len();
+        self.rows.clear();
+        self.rows.extend(0..m);
+        if m > max {
+            self.rows.partial_shuffle(&mut self.rng, max);
+            self.rows.truncate(max);
+        }
+        self.gather(batch.h, batch.y);
+        self.rows.len()
+    }
+
+    /// Keeps only the sampled positions `keep` (indices into the current sample), regathering.
+    fn restrict(&mut self, batch: &StepBatch<'_>, keep: &[usize]) -> usize {
+        let rows: Vec<usize> = keep.iter().map(|&k| self.rows[k]).collect();
+        self.rows = rows;
+        self.gather(batch.h, batch.y);
+        self.rows.len()
+    }
+
+    fn gather(&mut self, h: ArrayView2<'_, f32>, y: ArrayView1<'_, f32>) {
+        let (m, d) = (self.rows.len(), h.ncols());
         if self.h.nrows() < m || self.h.ncols() != d {
             self.h = Array2::zeros((m, d));
             self.grad = Array2::zeros((m, d));
             self.y = Array1::zeros(m);
         }
-        for (r, &i) in idx.iter().enumerate() {
+        for (r, &i) in self.rows.iter().enumerate() {
             self.h.row_mut(r).assign(&h.row(i));
             self.y[r] = y[i];
         }
     }
 
-    /// Adds weight × the gradient of the first `idx.len()` rows to rows `idx` of `out`.
-    fn scatter(&self, idx: &[usize], weight: f32, out: &mut ndarray::ArrayViewMut2<'_, f32>) {
-        for (r, &i) in idx.iter().enumerate() {
+    /// The sample's features, targets and gradient buffer (first `m` rows).
+    fn parts(
+        &mut self,
+    ) -> (
+        ArrayView2<'_, f32>,
+        ArrayView1<'_, f32>,
+        ArrayViewMut2<'_, f32>,
+    ) {
+        let m = self.rows.len();
+        (
+            self.h.slice(s![..m, ..]),
+            self.y.slice(s![..m]),
+            self.grad.slice_mut(s![..m, ..]),
+        )
+    }
+
+    /// Adds `weight` × the sample's gradient to its batch rows of `out`.
+    fn scatter(&self, weight: f32, out: &mut ArrayViewMut2<'_, f32>) {
+        for (r, &i) in self.rows.iter().enumerate() {
             out.row_mut(i).scaled_add(weight, &self.grad.row(r));
         }
     }
@@ -61,10 +102,7 @@ pub struct RankSimTerm {
     loss: RankSim,
     weight: f64,
     max_samples: usize,
-    rng: ChaCha8Rng,
-    order: Vec<usize>,
-    labels: Array1<f32>,
-    sub: Subsample,
+    sample: RowSample,
 }
 
 impl RankSimTerm {
@@ -74,10 +112,7 @@ impl RankSimTerm {
             loss: RankSim::new(p.lambda).map_err(|e| loss_error("ranksim", e))?,
             weight: p.weight,
             max_samples: p.max_samples,
-            rng: ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x5A4E_C0DE),
-            order: Vec::new(),
-            labels: Array1::zeros(0),
-            sub: Subsample::default(),
+            sample: RowSample::new(ctx.seed ^ 0x5A4E_C0DE),
         })
     }
 }
@@ -92,36 +127,19 @@ impl MethodComponent for RankSimTerm {
         batch: &StepBatch<'_>,
         grads: &mut StepGrads<'_>,
     ) -> Result<Contribution, TrainError> {
-        random_subset(
-            &mut self.order,
-            batch.rows.len(),
-            self.max_samples,
-            &mut self.rng,
-        );
-        if self.labels.len() < self.order.len() {
-            self.labels = Array1::zeros(self.order.len());
-        }
-        for (dst, &i) in self.labels.iter_mut().zip(&self.order) {
-            *dst = batch.y[i];
-        }
-        let unique =
-            unique_label_subsample(self.labels.slice(s![..self.order.len()]), &mut self.rng)
-                .map_err(|e| loss_error("ranksim", e))?;
-        let idx: Vec<usize> = unique.iter().map(|&u| self.order[u]).collect();
-        if idx.len() < 2 {
+        let m = self.sample.draw(batch, self.max_samples);
+        let unique = unique_label_subsample(self.sample.y.slice(s![..m]), &mut self.sample.rng)
+            .map_err(|e| loss_error("ranksim", e))?;
+        if unique.len() < 2 {
             return Ok(Contribution::default());
         }
-        self.sub.gather(batch.h, batch.y, &idx);
-        let m = idx.len();
+        self.sample.restrict(batch, &unique);
+        let (h, y, grad) = self.sample.parts();
         let value = self
             .loss
-            .forward_backward(
-                self.sub.h.slice(s![..m, ..]),
-                self.sub.y.slice(s![..m]),
-                self.sub.grad.slice_mut(s![..m, ..]),
-            )
+            .forward_backward(h, y, grad)
             .map_err(|e| loss_error("ranksim", e))?;
-        self.sub.scatter(&idx, self.weight as f32, &mut grads.h);
+        self.sample.scatter(self.weight as f32, &mut grads.h);
         let v = f64::from(value);
         Ok(Contribution {
             total: self.weight * v,
@@ -137,11 +155,9 @@ pub struct ConrTerm {
     loss: ConR,
     weight: f64,
     max_samples: usize,
-    rng: ChaCha8Rng,
-    order: Vec<usize>,
+    sample: RowSample,
     pred: Array1<f32>,
     workspace: ConrWorkspace<f32>,
-    sub: Subsample,
 }
 
 impl ConrTerm {
@@ -158,11 +174,9 @@ impl ConrTerm {
             loss: ConR::new(config).map_err(|e| loss_error("conr", e))?,
             weight: p.weight,
             max_samples: p.max_samples,
-            rng: ChaCha8Rng::seed_from_u64(ctx.seed ^ 0xC0_4C0_4C0),
-            order: Vec::new(),
+            sample: RowSample::new(ctx.seed ^ 0xC0_4C0_4C0),
             pred: Array1::zeros(0),
             workspace: ConrWorkspace::new(),
-            sub: Subsample::default(),
         })
     }
 }
@@ -177,33 +191,26 @@ impl MethodComponent for ConrTerm {
         batch: &StepBatch<'_>,
         grads: &mut StepGrads<'_>,
     ) -> Result<Contribution, TrainError> {
-        random_subset(
-            &mut self.order,
-            batch.rows.len(),
-            self.max_samples,
-            &mut self.rng,
-        );
-        let m = self.order.len();
-        self.sub.gather(batch.h, batch.y, &self.order);
+        let m = self.sample.draw(batch, self.max_samples);
         if self.pred.len() < m {
             self.pred = Array1::zeros(m);
         }
-        for (dst, &i) in self.pred.iter_mut().zip(&self.order) {
+        for (dst, &i) in self.pred.iter_mut().zip(&self.sample.rows) {
             *dst = batch.pred[i];
         }
+        let (h, y, grad) = self.sample.parts();
         let out = self
             .loss
             .forward_backward_with(
                 &mut self.workspace,
-                self.sub.h.slice(s![..m, ..]),
-                self.sub.y.slice(s![..m]),
+                h,
+                y,
                 self.pred.slice(s![..m]),
                 None,
-                self.sub.grad.slice_mut(s![..m, ..]),
+                grad,
             )
             .map_err(|e| loss_error("conr", e))?;
-        self.sub
-            .scatter(&self.order, self.weight as f32, &mut grads.h);
+        self.sample.scatter(self.weight as f32, &mut grads.h);
         let v = f64::from(out.value);
         Ok(Contribution {
             total: self.weight * v,
@@ -218,9 +225,7 @@ impl MethodComponent for ConrTerm {
 pub struct OrdinalEntropyTerm {
     loss: OrdinalEntropy,
     max_samples: usize,
-    rng: ChaCha8Rng,
-    order: Vec<usize>,
-    sub: Subsample,
+    sample: RowSample,
 }
 
 impl OrdinalEntropyTerm {
@@ -230,9 +235,7 @@ impl OrdinalEntropyTerm {
             loss: OrdinalEntropy::new(p.diversity_weight, p.tightness_weight)
                 .map_err(|e| loss_error("ordinal-entropy", e))?,
             max_samples: p.max_samples,
-            rng: ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x0E0E_0E0E),
-            order: Vec::new(),
-            sub: Subsample::default(),
+            sample: RowSample::new(ctx.seed ^ 0x0E0E_0E0E),
         })
     }
 }
@@ -250,23 +253,13 @@ impl MethodComponent for OrdinalEntropyTerm {
         if batch.rows.len() < 2 {
             return Ok(Contribution::default());
         }
-        random_subset(
-            &mut self.order,
-            batch.rows.len(),
-            self.max_samples,
-            &mut self.rng,
-        );
-        self.sub.gather(batch.h, batch.y, &self.order);
-        let s = self.order.len();
+        self.sample.draw(batch, self.max_samples);
+        let (h, y, grad) = self.sample.parts();
         let out = self
             .loss
-            .forward_backward(
-                self.sub.h.slice(s![..s, ..]),
-                self.sub.y.slice(s![..s]),
-                self.sub.grad.slice_mut(s![..s, ..]),
-            )
+            .forward_backward(h, y, grad)
             .map_err(|e| loss_error("ordinal-entropy", e))?;
-        self.sub.scatter(&self.order, 1.0, &mut grads.h);
+        self.sample.scatter(1.0, &mut grads.h);
         Ok(Contribution {
             total: f64::from(out.value),
             terms: vec![
@@ -285,9 +278,7 @@ pub struct RncTerm {
     loss: RankNContrast,
     pretrain_epochs: usize,
     max_samples: usize,
-    rng: ChaCha8Rng,
-    order: Vec<usize>,
-    sub: Subsample,
+    sample: RowSample,
 }
 
 impl RncTerm {
@@ -306,9 +297,7 @@ impl RncTerm {
             loss: RankNContrast::new(p.tau).map_err(|e| loss_error("rnc", e))?,
             pretrain_epochs: pretrain,
             max_samples: p.max_samples,
-            rng: ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x0A4C_0A4C),
-            order: Vec::new(),
-            sub: Subsample::default(),
+            sample: RowSample::new(ctx.seed ^ 0x0A4C_0A4C),
         })
     }
 }
@@ -330,23 +319,13 @@ impl MethodComponent for RncTerm {
         if batch.epoch >= self.pretrain_epochs || batch.rows.len() < 2 {
             return Ok(Contribution::default());
         }
-        random_subset(
-            &mut self.order,
-            batch.rows.len(),
-            self.max_samples,
-            &mut self.rng,
-        );
-        self.sub.gather(batch.h, batch.y, &self.order);
-        let m = self.order.len();
+        self.sample.draw(batch, self.max_samples);
+        let (h, y, grad) = self.sample.parts();
         let value = self
             .loss
-            .forward_backward(
-                self.sub.h.slice(s![..m, ..]),
-                self.sub.y.slice(s![..m]),
-                self.sub.grad.slice_mut(s![..m, ..]),
-            )
+            .forward_backward(h, y, grad)
             .map_err(|e| loss_error("rnc", e))?;
-        self.sub.scatter(&self.order, 1.0, &mut grads.h);
+        self.sample.scatter(1.0, &mut grads.h);
         let v = f64::from(value);
         Ok(Contribution {
             total: v,
