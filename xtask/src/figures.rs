@@ -1093,7 +1093,10 @@ pub(crate) mod tests {
         );
         std::fs::write(&p, "y,bin,shot\n1,0,few\n").unwrap();
         let e = read_predictions(dir.path()).unwrap_err();
-        assert!(e.contains("test_predictions.csv") && e.contains("pred"), "{e}");
+        assert!(
+            e.contains("test_predictions.csv") && e.contains("pred"),
+            "{e}"
+        );
     }
 
     #[test]
