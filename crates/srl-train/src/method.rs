@@ -672,8 +672,10 @@ impl MethodParams {
             if r.max_samples < 2 {
                 return Err(invalid("method.rnc.max_samples", "must be ≥ 2".into()));
             }
-            MethodName::new(self.name().components())?;
         }
+        // The combination rules have one home: a table must form a valid method name too (no
+        // focal loss with Balanced MSE, no rnc beside a representation term, …).
+        MethodName::new(self.name().components())?;
         if let Some(o) = &self.ordinal_entropy {
             non_negative(
                 "method.ordinal_entropy.diversity_weight",
@@ -811,5 +813,13 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("method.regression.balanced_mse.init_sigma"));
+        // A table that no `--method` value could name is refused like the name would be.
+        let mut focal_bmse = MethodParams::preset(&"bmc".parse().unwrap(), PresetContext::Tabular);
+        focal_bmse.regression.loss = RegressionLoss::focal_l1();
+        assert!(focal_bmse
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("Balanced MSE"));
     }
 }

@@ -22,7 +22,7 @@ use ndarray_npy::WriteNpyExt;
 use srl_data::atomic::write_atomic;
 use srl_data::{Benchmark, Shot};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// `config.toml`.
 pub const CONFIG: &str = "config.toml";
@@ -243,11 +243,6 @@ fn read_csv<R: serde::de::DeserializeOwned, T>(
         out.push(f(row).map_err(|what| bad(line, what))?);
     }
     Ok(out)
-}
-
-/// The path of one of the run's files.
-pub fn file(dir: &Path, name: &str) -> PathBuf {
-    dir.join(name)
 }
 
 fn read(path: &Path) -> Result<String, TrainError> {

@@ -21,6 +21,8 @@ struct RowSample {
     rng: ChaCha8Rng,
     /// Batch rows of the sample.
     rows: Vec<usize>,
+    /// Scratch for [`restrict`](Self::restrict) (reused, no per-step allocation).
+    kept: Vec<usize>,
     h: Array2<f32>,
     y: Array1<f32>,
     grad: Array2<f32>,
@@ -31,6 +33,7 @@ impl RowSample {
         RowSample {
             rng: ChaCha8Rng::seed_from_u64(seed),
             rows: Vec::new(),
+            kept: Vec::new(),
             h: Array2::zeros((0, 0)),
             y: Array1::zeros(0),
             grad: Array2::zeros((0, 0)),
@@ -52,8 +55,9 @@ impl RowSample {
 
     /// Keeps only the sampled positions `keep` (indices into the current sample), regathering.
     fn restrict(&mut self, batch: &StepBatch<'_>, keep: &[usize]) -> usize {
-        let rows: Vec<usize> = keep.iter().map(|&k| self.rows[k]).collect();
-        self.rows = rows;
+        self.kept.clear();
+        self.kept.extend(keep.iter().map(|&k| self.rows[k]));
+        std::mem::swap(&mut self.rows, &mut self.kept);
         self.gather(batch.h, batch.y);
         self.rows.len()
     }
