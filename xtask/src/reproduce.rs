@@ -1247,6 +1247,9 @@ fn train_args(spec: &RunSpec, out: &Path, data_dir: &Path) -> Vec<OsString> {
         data_dir.into(),
         "--out".into(),
         spec.run_dir(out).into(),
+        // The plan decided this run is (re)trained: replace whatever an interrupted attempt
+        // left in its folder.
+        "--force".into(),
     ]
 }
 

@@ -18,7 +18,9 @@ Examples:
   srl fetch airfoil
   srl train --benchmark airfoil --method srl --out runs/airfoil-srl
   srl train --benchmark airfoil --method srl+ranksim --out runs/airfoil-srl-ranksim
-  srl train --csv houses.csv --target price --bins 20 --out runs/houses
+  srl train --csv houses.csv --target price --exclude id --impute median --out runs/houses
+  srl compare --csv houses.csv --target price --exclude id --impute median --out runs/cmp
+  srl predict --model runs/houses/model.json --csv new_houses.csv --out predictions.csv
   srl config --benchmark airfoil --method srl > my.toml   # edit, then:
   srl train --config my.toml --out runs/mine
   srl eval --checkpoint runs/airfoil-srl/model.json --benchmark airfoil
@@ -41,6 +43,11 @@ pub enum Command {
     Train(TrainArgs),
     /// Evaluate a saved checkpoint on the test part of a benchmark or CSV file.
     Eval(EvalArgs),
+    /// Predict the target of new rows of a table with a model trained by `srl train --csv`.
+    Predict(PredictArgs),
+    /// Train several methods over several seeds on the same split, print one table, and keep
+    /// the method that is best on validation data.
+    Compare(CompareArgs),
     /// Download (or import with --from-dir) a built-in dataset into the data directory.
     Fetch(FetchArgs),
     /// Print the preset configuration of a benchmark and method as TOML (to edit and reuse).
@@ -72,26 +79,89 @@ impl ProfileArg {
     }
 }
 
-/// Where the data comes from: a named benchmark, or a CSV file with a target column and bins.
+/// How a user's table is split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// Random, stratified by target bin (--val-size, --test-size).
+    Stratified,
+    /// The DIR benchmark protocol: balanced validation and test parts (--val-test-cap).
+    Balanced,
+}
+
+/// Where the data comes from: a named benchmark, or your own table.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Data")]
 pub struct DataArgs {
     /// A built-in benchmark: airfoil, abalone, concrete, real-estate, iol-linear, iol-sde.
     #[arg(long, value_name = "NAME", conflicts_with = "csv")]
     pub benchmark: Option<srl_data::BenchmarkId>,
-    /// Your own CSV file with a header row; every column but --target is an input.
+    /// Your own table (CSV, TSV, `;`- or whitespace-separated; delimiter and header detected).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
-    /// Name of the target column of --csv.
+    /// Name of the target column of --csv (headless files: col1, col2, …).
     #[arg(long, value_name = "COL", requires = "csv")]
     pub target: Option<String>,
-    /// Width of the target bins of --csv (bins decide the shot groups and SRL's surrogates).
+    /// Input columns [default: every column but the target, --exclude and --split-column].
+    #[arg(
+        long,
+        value_name = "A,B,…",
+        value_delimiter = ',',
+        requires = "csv",
+        conflicts_with = "exclude"
+    )]
+    pub features: Option<Vec<String>>,
+    /// Columns that are not inputs (identifiers, leakage, a second target).
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',', requires = "csv")]
+    pub exclude: Vec<String>,
+    /// Numeric columns to one-hot encode as categories (integer codes).
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',', requires = "csv")]
+    pub categorical: Vec<String>,
+    /// Cell texts that mean "missing" [default: empty, ?, NA, N/A, NaN, nan, null, NULL].
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',', requires = "csv")]
+    pub missing: Option<Vec<String>>,
+    /// Fill missing input cells (median: numbers get the training median, categories the
+    /// mode; mode: the mode for all) [default: a missing cell is an error].
+    #[arg(long, value_enum, value_name = "HOW", requires = "csv")]
+    pub impute: Option<ImputeArg>,
+    /// At prediction, a category unseen in training: error, or ignore (all-zero code, row
+    /// flagged) [default: error].
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub unknown_category: Option<UnknownArg>,
+    /// Field delimiter: one character, `tab` or `whitespace` [default: detected].
+    #[arg(long, value_name = "D", value_parser = parse_delimiter)]
+    pub delimiter: Option<srl_data::tabular::Delimiter>,
+    /// The first line is data, not column names (columns become col1, col2, …)
+    /// [default: detected].
+    #[arg(long, conflicts_with = "header")]
+    pub no_header: bool,
+    /// The first line names the columns [default: detected].
+    #[arg(long)]
+    pub header: bool,
+    /// How --csv rows are split [default: stratified].
+    #[arg(
+        long,
+        value_enum,
+        value_name = "HOW",
+        requires = "csv",
+        conflicts_with = "split_column"
+    )]
+    pub split: Option<SplitArg>,
+    /// Your own split: a column with train / val / test in every row.
+    #[arg(long, value_name = "COL", requires = "csv")]
+    pub split_column: Option<String>,
+    /// Share of the rows for validation (stratified split) [default: 0.15].
+    #[arg(long, value_name = "F", requires = "csv")]
+    pub val_size: Option<f64>,
+    /// Share of the rows for test (stratified split) [default: 0.15].
+    #[arg(long, value_name = "F", requires = "csv")]
+    pub test_size: Option<f64>,
+    /// Width of the target bins of --csv [default: automatic, see docs/own-data.md].
     #[arg(long, value_name = "W", requires = "csv", conflicts_with = "num_bins")]
     pub bin_width: Option<f64>,
-    /// Number of equal-width target bins of --csv (instead of --bin-width).
+    /// Number of equal-width target bins of --csv [default: automatic].
     #[arg(long = "bins", value_name = "K", requires = "csv")]
     pub num_bins: Option<usize>,
-    /// Per-bin cap of the balanced validation and test sets of --csv [default: 30].
+    /// Per-bin cap of validation and test with --split balanced [default: 30].
     #[arg(long, value_name = "N", requires = "csv")]
     pub val_test_cap: Option<usize>,
     /// Seed of the train/validation/test split [default: 0, as in the paper's protocol].
@@ -100,6 +170,28 @@ pub struct DataArgs {
     /// Data directory [default: $SRL_DATA_DIR, else the repository's datasets/cache/].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+/// `--impute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImputeArg {
+    /// Numbers: training median; categories: training mode.
+    Median,
+    /// Training mode for every column.
+    Mode,
+}
+
+/// `--unknown-category`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnknownArg {
+    /// An error naming column, value and line.
+    Error,
+    /// An all-zero one-hot code; the row is flagged as out of range.
+    Ignore,
+}
+
+fn parse_delimiter(s: &str) -> Result<srl_data::tabular::Delimiter, String> {
+    srl_data::tabular::Delimiter::parse(s).map_err(|e| e.to_string())
 }
 
 /// Flags of `srl train`.
@@ -126,6 +218,75 @@ pub struct TrainArgs {
     /// Output folder: config.toml, log.jsonl, metrics.json, model.json, predictions, features.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Replace an earlier run in --out (its files are removed first).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `--select`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SelectArg {
+    /// Lowest mean validation MAE over all samples.
+    All,
+    /// Lowest mean validation MAE of the few-shot samples.
+    Few,
+}
+
+/// Flags of `srl compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// The data (one split shared by every method and seed).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Methods to compare, comma-separated [default: vanilla,lds,bni,conr,srl,lds+srl].
+    #[arg(long, value_name = "M1,M2,…", value_delimiter = ',', long_help = METHOD_HELP)]
+    pub methods: Option<Vec<srl_train::MethodName>>,
+    /// Seeds per method (0, 1, …).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub seeds: usize,
+    /// Which validation MAE chooses the method.
+    #[arg(long, value_enum, default_value_t = SelectArg::All)]
+    pub select: SelectArg,
+    /// Size of the presets [default: full for --csv (early stopping), quick for a benchmark].
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Option<ProfileArg>,
+    /// Runs trained at the same time [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Output folder: comparison.md, comparison.json, runs/<method>/seed<k>/, selected/.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace an earlier comparison in --out.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `srl predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// The model written by `srl train --csv` (`<out>/model.json`).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// The rows to predict: the training columns in any order (extra columns are ignored,
+    /// the target may be absent).
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+    /// Write the predictions here (CSV: row, line, prediction, out_of_range) [default:
+    /// standard output].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Field delimiter of --csv [default: detected].
+    #[arg(long, value_name = "D", value_parser = parse_delimiter)]
+    pub delimiter: Option<srl_data::tabular::Delimiter>,
+    /// The first line of --csv is data [default: detected].
+    #[arg(long, conflicts_with = "header")]
+    pub no_header: bool,
+    /// The first line of --csv names the columns [default: detected].
+    #[arg(long)]
+    pub header: bool,
+    /// A category unseen in training: error, or ignore [default: the model's setting].
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub unknown_category: Option<UnknownArg>,
 }
 
 /// Flags of `srl eval`.

@@ -1,19 +1,36 @@
-//! Turning the data flags into the trainer's [`DataConfig`] and loading the benchmark.
+//! Turning the data flags into the trainer's [`DataConfig`] and loading the data.
 
-use crate::cli::DataArgs;
+use crate::cli::{DataArgs, ImputeArg, SplitArg, UnknownArg};
 use crate::error::CliError;
+use srl_data::table::{Impute, SplitSpec, TableSpec, UnknownCategory};
 use srl_data::BinSpec;
 use srl_train::DataConfig;
 use std::path::PathBuf;
 
-/// Default per-bin cap of the balanced validation and test sets of a CSV file.
-pub const DEFAULT_VAL_TEST_CAP: usize = 30;
+impl UnknownArg {
+    /// The library's value.
+    pub fn to_policy(self) -> UnknownCategory {
+        match self {
+            UnknownArg::Error => UnknownCategory::Error,
+            UnknownArg::Ignore => UnknownCategory::Ignore,
+        }
+    }
+}
+
+/// `--header` / `--no-header` as the table reader's option (`None` = detect).
+pub fn header_flag(header: bool, no_header: bool) -> Option<bool> {
+    match (header, no_header) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
 
 impl DataArgs {
     /// The data configuration these flags describe, or `None` if they name no data.
     ///
-    /// A `--csv` needs `--target` and exactly one of `--bin-width` / `--bins`; anything else
-    /// is a [`CliError::Usage`].
+    /// A `--csv` needs `--target`; the path is made absolute so the run folder's
+    /// configuration still finds the file from another working directory.
     pub fn to_data_config(&self) -> Result<Option<DataConfig>, CliError> {
         let split_seed = self.split_seed.unwrap_or(0);
         if let Some(name) = &self.benchmark {
@@ -28,22 +45,59 @@ impl DataArgs {
         let target = self.target.clone().ok_or_else(|| {
             CliError::Usage("--csv needs --target COL (the column to predict)".into())
         })?;
-        let bins = match (self.bin_width, self.num_bins) {
-            (Some(w), _) => BinSpec::Width(w),
-            (None, Some(k)) => BinSpec::Count(k),
-            (None, None) => {
-                return Err(CliError::Usage(
-                    "--csv needs the target bins: --bin-width W or --bins K".into(),
-                ))
+        let path = std::path::absolute(path).map_err(|e| CliError::io("resolve", path, e))?;
+        let mut spec = TableSpec::new(path, target);
+        spec.features = self.features.clone();
+        spec.exclude = self.exclude.clone();
+        spec.categorical = self.categorical.clone();
+        if let Some(m) = &self.missing {
+            spec.missing = m.clone();
+        }
+        spec.impute = match self.impute {
+            None => Impute::None,
+            Some(ImputeArg::Median) => Impute::Median,
+            Some(ImputeArg::Mode) => Impute::Mode,
+        };
+        if let Some(u) = self.unknown_category {
+            spec.unknown_category = u.to_policy();
+        }
+        spec.delimiter = self.delimiter;
+        spec.header = header_flag(self.header, self.no_header);
+        spec.bins = match (self.bin_width, self.num_bins) {
+            (Some(w), _) => Some(BinSpec::Width(w)),
+            (None, Some(k)) => Some(BinSpec::Count(k)),
+            (None, None) => None,
+        };
+        spec.split = match (&self.split_column, self.split) {
+            (Some(name), _) => SplitSpec::Column { name: name.clone() },
+            (None, Some(SplitArg::Balanced)) => {
+                if self.val_size.is_some() || self.test_size.is_some() {
+                    return Err(CliError::Usage(
+                        "--val-size/--test-size are for the stratified split; the balanced \
+                         split takes --val-test-cap"
+                            .into(),
+                    ));
+                }
+                SplitSpec::Balanced {
+                    cap: self
+                        .val_test_cap
+                        .unwrap_or(srl_data::table::DEFAULT_VAL_TEST_CAP),
+                }
+            }
+            (None, _) => {
+                if self.val_test_cap.is_some() {
+                    return Err(CliError::Usage(
+                        "--val-test-cap is for --split balanced".into(),
+                    ));
+                }
+                SplitSpec::Stratified {
+                    val: self.val_size.unwrap_or(srl_data::table::DEFAULT_VAL_SIZE),
+                    test: self.test_size.unwrap_or(srl_data::table::DEFAULT_TEST_SIZE),
+                }
             }
         };
-        Ok(Some(DataConfig::Csv {
-            path: path.clone(),
-            target,
-            bins,
-            val_test_cap: self.val_test_cap.unwrap_or(DEFAULT_VAL_TEST_CAP),
-            split_seed,
-        }))
+        spec.split_seed = split_seed;
+        Ok(Some(DataConfig::Csv(spec)))
     }
 
     /// The data directory: `--data-dir`, else `$SRL_DATA_DIR`, else the default cache.
@@ -56,7 +110,7 @@ impl DataArgs {
 pub fn describe(cfg: &DataConfig) -> String {
     match cfg {
         DataConfig::Benchmark { name, .. } => name.to_string(),
-        DataConfig::Csv { path, .. } => path.display().to_string(),
+        DataConfig::Csv(t) => t.path.display().to_string(),
     }
 }
 
@@ -96,7 +150,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_needs_target_and_bins() {
+    fn csv_needs_a_target_and_builds_a_table_spec() {
         let no_target = DataArgs {
             csv: Some("d.csv".into()),
             num_bins: Some(5),
@@ -106,29 +160,36 @@ mod tests {
             no_target.to_data_config(),
             Err(CliError::Usage(m)) if m.contains("--target")
         ));
-        let no_bins = DataArgs {
-            csv: Some("d.csv".into()),
-            target: Some("y".into()),
-            ..args()
-        };
-        assert!(matches!(
-            no_bins.to_data_config(),
-            Err(CliError::Usage(m)) if m.contains("--bins")
-        ));
         let ok = DataArgs {
             csv: Some("d.csv".into()),
             target: Some("y".into()),
-            bin_width: Some(0.5),
+            exclude: vec!["id".into()],
+            split_column: Some("part".into()),
             ..args()
         };
         match ok.to_data_config().unwrap() {
-            Some(DataConfig::Csv {
-                bins, val_test_cap, ..
-            }) => {
-                assert_eq!(bins, BinSpec::Width(0.5));
-                assert_eq!(val_test_cap, DEFAULT_VAL_TEST_CAP);
+            Some(DataConfig::Csv(t)) => {
+                assert!(t.path.is_absolute());
+                assert_eq!(t.bins, None);
+                assert_eq!(t.exclude, vec!["id"]);
+                assert_eq!(
+                    t.split,
+                    SplitSpec::Column {
+                        name: "part".into()
+                    }
+                );
             }
             other => panic!("expected a CSV config, got {other:?}"),
         }
+        let cap_without_balanced = DataArgs {
+            csv: Some("d.csv".into()),
+            target: Some("y".into()),
+            val_test_cap: Some(3),
+            ..args()
+        };
+        assert!(matches!(
+            cap_without_balanced.to_data_config(),
+            Err(CliError::Usage(m)) if m.contains("balanced")
+        ));
     }
 }

@@ -33,6 +33,20 @@ pub enum CliError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The training file of a model differs from the file it was trained on.
+    #[error(
+        "{path} changed since the model was trained (sha256 {actual}, trained on {expected}); \
+         its split and test part would not be the ones the model was selected on — evaluate \
+         on the original file, or pass the new file with --csv to evaluate on all of it"
+    )]
+    TrainingFileChanged {
+        /// The file.
+        path: PathBuf,
+        /// sha256 recorded in the model.
+        expected: String,
+        /// sha256 of the file now.
+        actual: String,
+    },
     /// A result could not be serialised (never expected; reported rather than panicking).
     #[error("cannot serialise {what}: {reason}")]
     Serialise {

@@ -1,10 +1,40 @@
 //! `srl eval`: load a checkpoint and report its test metrics per shot group.
+//!
+//! Without data flags the model is evaluated on the test part of the data it was trained on.
+//! For a table, a relative path in the model's configuration is resolved against the model's
+//! folder, and a file whose sha256 differs from the one recorded at training is refused (its
+//! split would differ, so "test" rows could have been trained on).
 
 use crate::cli::EvalArgs;
 use crate::data;
 use crate::error::CliError;
 use crate::out::{say, sayln};
 use crate::report;
+
+/// The model's own data configuration, with a table's path resolved and its hash checked.
+fn training_data(
+    model: &srl_train::TrainedModel,
+    checkpoint: &std::path::Path,
+) -> Result<srl_train::DataConfig, CliError> {
+    let mut cfg = model.config().data.clone();
+    if let srl_train::DataConfig::Csv(table) = &mut cfg {
+        if table.path.is_relative() {
+            let base = checkpoint.parent().unwrap_or(std::path::Path::new("."));
+            table.path = base.join(&table.path);
+        }
+        if let Some(input) = model.input() {
+            let actual = srl_data::checksum::sha256_file(&table.path)?;
+            if actual != input.sha256 {
+                return Err(CliError::TrainingFileChanged {
+                    path: table.path.clone(),
+                    expected: input.sha256.clone(),
+                    actual,
+                });
+            }
+        }
+    }
+    Ok(cfg)
+}
 
 /// Runs `srl eval`.
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
@@ -22,7 +52,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             }
             cfg
         }
-        None => model.config().data.clone(),
+        None => training_data(&model, &args.checkpoint)?,
     };
     let bench = data::load(&data_cfg, &args.data)?;
     let metrics = srl_train::evaluate(&model, &bench)?;

@@ -5,12 +5,14 @@
 //! `error: …`; the exit code is 1 for failures and 2 for usage mistakes.
 
 mod cli;
+mod compare;
 mod config;
 mod data;
 mod error;
 mod eval;
 mod fetch;
 mod out;
+mod predict;
 mod progress;
 mod report;
 mod train;
@@ -36,6 +38,8 @@ fn dispatch(command: &Command) -> Result<(), CliError> {
     match command {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Predict(a) => predict::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Fetch(a) => fetch::run(a),
         Command::Config(a) => config::run(a),
     }

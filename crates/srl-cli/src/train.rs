@@ -1,8 +1,12 @@
 //! `srl train`: assemble the run configuration, load the data, train, write the run folder.
 //!
 //! The configuration is, in order of precedence: the flags `--seed`, `--epochs` and the data
-//! flags; then `--config FILE.toml`; then the preset of `--benchmark` (or of `airfoil`, the
-//! generic tabular preset, for `--csv`) with `--method` and `--profile`.
+//! flags; then `--config FILE.toml`; then the preset of `--benchmark` with `--method` and
+//! `--profile`, or for `--csv` the table preset (the tabular network, trained until validation
+//! stops improving; profile `full` unless `--profile quick`).
+//!
+//! The output folder is checked before the data is read: it must be writable, and an earlier
+//! run in it is replaced only with `--force`.
 
 use crate::cli::{ProfileArg, TrainArgs};
 use crate::data;
@@ -10,16 +14,41 @@ use crate::error::CliError;
 use crate::out::{say, sayln};
 use crate::progress::Progress;
 use crate::report;
-use srl_data::BenchmarkId;
 use srl_train::{Component, DataConfig, LrDecay, MethodName, RunConfig};
-
-/// Benchmark whose preset (MLP, optimiser, SRL weights) is used for a user's CSV file.
-pub const CSV_PRESET: BenchmarkId = BenchmarkId::Airfoil;
 
 /// Runs `srl train`.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let cfg = build_config(args)?;
+    let created = srl_train::run_folder::prepare_dir(&args.out, args.force)?;
+    let result = train_into(args, &cfg);
+    if result.is_err() && created {
+        // Leave nothing behind: the folder this run created goes if it is still empty.
+        let _ = std::fs::remove_dir(&args.out);
+    }
+    result
+}
+
+/// Loads the data, trains and writes the run folder (already checked by [`run`]).
+fn train_into(args: &TrainArgs, cfg: &RunConfig) -> Result<(), CliError> {
     let bench = data::load(&cfg.data, &args.data)?;
+    if let Some(t) = bench.table.as_deref() {
+        eprintln!(
+            "read {} ({} delimiter, {}; {} inputs from {} columns); bins: {}",
+            data::describe(&cfg.data),
+            t.layout.delimiter,
+            if t.layout.header {
+                "header line"
+            } else {
+                "no header: columns col1, col2, …"
+            },
+            bench.feature_names.len(),
+            t.preprocessor.columns.len(),
+            t.bins_rule
+        );
+        for w in &t.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
 
     let mut progress = Progress::for_stderr(cfg.method.srl.is_some());
     progress.println(&format!(
@@ -33,14 +62,23 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         bench.test.len(),
         args.out.display()
     ));
-    let outcome = srl_train::run(&cfg, &bench, Some(&args.out), &mut |log| {
+    let outcome = srl_train::run(cfg, &bench, Some(&args.out), &mut |log| {
         progress.observe(log)
     });
     progress.finish();
     let outcome = outcome?;
     let r = &outcome.report;
+    let stop = if r.epochs_run < cfg.optim.epochs {
+        format!(
+            " (stopped early: no better validation MAE for {} epochs; maximum {})",
+            cfg.optim.early_stopping.unwrap_or(0),
+            cfg.optim.epochs
+        )
+    } else {
+        String::new()
+    };
     sayln(&format!(
-        "{} on {}: best epoch {} of {}, {:.2} s ({:.4} s/epoch)",
+        "{} on {}: best epoch {} of {}{stop}, {:.2} s ({:.4} s/epoch)",
         r.method, r.benchmark, r.best_epoch, r.epochs_run, r.seconds_total, r.seconds_per_epoch
     ))?;
     say(&report::metrics_table(&r.test))?;
@@ -74,23 +112,27 @@ pub fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
             RunConfig::from_toml_str(&text)?
         }
         None => {
-            let preset_name = match &data_override {
-                Some(DataConfig::Benchmark { name, .. }) => *name,
-                Some(DataConfig::Csv { .. }) => CSV_PRESET,
-                None => {
-                    return Err(CliError::Usage(
-                        "say what to train on: --benchmark NAME, --csv FILE --target COL \
-                         (--bin-width W | --bins K), or --config FILE.toml"
-                            .into(),
-                    ))
-                }
-            };
             let method = match &args.method {
                 Some(m) => m.clone(),
                 None => MethodName::new(&[Component::Srl])?,
             };
-            let profile = args.profile.unwrap_or(ProfileArg::Quick);
-            RunConfig::preset(preset_name, &method, profile.to_profile())?
+            match &data_override {
+                Some(DataConfig::Benchmark { name, .. }) => {
+                    let profile = args.profile.unwrap_or(ProfileArg::Quick);
+                    RunConfig::preset(*name, &method, profile.to_profile())?
+                }
+                Some(DataConfig::Csv(table)) => {
+                    let profile = args.profile.unwrap_or(ProfileArg::Full);
+                    RunConfig::table_preset(table.clone(), &method, profile.to_profile())?
+                }
+                None => {
+                    return Err(CliError::Usage(
+                        "say what to train on: --benchmark NAME, --csv FILE --target COL, or \
+                         --config FILE.toml"
+                            .into(),
+                    ))
+                }
+            }
         }
     };
     if let Some(d) = data_override {
@@ -124,6 +166,7 @@ pub fn set_epochs(cfg: &mut RunConfig, epochs: usize) {
 mod tests {
     use super::*;
     use crate::cli::DataArgs;
+    use srl_data::BenchmarkId;
     use std::path::PathBuf;
 
     fn train_args() -> TrainArgs {
@@ -135,6 +178,7 @@ mod tests {
             seed: None,
             epochs: None,
             out: PathBuf::from("out"),
+            force: false,
         }
     }
 
@@ -163,20 +207,18 @@ mod tests {
     }
 
     #[test]
-    fn csv_uses_the_tabular_preset_with_the_csv_data() {
+    fn csv_uses_the_table_preset_with_early_stopping() {
         let mut a = train_args();
         a.data.csv = Some("d.csv".into());
         a.data.target = Some("y".into());
         a.data.num_bins = Some(6);
         let cfg = build_config(&a).unwrap();
         assert_eq!(cfg.method_name().to_string(), "srl");
-        assert!(matches!(
-            cfg.data,
-            DataConfig::Csv {
-                bins: srl_data::BinSpec::Count(6),
-                ..
-            }
-        ));
+        assert!(cfg.optim.early_stopping.is_some());
+        match &cfg.data {
+            DataConfig::Csv(t) => assert_eq!(t.bins, Some(srl_data::BinSpec::Count(6))),
+            other => panic!("expected a CSV config, got {other:?}"),
+        }
     }
 
     #[test]

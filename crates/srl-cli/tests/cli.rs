@@ -55,6 +55,8 @@ fn train_and_eval_on_a_csv_file() {
         "speed",
         "--bins",
         "6",
+        "--split",
+        "balanced",
         "--val-test-cap",
         "10",
         "--method",
@@ -105,6 +107,8 @@ fn train_and_eval_on_a_csv_file() {
         "speed",
         "--bins",
         "6",
+        "--split",
+        "balanced",
         "--val-test-cap",
         "10",
         "--json",
@@ -168,8 +172,8 @@ fn a_bad_target_column_is_reported() {
 
 #[test]
 fn usage_errors_exit_with_code_2() {
-    // --csv without bins: our own check.
-    let out = srl(&["train", "--csv", "x.csv", "--target", "y", "--out", "o"]);
+    // --csv without --target: our own check.
+    let out = srl(&["train", "--csv", "x.csv", "--out", "o"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).starts_with("error: "),

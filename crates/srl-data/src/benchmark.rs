@@ -59,6 +59,9 @@ pub struct Benchmark {
     pub feature_names: Vec<String>,
     /// Name of the target.
     pub target_name: String,
+    /// For a user's table: how it was read, split and preprocessed (`None` for the built-in
+    /// benchmarks).
+    pub table: Option<Box<crate::table::TableInfo>>,
 }
 
 impl Benchmark {

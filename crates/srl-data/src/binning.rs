@@ -174,6 +174,62 @@ impl Binning {
     }
 }
 
+/// Most distinct integer targets that still get one bin per value in [`auto_bins`].
+pub const AUTO_MAX_INTEGER_BINS: usize = 50;
+
+/// Fewest samples per bin, on average, that [`auto_bins`] keeps.
+pub const AUTO_MIN_PER_BIN: usize = 5;
+
+/// Bins chosen from the targets alone, with a sentence saying which rule applied.
+///
+/// 1. Every target an integer and at most [`AUTO_MAX_INTEGER_BINS`] distinct values: one bin
+///    per integer from min to max (width 1, centred on the integers), so an ordinal target
+///    such as a 3–8 quality score keeps its levels apart.
+/// 2. Otherwise equal-width bins over [min, max], K = ⌈log₂ n⌉ + 1 (Sturges' rule), at most
+///    n / [`AUTO_MIN_PER_BIN`] and at least 2.
+///
+/// ```
+/// use srl_data::binning::auto_bins;
+/// let (b, why) = auto_bins(&[3.0, 5.0, 5.0, 6.0, 8.0]).unwrap();
+/// assert_eq!((b.num_bins(), b.bin(3.0), b.bin(8.0)), (6, 0, 5));
+/// assert!(why.contains("integer"));
+/// let y: Vec<f64> = (0..1000).map(|i| (i as f64).sqrt()).collect();
+/// let (b, why) = auto_bins(&y).unwrap();
+/// assert_eq!(b.num_bins(), 11);
+/// assert!(why.contains("Sturges"));
+/// ```
+pub fn auto_bins(y: &[f64]) -> Result<(Binning, String), DataError> {
+    let (lo, hi) = finite_range(y)?;
+    if hi <= lo {
+        return Err(DataError::invalid(
+            "targets",
+            format!("every target equals {lo}: nothing to learn"),
+        ));
+    }
+    if y.iter().all(|v| v.fract() == 0.0) {
+        let mut distinct: Vec<i64> = y.iter().map(|&v| v as i64).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() <= AUTO_MAX_INTEGER_BINS && hi - lo < 10.0 * AUTO_MAX_INTEGER_BINS as f64
+        {
+            let b = Binning::fixed_width(lo - 0.5, 1.0, hi)?;
+            let why = format!(
+                "one bin per integer value {lo}..{hi} ({} bins; {} distinct integer targets)",
+                b.num_bins(),
+                distinct.len()
+            );
+            return Ok((b, why));
+        }
+    }
+    let n = y.len();
+    let sturges = (n as f64).log2().ceil() as usize + 1;
+    let k = sturges.min(n / AUTO_MIN_PER_BIN).max(2);
+    let why = format!(
+        "{k} equal-width bins over [{lo}, {hi}] (Sturges' rule ⌈log2 n⌉ + 1 for n = {n}, at          most n/{AUTO_MIN_PER_BIN})"
+    );
+    Ok((Binning::equal_width(lo, hi, k)?, why))
+}
+
 fn finite_range(y: &[f64]) -> Result<(f64, f64), DataError> {
     if y.is_empty() {
         return Err(DataError::invalid("targets", "empty"));

@@ -583,6 +583,7 @@ fn assemble(
         binning,
         feature_names,
         target_name: target_name.to_string(),
+        table: None,
     })
 }
 

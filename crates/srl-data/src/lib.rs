@@ -29,6 +29,7 @@ pub mod registry;
 pub mod split;
 pub mod standardize;
 pub mod stsb;
+pub mod table;
 pub mod tabular;
 pub mod uci;
 

@@ -64,6 +64,57 @@ pub fn balanced_split(bins: &[usize], cap: usize, seed: u64) -> SplitIndices {
     split
 }
 
+/// A seeded random split stratified by `strata` (e.g. target bins): about `val` and `test` of
+/// the rows of every stratum go to validation and test, the rest to training.
+///
+/// The rows are put in random order within each stratum and the strata laid end to end; then
+/// systematic sampling with a random phase u assigns position p to test when
+/// ⌊(p+1)·test + u⌋ > ⌊p·test + u⌋, and the remaining positions to validation in the same way
+/// with the share val/(1 − test). Totals are within one row of n·test and n·val, and each
+/// stratum's share is within one row of its own n_s·test and n_s·val (a stratum of one or two
+/// rows usually stays in training).
+///
+/// ```
+/// let strata: Vec<usize> = (0..100).map(|i| usize::from(i >= 90)).collect();
+/// let s = srl_data::split::stratified_split(&strata, 0.2, 0.2, 7);
+/// assert_eq!((s.train.len(), s.val.len(), s.test.len()), (60, 20, 20));
+/// // the rare stratum (10 rows) sends 2 rows to each of validation and test
+/// assert_eq!(s.test.iter().filter(|&&i| i >= 90).count(), 2);
+/// ```
+pub fn stratified_split(strata: &[usize], val: f64, test: f64, seed: u64) -> SplitIndices {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut order: Vec<usize> = (0..strata.len()).collect();
+    order.shuffle(&mut rng);
+    order.sort_by_key(|&i| strata[i]); // stable: random order within a stratum
+    let phase: f64 = rand::Rng::gen(&mut rng);
+    let val_share = val / (1.0 - test);
+    let hit = |p: usize, share: f64| {
+        ((p + 1) as f64 * share + phase).floor() > (p as f64 * share + phase).floor()
+    };
+    let mut split = SplitIndices {
+        train: Vec::with_capacity(strata.len()),
+        val: Vec::new(),
+        test: Vec::new(),
+    };
+    let mut rest = 0;
+    for (p, &i) in order.iter().enumerate() {
+        if hit(p, test) {
+            split.test.push(i);
+        } else {
+            if hit(rest, val_share) {
+                split.val.push(i);
+            } else {
+                split.train.push(i);
+            }
+            rest += 1;
+        }
+    }
+    split.train.sort_unstable();
+    split.val.sort_unstable();
+    split.test.sort_unstable();
+    split
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +150,25 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn stratified_partitions_and_follows_the_shares(
+            strata in proptest::collection::vec(0usize..6, 1..400),
+            val in 0.05f64..0.4, test in 0.05f64..0.4, seed in any::<u64>())
+        {
+            let s = stratified_split(&strata, val, test, seed);
+            let mut all: Vec<usize> = s.train.iter().chain(&s.val).chain(&s.test).copied().collect();
+            all.sort_unstable();
+            prop_assert_eq!(all, (0..strata.len()).collect::<Vec<_>>());
+            let n = strata.len() as f64;
+            prop_assert!((s.test.len() as f64 - n * test).abs() <= 1.0);
+            prop_assert!((s.val.len() as f64 - n * (1.0 - test) * val / (1.0 - test)).abs() <= 2.0);
+            for k in 0..6 {
+                let nk = strata.iter().filter(|&&b| b == k).count() as f64;
+                let tk = s.test.iter().filter(|&&i| strata[i] == k).count() as f64;
+                prop_assert!((tk - nk * test).abs() <= 1.0, "stratum {} test {} of {}", k, tk, nk);
+            }
+        }
+
         #[test]
         fn partition_and_balance(bins in proptest::collection::vec(0usize..8, 0..200),
                                  cap in 0usize..10, seed in any::<u64>()) {

@@ -4,7 +4,7 @@
 //! 1. [`RawTable::read`] splits the text into rows of string fields: `\n` or `\r\n` line
 //!    endings, an optional header line, a one-character delimiter or runs of whitespace,
 //!    optional `"`-quoting (`""` inside a quoted field is a literal quote; a quoted field may
-//!    not span lines). Blank lines are skipped. Every row must have as many fields as there
+//!    not span lines). Blank lines and rows of empty fields only (`,,,`) are skipped. Every row must have as many fields as there
 //!    are column names.
 //! 2. [`RawTable::encode`] / [`RawTable::encode_with`] turn the fields into numbers: the
 //!    target column becomes `targets`, nominal columns are one-hot encoded (categories sorted,
@@ -75,8 +75,10 @@ impl TabularData {
     }
 }
 
-/// Column delimiter of a text table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Column delimiter of a text table; in configuration files a one-character string or
+/// `"whitespace"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Delimiter {
     /// A single character (`,`, `\t`, `;`, …).
     Char(char),
@@ -84,11 +86,39 @@ pub enum Delimiter {
     Whitespace,
 }
 
+impl TryFrom<String> for Delimiter {
+    type Error = DataError;
+    fn try_from(s: String) -> Result<Self, DataError> {
+        Delimiter::parse(&s)
+    }
+}
+
+impl From<Delimiter> for String {
+    fn from(d: Delimiter) -> String {
+        match d {
+            Delimiter::Char(c) => c.to_string(),
+            Delimiter::Whitespace => "whitespace".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Delimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Delimiter::Char('\t') => f.write_str("tab"),
+            Delimiter::Char(c) => write!(f, "`{c}`"),
+            Delimiter::Whitespace => f.write_str("whitespace"),
+        }
+    }
+}
+
 impl Delimiter {
     /// Parses a manifest's delimiter string: `"whitespace"`, or exactly one character.
     pub fn parse(s: &str) -> Result<Self, DataError> {
-        if s == "whitespace" {
-            return Ok(Delimiter::Whitespace);
+        match s {
+            "whitespace" => return Ok(Delimiter::Whitespace),
+            "tab" | "\\t" => return Ok(Delimiter::Char('\t')),
+            _ => {}
         }
         let mut chars = s.chars();
         match (chars.next(), chars.next()) {
@@ -108,7 +138,8 @@ pub struct TextLayout {
     pub delimiter: Delimiter,
     /// Whether the first non-blank line names the columns.
     pub header: bool,
-    /// Whether fields may be enclosed in `"` (ignored for whitespace-delimited files).
+    /// Whether fields may be enclosed in `"` (a quoted field may hold the delimiter, also
+    /// spaces in a whitespace-delimited file).
     pub quoting: bool,
 }
 
@@ -152,6 +183,9 @@ pub struct RawTable {
     pub names: Vec<String>,
     /// Data rows.
     pub rows: Vec<RawRow>,
+    /// Rows whose fields were all empty (`,,,,` as spreadsheet exports append), skipped like
+    /// blank lines.
+    pub skipped_empty_rows: usize,
 }
 
 impl RawTable {
@@ -197,6 +231,7 @@ impl RawTable {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut header: Option<Vec<String>> = None;
         let mut rows = Vec::new();
+        let mut skipped_empty_rows = 0;
         for (i, raw_line) in text.split('\n').enumerate() {
             let line_no = i + 1;
             let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
@@ -210,6 +245,8 @@ impl RawTable {
             })?;
             if layout.header && header.is_none() {
                 header = Some(fields);
+            } else if fields.len() > 1 && fields.iter().all(|f| f.is_empty()) {
+                skipped_empty_rows += 1;
             } else {
                 rows.push(RawRow {
                     line: line_no,
@@ -256,6 +293,7 @@ impl RawTable {
             path: path.to_path_buf(),
             names,
             rows,
+            skipped_empty_rows,
         })
     }
 
@@ -496,6 +534,77 @@ fn sniff_delimiter(path: &Path) -> Result<Delimiter, DataError> {
     })
 }
 
+/// Number of non-blank lines [`sniff_layout`] looks at.
+pub const SNIFF_LINES: usize = 50;
+
+/// Guesses the delimiter and whether the first line is a header from the first
+/// [`SNIFF_LINES`] non-blank lines of `text` (quoting is always on).
+///
+/// Delimiter: among `,` `;` tab `|` and runs of whitespace, those that split every sampled
+/// line into the same number (≥ 2) of fields; of these the one giving the most fields (ties:
+/// the order above). `None` when no candidate is consistent (one column, or ragged lines).
+/// Header: the first line is a header when none of its fields is a number while some field of
+/// the second line is.
+///
+/// ```
+/// use srl_data::tabular::{sniff_layout, Delimiter};
+/// let l = sniff_layout("a;b;c\n1;2;x\n3;4;y\n").unwrap();
+/// assert_eq!((l.delimiter, l.header), (Delimiter::Char(';'), true));
+/// let l = sniff_layout("18.0   8 \t\"chevy malibu\"\n15.0 8\t\"buick\"\n").unwrap();
+/// assert_eq!((l.delimiter, l.header), (Delimiter::Whitespace, false));
+/// ```
+pub fn sniff_layout(text: &str) -> Option<TextLayout> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .filter(|l| !l.trim().is_empty())
+        .take(SNIFF_LINES)
+        .collect();
+    let candidates = [
+        Delimiter::Char(','),
+        Delimiter::Char(';'),
+        Delimiter::Char('\t'),
+        Delimiter::Char('|'),
+        Delimiter::Whitespace,
+    ];
+    let mut best: Option<(Delimiter, usize)> = None;
+    for d in candidates {
+        let layout = TextLayout {
+            delimiter: d,
+            header: false,
+            quoting: true,
+        };
+        let counts: Option<Vec<usize>> = lines
+            .iter()
+            .map(|l| split_fields(l, &layout).ok().map(|f| f.len()))
+            .collect();
+        let Some(counts) = counts else { continue };
+        let Some(&n) = counts.first() else { continue };
+        if n >= 2 && counts.iter().all(|&c| c == n) && best.is_none_or(|(_, m)| n > m) {
+            best = Some((d, n));
+        }
+    }
+    let (delimiter, _) = best?;
+    let mut layout = TextLayout {
+        delimiter,
+        header: false,
+        quoting: true,
+    };
+    let field_rows: Vec<Vec<String>> = lines
+        .iter()
+        .take(2)
+        .filter_map(|l| split_fields(l, &layout).ok())
+        .collect();
+    let is_number = |f: &String| f.trim().parse::<f64>().is_ok();
+    layout.header = match field_rows.as_slice() {
+        [first, second, ..] => !first.iter().any(is_number) && second.iter().any(is_number),
+        [first] => !first.iter().any(is_number),
+        [] => false,
+    };
+    Some(layout)
+}
+
 fn check_unique_names(names: &[String], path: &Path) -> Result<(), DataError> {
     for (j, n) in names.iter().enumerate() {
         if names[..j].contains(n) {
@@ -508,14 +617,67 @@ fn check_unique_names(names: &[String], path: &Path) -> Result<(), DataError> {
     Ok(())
 }
 
+/// Splits one line (without its line ending) into trimmed fields under `layout`; the error
+/// says what is malformed.
+pub fn split_line(line: &str, layout: &TextLayout) -> Result<Vec<String>, String> {
+    split_fields(line, layout)
+}
+
 /// Splits one line into trimmed fields.
 fn split_fields(line: &str, layout: &TextLayout) -> Result<Vec<String>, String> {
     match layout.delimiter {
-        Delimiter::Whitespace => Ok(line.split_whitespace().map(str::to_string).collect()),
+        Delimiter::Whitespace if !layout.quoting => {
+            Ok(line.split_whitespace().map(str::to_string).collect())
+        }
+        Delimiter::Whitespace => split_whitespace_quoted(line),
         Delimiter::Char(d) if !layout.quoting => {
             Ok(line.split(d).map(|f| f.trim().to_string()).collect())
         }
         Delimiter::Char(d) => split_quoted(line, d),
+    }
+}
+
+/// Split on runs of spaces and tabs, where `"…"` encloses a field that may contain them
+/// (`""` inside is a quote), as in UCI's `auto-mpg.data`.
+fn split_whitespace_quoted(line: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while matches!(chars.peek(), Some(c) if c.is_whitespace()) {
+            chars.next();
+        }
+        let Some(&first) = chars.peek() else {
+            return Ok(fields);
+        };
+        let mut field = String::new();
+        if first == '"' {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => return Err("unterminated quoted field".into()),
+                }
+            }
+            match chars.peek() {
+                None => {}
+                Some(c) if c.is_whitespace() => {}
+                Some(c) => return Err(format!("unexpected `{c}` after a closing quote")),
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                field.push(c);
+                chars.next();
+            }
+        }
+        fields.push(field);
     }
 }
 

@@ -154,5 +154,6 @@ pub fn build_benchmark(
         binning,
         feature_names: data.feature_names.clone(),
         target_name: data.target_name.clone(),
+        table: None,
     })
 }

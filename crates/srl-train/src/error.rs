@@ -58,6 +58,17 @@ pub enum TrainError {
     /// Loading, splitting or scoring the data failed (the message names file and line).
     #[error("{0}")]
     Data(String),
+    /// The output folder already holds a run (refused so results are never overwritten by
+    /// accident).
+    #[error(
+        "{dir} already holds a run ({file}); choose another --out, or pass --force to replace it"
+    )]
+    OutputExists {
+        /// The folder.
+        dir: std::path::PathBuf,
+        /// The run file found there.
+        file: String,
+    },
     /// A method component (e.g. RankSim) rejected its input.
     #[error("{component}: {reason}")]
     Component {

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod batches;
+pub mod compare;
 pub mod components;
 pub mod config;
 pub mod error;

@@ -1,5 +1,6 @@
-//! A trained model: the encoder + head, the target scaling, and the configuration that made it.
-//! Saved as JSON (`model.json`); implements linfa's `Predict`.
+//! A trained model: the encoder + head, the target scaling, the configuration that made it and,
+//! for a user's table, the input preprocessing — everything from a raw row to a prediction in
+//! target units. Saved as JSON (`model.json`); implements linfa's `Predict`.
 
 use crate::components::MethodState;
 use crate::config::RunConfig;
@@ -7,6 +8,8 @@ use crate::{Mlp, MlpState, TrainError};
 use linfa::traits::PredictInplace;
 use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
+use srl_data::table::ModelInput;
+use srl_data::tabular::RawTable;
 use std::path::Path;
 
 /// A trained SRL or vanilla regressor.
@@ -21,6 +24,7 @@ pub struct TrainedModel {
     y_mean: f64,
     y_std: f64,
     method_state: MethodState,
+    input: Option<ModelInput>,
 }
 
 /// The on-disk form of a [`TrainedModel`].
@@ -34,6 +38,8 @@ struct Checkpoint {
     mlp: MlpState<f32>,
     #[serde(default)]
     method_state: MethodState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input: Option<ModelInput>,
 }
 
 const FORMAT: &str = "srl-checkpoint-v2";
@@ -54,7 +60,45 @@ impl TrainedModel {
             y_mean,
             y_std,
             method_state: MethodState::default(),
+            input: None,
         }
+    }
+
+    /// Attaches the preprocessing of a user's table (raw row → network inputs).
+    pub fn with_input(mut self, input: Option<ModelInput>) -> Self {
+        self.input = input;
+        self
+    }
+
+    /// The preprocessing of the training table, for a model trained on a user's table.
+    pub fn input(&self) -> Option<&ModelInput> {
+        self.input.as_ref()
+    }
+
+    /// Predictions (target units) for the raw rows of `table` (all rows when `rows` is
+    /// `None`), through the saved preprocessing: columns are found by name in any order,
+    /// extra columns are ignored. Returns the predictions and, per row, why it lies outside
+    /// the training range (see [`srl_data::table::Preprocessor`]).
+    ///
+    /// Errors for a model trained on a built-in benchmark (its inputs are prepared arrays:
+    /// use [`try_predict`](Self::try_predict)), a missing column, a missing cell without
+    /// imputation, a non-number, or an unknown category (unless ignored).
+    pub fn predict_table(
+        &self,
+        table: &RawTable,
+        rows: Option<&[usize]>,
+    ) -> Result<(Array1<f64>, Vec<Option<String>>), TrainError> {
+        let input = self
+            .input
+            .as_ref()
+            .ok_or_else(|| TrainError::InvalidState {
+                reason: format!(
+                    "the model was trained on `{}`, not on a table: it has no input preprocessing",
+                    self.benchmark
+                ),
+            })?;
+        let t = input.preprocessor.transform(table, rows)?;
+        Ok((self.try_predict(t.x.view())?, t.out_of_range))
     }
 
     /// Attaches the method's learned state (FDS statistics, Balanced MSE's σ).
@@ -104,8 +148,9 @@ impl TrainedModel {
         ))
     }
 
-    /// Predictions in target units.
-    pub fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, TrainError> {
+    /// Predictions in target units for prepared input rows, with a typed error for a wrong
+    /// width (linfa's [`Predict`](linfa::traits::Predict) gives NaN instead).
+    pub fn try_predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, TrainError> {
         Ok(self.predict_with_features(x)?.0)
     }
 
@@ -124,6 +169,7 @@ impl TrainedModel {
             y_std: self.y_std,
             mlp: self.mlp.state(),
             method_state: self.method_state.clone(),
+            input: self.input.clone(),
         };
         serde_json::to_string(&ck).map_err(|e| TrainError::InvalidState {
             reason: e.to_string(),
@@ -156,17 +202,31 @@ impl TrainedModel {
         }
         let mlp = Mlp::from_state(ck.mlp)?;
         ck.method_state.check()?;
+        if let Some(input) = &ck.input {
+            if input.preprocessor.input_dim() != mlp.config().input_dim {
+                return Err(TrainError::InvalidState {
+                    reason: format!(
+                        "{}: the preprocessing gives {} inputs but the network takes {}",
+                        path.display(),
+                        input.preprocessor.input_dim(),
+                        mlp.config().input_dim
+                    ),
+                });
+            }
+        }
         Ok(Self::new(ck.config, ck.benchmark, mlp, ck.y_mean, ck.y_std)
-            .with_method_state(ck.method_state))
+            .with_method_state(ck.method_state)
+            .with_input(ck.input))
     }
 }
 
-/// linfa's `Predict` for prepared input rows: `model.predict(&x)` gives target-unit
-/// predictions. Rows with the wrong width predict NaN (linfa's trait has no error channel;
-/// use [`TrainedModel::predict`] to get a typed error).
+/// linfa's `Predict` for prepared input rows: `model.predict(&x)` (with
+/// `linfa::traits::Predict` in scope) gives target-unit predictions. Rows with the wrong width
+/// predict NaN (linfa's trait has no error channel; use [`TrainedModel::try_predict`] to get a
+/// typed error).
 impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for TrainedModel {
     fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<f64>) {
-        match self.predict(x.view()) {
+        match self.try_predict(x.view()) {
             Ok(p) if p.len() == y.len() => y.assign(&p),
             _ => y.fill(f64::NAN),
         }

@@ -6,7 +6,8 @@
 //! | `config.toml` | the [`RunConfig`] |
 //! | `log.jsonl` | one [`EpochLog`] per validation pass |
 //! | `model.json` | the [`TrainedModel`] checkpoint |
-//! | `test_predictions.csv` | `y,pred,bin,shot` per test row |
+//! | `test_predictions.csv` | `y,pred,bin,shot` per test row; for a user's table first `row,line` (the row's 1-based number among the file's data rows, and its line in the file) |
+//! | `split.csv` | a user's table only: `row,line,part` (train/val/test) for every data row |
 //! | `test_features.npy` | test representations h (n × d, f64) |
 //! | `train_bin_counts.csv` | `bin,centre,count,shot` (shot: the bin's group by [`Benchmark::bin_shot_groups`]) |
 //! | `metrics.json` | the [`RunReport`], written last: a folder with it holds one complete run |
@@ -38,6 +39,46 @@ pub const TEST_FEATURES: &str = "test_features.npy";
 pub const TRAIN_BIN_COUNTS: &str = "train_bin_counts.csv";
 /// `metrics.json`.
 pub const METRICS: &str = "metrics.json";
+/// `split.csv`.
+pub const SPLIT: &str = "split.csv";
+
+/// Every file a run writes.
+pub const RUN_FILES: [&str; 8] = [
+    CONFIG,
+    LOG,
+    MODEL,
+    TEST_PREDICTIONS,
+    TEST_FEATURES,
+    TRAIN_BIN_COUNTS,
+    METRICS,
+    SPLIT,
+];
+
+/// Makes `dir` ready for a new run before any work is done: creates it, refuses a folder that
+/// holds a run's files unless `force` (then removes exactly those files, so no stale file of
+/// the earlier run survives; other files are left alone), and checks that a file can be
+/// written there. Returns whether the folder was created (so a caller whose run then fails
+/// can remove it again with [`std::fs::remove_dir`], which only removes an empty folder).
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<bool, TrainError> {
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    for f in RUN_FILES {
+        let p = dir.join(f);
+        if p.exists() {
+            if !force {
+                return Err(TrainError::OutputExists {
+                    dir: dir.to_path_buf(),
+                    file: f.to_string(),
+                });
+            }
+            std::fs::remove_file(&p).map_err(|e| io(&p, e))?;
+        }
+    }
+    let probe = dir.join(".srl-write-probe");
+    std::fs::write(&probe, b"").map_err(|e| io(dir, e))?;
+    std::fs::remove_file(&probe).map_err(|e| io(&probe, e))?;
+    Ok(created)
+}
 
 /// Writes every file of the table above into `dir` (created if needed). A stale
 /// `metrics.json` from an earlier run is removed first.
@@ -61,8 +102,17 @@ pub fn write_run(
     write_atomic(&dir.join(LOG), lines.as_bytes())?;
     outcome.model.save(&dir.join(MODEL))?;
 
-    let mut csv = String::from("y,pred,bin,shot\n");
+    let table = bench.table.as_deref();
+    let mut csv = String::from(if table.is_some() {
+        "row,line,y,pred,bin,shot\n"
+    } else {
+        "y,pred,bin,shot\n"
+    });
     for i in 0..bench.test.len() {
+        if let Some(t) = table {
+            let r = t.split.test[i];
+            let _ = write!(csv, "{},{},", r + 1, t.lines[r]);
+        }
         let _ = writeln!(
             csv,
             "{},{},{},{}",
@@ -73,6 +123,23 @@ pub fn write_run(
         );
     }
     write_atomic(&dir.join(TEST_PREDICTIONS), csv.as_bytes())?;
+    if let Some(t) = table {
+        let mut part = vec![""; t.lines.len()];
+        for (name, rows) in [
+            ("train", &t.split.train),
+            ("val", &t.split.val),
+            ("test", &t.split.test),
+        ] {
+            for &r in rows.iter() {
+                part[r] = name;
+            }
+        }
+        let mut split = String::from("row,line,part\n");
+        for (r, (line, p)) in t.lines.iter().zip(&part).enumerate() {
+            let _ = writeln!(split, "{},{line},{p}", r + 1);
+        }
+        write_atomic(&dir.join(SPLIT), split.as_bytes())?;
+    }
 
     let mut npy = Vec::new();
     outcome

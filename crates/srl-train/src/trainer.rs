@@ -13,7 +13,8 @@
 //! 2. if a component asks for it (FDS statistics, SRL's exact memory), one no-grad pass over
 //!    the training set; the components' epoch-end hooks. A memory of bin centroids is kept for
 //!    every method (SRL's own, or a monitor), so the geometry log is comparable across methods.
-//! 3. every `eval_every` epochs: validation MAE; the best model (on validation only) is kept.
+//! 3. every `eval_every` epochs: validation MAE; the best model (on validation only) is kept;
+//!    with `optim.early_stopping = P` the run ends once P epochs passed without a new best.
 
 use crate::components::{
     self, BuildContext, MethodComponent, MethodState, StepBatch, StepGrads, TrainPass,
@@ -63,29 +64,7 @@ pub fn prepare_data(cfg: &DataConfig, data_dir: &Path) -> Result<Benchmark, Trai
                 split_seed: *split_seed,
             },
         )?),
-        DataConfig::Csv {
-            path,
-            target,
-            bins,
-            val_test_cap,
-            split_seed,
-        } => {
-            let table = srl_data::tabular::read_csv_with_target(path, target)?;
-            let y = table.targets.to_vec();
-            let binning = bins.fit(&y)?;
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "csv".into());
-            Ok(srl_data::uci::build_benchmark(
-                &name,
-                &table,
-                binning,
-                *val_test_cap,
-                *split_seed,
-                &srl_data::metrics::ShotRule::Terciles,
-            )?)
-        }
+        DataConfig::Csv(table) => Ok(srl_data::table::prepare(table)?),
     }
 }
 
@@ -153,6 +132,7 @@ pub struct Trainer<'a> {
     epoch: usize,
     step: usize,
     best: Option<Best>,
+    stopped_early: bool,
     log: Vec<EpochLog>,
     meter: LossMeter,
     started: Instant,
@@ -274,6 +254,7 @@ impl<'a> Trainer<'a> {
             step: 0,
             best: None,
             log: Vec::new(),
+            stopped_early: false,
             meter: LossMeter::default(),
             started,
             train_seconds: 0.0,
@@ -285,9 +266,15 @@ impl<'a> Trainer<'a> {
         self.epoch
     }
 
-    /// Whether every configured epoch has run.
+    /// Whether every configured epoch has run, or early stopping ended the run.
     pub fn is_done(&self) -> bool {
-        self.epoch >= self.cfg.optim.epochs
+        self.epoch >= self.cfg.optim.epochs || self.stopped_early
+    }
+
+    /// Whether early stopping ended the run (validation MAE did not improve for
+    /// `optim.early_stopping` epochs).
+    pub fn stopped_early(&self) -> bool {
+        self.stopped_early
     }
 
     /// The network as it is now.
@@ -315,7 +302,7 @@ impl<'a> Trainer<'a> {
         self.train_seconds += epoch_start.elapsed().as_secs_f64();
         self.epoch += 1;
 
-        let last = self.is_done();
+        let last = self.epoch >= self.cfg.optim.epochs;
         if !(self.epoch % self.cfg.optim.eval_every == 0 || last) {
             return Ok(None);
         }
@@ -496,6 +483,11 @@ impl<'a> Trainer<'a> {
                 params: self.mlp.flat_parameters().to_vec(),
             });
         }
+        if let (Some(patience), Some(best)) = (self.cfg.optim.early_stopping, &self.best) {
+            if epoch - best.epoch >= patience {
+                self.stopped_early = true;
+            }
+        }
         let memory = self
             .components
             .iter()
@@ -559,7 +551,8 @@ impl<'a> Trainer<'a> {
             self.y_mean,
             self.y_std,
         )
-        .with_method_state(state);
+        .with_method_state(state)
+        .with_input(bench.table.as_ref().map(|t| t.model_input()));
 
         let (val_pred, _) = model.predict_with_features(bench.val.x.view())?;
         let (test_pred, test_h) = model.predict_with_features(bench.test.x.view())?;

@@ -147,13 +147,10 @@ fn csv_data_and_bad_config_are_handled() {
     }
     std::fs::write(&csv, text).unwrap();
     let mut cfg = quick("airfoil", "srl", 5);
-    cfg.data = DataConfig::Csv {
-        path: csv,
-        target: "y".into(),
-        bins: BinSpec::Count(10),
-        val_test_cap: 5,
-        split_seed: 0,
-    };
+    let mut table = srl_data::table::TableSpec::new(csv, "y");
+    table.bins = Some(BinSpec::Count(10));
+    table.split = srl_data::table::SplitSpec::Balanced { cap: 5 };
+    cfg.data = DataConfig::Csv(table);
     let bench = prepare_data(&cfg.data, dir.path()).unwrap();
     assert_eq!(bench.binning.num_bins(), 10);
     let outcome = run(&cfg, &bench, None, &mut |_| {}).unwrap();

@@ -1,0 +1,678 @@
+//! Your own table: a raw CSV/TSV/whitespace file → a ready-to-train [`Benchmark`], with every
+//! fitted preprocessing step kept in a [`Preprocessor`] so that raw rows can later be mapped
+//! to the model's inputs (`srl predict`).
+//!
+//! [`prepare`] does, in order (every error names file, line, column or field):
+//! 1. **read** ([`read_table`]): delimiter and header detected unless given (see
+//!    [`sniff_layout`](crate::tabular::sniff_layout)); a headless file's columns are `col1`,
+//!    `col2`, …; rows of empty fields are skipped; the file's sha256 is recorded;
+//! 2. **columns**: the inputs are `features`, or every column but the target, the `exclude`d
+//!    ones and the split column; each is numeric, or categorical (string values, or listed in
+//!    `categorical`); date-like and free-text columns are refused with a hint;
+//! 3. **target**: numeric, never missing, at least [`MIN_ROWS`] rows and two distinct values;
+//! 4. **split** ([`SplitSpec`]): stratified by target bin (default 70/15/15), the DIR
+//!    benchmark's balanced split, or the user's split column;
+//! 5. **bins** (`bins`, else [`auto_bins`] on the training targets), refused when there are
+//!    at least as many bins as training rows;
+//! 6. **preprocessing** fitted on the training rows ([`Preprocessor`]), applied to all parts;
+//!    shot groups by terciles of the training bin counts (as UCI-DIR);
+//! 7. **warnings** (not errors): a numeric input nearly equal to the target (|r| ≥ 0.9 on the
+//!    training rows — leakage?), the target a near-exact linear function of the inputs
+//!    (R² ≥ 0.999), bins with few training rows on average, validation/test rows outside the
+//!    training range, skipped empty rows.
+
+mod prep;
+mod spec;
+
+pub use prep::{
+    column_index, looks_like_date, read_targets, ColumnKind, InputColumn, Preprocessor,
+    Transformed, MAX_FREE_CATEGORIES,
+};
+pub use spec::{
+    Impute, SplitSpec, TableSpec, UnknownCategory, DEFAULT_MISSING, DEFAULT_TEST_SIZE,
+    DEFAULT_VAL_SIZE, DEFAULT_VAL_TEST_CAP, MIN_ROWS,
+};
+
+use crate::benchmark::{Benchmark, Part};
+pub use crate::binning::auto_bins;
+use crate::metrics::{shot_of_bins, shots_of_samples, ShotRule};
+use crate::split::{balanced_split, stratified_split, SplitIndices};
+use crate::tabular::{sniff_layout, RawTable, TextLayout};
+use crate::{Binning, DataError};
+use ndarray::{Array1, Array2, Axis};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// How a user's table became a [`Benchmark`] (kept in [`Benchmark::table`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableInfo {
+    /// The fitted preprocessing (saved with the model).
+    pub preprocessor: Preprocessor,
+    /// Row indices (0-based, into the data rows of the file) of each part; the parts'
+    /// samples are in this order.
+    pub split: SplitIndices,
+    /// The 1-based line in the file of every data row.
+    pub lines: Vec<usize>,
+    /// The layout the file was read with.
+    pub layout: TextLayout,
+    /// sha256 of the file's bytes.
+    pub sha256: String,
+    /// Which bin rule applied.
+    pub bins_rule: String,
+    /// Things the user should know (leakage suspects, thin bins, out-of-range rows, …).
+    pub warnings: Vec<String>,
+}
+
+impl TableInfo {
+    /// What a model needs to predict from raw rows of this kind of file.
+    pub fn model_input(&self) -> ModelInput {
+        ModelInput {
+            preprocessor: self.preprocessor.clone(),
+            sha256: self.sha256.clone(),
+            delimiter: self.layout.delimiter,
+            header: self.layout.header,
+        }
+    }
+}
+
+/// The part of a [`TableInfo`] saved with a model: the preprocessing, and the training file's
+/// hash and layout (a new file is read with the same layout unless told otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelInput {
+    /// Raw row → network inputs.
+    pub preprocessor: Preprocessor,
+    /// sha256 of the training file.
+    pub sha256: String,
+    /// Delimiter of the training file.
+    pub delimiter: crate::tabular::Delimiter,
+    /// Whether the training file had a header line.
+    pub header: bool,
+}
+
+/// Reads the file of `spec` with its (given or detected) layout; returns the table, the layout
+/// and the sha256 of the bytes.
+pub fn read_table(spec: &TableSpec) -> Result<(RawTable, TextLayout, String), DataError> {
+    read_table_at(&spec.path, spec.delimiter, spec.header)
+}
+
+/// Reads a table at `path`, detecting the delimiter and the header unless given.
+pub fn read_table_at(
+    path: &Path,
+    delimiter: Option<crate::tabular::Delimiter>,
+    header: Option<bool>,
+) -> Result<(RawTable, TextLayout, String), DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let sha256 = crate::checksum::sha256_hex(&bytes);
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        DataError::Parse {
+            path: path.to_path_buf(),
+            line: upto.iter().filter(|&&b| b == b'\n').count() + 1,
+            reason: "invalid UTF-8 (save the file as UTF-8)".into(),
+        }
+    })?;
+    let sniffed = sniff_layout(&text);
+    let delimiter = match (delimiter, sniffed) {
+        (Some(d), _) => d,
+        (None, Some(l)) => l.delimiter,
+        (None, None) => {
+            return Err(DataError::Parse {
+                path: path.to_path_buf(),
+                line: 1,
+                reason: "cannot detect the delimiter: no candidate (`,` `;` tab `|` \
+                         whitespace) splits the first lines into the same number (≥ 2) of \
+                         fields; give it with --delimiter"
+                    .into(),
+            })
+        }
+    };
+    let mut layout = TextLayout {
+        delimiter,
+        header: false,
+        quoting: true,
+    };
+    layout.header = match header {
+        Some(h) => h,
+        // The detected header only counts if it was detected with the same delimiter.
+        None => sniffed.is_none_or(|l| l.delimiter != delimiter || l.header),
+    };
+    let names: Option<Vec<String>> = if layout.header {
+        None
+    } else {
+        let first =
+            text.lines()
+                .find(|l| !l.trim().is_empty())
+                .ok_or_else(|| DataError::EmptyFile {
+                    path: path.to_path_buf(),
+                })?;
+        let n = crate::tabular::split_line(first.trim_end_matches('\r'), &layout)
+            .map_err(|reason| DataError::Parse {
+                path: path.to_path_buf(),
+                line: 1,
+                reason,
+            })?
+            .len();
+        Some((1..=n).map(|i| format!("col{i}")).collect())
+    };
+    let table = RawTable::parse_str(&text, path, &layout, names.as_deref())?;
+    if layout.header {
+        for (j, n) in table.names.iter().enumerate() {
+            if n.is_empty() {
+                return Err(DataError::invalid(
+                    "columns",
+                    format!(
+                        "{}: column {} has an empty name in the header",
+                        path.display(),
+                        j + 1
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((table, layout, sha256))
+}
+
+/// Reads, splits, bins and preprocesses the table of `spec` (see the module docs); the
+/// benchmark's [`table`](Benchmark::table) says how.
+pub fn prepare(spec: &TableSpec) -> Result<Benchmark, DataError> {
+    spec.check()?;
+    let (table, layout, sha256) = read_table(spec)?;
+    prepare_read(spec, table, layout, sha256)
+}
+
+/// [`prepare`] on a table already read.
+pub fn prepare_read(
+    spec: &TableSpec,
+    table: RawTable,
+    layout: TextLayout,
+    sha256: String,
+) -> Result<Benchmark, DataError> {
+    spec.check()?;
+    let path = table.path.clone();
+    let inputs = input_columns(&table, spec)?;
+    let y_all = read_targets(&table, &spec.target, None, &spec.missing)?;
+    let n = y_all.len();
+    if n < MIN_ROWS {
+        return Err(DataError::invalid(
+            "data",
+            format!(
+                "{}: {n} data rows; need at least {MIN_ROWS} to train, validate and test",
+                path.display()
+            ),
+        ));
+    }
+    let y_vec = y_all.to_vec();
+    let (lo, hi) = y_vec
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if hi <= lo {
+        return Err(DataError::invalid(
+            format!("target `{}`", spec.target),
+            format!("{}: every row has the value {lo}", path.display()),
+        ));
+    }
+
+    // Split, and the bins of the balanced split (which are also the training bins).
+    let mut balanced_bins: Option<(Binning, String)> = None;
+    let split = match &spec.split {
+        SplitSpec::Stratified { val, test } => {
+            let (strata, _) = auto_bins(&y_vec)?;
+            stratified_split(&strata.bins(&y_vec), *val, *test, spec.split_seed)
+        }
+        SplitSpec::Balanced { cap } => {
+            let (b, why) = match spec.bins {
+                Some(bs) => (bs.fit(&y_vec)?, format!("{bs:?} over all targets")),
+                None => auto_bins(&y_vec)?,
+            };
+            let s = balanced_split(&b.bins(&y_vec), *cap, spec.split_seed);
+            balanced_bins = Some((b, why));
+            s
+        }
+        SplitSpec::Column { name } => column_split(&table, name)?,
+    };
+    for (part, rows) in [("validation", &split.val), ("test", &split.test)] {
+        if rows.is_empty() {
+            return Err(DataError::invalid(
+                "data.split",
+                format!(
+                    "{}: the split leaves the {part} part empty (use larger shares, fewer \
+                     bins, or put rows into it)",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let n_train = split.train.len();
+    if n_train < MIN_ROWS / 2 {
+        return Err(DataError::invalid(
+            "data.split",
+            format!("{}: only {n_train} training rows", path.display()),
+        ));
+    }
+
+    // Bins from the training targets.
+    let y_train: Vec<f64> = split.train.iter().map(|&i| y_vec[i]).collect();
+    let (binning, bins_rule) = match balanced_bins {
+        Some(b) => b,
+        None => match spec.bins {
+            Some(bs) => (
+                bs.fit(&y_train)?,
+                format!("{bs:?} over the training targets"),
+            ),
+            None => auto_bins(&y_train)?,
+        },
+    };
+    let k = binning.num_bins();
+    if k >= n_train {
+        return Err(DataError::invalid(
+            "data.bins",
+            format!(
+                "{k} bins for {n_train} training rows: every bin would hold at most one row \
+                 and SRL's per-bin centroids would be noise; use at most {} bins (or leave \
+                 bins automatic)",
+                (n_train / crate::binning::AUTO_MIN_PER_BIN).max(2)
+            ),
+        ));
+    }
+
+    let preprocessor = Preprocessor::fit(&table, spec, &inputs, &split.train)?;
+    let bins = binning.bins(&y_vec);
+    let mut train_counts = vec![0usize; k];
+    for &i in &split.train {
+        train_counts[bins[i]] += 1;
+    }
+    let test_bins: Vec<usize> = split.test.iter().map(|&i| bins[i]).collect();
+    let per_bin = shot_of_bins(&ShotRule::Terciles, &train_counts, &test_bins);
+
+    let mut warnings = Vec::new();
+    if table.skipped_empty_rows > 0 {
+        warnings.push(format!(
+            "skipped {} row(s) whose fields are all empty",
+            table.skipped_empty_rows
+        ));
+    }
+    let part =
+        |rows: &[usize], name: &str, warnings: &mut Vec<String>| -> Result<Part, DataError> {
+            let t = preprocessor.transform(&table, Some(rows))?;
+            let flagged = t.num_out_of_range();
+            if flagged > 0 {
+                let first = t
+                    .out_of_range
+                    .iter()
+                    .flatten()
+                    .next()
+                    .cloned()
+                    .unwrap_or_default();
+                warnings.push(format!(
+                    "{flagged} {name} row(s) lie outside the training range (e.g. {first})"
+                ));
+            }
+            let part_bins: Vec<usize> = rows.iter().map(|&i| bins[i]).collect();
+            Ok(Part {
+                x: t.x,
+                y: y_all.select(Axis(0), rows),
+                shots: shots_of_samples(&per_bin, &part_bins),
+                bins: part_bins,
+            })
+        };
+    let train = part(&split.train, "training", &mut Vec::new())?;
+    let val = part(&split.val, "validation", &mut warnings)?;
+    let test = part(&split.test, "test", &mut warnings)?;
+
+    let thin = n_train as f64 / k as f64;
+    if thin < crate::binning::AUTO_MIN_PER_BIN as f64 {
+        warnings.push(format!(
+            "{k} bins for {n_train} training rows ({thin:.1} per bin on average): per-bin \
+             statistics (SRL centroids, re-weighting) will be noisy"
+        ));
+    }
+    warnings.extend(leakage_warnings(
+        &train.x,
+        &train.y,
+        &preprocessor,
+        &spec.target,
+    ));
+
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "table".into());
+    let lines = table.rows.iter().map(|r| r.line).collect();
+    Ok(Benchmark {
+        name,
+        train,
+        val,
+        test,
+        binning,
+        feature_names: preprocessor.feature_names(),
+        target_name: spec.target.clone(),
+        table: Some(Box::new(TableInfo {
+            preprocessor,
+            split,
+            lines,
+            layout,
+            sha256,
+            bins_rule,
+            warnings,
+        })),
+    })
+}
+
+/// The input columns of `spec` in file order (or in the order of `features`), checking that
+/// every named column exists.
+fn input_columns(table: &RawTable, spec: &TableSpec) -> Result<Vec<String>, DataError> {
+    column_index(table, &spec.target)?;
+    for c in spec.exclude.iter().chain(&spec.categorical) {
+        column_index(table, c)?;
+    }
+    let split_col = match &spec.split {
+        SplitSpec::Column { name } => {
+            column_index(table, name)?;
+            Some(name.as_str())
+        }
+        _ => None,
+    };
+    let inputs: Vec<String> = match &spec.features {
+        Some(f) => {
+            for c in f {
+                column_index(table, c)?;
+                if Some(c.as_str()) == split_col {
+                    return Err(DataError::invalid(
+                        "data.features",
+                        format!("lists the split column `{c}`"),
+                    ));
+                }
+            }
+            f.clone()
+        }
+        None => table
+            .names
+            .iter()
+            .filter(|n| **n != spec.target && !spec.exclude.contains(n))
+            .filter(|n| Some(n.as_str()) != split_col)
+            .cloned()
+            .collect(),
+    };
+    if inputs.is_empty() {
+        return Err(DataError::invalid(
+            "data.features",
+            format!(
+                "{}: no input column left (columns: {})",
+                table.path.display(),
+                table.names.join(", ")
+            ),
+        ));
+    }
+    Ok(inputs)
+}
+
+/// The user's split: `train`, `val`/`valid`/`validation`, `test` per row.
+fn column_split(table: &RawTable, name: &str) -> Result<SplitIndices, DataError> {
+    let j = column_index(table, name)?;
+    let mut s = SplitIndices {
+        train: Vec::new(),
+        val: Vec::new(),
+        test: Vec::new(),
+    };
+    for (i, row) in table.rows.iter().enumerate() {
+        match row.fields[j].to_ascii_lowercase().as_str() {
+            "train" | "training" => s.train.push(i),
+            "val" | "valid" | "validation" => s.val.push(i),
+            "test" => s.test.push(i),
+            other => {
+                return Err(DataError::Parse {
+                    path: table.path.clone(),
+                    line: row.line,
+                    reason: format!("split column `{name}`: `{other}` is not train, val or test"),
+                })
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// |Pearson r| between a numeric input and the target above which a leakage warning is given.
+pub const LEAKAGE_R: f64 = 0.9;
+
+/// Leakage suspects on the training part: numeric inputs with |Pearson r| ≥ [`LEAKAGE_R`] to the
+/// target, and a target that is an almost exact linear function of the inputs (R² ≥ 0.999 of
+/// least squares with intercept).
+fn leakage_warnings(
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    prep: &Preprocessor,
+    target: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let n = y.len() as f64;
+    let y_mean = y.sum() / n;
+    let y_var = y.iter().map(|v| (v - y_mean).powi(2)).sum::<f64>();
+    if y_var <= 0.0 {
+        return out;
+    }
+    let mut k = 0;
+    for col in &prep.columns {
+        if let ColumnKind::Numeric { .. } = col.kind {
+            let c = x.column(k);
+            let c_mean = c.sum() / n;
+            let (mut sxy, mut sxx) = (0.0, 0.0);
+            for (a, b) in c.iter().zip(y) {
+                sxy += (a - c_mean) * (b - y_mean);
+                sxx += (a - c_mean).powi(2);
+            }
+            if sxx > 0.0 {
+                let r = sxy / (sxx * y_var).sqrt();
+                if r.abs() >= LEAKAGE_R {
+                    out.push(format!(
+                        "input `{}` has correlation {r:.3} with the target `{target}` on the \
+                         training rows: if it is known only together with the target (a second \
+                         target, a part of it), exclude it (--exclude {})",
+                        col.name, col.name
+                    ));
+                }
+            }
+        }
+        k += col.width();
+    }
+    if let Some(r2) = linear_r2(x, y) {
+        if r2 >= 0.999 {
+            out.push(format!(
+                "the target `{target}` is an almost exact linear function of the inputs (R² = \
+                 {r2:.5} on the training rows): look for columns that sum to it or are derived \
+                 from it"
+            ));
+        }
+    }
+    out
+}
+
+/// R² of least squares y ≈ a + X·b (normal equations with a tiny ridge, Gaussian elimination
+/// with partial pivoting); `None` when there are fewer rows than unknowns.
+fn linear_r2(x: &Array2<f64>, y: &Array1<f64>) -> Option<f64> {
+    let (n, d) = x.dim();
+    let p = d + 1;
+    if n <= p {
+        return None;
+    }
+    let mut a = Array2::<f64>::zeros((p, p + 1));
+    for (row, &t) in x.rows().into_iter().zip(y) {
+        let feat = |j: usize| if j == 0 { 1.0 } else { row[j - 1] };
+        for i in 0..p {
+            let fi = feat(i);
+            for j in 0..p {
+                a[[i, j]] += fi * feat(j);
+            }
+            a[[i, p]] += fi * t;
+        }
+    }
+    for i in 0..p {
+        a[[i, i]] += 1e-9 * n as f64;
+    }
+    for c in 0..p {
+        let piv = (c..p).max_by(|&r, &s| a[[r, c]].abs().total_cmp(&a[[s, c]].abs()))?;
+        if a[[piv, c]].abs() < 1e-300 {
+            return None;
+        }
+        if piv != c {
+            for j in 0..=p {
+                a.swap([piv, j], [c, j]);
+            }
+        }
+        for r in 0..p {
+            if r != c {
+                let f = a[[r, c]] / a[[c, c]];
+                if f != 0.0 {
+                    for j in c..=p {
+                        a[[r, j]] -= f * a[[c, j]];
+                    }
+                }
+            }
+        }
+    }
+    let beta: Vec<f64> = (0..p).map(|i| a[[i, p]] / a[[i, i]]).collect();
+    let y_mean = y.sum() / n as f64;
+    let (mut ss_res, mut ss_tot) = (0.0, 0.0);
+    for (row, &t) in x.rows().into_iter().zip(y) {
+        let pred = beta[0] + row.iter().zip(&beta[1..]).map(|(v, b)| v * b).sum::<f64>();
+        ss_res += (t - pred).powi(2);
+        ss_tot += (t - y_mean).powi(2);
+    }
+    (ss_tot > 0.0).then(|| 1.0 - ss_res / ss_tot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        p
+    }
+
+    fn toy(n: usize) -> String {
+        let mut t = String::from("id;color;x;y\n");
+        for i in 0..n {
+            let color = ["red", "green", "blue"][i % 3];
+            let x = (i as f64 * 0.37).sin();
+            t += &format!("{i};\"{color}\";{x};{}\n", (i % 10) as f64 + x);
+        }
+        t
+    }
+
+    #[test]
+    fn prepares_a_mixed_table_with_the_default_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "toy.csv", &toy(200));
+        let mut spec = TableSpec::new(&path, "y");
+        spec.exclude = vec!["id".into()];
+        let b = prepare(&spec).unwrap();
+        let p = b.table.as_deref().unwrap();
+        assert_eq!(p.layout.delimiter, crate::tabular::Delimiter::Char(';'));
+        assert!(p.layout.header);
+        assert_eq!(b.train.len() + b.val.len() + b.test.len(), 200);
+        assert_eq!((b.val.len(), b.test.len()), (30, 30));
+        assert_eq!(
+            b.feature_names,
+            vec!["color=blue", "color=green", "color=red", "x"]
+        );
+        assert_eq!(p.sha256.len(), 64);
+        // The split indexes the data rows; lines are 1-based with the header on line 1.
+        assert_eq!(p.lines[0], 2);
+        // Re-applying the saved preprocessing to the raw rows gives the same inputs.
+        let (table, _, _) = read_table(&spec).unwrap();
+        let again = p
+            .preprocessor
+            .transform(&table, Some(&p.split.test))
+            .unwrap();
+        assert_eq!(again.x, b.test.x);
+    }
+
+    #[test]
+    fn split_column_is_honoured_and_never_an_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = String::from("x,part,y\n");
+        for i in 0..40 {
+            let part = match i % 10 {
+                0 => "test",
+                1 => "Val",
+                _ => "train",
+            };
+            t += &format!("{i},{part},{}\n", i % 7);
+        }
+        let path = write(dir.path(), "s.csv", &t);
+        let mut spec = TableSpec::new(&path, "y");
+        spec.split = SplitSpec::Column {
+            name: "part".into(),
+        };
+        let b = prepare(&spec).unwrap();
+        let p = b.table.as_deref().unwrap();
+        assert_eq!(p.split.test, vec![0, 10, 20, 30]);
+        assert_eq!(p.split.val, vec![1, 11, 21, 31]);
+        assert_eq!(b.feature_names, vec!["x"]);
+        let bad = write(dir.path(), "b.csv", &t.replace("2,train", "2,holdout"));
+        spec.path = bad;
+        let e = prepare(&spec).unwrap_err().to_string();
+        assert!(e.contains("b.csv:4") && e.contains("holdout"), "{e}");
+    }
+
+    #[test]
+    fn target_and_bin_guards() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = String::from("x,y\n");
+        for i in 0..30 {
+            t += &format!("{i},5\n");
+        }
+        let spec = TableSpec::new(write(dir.path(), "c.csv", &t), "y");
+        let e = prepare(&spec).unwrap_err().to_string();
+        assert!(e.contains("every row has the value 5"), "{e}");
+        let spec = TableSpec::new(write(dir.path(), "s.csv", "x,y\n1,2\n2,3\n"), "y");
+        assert!(prepare(&spec)
+            .unwrap_err()
+            .to_string()
+            .contains("at least 20"));
+        let mut spec = TableSpec::new(write(dir.path(), "t.csv", &toy(100)), "y");
+        spec.bins = Some(crate::BinSpec::Count(100_000));
+        let e = prepare(&spec).unwrap_err().to_string();
+        assert!(e.contains("bins for") && e.contains("data.bins"), "{e}");
+    }
+
+    #[test]
+    fn leakage_is_warned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = String::from("a,b,total\n");
+        for i in 0..60 {
+            let a = (i as f64 * 0.7).sin() * 10.0;
+            let b = (i as f64 * 1.3).cos() * 3.0;
+            t += &format!("{a},{b},{}\n", a + b);
+        }
+        let spec = TableSpec::new(write(dir.path(), "l.csv", &t), "total");
+        let b = prepare(&spec).unwrap();
+        let p = b.table.as_deref().unwrap();
+        assert!(
+            p.warnings.iter().any(|w| w.contains("linear function")),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
+    fn headless_whitespace_file_gets_column_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = String::new();
+        for i in 0..30 {
+            t += &format!("{}.5   {}\t\"car {i}\"\n", i % 9, i % 4);
+        }
+        let mut spec = TableSpec::new(write(dir.path(), "w.data", &t), "col1");
+        spec.exclude = vec!["col3".into()];
+        let b = prepare(&spec).unwrap();
+        assert_eq!(b.feature_names, vec!["col2"]);
+    }
+}
