@@ -200,7 +200,8 @@ pub struct TrainArgs {
     /// Data selection (overrides the data section of --config when given).
     #[command(flatten)]
     pub data: DataArgs,
-    /// Method of the preset [default: srl]. Not with --config (edit the file instead).
+    /// Method of the preset [default: srl on a benchmark, vanilla on --csv (see `srl
+    /// compare`)]. Not with --config (edit the file instead).
     #[arg(long, value_name = "METHOD", long_help = METHOD_HELP)]
     pub method: Option<srl_train::MethodName>,
     /// A full run configuration in TOML (see `srl config`).
@@ -253,7 +254,7 @@ pub struct CompareArgs {
     /// Runs trained at the same time [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Output folder: comparison.md, comparison.json, runs/<method>/seed<k>/, selected/.
+    /// Output folder: comparison.md, comparison.json, runs/METHOD/seedK/, selected/.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Replace an earlier comparison in --out.

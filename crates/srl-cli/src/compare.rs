@@ -160,10 +160,13 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     let selected_name = chosen.map(|i| methods[i].to_string());
     let mut md = format!(
         "# Method comparison on {}\n\nMAE in target units, mean ± sample std over {} seed(s); \
-         one split for every run. Selection: {rule} — test numbers are reported, never used \
-         to choose.\n\n{table}\n",
+         one split for every run ({} train / {} validation / {} test rows). Selection: {rule} \
+         — test numbers are reported, never used to choose.\n\n{table}\n",
         data::describe(&data_cfg),
-        args.seeds
+        args.seeds,
+        bench.train.len(),
+        bench.val.len(),
+        bench.test.len()
     );
     if let (Some(name), Some(dir)) = (&selected_name, &selected_run) {
         md.push_str(&format!(

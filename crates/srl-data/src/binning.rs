@@ -225,7 +225,7 @@ pub fn auto_bins(y: &[f64]) -> Result<(Binning, String), DataError> {
     let sturges = (n as f64).log2().ceil() as usize + 1;
     let k = sturges.min(n / AUTO_MIN_PER_BIN).max(2);
     let why = format!(
-        "{k} equal-width bins over [{lo}, {hi}] (Sturges' rule ⌈log2 n⌉ + 1 for n = {n}, at          most n/{AUTO_MIN_PER_BIN})"
+        "{k} equal-width bins over [{lo}, {hi}] (Sturges' rule ⌈log2 n⌉ + 1 for n = {n}, at most n/{AUTO_MIN_PER_BIN})"
     );
     Ok((Binning::equal_width(lo, hi, k)?, why))
 }

@@ -173,7 +173,7 @@ pub fn best_run(reports: &[RunReport], rule: Selection) -> Option<usize> {
 pub fn markdown_table(summaries: &[MethodSummary], selected: Option<usize>) -> String {
     let cell = |m: &Option<MeanStd>| m.map_or("—".to_string(), |m| format!("{m:.3}"));
     let mut out = String::from(
-        "| method | runs | val All | val Few | test All | test Many | test Med | test Few | epochs | s/epoch |\n\
+        "| method | runs | val All | val Few | test All | test Many | test Med | test Few | epochs | ms/epoch |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for (i, s) in summaries.iter().enumerate() {
@@ -183,7 +183,7 @@ pub fn markdown_table(summaries: &[MethodSummary], selected: Option<usize>) -> S
             ""
         };
         out.push_str(&format!(
-            "| {}{mark} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.4} |\n",
+            "| {}{mark} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} |\n",
             s.method,
             s.runs,
             cell(&s.val[0]),
@@ -193,7 +193,7 @@ pub fn markdown_table(summaries: &[MethodSummary], selected: Option<usize>) -> S
             cell(&s.test[2]),
             cell(&s.test[3]),
             s.epochs.mean,
-            s.seconds_per_epoch.mean,
+            1e3 * s.seconds_per_epoch.mean,
         ));
     }
     out

@@ -15,7 +15,24 @@ use std::path::Path;
 /// A trained SRL or vanilla regressor.
 ///
 /// Inputs are the benchmark's prepared rows (standardised as in `srl_data`); predictions are in
-/// the target's own units.
+/// the target's own units. A model trained on a user's table also predicts from raw rows
+/// ([`predict_table`](Self::predict_table)).
+///
+/// linfa's `Predict` works on prepared rows:
+///
+/// ```
+/// use linfa::traits::Predict;
+/// use srl_data::BenchmarkId;
+/// use srl_train::{Mlp, MlpConfig, Profile, RunConfig, TrainedModel};
+/// let cfg = RunConfig::preset(BenchmarkId::Airfoil, &"vanilla".parse().unwrap(), Profile::Quick)
+///     .unwrap();
+/// let mlp = Mlp::<f32>::new(&MlpConfig::new(5, vec![20, 30, 10]), 0).unwrap();
+/// let model = TrainedModel::new(cfg, "airfoil".into(), mlp, 120.0, 7.0);
+/// let x = srl_train::ndarray::Array2::<f64>::zeros((3, 5));
+/// let y = model.predict(&x); // linfa's Predict: NaN for a wrong width
+/// assert_eq!(y.len(), 3);
+/// assert_eq!(y, model.try_predict(x.view()).unwrap()); // typed errors instead
+/// ```
 #[derive(Debug, Clone)]
 pub struct TrainedModel {
     config: RunConfig,

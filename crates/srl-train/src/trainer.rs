@@ -534,6 +534,34 @@ impl<'a> Trainer<'a> {
     }
 
     /// Restores the validation-best model and scores it on validation and test.
+    /// The validation-best model so far (`None` before the first validation of a trained
+    /// head), with the method's current state — what an interrupted run keeps.
+    pub fn best_model(&self) -> Option<TrainedModel> {
+        let best = self.best.as_ref()?;
+        let mut mlp = self.mlp.clone();
+        mlp.flat_parameters_mut().copy_from_slice(&best.params);
+        let mut state = MethodState::default();
+        for c in &self.components {
+            c.save_state(&mut state);
+        }
+        Some(
+            TrainedModel::new(
+                self.cfg.clone(),
+                self.bench.name.clone(),
+                mlp,
+                self.y_mean,
+                self.y_std,
+            )
+            .with_method_state(state)
+            .with_input(self.bench.table.as_ref().map(|t| t.model_input())),
+        )
+    }
+
+    /// Epoch of the validation-best model so far.
+    pub fn best_epoch(&self) -> Option<usize> {
+        self.best.as_ref().map(|b| b.epoch)
+    }
+
     pub fn finish(mut self) -> Result<RunOutcome, TrainError> {
         let best = self.best.take().ok_or(TrainError::Empty {
             what: "validation evaluations",
@@ -609,9 +637,25 @@ pub fn run(
     observer: &mut dyn FnMut(&EpochLog),
 ) -> Result<RunOutcome, TrainError> {
     let mut trainer = Trainer::new(cfg, bench)?;
+    // An interrupted run keeps its best model so far: written atomically every 1/20 of the
+    // epochs when the validation-best epoch changed.
+    let every = (cfg.optim.epochs / CHECKPOINTS_PER_RUN).max(1);
+    let mut saved_best = None;
     while !trainer.is_done() {
         if let Some(line) = trainer.run_epoch()? {
             observer(&line);
+        }
+        if let Some(dir) = out_dir {
+            if trainer.epoch() % every == 0 && trainer.best_epoch() != saved_best {
+                if let Some(model) = trainer.best_model() {
+                    std::fs::create_dir_all(dir).map_err(|e| TrainError::Io {
+                        path: dir.to_path_buf(),
+                        reason: e.to_string(),
+                    })?;
+                    model.save(&dir.join(crate::run_folder::MODEL))?;
+                    saved_best = trainer.best_epoch();
+                }
+            }
         }
     }
     let outcome = trainer.finish()?;
@@ -620,6 +664,9 @@ pub fn run(
     }
     Ok(outcome)
 }
+
+/// How many best-so-far checkpoints [`run`] writes at most over a run.
+pub const CHECKPOINTS_PER_RUN: usize = 20;
 
 /// Evaluates a model on a benchmark's test part, per shot group.
 pub fn evaluate(

@@ -4,7 +4,7 @@
 //!
 //! [`prepare`] does, in order (every error names file, line, column or field):
 //! 1. **read** ([`read_table`]): delimiter and header detected unless given (see
-//!    [`sniff_layout`](crate::tabular::sniff_layout)); a headless file's columns are `col1`,
+//!    [`sniff_layout`]); a headless file's columns are `col1`,
 //!    `col2`, …; rows of empty fields are skipped; the file's sha256 is recorded;
 //! 2. **columns**: the inputs are `features`, or every column but the target, the `exclude`d
 //!    ones and the split column; each is numeric, or categorical (string values, or listed in
