@@ -39,7 +39,8 @@ pub struct Cli {
 /// The sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train a model (vanilla or SRL) on a benchmark or a CSV file and write the run folder.
+    /// Train a model (any method) on a benchmark or your own table and write the run folder.
+    #[command(visible_alias = "fit")]
     Train(TrainArgs),
     /// Evaluate a saved checkpoint on the test part of a benchmark or CSV file.
     Eval(EvalArgs),

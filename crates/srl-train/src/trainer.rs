@@ -553,7 +553,12 @@ impl<'a> Trainer<'a> {
                 self.y_std,
             )
             .with_method_state(state)
-            .with_input(self.bench.table.as_ref().map(|t| t.model_input())),
+            .with_input(
+                self.bench
+                    .table
+                    .as_ref()
+                    .map(|t| t.model_input(&self.bench.binning)),
+            ),
         )
     }
 
@@ -580,7 +585,7 @@ impl<'a> Trainer<'a> {
             self.y_std,
         )
         .with_method_state(state)
-        .with_input(bench.table.as_ref().map(|t| t.model_input()));
+        .with_input(bench.table.as_ref().map(|t| t.model_input(&bench.binning)));
 
         let (val_pred, _) = model.predict_with_features(bench.val.x.view())?;
         let (test_pred, test_h) = model.predict_with_features(bench.test.x.view())?;

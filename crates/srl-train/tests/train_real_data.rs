@@ -163,3 +163,38 @@ fn csv_data_and_bad_config_are_handled() {
     let err = bad.validate().unwrap_err();
     assert!(err.to_string().contains("method.srl.tau"), "{err}");
 }
+
+#[test]
+fn a_run_keeps_its_best_model_so_far_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("toy.csv");
+    let mut text = String::from("a,c,y\n");
+    for i in 0..200 {
+        let x = i as f64 / 200.0;
+        let c = ["p", "q"][i % 2];
+        text.push_str(&format!("{x},{c},{}\n", 3.0 * x * x + x));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let table = srl_data::table::TableSpec::new(csv, "y");
+    let mut cfg =
+        RunConfig::table_preset(table, &"vanilla".parse().unwrap(), Profile::Quick).unwrap();
+    cfg.optim.early_stopping = None;
+    cfg.optim.epochs = 40;
+    let bench = prepare_data(&cfg.data, dir.path()).unwrap();
+    let out = dir.path().join("run");
+    let model = out.join(srl_train::run_folder::MODEL);
+    // Before the end of the run (epochs 2, 4, … write), the file is a loadable model whose
+    // preprocessing takes raw rows; metrics.json (the end marker) is not there yet.
+    let mut seen_mid_run = 0;
+    run(&cfg, &bench, Some(&out), &mut |log| {
+        if log.epoch >= 10 && log.epoch < 39 {
+            let m = srl_train::TrainedModel::load(&model).unwrap();
+            assert!(m.input().is_some());
+            assert!(!srl_train::run_folder::is_complete(&out));
+            seen_mid_run += 1;
+        }
+    })
+    .unwrap();
+    assert!(seen_mid_run > 20);
+    assert!(srl_train::run_folder::is_complete(&out));
+}

@@ -64,13 +64,16 @@ pub struct TableInfo {
 }
 
 impl TableInfo {
-    /// What a model needs to predict from raw rows of this kind of file.
-    pub fn model_input(&self) -> ModelInput {
+    /// What a model needs to predict from raw rows of this kind of file (`binning`: the
+    /// benchmark's fitted bins).
+    pub fn model_input(&self, binning: &Binning) -> ModelInput {
         ModelInput {
             preprocessor: self.preprocessor.clone(),
             sha256: self.sha256.clone(),
             delimiter: self.layout.delimiter,
             header: self.layout.header,
+            binning: binning.clone(),
+            bins_rule: self.bins_rule.clone(),
         }
     }
 }
@@ -88,6 +91,10 @@ pub struct ModelInput {
     pub delimiter: crate::tabular::Delimiter,
     /// Whether the training file had a header line.
     pub header: bool,
+    /// The target bins fitted at training (shot groups, SRL's surrogate table).
+    pub binning: Binning,
+    /// Which bin rule gave them.
+    pub bins_rule: String,
 }
 
 /// Reads the file of `spec` with its (given or detected) layout; returns the table, the layout
