@@ -10,6 +10,10 @@
 //! - `fetch`: download (or import with `--from-dir`) the built-in datasets, verifying sha256.
 //! - `tune`: a validation-only hyper-parameter search over a grid file (docs/results/tuning/).
 
+// Every declared dependency is used (checked by clippy in CI; test builds, which also see the
+// dev-dependencies, are exempt).
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+
 mod bench;
 mod fetch;
 mod figures;

@@ -4,6 +4,10 @@
 //! Run `srl --help` (or `srl <command> --help`) for the flags. Errors are one line on stderr,
 //! `error: …`; the exit code is 1 for failures and 2 for usage mistakes.
 
+// Every declared dependency is used (checked by clippy in CI; test builds, which also see the
+// dev-dependencies, are exempt).
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+
 mod cli;
 mod compare;
 mod config;

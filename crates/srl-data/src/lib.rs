@@ -12,6 +12,10 @@
 //! - [`uci`], [`benchmark`]: ready-to-train UCI-DIR (and IOL) benchmarks;
 //! - [`metrics`]: many/medium/few shot groups and MAE/MSE/GM/Pearson per group.
 
+// Every declared dependency is used (checked by clippy in CI; test builds, which also see the
+// dev-dependencies, are exempt).
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+
 pub mod agedb;
 pub mod atomic;
 pub mod benchmark;

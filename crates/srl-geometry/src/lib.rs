@@ -37,6 +37,10 @@
 //! assert!((trace.energy - trace.energy_lower_bound).abs() < 1e-12); // Theorem 1 equality
 //! ```
 
+// Every declared dependency is used (checked by clippy in CI; test builds, which also see the
+// dev-dependencies, are exempt).
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+
 mod check;
 pub mod coverage;
 pub mod error;

@@ -9,6 +9,10 @@
 //! - [`SurrogateConfig`] / [`MemoryUpdate`] make the paper-vs-code choices explicit
 //!   (warm-up epochs; streaming vs exact epoch means).
 
+// Every declared dependency is used (checked by clippy in CI; test builds, which also see the
+// dev-dependencies, are exempt).
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+
 pub mod config;
 pub mod error;
 pub mod memory;

@@ -25,6 +25,10 @@
 //! opt.step(mlp.flat_parameters_mut(), grads.as_slice(), 1e-3).unwrap();
 //! ```
 
+// Every declared dependency is used (checked by clippy in CI; test builds, which also see the
+// dev-dependencies, are exempt).
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+
 pub mod batches;
 pub mod compare;
 pub mod components;

@@ -303,7 +303,7 @@ impl<'a> Trainer<'a> {
         self.epoch += 1;
 
         let last = self.epoch >= self.cfg.optim.epochs;
-        if !(self.epoch % self.cfg.optim.eval_every == 0 || last) {
+        if !(self.epoch.is_multiple_of(self.cfg.optim.eval_every) || last) {
             return Ok(None);
         }
         let line = self.validate(epoch, lr)?;

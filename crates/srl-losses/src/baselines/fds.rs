@@ -221,7 +221,7 @@ pub fn smooth_bin_axis<F: Float>(
     stats: ArrayView2<F>,
     window: &[F],
 ) -> Result<Array2<F>, LossError> {
-    if window.is_empty() || window.len() % 2 == 0 {
+    if window.is_empty() || window.len().is_multiple_of(2) {
         return Err(LossError::InvalidParameter {
             name: "window",
             reason: format!("length must be odd, got {}", window.len()),

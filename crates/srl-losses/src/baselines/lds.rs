@@ -74,7 +74,7 @@ impl LdsKernel {
     /// Checks ks odd and ≥ 1, σ finite and > 0.
     pub fn validate(&self) -> Result<(), LossError> {
         let size = self.size();
-        if size == 0 || size % 2 == 0 {
+        if size == 0 || size.is_multiple_of(2) {
             return Err(LossError::InvalidParameter {
                 name: "size",
                 reason: format!("kernel size must be odd and ≥ 1, got {size}"),
