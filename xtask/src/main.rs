@@ -9,11 +9,14 @@
 //! - `bench`: run the criterion benchmarks of the library crates.
 //! - `fetch`: download (or import with `--from-dir`) the built-in datasets, verifying sha256.
 //! - `tune`: a validation-only hyper-parameter search over a grid file (docs/results/tuning/).
+//! - `ablate`: SRL's ingredients switched off one by one, as configurations
+//!   (docs/results/ablation/).
 
 // Every declared dependency is used (checked by clippy in CI; test builds, which also see the
 // dev-dependencies, are exempt).
 #![cfg_attr(not(test), deny(unused_crate_dependencies))]
 
+mod ablate;
 mod bench;
 mod fetch;
 mod figures;
@@ -43,6 +46,8 @@ enum Command {
     Fetch(fetch::FetchArgs),
     /// Compare variants of a preset over seeds on validation only and mark the best.
     Tune(tune::TuneArgs),
+    /// Train SRL's ablation variants (docs/results/ablation/variants.toml) and write the tables.
+    Ablate(ablate::AblateArgs),
 }
 
 fn main() {
@@ -52,6 +57,7 @@ fn main() {
         Command::Bench(args) => bench::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Tune(args) => tune::run(args),
+        Command::Ablate(args) => ablate::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -1,0 +1,524 @@
+//! `cargo xtask ablate`: which ingredient of SRL does the work.
+//!
+//! The variants are configurations, not code forks: `docs/results/ablation/variants.toml` lists
+//! each one as a method preset plus dotted overrides (the `[[variant]]` format of
+//! `cargo xtask tune`, [`crate::tune::Variant`]), applied to each benchmark's own preset.
+//! `full` (SRL as preset) and `vanilla` must be among them: they are the references of the
+//! paired comparisons.
+//!
+//! Every benchmark × variant × seed is trained with the release `srl` (J at a time); a run
+//! folder that already holds a finished run of exactly the planned configuration is kept, so an
+//! interrupted sweep continues where it stopped. Output in `<out>` (default
+//! `docs/results/ablation`): `summary.md` with one table per benchmark — test MAE All / Many /
+//! Medium / Few (mean ± sample std over seeds), paired-by-seed wins on All and Few MAE against
+//! full SRL and against vanilla, and the geometry of the kept model (soft coverage, arc length,
+//! speed CV, few-shot share) — `summary.json`, the exact configurations in `configs/`, the run
+//! folders in `runs/<benchmark>/<variant>/seed<k>/` and the logs in `logs/`.
+
+use crate::reproduce::{build_srl, repo_root};
+use crate::runner::{self, Job, OnFailure};
+use crate::tables::{self, mean_std, PairedWins, Stat};
+use crate::tune::{Grid, Variant};
+use serde::{Deserialize, Serialize};
+use srl_data::BenchmarkId;
+use srl_train::{run_folder, RunConfig, RunReport};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Flags of `cargo xtask ablate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AblateArgs {
+    /// Benchmarks, comma-separated [default: airfoil,abalone,concrete,real-estate].
+    #[arg(long, value_name = "B1,B2,…", value_delimiter = ',')]
+    pub only: Option<Vec<BenchmarkId>>,
+    /// Seeds 0..N per variant.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub seeds: usize,
+    /// The variants file.
+    #[arg(long, value_name = "FILE.toml")]
+    pub variants: Option<PathBuf>,
+    /// Size of the presets the variants start from (`quick` for a smoke run).
+    #[arg(long, value_name = "PROFILE", default_value = "full")]
+    pub profile: String,
+    /// Runs in parallel [default: the available cores].
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Data directory [default: $SRL_DATA_DIR, else datasets/cache/].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Output folder [default: docs/results/ablation].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only aggregate the runs already in the output folder (no training).
+    #[arg(long)]
+    pub aggregate_only: bool,
+}
+
+/// The variants file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantsFile {
+    /// What the ablation is about (shown in the summary).
+    #[serde(default)]
+    pub description: String,
+    /// The variants.
+    #[serde(rename = "variant")]
+    pub variants: Vec<Variant>,
+}
+
+/// The reference variants every variants file must contain.
+pub const FULL: &str = "full";
+/// See [`FULL`].
+pub const VANILLA: &str = "vanilla";
+
+impl VariantsFile {
+    /// Parses and checks (names as in a tune grid, and `full` and `vanilla` present).
+    pub fn from_toml_str(text: &str) -> Result<Self, String> {
+        let file: VariantsFile =
+            toml::from_str(text).map_err(|e| format!("invalid variants file: {e}"))?;
+        for needed in [FULL, VANILLA] {
+            if !file.variants.iter().any(|v| v.name == needed) {
+                return Err(format!(
+                    "the variants file needs a variant named `{needed}`"
+                ));
+            }
+        }
+        // The grid of one benchmark checks names (file-safe, unique).
+        file.grid(BenchmarkId::Airfoil, "quick", 1)?;
+        Ok(file)
+    }
+
+    /// The variants as a tune grid of `benchmark` (no shared overrides).
+    pub fn grid(
+        &self,
+        benchmark: BenchmarkId,
+        profile: &str,
+        seeds: usize,
+    ) -> Result<Grid, String> {
+        let grid = Grid {
+            description: self.description.clone(),
+            benchmark,
+            profile: profile.to_string(),
+            seeds,
+            base: BTreeMap::new(),
+            variants: self.variants.clone(),
+        };
+        let text = toml::to_string(&grid).map_err(|e| e.to_string())?;
+        Grid::from_toml_str(&text)
+    }
+}
+
+/// One variant's aggregate on one benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantRow {
+    /// Variant name.
+    pub name: String,
+    /// Its overrides, `path = value`.
+    pub set: Vec<String>,
+    /// Seeds with a finished run.
+    pub seeds: Vec<u64>,
+    /// Test MAE per group (All, Many, Medium, Few).
+    pub mae: [Option<Stat>; 4],
+    /// Paired wins against full SRL on All and Few MAE.
+    pub vs_full: [PairedWins; 2],
+    /// Paired wins against vanilla on All and Few MAE.
+    pub vs_vanilla: [PairedWins; 2],
+    /// Soft coverage 1 − L_env of the training-bin centroids.
+    pub soft_coverage: Option<Stat>,
+    /// Arc length of the trace of training-bin centroids.
+    pub arc_length: Option<Stat>,
+    /// Coefficient of variation of the trace's speed.
+    pub speed_cv: Option<Stat>,
+    /// Share of the sphere closest to few-shot bins.
+    pub few_shot_share: Option<Stat>,
+}
+
+/// The ablation of one benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchmarkAblation {
+    /// The benchmark.
+    pub benchmark: BenchmarkId,
+    /// One row per variant, in the file's order.
+    pub rows: Vec<VariantRow>,
+}
+
+fn run_dir(out: &Path, b: BenchmarkId, variant: &str, seed: u64) -> PathBuf {
+    out.join("runs")
+        .join(b.as_str())
+        .join(variant)
+        .join(format!("seed{seed}"))
+}
+
+/// Runs `cargo xtask ablate`.
+pub fn run(args: &AblateArgs) -> Result<(), String> {
+    let root = repo_root();
+    let variants_path = args
+        .variants
+        .clone()
+        .unwrap_or_else(|| root.join("docs/results/ablation/variants.toml"));
+    let text = std::fs::read_to_string(&variants_path)
+        .map_err(|e| format!("cannot read {}: {e}", variants_path.display()))?;
+    let file = VariantsFile::from_toml_str(&text)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("docs/results/ablation"));
+    let benchmarks = args.only.clone().unwrap_or_else(|| {
+        vec![
+            BenchmarkId::Airfoil,
+            BenchmarkId::Abalone,
+            BenchmarkId::Concrete,
+            BenchmarkId::RealEstate,
+        ]
+    });
+    if args.seeds == 0 {
+        return Err("--seeds must be at least 1".into());
+    }
+    // Every configuration first: a bad override fails before any training.
+    let mut planned: Vec<(BenchmarkId, &Variant, u64, RunConfig)> = Vec::new();
+    for &b in &benchmarks {
+        let grid = file.grid(b, &args.profile, args.seeds)?;
+        for v in &file.variants {
+            for seed in 0..args.seeds as u64 {
+                planned.push((b, v, seed, grid.config(v, seed)?));
+            }
+        }
+    }
+    if !args.aggregate_only {
+        train(args, &root, &out, &planned)?;
+    }
+    let mut ablations = Vec::new();
+    for &b in &benchmarks {
+        ablations.push(aggregate(b, &file, args.seeds, &out)?);
+    }
+    let md = summary_markdown(&file, &ablations, &args.profile, args.seeds, &root);
+    crate::reproduce::write_file(&out.join("summary.md"), &md)?;
+    let json = serde_json::to_string_pretty(&ablations).map_err(|e| e.to_string())? + "\n";
+    crate::reproduce::write_file(&out.join("summary.json"), &json)?;
+    println!("{md}");
+    println!("summary: {}", out.join("summary.md").display());
+    Ok(())
+}
+
+/// Trains the planned runs that are not finished with the same configuration.
+fn train(
+    args: &AblateArgs,
+    root: &Path,
+    out: &Path,
+    planned: &[(BenchmarkId, &Variant, u64, RunConfig)],
+) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores).max(1);
+    let srl = build_srl(root)?;
+    let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
+    let configs = out.join("configs");
+    std::fs::create_dir_all(&configs)
+        .map_err(|e| format!("cannot create {}: {e}", configs.display()))?;
+    let mut job_list = Vec::new();
+    let mut kept = 0;
+    for (b, v, seed, cfg) in planned {
+        let dir = run_dir(out, *b, &v.name, *seed);
+        let same =
+            run_folder::is_complete(&dir) && run_folder::read_config(&dir).is_ok_and(|c| &c == cfg);
+        if same {
+            kept += 1;
+            continue;
+        }
+        let name = format!("{b}-{}-seed{seed}", v.name);
+        let config_path = configs.join(format!("{name}.toml"));
+        crate::reproduce::write_file(
+            &config_path,
+            &cfg.to_toml_string().map_err(|e| e.to_string())?,
+        )?;
+        job_list.push(Job {
+            name: format!("{b}/{}/seed{seed}", v.name),
+            program: srl.clone(),
+            args: vec![
+                OsString::from("train"),
+                "--config".into(),
+                config_path.into(),
+                "--data-dir".into(),
+                data_dir.clone().into(),
+                "--out".into(),
+                dir.into(),
+                "--force".into(),
+            ],
+            env: vec![(
+                "RAYON_NUM_THREADS".into(),
+                (cores / jobs).max(1).to_string(),
+            )],
+            log: out
+                .join("logs")
+                .join(b.as_str())
+                .join(format!("{}-seed{seed}.log", v.name)),
+        });
+    }
+    eprintln!(
+        "ablate: {} runs planned, {kept} kept (finished with the same configuration), {} to \
+         train, {jobs} at a time -> {}",
+        planned.len(),
+        job_list.len(),
+        out.display()
+    );
+    let results = runner::run_jobs(job_list, jobs, OnFailure::KeepGoing, &|r, done, total| {
+        let status = if r.success { "ok" } else { "FAILED" };
+        eprintln!("[{done}/{total}] {} {status} ({:.1} s)", r.name, r.seconds);
+    });
+    for r in results.iter().filter(|r| !r.success) {
+        eprintln!(
+            "warning: {} {} (log: {})",
+            r.name,
+            r.failure.as_deref().unwrap_or("failed"),
+            r.log.display()
+        );
+    }
+    Ok(())
+}
+
+/// Reads the finished runs of `benchmark` and aggregates every variant.
+fn aggregate(
+    benchmark: BenchmarkId,
+    file: &VariantsFile,
+    seeds: usize,
+    out: &Path,
+) -> Result<BenchmarkAblation, String> {
+    let mut reports: BTreeMap<&str, BTreeMap<u64, RunReport>> = BTreeMap::new();
+    for v in &file.variants {
+        let e = reports.entry(v.name.as_str()).or_default();
+        for seed in 0..seeds as u64 {
+            let dir = run_dir(out, benchmark, &v.name, seed);
+            if run_folder::is_complete(&dir) {
+                e.insert(
+                    seed,
+                    run_folder::read_report(&dir).map_err(|e| e.to_string())?,
+                );
+            }
+        }
+    }
+    let per_seed = |name: &str, g: usize| -> BTreeMap<u64, f64> {
+        reports
+            .get(name)
+            .map(|r| {
+                r.iter()
+                    .filter_map(|(s, rep)| tables::group(&rep.test, g).mae.map(|m| (*s, m)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let rows = file
+        .variants
+        .iter()
+        .map(|v| {
+            let runs = &reports[v.name.as_str()];
+            let stat = |f: &dyn Fn(&RunReport) -> Option<f64>| {
+                mean_std(&runs.values().filter_map(f).collect::<Vec<_>>())
+            };
+            let wins = |reference: &str| {
+                [tables::ALL, tables::FEW]
+                    .map(|g| PairedWins::count(&per_seed(&v.name, g), &per_seed(reference, g)))
+            };
+            VariantRow {
+                name: v.name.clone(),
+                set: v.set.iter().map(|(k, x)| format!("{k} = {x}")).collect(),
+                seeds: runs.keys().copied().collect(),
+                mae: std::array::from_fn(|g| stat(&|r| tables::group(&r.test, g).mae)),
+                vs_full: wins(FULL),
+                vs_vanilla: wins(VANILLA),
+                soft_coverage: stat(&|r| r.geometry.soft_coverage),
+                arc_length: stat(&|r| r.geometry.arc_length),
+                speed_cv: stat(&|r| r.geometry.speed_cv),
+                few_shot_share: stat(&|r| r.geometry.few_shot_share),
+            }
+        })
+        .collect();
+    Ok(BenchmarkAblation { benchmark, rows })
+}
+
+/// The summary page.
+fn summary_markdown(
+    file: &VariantsFile,
+    ablations: &[BenchmarkAblation],
+    profile: &str,
+    seeds: usize,
+    root: &Path,
+) -> String {
+    let mut s = String::from("# SRL ablation\n\n");
+    s += &format!("{}\n\n", file.description.trim());
+    s += &format!(
+        "Command: `cargo xtask ablate` (profile `{profile}`, seeds 0..{}; commit `{}`). Each \
+         variant is the benchmark's preset with the overrides listed (variants.toml). Test MAE \
+         of the model kept by validation, mean ± sample std over seeds; *wins* = seeds in which \
+         the variant's MAE is below the reference's of the same seed; geometry of the \
+         training-bin centroids of the kept model (soft coverage = 1 − L_env; few-shot share \
+         of the sphere, paper Table 7).\n\n",
+        seeds.saturating_sub(1),
+        crate::reproduce::git_commit(root),
+    );
+    let f = |x: &Option<Stat>, d: usize| x.map_or("—".into(), |x| x.format(1.0, d));
+    for a in ablations {
+        s += &format!("## {}\n\n", tables::display_benchmark(a.benchmark));
+        s += "| variant | overrides | n | MAE All | MAE Many | MAE Med | MAE Few | vs full All | vs full Few | vs vanilla All | vs vanilla Few | soft cov. | arc length | speed CV | few-shot share |\n";
+        s += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+        for r in &a.rows {
+            let set = if r.set.is_empty() {
+                "(preset)".to_string()
+            } else {
+                r.set.join(", ").replace("method.srl.", "")
+            };
+            s += &format!(
+                "| {} | {set} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                r.name,
+                r.seeds.len(),
+                f(&r.mae[0], 3),
+                f(&r.mae[1], 3),
+                f(&r.mae[2], 3),
+                f(&r.mae[3], 3),
+                r.vs_full[0].cell(),
+                r.vs_full[1].cell(),
+                r.vs_vanilla[0].cell(),
+                r.vs_vanilla[1].cell(),
+                f(&r.soft_coverage, 3),
+                f(&r.arc_length, 2),
+                f(&r.speed_cv, 3),
+                f(&r.few_shot_share, 3),
+            );
+        }
+        s += "\n";
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use srl_losses::objective::{SrlConfig, SrlObjective};
+    use srl_surrogate::{Surrogate, SurrogateConfig};
+
+    fn committed() -> VariantsFile {
+        let path = repo_root().join("docs/results/ablation/variants.toml");
+        VariantsFile::from_toml_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// ∂L_SRL/∂h of one batch under the given parameters.
+    fn grad(params: srl_losses::SrlParams) -> ndarray::Array2<f64> {
+        let (k, d, m) = (6, 5, 12);
+        let centres: Vec<f64> = (0..k).map(|i| i as f64 + 0.5).collect();
+        let mut obj = SrlObjective::<f64>::new(SrlConfig {
+            seed: 3,
+            ..SrlConfig::new(k, d, centres, params)
+        })
+        .unwrap();
+        let h = ndarray::Array2::from_shape_fn((m, d), |(i, j)| ((i * 7 + j * 3) as f64).sin());
+        let bins: Vec<usize> = (0..m).map(|i| (i * 5) % k).collect();
+        let memory = Surrogate::<f64>::new(SurrogateConfig::new(k, d)).unwrap();
+        obj.evaluate(h.view(), &bins, &memory).unwrap().grad_h
+    }
+
+    #[test]
+    fn each_weight_variant_removes_exactly_its_terms_gradient() {
+        let file = committed();
+        for b in [BenchmarkId::Airfoil, BenchmarkId::IolLinear] {
+            let grid = file.grid(b, "full", 1).unwrap();
+            let full = grid
+                .config(file.variants.iter().find(|v| v.name == FULL).unwrap(), 0)
+                .unwrap()
+                .method
+                .srl
+                .unwrap();
+            // Per-term gradients with unit weight, everything else as in the preset.
+            let unit = |e: f64, h: f64, c: f64| {
+                let mut p = full;
+                p.weights.envelope = e;
+                p.weights.homogeneity = h;
+                p.weights.contrastive = c;
+                grad(p)
+            };
+            let terms = [
+                unit(1.0, 0.0, 0.0),
+                unit(0.0, 1.0, 0.0),
+                unit(0.0, 0.0, 1.0),
+            ];
+            for v in &file.variants {
+                let cfg = grid.config(v, 0).unwrap();
+                let Some(p) = cfg.method.srl else {
+                    assert_eq!(v.name, VANILLA);
+                    continue;
+                };
+                if p.homogeneity != full.homogeneity || p.memory != full.memory {
+                    continue;
+                }
+                let w = [
+                    p.weights.envelope,
+                    p.weights.homogeneity,
+                    p.weights.contrastive,
+                ];
+                let expected = &terms[0] * w[0] + &terms[1] * w[1] + &terms[2] * w[2];
+                let got = grad(p);
+                for (a, b) in got.iter().zip(&expected) {
+                    approx::assert_abs_diff_eq!(a, b, epsilon = 1e-12);
+                }
+                // The names say which terms are gone, and those weights are zero.
+                let removed = match v.name.as_str() {
+                    "no-env" => vec![0],
+                    "no-homo" => vec![1],
+                    "no-con" => vec![2],
+                    "env-only" => vec![1, 2],
+                    "con-only" => vec![0, 1],
+                    _ => vec![],
+                };
+                for t in removed {
+                    assert_eq!(w[t], 0.0, "{}: term {t}", v.name);
+                }
+                for t in 0..3 {
+                    let full_w = [
+                        full.weights.envelope,
+                        full.weights.homogeneity,
+                        full.weights.contrastive,
+                    ];
+                    assert!(
+                        w[t] == 0.0 || w[t] == full_w[t],
+                        "{}: term {t} reweighted",
+                        v.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_other_variants_change_what_their_names_say() {
+        let file = committed();
+        let grid = file.grid(BenchmarkId::Airfoil, "full", 1).unwrap();
+        let p = |name: &str| {
+            grid.config(file.variants.iter().find(|v| v.name == name).unwrap(), 0)
+                .unwrap()
+                .method
+                .srl
+                .unwrap()
+        };
+        let full = p(FULL);
+        assert_eq!(p("warmup-0").memory.warmup_epochs, 0);
+        assert_ne!(full.memory.warmup_epochs, 0);
+        assert_eq!(
+            p("exact-memory").memory.update,
+            srl_surrogate::MemoryUpdate::Exact
+        );
+        assert_eq!(full.memory.update, srl_surrogate::MemoryUpdate::Streaming);
+        for (name, alpha) in [("alpha-0", 0.0), ("alpha-0.5", 0.5), ("alpha-0.99", 0.99)] {
+            assert_eq!(p(name).memory.momentum, alpha);
+            assert_eq!(p(name).weights, full.weights);
+        }
+        assert!(matches!(
+            p("homo-code").homogeneity,
+            srl_losses::homogeneity::HomogeneityForm::AuthorsCode { .. }
+        ));
+    }
+
+    #[test]
+    fn a_variants_file_needs_the_references() {
+        let e = VariantsFile::from_toml_str("[[variant]]\nname = \"full\"\nmethod = \"srl\"\n")
+            .unwrap_err();
+        assert!(e.contains("vanilla"), "{e}");
+    }
+}
