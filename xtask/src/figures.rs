@@ -2,14 +2,20 @@
 //! no system font library is needed).
 //!
 //! - [`FeatureSpace`] (paper Fig. 1): the learned test representations z = h/‖h‖ of vanilla
-//!   and SRL on one benchmark (seed 0), projected to 2-D with PCA and with t-SNE, coloured by
-//!   the target (viridis), few-shot samples drawn as outlined triangles.
+//!   and SRL on a benchmark (seed 0), projected to 2-D with PCA and with t-SNE, coloured by
+//!   the target (viridis), few-shot samples drawn as outlined triangles; one figure per
+//!   benchmark with features, on at most [`MAX_FEATURE_POINTS`] test samples.
 //! - [`PerBinMae`] (paper Fig. 5): test MAE per target bin of vanilla and SRL (mean over
-//!   seeds) over the training histogram, bars coloured by shot group.
+//!   seeds) over the training histogram, bars coloured by the bin's shot group
+//!   ([`srl_data::Benchmark::bin_shot_groups`], the `shot` column of `train_bin_counts.csv`).
 //! - [`TrainingCurves`]: validation MAE, the loss terms and the geometry metrics per epoch,
-//!   vanilla vs SRL (seed 0).
+//!   vanilla vs SRL (seed 0); where the ε-tube coverage is ≈ 0 (high dimension) its panel
+//!   says so and points to the soft coverage.
 //! - [`FewMaeByMethod`]: test few-shot MAE of every method of the table, one dot per seed and
 //!   a bar at the mean.
+//!
+//! Every figure has its title in a band of its own above the panels (never cut at the top
+//! edge) and a description on both axes of every panel.
 //!
 //! The per-method figures (feature space, per-bin MAE, training curves) draw vanilla and SRL
 //! only ([`headline_methods`]), however many methods ran. Inputs are the run folders
@@ -25,6 +31,7 @@ use linfa::DatasetBase;
 use ndarray::Array2;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use srl_data::{BenchmarkId, Shot};
 use srl_train::run_folder::{self, BinCount, TestPrediction};
 use srl_train::{EpochLog, MethodName};
@@ -108,6 +115,71 @@ pub fn viridis(t: f64) -> RGBColor {
 
 fn draw_err<E: std::fmt::Display>(e: E) -> String {
     format!("drawing failed: {e}")
+}
+
+/// Draws `text` as the figure title, centred in a band at the top of `root`, and returns the
+/// area below the band. A second line (after `\n`) is drawn smaller, as a subtitle. The band
+/// is 1.3 line heights per line plus padding, so the title is never cut at the top edge
+/// (plotters' `titled` leaves at most 5 px there, and DejaVu's ascenders overshoot it); a
+/// line wider than the figure gets a smaller font (down to 60 % of its size) instead of being
+/// cut at the sides.
+fn draw_title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    size: u32,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let (w, _) = root.dim_in_pixel();
+    let room = w.saturating_sub(40);
+    let mut lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let nominal = if i == 0 { size } else { size * 3 / 4 };
+        let mut font = nominal;
+        while font > nominal * 3 / 5 {
+            let (tw, _) = root
+                .estimate_text_size(line, &(FONT, font).into_text_style(root))
+                .map_err(draw_err)?;
+            if tw <= room {
+                break;
+            }
+            font -= 1;
+        }
+        lines.push((line, font));
+    }
+    let line_height = |font: u32| (font as f64 * 1.3).ceil() as u32;
+    let height: u32 = lines.iter().map(|(_, f)| line_height(*f)).sum::<u32>() + 16;
+    let (band, rest) = root.split_vertically(height);
+    let (bw, _) = band.dim_in_pixel();
+    let mut y = 10;
+    for (line, font) in lines {
+        let h = line_height(font);
+        let style = (FONT, font)
+            .into_text_style(&band)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        band.draw_text(line, &style, (bw as i32 / 2, (y + h / 2) as i32))
+            .map_err(draw_err)?;
+        y += h;
+    }
+    Ok(rest)
+}
+
+/// Formats an axis value that is a whole number by nature (epochs, sample counts).
+fn whole(v: &f64) -> String {
+    format!("{v:.0}")
+}
+
+/// Formats an axis value as plotters does by default, but writes a tick at (a rounding error
+/// away from) zero as `0.0`, never `-0.0`.
+fn tick(v: &f64) -> String {
+    let s = plotters::data::float::FloatPrettyPrinter {
+        allow_scientific: false,
+        min_decimal: 1,
+        max_decimal: 5,
+    }
+    .print(*v);
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => s,
+    }
 }
 
 /// A figure that can draw itself on any plotters backend.
@@ -197,18 +269,22 @@ fn padded_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) {
 pub struct ScatterPanel {
     /// Caption (`SRL — t-SNE`).
     pub title: String,
+    /// Description of the x-axis (`PC 1`, `t-SNE 1`).
+    pub x_desc: String,
+    /// Description of the y-axis (`PC 2`, `t-SNE 2`).
+    pub y_desc: String,
     /// 2-D coordinates.
     pub points: Vec<(f64, f64)>,
     /// Target of each point (colour).
     pub targets: Vec<f64>,
-    /// Whether each point is in a few-shot bin (outlined triangle).
+    /// Whether each point is a few-shot sample (outlined triangle).
     pub few: Vec<bool>,
 }
 
 /// The learned feature space of vanilla vs SRL, PCA and t-SNE (paper Fig. 1).
 #[derive(Debug, Clone)]
 pub struct FeatureSpace {
-    /// Figure title.
+    /// Figure title; a second line (after `\n`) says how the test samples were thinned.
     pub title: String,
     /// Panels in reading order (rows: projections; columns: methods).
     pub panels: Vec<ScatterPanel>,
@@ -216,6 +292,37 @@ pub struct FeatureSpace {
     pub grid: (usize, usize),
     /// Target range of the colour scale.
     pub target_range: (f64, f64),
+}
+
+/// At most this many test samples of a run enter the feature-space figure: t-SNE takes
+/// minutes beyond a few thousand points, and an IOL test set has 10 000–100 000 samples, while
+/// 1000 points already show the structure (and keep the scatter readable).
+pub const MAX_FEATURE_POINTS: usize = 1000;
+
+/// `m` indices of `targets` evenly spaced in target order (the smallest and the largest target
+/// included), in ascending index order; every index if there are at most `m`. Deterministic,
+/// and the subsample keeps the distribution of the target, so rare (few-shot) regions keep
+/// their share.
+pub fn subsample_by_target(targets: &[f64], m: usize) -> Vec<usize> {
+    let n = targets.len();
+    if n <= m {
+        return (0..n).collect();
+    }
+    if m == 0 {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| targets[a].total_cmp(&targets[b]).then(a.cmp(&b)));
+    let mut picked: Vec<usize> = if m == 1 {
+        vec![order[0]]
+    } else {
+        // Rounded i·(n − 1)/(m − 1): distinct positions, since n > m.
+        (0..m)
+            .map(|i| order[(i * (n - 1) + (m - 1) / 2) / (m - 1)])
+            .collect()
+    };
+    picked.sort_unstable();
+    picked
 }
 
 /// Row-normalises `h` onto the unit sphere (z = h/‖h‖, the representation SRL shapes).
@@ -247,11 +354,39 @@ pub fn tsne_2d(z: &Array2<f64>) -> Result<Array2<f64>, String> {
         .map_err(|e| format!("t-SNE failed: {e}"))
 }
 
+/// The feature-space figure can be drawn for `benchmark`: vanilla and SRL both have a seed-0
+/// run with `test_features.npy` (IOL features are git-ignored, so a copied result folder may
+/// lack them).
+pub fn has_feature_runs(runs_dir: &Path, benchmark: BenchmarkId) -> bool {
+    [MethodName::vanilla(), srl_method()].iter().all(|m| {
+        runs_dir
+            .join(benchmark.as_str())
+            .join(m.to_string())
+            .join("seed0")
+            .join(run_folder::TEST_FEATURES)
+            .is_file()
+    })
+}
+
+type Projection = fn(&Array2<f64>) -> Result<Array2<f64>, String>;
+
 impl FeatureSpace {
-    /// Builds the figure from `runs/<benchmark>/{vanilla,srl}/seed0`.
+    /// Builds the figure from `runs/<benchmark>/{vanilla,srl}/seed0`, on at most
+    /// [`MAX_FEATURE_POINTS`] test samples.
     pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<FeatureSpace, String> {
+        Self::from_runs_limited(runs_dir, benchmark, MAX_FEATURE_POINTS)
+    }
+
+    /// [`FeatureSpace::from_runs`] on at most `max_points` test samples of each run, chosen by
+    /// [`subsample_by_target`] (the same samples for both methods, which share the test set).
+    pub fn from_runs_limited(
+        runs_dir: &Path,
+        benchmark: BenchmarkId,
+        max_points: usize,
+    ) -> Result<FeatureSpace, String> {
         let methods = [MethodName::vanilla(), srl_method()];
         let mut per_method = Vec::new();
+        let mut thinned = None;
         for m in &methods {
             let dir = runs_dir
                 .join(benchmark.as_str())
@@ -269,21 +404,26 @@ impl FeatureSpace {
                     preds.len()
                 ));
             }
-            let z = to_sphere(&h);
+            let targets: Vec<f64> = preds.iter().map(|q| q.y).collect();
+            let keep = subsample_by_target(&targets, max_points);
+            if keep.len() < preds.len() {
+                thinned = Some((keep.len(), preds.len()));
+            }
+            let z = to_sphere(&h.select(ndarray::Axis(0), &keep));
+            let preds: Vec<TestPrediction> = keep.iter().map(|&i| preds[i]).collect();
             per_method.push((m, z, preds));
         }
         let mut panels = Vec::new();
-        for (proj_name, project) in [
-            (
-                "PCA",
-                pca_2d as fn(&Array2<f64>) -> Result<Array2<f64>, String>,
-            ),
-            ("t-SNE", tsne_2d),
+        for (proj_name, axis, project) in [
+            ("PCA", "PC", pca_2d as Projection),
+            ("t-SNE", "t-SNE", tsne_2d),
         ] {
             for (m, z, preds) in &per_method {
                 let p = project(z)?;
                 panels.push(ScatterPanel {
                     title: format!("{} — {proj_name}", display_method(m)),
+                    x_desc: format!("{axis} 1"),
+                    y_desc: format!("{axis} 2"),
                     points: p.outer_iter().map(|r| (r[0], r[1])).collect(),
                     targets: preds.iter().map(|q| q.y).collect(),
                     few: preds.iter().map(|q| q.shot == Shot::Few).collect(),
@@ -291,11 +431,17 @@ impl FeatureSpace {
             }
         }
         let target_range = padded_range(panels.iter().flat_map(|p| p.targets.clone()), 0.0);
+        let mut title = format!(
+            "{}: test representations z = h/‖h‖ (seed 0), coloured by target",
+            display_benchmark(benchmark)
+        );
+        if let Some((shown, total)) = thinned {
+            title.push_str(&format!(
+                "\n{shown} of {total} test samples, evenly spaced in target order"
+            ));
+        }
         Ok(FeatureSpace {
-            title: format!(
-                "{}: test representations z = h/‖h‖ (seed 0), coloured by target",
-                display_benchmark(benchmark)
-            ),
+            title,
             panels,
             grid: (2, methods.len()),
             target_range,
@@ -305,32 +451,39 @@ impl FeatureSpace {
 
 impl Figure for FeatureSpace {
     fn size(&self) -> (u32, u32) {
-        (1300, 1150)
+        (1300, 1200)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let (w, _) = self.size();
-        let titled = root.titled(&self.title, (FONT, 26)).map_err(draw_err)?;
-        let (main, bar) = titled.split_horizontally(w - 120);
+        let titled = draw_title(root, &self.title, 26)?;
+        let (main, bar) = titled.split_horizontally(w - 150);
         let (lo, hi) = self.target_range;
         let span = (hi - lo).max(1e-12);
         for (area, panel) in main.split_evenly(self.grid).iter().zip(&self.panels) {
             let (x0, x1) = padded_range(panel.points.iter().map(|p| p.0), 0.05);
             let (y0, y1) = padded_range(panel.points.iter().map(|p| p.1), 0.05);
+            // Room on top for the legend, so it does not hide points.
+            let y1 = y1 + 0.2 * (y1 - y0);
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, (FONT, 21))
                 .margin(12)
-                .x_label_area_size(32)
-                .y_label_area_size(52)
+                .x_label_area_size(48)
+                .y_label_area_size(72)
                 .build_cartesian_2d(x0..x1, y0..y1)
                 .map_err(draw_err)?;
             chart
                 .configure_mesh()
                 .x_labels(5)
                 .y_labels(5)
+                .x_label_formatter(&tick)
+                .y_label_formatter(&tick)
+                .x_desc(panel.x_desc.as_str())
+                .y_desc(panel.y_desc.as_str())
                 .light_line_style(WHITE)
                 .bold_line_style(RGBColor(235, 235, 235))
                 .label_style((FONT, 14))
+                .axis_desc_style((FONT, 16))
                 .draw()
                 .map_err(draw_err)?;
             let colour = |t: f64| viridis((t - lo) / span);
@@ -401,8 +554,9 @@ fn draw_colour_bar<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .margin_top(60)
         .margin_bottom(60)
-        .margin_right(10)
-        .right_y_label_area_size(70)
+        .margin_left(20)
+        .margin_right(20)
+        .right_y_label_area_size(90)
         .build_cartesian_2d(0.0..1.0, lo..hi)
         .map_err(draw_err)?;
     chart
@@ -410,6 +564,7 @@ fn draw_colour_bar<DB: DrawingBackend>(
         .disable_mesh()
         .disable_x_axis()
         .y_labels(8)
+        .y_label_formatter(&tick)
         .y_desc(label)
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 16))
@@ -443,12 +598,14 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// Test MAE per bin of each method over the training histogram (paper Fig. 5).
+/// Test MAE per bin of each method over the training histogram (paper Fig. 5). The bars are
+/// the training counts per bin, coloured by the bin's shot group ([`PerBinMae::bins_of`]), so a
+/// reader sees where the few-shot region lies and how the error behaves there.
 #[derive(Debug, Clone)]
 pub struct PerBinMae {
     /// The benchmark.
     pub benchmark: BenchmarkId,
-    /// Training bins.
+    /// Training bins, with their shot group as written by the trainer.
     pub bins: Vec<BinCount>,
     /// Per method: `(bin centre, MAE)` averaged over seeds.
     pub series: Vec<Series>,
@@ -520,6 +677,18 @@ impl PerBinMae {
         })
     }
 
+    /// The bins drawn in the colour of `shot`: those whose `shot` column in
+    /// `train_bin_counts.csv` names it. The trainer writes there
+    /// [`srl_data::Benchmark::bin_shot_groups`], the plurality group of the bin's training
+    /// samples. On UCI-DIR every sample of a bin has that group, so the coloured bins are
+    /// exactly those the few/medium/many MAE is taken over; on IOL, where groups come from the
+    /// location x and a target bin mixes them, the colour is the bin's plurality, never the
+    /// group of one particular (say, the last) training or test sample. Empty bins (`none`)
+    /// are not drawn.
+    pub fn bins_of(&self, shot: Shot) -> impl Iterator<Item = &BinCount> {
+        self.bins.iter().filter(move |b| b.shot == Some(shot))
+    }
+
     /// Bin width: the smallest gap between consecutive centres (1 for a single bin).
     fn bin_width(&self) -> f64 {
         let gap = self
@@ -564,9 +733,10 @@ impl Figure for PerBinMae {
             display_benchmark(self.benchmark),
             if n_seeds == 1 { "" } else { "s" }
         );
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, (FONT, 22))
+        let area = draw_title(root, &caption, 22)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(15)
+            .margin_top(5)
             .x_label_area_size(45)
             .y_label_area_size(70)
             .right_y_label_area_size(80)
@@ -575,6 +745,8 @@ impl Figure for PerBinMae {
             .set_secondary_coord(x0..x1, 0.0..count_max * HEADROOM);
         chart
             .configure_mesh()
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .x_desc("target (bin centre)")
             .y_desc("test MAE in the bin")
             .light_line_style(WHITE)
@@ -586,6 +758,7 @@ impl Figure for PerBinMae {
         chart
             .configure_secondary_axes()
             .y_desc("training samples per bin")
+            .y_label_formatter(&whole)
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 16))
             .draw()
@@ -597,7 +770,7 @@ impl Figure for PerBinMae {
         ] {
             let colour = shot_colour(shot);
             chart
-                .draw_secondary_series(self.bins.iter().filter(|b| b.shot == Some(shot)).map(|b| {
+                .draw_secondary_series(self.bins_of(shot).map(|b| {
                     Rectangle::new(
                         [
                             (b.centre - 0.45 * width, 0.0),
@@ -646,17 +819,96 @@ impl Figure for PerBinMae {
 /// A per-epoch quantity of a log line (`None` where undefined).
 pub type CurveField = fn(&EpochLog) -> Option<f64>;
 
-/// The per-epoch quantities plotted, with panel titles.
-pub const CURVE_FIELDS: [(CurveField, &str); 9] = [
-    (|l| Some(l.val_mae), "validation MAE"),
-    (|l| Some(l.train_loss), "total training loss"),
-    (|l| Some(l.reg), "regression loss"),
-    (|l| Some(l.envelope), "enveloping loss"),
-    (|l| Some(l.homogeneity), "homogeneity loss"),
-    (|l| Some(l.contrastive), "contrastive loss"),
-    (|l| l.coverage, "coverage of the sphere (ε = 0.5)"),
-    (|l| l.soft_coverage, "soft coverage 1 − L_env"),
-    (|l| l.speed_cv, "trace speed CV"),
+/// One panel of the training-curve figure: what it plots and how it is labelled.
+#[derive(Debug, Clone, Copy)]
+pub struct CurvePanel {
+    /// The plotted quantity.
+    pub field: CurveField,
+    /// Panel caption.
+    pub title: &'static str,
+    /// Description of the y-axis.
+    pub y_desc: &'static str,
+    /// A loss term: a method that does not use it logs 0, so an all-zero series is left out
+    /// rather than drawn flat. Geometry metrics are measurements, kept even when 0.
+    pub loss_term: bool,
+    /// Lines written in the panel when every value is below [`NEAR_ZERO`], where the metric
+    /// says nothing by itself.
+    pub near_zero_note: &'static [&'static str],
+}
+
+/// Below this everywhere, a panel with a [`CurvePanel::near_zero_note`] shows the note.
+pub const NEAR_ZERO: f64 = 0.01;
+
+/// The panels of the training-curve figure, in reading order (3 × 3).
+pub const CURVE_PANELS: [CurvePanel; 9] = [
+    CurvePanel {
+        field: |l| Some(l.val_mae),
+        title: "validation MAE",
+        y_desc: "MAE",
+        loss_term: false,
+        near_zero_note: &[],
+    },
+    CurvePanel {
+        field: |l| Some(l.train_loss),
+        title: "total training loss",
+        y_desc: "loss",
+        loss_term: true,
+        near_zero_note: &[],
+    },
+    CurvePanel {
+        field: |l| Some(l.reg),
+        title: "regression loss",
+        y_desc: "L_reg",
+        loss_term: true,
+        near_zero_note: &[],
+    },
+    CurvePanel {
+        field: |l| Some(l.envelope),
+        title: "enveloping loss",
+        y_desc: "L_env",
+        loss_term: true,
+        near_zero_note: &[],
+    },
+    CurvePanel {
+        field: |l| Some(l.homogeneity),
+        title: "homogeneity loss",
+        y_desc: "L_hom",
+        loss_term: true,
+        near_zero_note: &[],
+    },
+    CurvePanel {
+        field: |l| Some(l.contrastive),
+        title: "contrastive loss",
+        y_desc: "L_con",
+        loss_term: true,
+        near_zero_note: &[],
+    },
+    // The share of the sphere within ε of the trace: in high dimension (IOL, d = 100) a
+    // trace covers almost none of it, so the panel says so and points to the soft coverage.
+    CurvePanel {
+        field: |l| l.coverage,
+        title: "ε-tube coverage of the sphere (ε = 0.5)",
+        y_desc: "covered share",
+        loss_term: false,
+        near_zero_note: &[
+            "ε-tube coverage ≈ 0 in high dimension",
+            "(all values < 0.01); see soft coverage",
+        ],
+    },
+    CurvePanel {
+        field: |l| l.soft_coverage,
+        title: "soft coverage 1 − L_env",
+        y_desc: "mean best cosine",
+        loss_term: false,
+        near_zero_note: &[],
+    },
+    CurvePanel {
+        field: |l| l.speed_cv,
+        title: "trace speed CV",
+        y_desc: "CV of speed",
+        loss_term: false,
+        near_zero_note: &[],
+    },
 ];
 
 /// Training curves of vanilla vs SRL (seed 0).
@@ -664,14 +916,14 @@ pub const CURVE_FIELDS: [(CurveField, &str); 9] = [
 pub struct TrainingCurves {
     /// The benchmark.
     pub benchmark: BenchmarkId,
-    /// Per panel (in [`CURVE_FIELDS`] order): one `(epoch, value)` series per method.
+    /// Per panel (in [`CURVE_PANELS`] order): one `(epoch, value)` series per method.
     pub panels: Vec<Vec<Series>>,
 }
 
 impl TrainingCurves {
     /// Reads `log.jsonl` of seed 0 of vanilla and SRL ([`headline_methods`]) on `benchmark`.
     pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<TrainingCurves, String> {
-        let mut panels: Vec<Vec<Series>> = vec![Vec::new(); CURVE_FIELDS.len()];
+        let mut panels: Vec<Vec<Series>> = vec![Vec::new(); CURVE_PANELS.len()];
         let bench_dir = runs_dir.join(benchmark.as_str());
         for method in headline_methods(runs_dir, benchmark) {
             let dir = bench_dir.join(method.to_string()).join("seed0");
@@ -679,15 +931,15 @@ impl TrainingCurves {
                 continue;
             }
             let log = run_folder::read_log(&dir).map_err(|e| e.to_string())?;
-            for (panel, (field, _)) in panels.iter_mut().zip(CURVE_FIELDS) {
+            for (series, spec) in panels.iter_mut().zip(&CURVE_PANELS) {
                 let pts: Vec<(f64, f64)> = log
                     .iter()
-                    .filter_map(|l| Some((l.epoch as f64, field(l)?)))
+                    .filter_map(|l| Some((l.epoch as f64, (spec.field)(l)?)))
                     .filter(|(_, v)| v.is_finite())
                     .collect();
-                // A term a method does not use (all zero) is left out rather than drawn flat.
-                if pts.iter().any(|p| p.1 != 0.0) {
-                    panel.push(Series {
+                let unused = spec.loss_term && pts.iter().all(|p| p.1 == 0.0);
+                if !pts.is_empty() && !unused {
+                    series.push(Series {
                         method: method.clone(),
                         seeds: 1,
                         points: pts,
@@ -704,56 +956,95 @@ impl TrainingCurves {
         }
         Ok(TrainingCurves { benchmark, panels })
     }
+
+    /// Whether panel `i` shows its [`CurvePanel::near_zero_note`]: it has one, has values, and
+    /// every value is below [`NEAR_ZERO`].
+    pub fn near_zero(&self, i: usize) -> bool {
+        let (Some(spec), Some(series)) = (CURVE_PANELS.get(i), self.panels.get(i)) else {
+            return false;
+        };
+        let mut values = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+        !spec.near_zero_note.is_empty()
+            && series.iter().any(|s| !s.points.is_empty())
+            && values.all(|v| v.abs() < NEAR_ZERO)
+    }
 }
 
 impl Figure for TrainingCurves {
     fn size(&self) -> (u32, u32) {
-        (1500, 1050)
+        (1500, 1100)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let titled = root
-            .titled(
-                &format!(
-                    "{}: training curves, seed 0 (blue: vanilla, orange: SRL)",
-                    display_benchmark(self.benchmark)
-                ),
-                (FONT, 24),
-            )
-            .map_err(draw_err)?;
-        for (area, ((_, title), series)) in titled
+        let title = format!(
+            "{}: training curves, seed 0 (blue: vanilla, orange: SRL)",
+            display_benchmark(self.benchmark)
+        );
+        let body = draw_title(root, &title, 24)?;
+        for (i, (area, (spec, series))) in body
             .split_evenly((3, 3))
             .iter()
-            .zip(CURVE_FIELDS.iter().zip(&self.panels))
+            .zip(CURVE_PANELS.iter().zip(&self.panels))
+            .enumerate()
         {
+            let near_zero = self.near_zero(i);
             let (x0, x1) = padded_range(
                 series.iter().flat_map(|s| s.points.iter().map(|q| q.0)),
                 0.02,
             );
-            let (y0, y1) = padded_range(
-                series.iter().flat_map(|s| s.points.iter().map(|q| q.1)),
-                0.06,
-            );
+            let (y0, y1) = if near_zero {
+                // Zero at the bottom, with room for the note above the flat line.
+                (-0.1 * NEAR_ZERO, NEAR_ZERO)
+            } else {
+                padded_range(
+                    series.iter().flat_map(|s| s.points.iter().map(|q| q.1)),
+                    0.06,
+                )
+            };
             // Room on top for the legend.
             let y1 = y1 + 0.3 * (y1 - y0);
             let mut chart = ChartBuilder::on(area)
-                .caption(*title, (FONT, 18))
+                .caption(spec.title, (FONT, 18))
                 .margin(10)
-                .x_label_area_size(30)
-                .y_label_area_size(60)
+                .x_label_area_size(40)
+                .y_label_area_size(72)
                 .build_cartesian_2d(x0..x1, y0..y1)
                 .map_err(draw_err)?;
             chart
                 .configure_mesh()
                 .x_labels(5)
                 .y_labels(5)
+                .x_label_formatter(&whole)
+                .y_label_formatter(&tick)
                 .x_desc("epoch")
+                .y_desc(spec.y_desc)
                 .light_line_style(WHITE)
                 .bold_line_style(RGBColor(235, 235, 235))
                 .label_style((FONT, 12))
                 .axis_desc_style((FONT, 13))
                 .draw()
                 .map_err(draw_err)?;
+            let note: &[&str] = if near_zero {
+                spec.near_zero_note
+            } else if series.is_empty() {
+                &["not logged by the methods shown"]
+            } else {
+                &[]
+            };
+            let line_gap = 0.09 * (y1 - y0);
+            for (k, line) in note.iter().enumerate() {
+                let style = (FONT, 14)
+                    .into_text_style(chart.plotting_area())
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                let y = y0 + 0.55 * (y1 - y0) - k as f64 * line_gap;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        line.to_string(),
+                        ((x0 + x1) / 2.0, y),
+                        style,
+                    )))
+                    .map_err(draw_err)?;
+            }
             if series.is_empty() {
                 continue;
             }
@@ -873,9 +1164,10 @@ impl Figure for FewMaeByMethod {
                 String::new()
             }
         };
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, (FONT, 22))
+        let area = draw_title(root, &caption, 22)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(20)
+            .margin_top(5)
             .x_label_area_size(50)
             .y_label_area_size(80)
             .build_cartesian_2d(-0.6..(n as f64 - 0.4), 0.0..(y_max * 1.12).max(1e-12))
@@ -930,9 +1222,10 @@ impl Figure for FewMaeByMethod {
 // Entry point
 
 /// Draws every figure available for the benchmarks of `tables` under `runs_dir` into
-/// `fig_dir`: the feature space for airfoil (if vanilla and SRL ran), per-bin MAE and training
-/// curves of vanilla and SRL (if either ran), and the few-shot MAE of every method. Returns the
-/// written files; a figure that cannot be drawn is an error naming it.
+/// `fig_dir`: the feature space of every benchmark where vanilla and SRL have a seed-0
+/// `test_features.npy` ([`has_feature_runs`]), per-bin MAE and training curves of vanilla and
+/// SRL (if either ran), and the few-shot MAE of every method. Returns the written files; a
+/// figure that cannot be drawn is an error naming it.
 pub fn make_all(
     runs_dir: &Path,
     fig_dir: &Path,
@@ -942,14 +1235,7 @@ pub fn make_all(
     for t in tables {
         let b = t.benchmark;
         let headline = headline_methods(runs_dir, b);
-        let has_seed0 = |m: &MethodName| {
-            runs_dir
-                .join(b.as_str())
-                .join(m.to_string())
-                .join("seed0")
-                .is_dir()
-        };
-        if b == BenchmarkId::Airfoil && headline.len() == 2 && headline.iter().all(has_seed0) {
+        if has_feature_runs(runs_dir, b) {
             let fig = FeatureSpace::from_runs(runs_dir, b)
                 .map_err(|e| format!("feature-space figure of {b}: {e}"))?;
             written.extend(save(&fig, fig_dir, &format!("{b}-feature-space"))?);
@@ -1248,5 +1534,248 @@ pub(crate) mod tests {
         assert!(e.contains("no vanilla or srl run"), "{e}");
         let e = FeatureSpace::from_runs(dir.path(), BenchmarkId::Airfoil).unwrap_err();
         assert!(e.contains("test_features.npy"), "{e}");
+    }
+
+    /// An IOL-like target bin: its training samples are mostly many-shot by location, but the
+    /// last one (and the last test row of the bin) is few-shot. The bar takes the group the
+    /// metrics' rule gives the bin ([`srl_data::Benchmark::bin_shot_groups`], written to the
+    /// `shot` column of `train_bin_counts.csv`): many-shot, not the last sample's group.
+    #[test]
+    fn a_bin_is_coloured_by_its_training_plurality_not_its_last_sample() {
+        use ndarray::{Array1, Array2};
+        use srl_data::{Benchmark, Binning, Part};
+        let part = |bins: Vec<usize>, shots: Vec<Shot>| Part {
+            x: Array2::zeros((bins.len(), 1)),
+            y: Array1::from_iter(bins.iter().map(|&b| b as f64 + 0.5)),
+            bins,
+            shots,
+        };
+        let (many, few) = (Shot::Many, Shot::Few);
+        // Bin 0: many, many, many, few (last); bin 1: few, few; bin 2: many.
+        let train = part(
+            vec![0, 0, 1, 0, 1, 2, 0],
+            vec![many, many, few, many, few, many, few],
+        );
+        let bench = Benchmark {
+            name: "iol-like".into(),
+            val: train.clone(),
+            test: train.clone(),
+            train,
+            binning: Binning::equal_width(0.0, 3.0, 3).unwrap(),
+            feature_names: vec!["x".into()],
+            target_name: "y".into(),
+            table: None,
+        };
+        let groups = bench.bin_shot_groups();
+        assert_eq!(groups, [Some(many), Some(few), Some(many)]);
+
+        // The run folder as the trainer writes it (run_folder::write_run).
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let b = BenchmarkId::IolLinear;
+        let seed = runs.join(b.as_str()).join("vanilla").join("seed0");
+        std::fs::create_dir_all(&seed).unwrap();
+        let name = |s: Option<Shot>| match s {
+            Some(Shot::Many) => "many",
+            Some(Shot::Medium) => "medium",
+            Some(Shot::Few) => "few",
+            None => "none",
+        };
+        let mut counts = String::from("bin,centre,count,shot\n");
+        let centres = bench.binning.centres();
+        for (k, n) in bench.train_bin_counts().iter().enumerate() {
+            counts.push_str(&format!("{k},{},{n},{}\n", centres[k], name(groups[k])));
+        }
+        std::fs::write(seed.join(run_folder::TRAIN_BIN_COUNTS), counts).unwrap();
+        // Test rows in bin order, each with its own (location) group; bin 0 ends on a few.
+        let mut preds = String::from("y,pred,bin,shot\n");
+        for (bin, shot) in [(0, "many"), (0, "few"), (1, "few"), (2, "many"), (0, "few")] {
+            preds.push_str(&format!(
+                "{},{},{bin},{shot}\n",
+                bin as f64 + 0.5,
+                bin as f64
+            ));
+        }
+        std::fs::write(seed.join(run_folder::TEST_PREDICTIONS), preds).unwrap();
+
+        let fig = PerBinMae::from_runs(&runs, b).unwrap();
+        let drawn = |shot| fig.bins_of(shot).map(|c| c.bin).collect::<Vec<_>>();
+        assert_eq!(drawn(Shot::Many), [0, 2]);
+        assert_eq!(drawn(Shot::Few), [1]);
+        assert!(drawn(Shot::Medium).is_empty());
+    }
+
+    #[test]
+    fn subsampling_is_deterministic_and_spans_the_targets() {
+        let targets: Vec<f64> = (0..5000).map(|i| ((i * 7919) % 5000) as f64).collect();
+        let keep = subsample_by_target(&targets, 1000);
+        assert_eq!(keep.len(), 1000);
+        assert_eq!(keep, subsample_by_target(&targets, 1000));
+        assert!(keep.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
+        let picked: Vec<f64> = keep.iter().map(|&i| targets[i]).collect();
+        let (lo, hi) = padded_range(picked.iter().copied(), 0.0);
+        assert_eq!((lo, hi), (0.0, 4999.0));
+        // Evenly spaced in target order: every fifth target of 0..5000.
+        let below_500 = picked.iter().filter(|t| **t < 500.0).count();
+        assert!((99..=101).contains(&below_500), "{below_500}");
+        assert_eq!(
+            subsample_by_target(&targets[..10], 1000),
+            (0..10).collect::<Vec<_>>()
+        );
+        assert!(subsample_by_target(&targets, 0).is_empty());
+    }
+
+    #[test]
+    fn the_feature_space_is_drawn_for_every_benchmark_with_features() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let mut tables = Vec::new();
+        for b in [BenchmarkId::Concrete, BenchmarkId::IolLinear] {
+            let mut reports = Vec::new();
+            for m in ["vanilla", "srl"] {
+                let d = runs.join(b.as_str()).join(m).join("seed0");
+                write_synthetic_run(&d, m, 0, 120);
+                let r = crate::tables::tests::report(b, m, 0, [4.0, 3.0, 4.0, 5.0]);
+                crate::tables::tests::write_report(&d, &r);
+                reports.push(r);
+            }
+            tables.push(crate::tables::aggregate(b, &reports).unwrap());
+        }
+        // IOL features are git-ignored: without them the figure is left out, not an error.
+        let iol = runs.join("iol-linear").join("srl").join("seed0");
+        let iol_features = iol.join(run_folder::TEST_FEATURES);
+        let kept = dir.path().join("kept.npy");
+        std::fs::rename(&iol_features, &kept).unwrap();
+        assert!(!has_feature_runs(&runs, BenchmarkId::IolLinear));
+        let figs = dir.path().join("figures");
+        let written = make_all(&runs, &figs, &tables).unwrap();
+        let name = |p: &PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+        let spaces: Vec<String> = written
+            .iter()
+            .map(name)
+            .filter(|n| n.contains("feature-space"))
+            .collect();
+        assert_eq!(
+            spaces,
+            ["concrete-feature-space.png", "concrete-feature-space.svg"]
+        );
+
+        std::fs::rename(&kept, &iol_features).unwrap();
+        let written = make_all(&runs, &figs, &tables).unwrap();
+        assert!(written
+            .iter()
+            .any(|p| name(p) == "iol-linear-feature-space.svg"));
+        let svg = std::fs::read_to_string(figs.join("iol-linear-feature-space.svg")).unwrap();
+        for label in [
+            "PC 1",
+            "PC 2",
+            "t-SNE 1",
+            "t-SNE 2",
+            "Vanilla — PCA",
+            "SRL — t-SNE",
+        ] {
+            assert!(svg.contains(label), "{label}");
+        }
+        assert!(
+            !svg.contains("test samples, evenly spaced"),
+            "all 120 drawn"
+        );
+
+        // Larger test sets are thinned, the same samples for both methods, and say so.
+        let fig = FeatureSpace::from_runs_limited(&runs, BenchmarkId::IolLinear, 60).unwrap();
+        assert!(fig.panels.iter().all(|p| p.points.len() == 60));
+        assert_eq!(fig.panels[0].targets, fig.panels[3].targets);
+        assert!(
+            fig.title
+                .contains("\n60 of 120 test samples, evenly spaced"),
+            "{}",
+            fig.title
+        );
+    }
+
+    #[test]
+    fn a_near_zero_coverage_panel_points_to_the_soft_coverage() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let b = BenchmarkId::IolLinear;
+        for m in ["vanilla", "srl"] {
+            let d = runs.join(b.as_str()).join(m).join("seed0");
+            write_synthetic_run(&d, m, 0, 40);
+            // In d = 100 the ε-tube coverage is exactly 0 at every epoch; the soft one is not.
+            let mut log = String::new();
+            for mut line in run_folder::read_log(&d).unwrap() {
+                line.coverage = Some(0.0);
+                line.soft_coverage = Some(0.05);
+                log.push_str(&serde_json::to_string(&line).unwrap());
+                log.push('\n');
+            }
+            std::fs::write(d.join(run_folder::LOG), log).unwrap();
+        }
+        let coverage = CURVE_PANELS
+            .iter()
+            .position(|p| p.title.starts_with("ε-tube coverage"))
+            .unwrap();
+        let curves = TrainingCurves::from_runs(&runs, b).unwrap();
+        // A zero measurement is drawn (only unused loss terms are left out) …
+        assert_eq!(curves.panels[coverage].len(), 2);
+        assert!(curves.near_zero(coverage));
+        // … and vanilla's unused SRL terms are not.
+        assert!(curves.panels[3].iter().all(|s| s.method == srl_method()));
+        let written = save(&curves, dir.path(), "curves").unwrap();
+        let svg = std::fs::read_to_string(&written[1]).unwrap();
+        assert!(
+            svg.contains("ε-tube coverage ≈ 0 in high dimension"),
+            "note"
+        );
+        assert!(svg.contains("see soft coverage"), "note");
+        for spec in &CURVE_PANELS {
+            assert!(svg.contains(spec.y_desc), "y-axis of {}", spec.title);
+        }
+        assert!(
+            svg.matches("\nepoch\n").count() >= 9,
+            "x-axis of every panel"
+        );
+
+        // With a real coverage (the synthetic log's 0.2–0.45) there is no note.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir
+            .path()
+            .join("runs")
+            .join("airfoil")
+            .join("srl")
+            .join("seed0");
+        write_synthetic_run(&d, "srl", 0, 40);
+        let curves =
+            TrainingCurves::from_runs(&dir.path().join("runs"), BenchmarkId::Airfoil).unwrap();
+        assert!(!curves.near_zero(coverage));
+        let written = save(&curves, dir.path(), "curves").unwrap();
+        let svg = std::fs::read_to_string(&written[1]).unwrap();
+        assert!(!svg.contains("in high dimension"));
+    }
+
+    /// The title gets a band of its own: the area below starts under the text, and a title
+    /// wider than the figure is set smaller rather than cut.
+    #[test]
+    fn titles_have_a_band_of_their_own_and_fit_the_width() {
+        ensure_font().unwrap();
+        let font_size = |title: &str| -> f64 {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+                let rest = draw_title(&root, title, 24).unwrap();
+                assert!(rest.get_base_pixel().1 >= 24, "{:?}", rest.get_base_pixel());
+                root.present().unwrap();
+            }
+            svg.split("font-size=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .and_then(|s| s.parse().ok())
+                .unwrap()
+        };
+        let long = "IOL nonlinear (stochastic elliptic): a title far wider than the figure";
+        assert!(font_size(long) < font_size("Airfoil"));
+        assert!(!tick(&-1e-17).starts_with('-'), "{}", tick(&-1e-17));
+        assert_eq!(tick(&-0.5), "-0.5");
+        assert_eq!(whole(&20000.0), "20000");
     }
 }
