@@ -445,7 +445,10 @@ mod tests {
                     assert_eq!(v.name, VANILLA);
                     continue;
                 };
-                if p.homogeneity != full.homogeneity || p.memory != full.memory {
+                if p.homogeneity != full.homogeneity
+                    || p.memory != full.memory
+                    || p.surrogate != full.surrogate
+                {
                     continue;
                 }
                 let w = [
@@ -509,6 +512,11 @@ mod tests {
             assert_eq!(p(name).memory.momentum, alpha);
             assert_eq!(p(name).weights, full.weights);
         }
+        assert_eq!(
+            p("batch-only").surrogate,
+            srl_losses::SurrogateMode::BatchOnly
+        );
+        assert_eq!(full.surrogate, srl_losses::SurrogateMode::Memory);
         assert!(matches!(
             p("homo-code").homogeneity,
             srl_losses::homogeneity::HomogeneityForm::AuthorsCode { .. }

@@ -102,6 +102,10 @@ pub struct ReproduceArgs {
     /// Import missing datasets from this folder (files you downloaded by hand).
     #[arg(long, value_name = "DIR")]
     pub from_dir: Option<PathBuf>,
+    /// Fetch missing datasets from a mirror of the canonical sites (scheme and host replaced,
+    /// path kept), e.g. a local server with the UCI zips.
+    #[arg(long, value_name = "URL", conflicts_with = "from_dir")]
+    pub base_url: Option<String>,
     /// Output folder [default: docs/results/PROFILE; with --shard I/N:
     /// target/reproduce-shards/PROFILE/shard-I-of-N].
     #[arg(long, value_name = "DIR")]
@@ -420,7 +424,13 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     // since every shard must see the same plan.
     let srl = build_srl(&root)?;
     let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
-    let (ready, skipped) = ensure_data(&srl, &data_dir, &plan.benchmarks, args.from_dir.as_deref());
+    let (ready, skipped) = ensure_data(
+        &srl,
+        &data_dir,
+        &plan.benchmarks,
+        args.from_dir.as_deref(),
+        args.base_url.as_deref(),
+    );
     for (b, why) in &skipped {
         eprintln!("skipping {b}: {why}");
     }
@@ -974,6 +984,7 @@ fn ensure_data(
     data_dir: &Path,
     benchmarks: &[BenchmarkId],
     from_dir: Option<&Path>,
+    base_url: Option<&str>,
 ) -> (Vec<BenchmarkId>, Vec<(BenchmarkId, String)>) {
     let mut ready = Vec::new();
     let mut skipped = Vec::new();
@@ -1001,6 +1012,9 @@ fn ensure_data(
             .arg(data_dir);
         if let Some(f) = from_dir {
             cmd.arg("--from-dir").arg(f);
+        }
+        if let Some(u) = base_url {
+            cmd.arg("--base-url").arg(u);
         }
         match cmd.output() {
             Ok(out) if out.status.success() => ready.push(b),
@@ -1951,6 +1965,7 @@ mod tests {
             &fake,
             &empty,
             &[BenchmarkId::Airfoil, BenchmarkId::IolLinear],
+            None,
             None,
         );
         // IOL-linear is generated: it always runs; airfoil is skipped with the fetch's reason.

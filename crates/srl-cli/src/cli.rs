@@ -321,6 +321,10 @@ pub struct FetchArgs {
     /// Fetch again even if the files are present and verified.
     #[arg(long)]
     pub force: bool,
+    /// Download from a mirror: replaces scheme and host of every canonical URL, keeping its
+    /// path (e.g. http://127.0.0.1:8080 for a local copy laid out like the original sites).
+    #[arg(long, value_name = "URL", conflicts_with = "from_dir")]
+    pub base_url: Option<String>,
 }
 
 /// Flags of `srl config`.

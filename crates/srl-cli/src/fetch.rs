@@ -25,6 +25,7 @@ pub fn run(args: &FetchArgs) -> Result<(), CliError> {
     let mut opts = FetchOptions::new(&data_dir);
     opts.from_dir = args.from_dir.clone();
     opts.force = args.force;
+    opts.base_url_override = args.base_url.clone();
     for name in names {
         let manifest = srl_data::registry::builtin(name)?;
         let report = fetch_dataset(&manifest, &opts)?;

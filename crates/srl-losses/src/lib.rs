@@ -20,5 +20,7 @@ pub use error::LossError;
 pub use homogeneity::{HomogeneityForm, HomogeneityLoss};
 /// The ndarray this crate is built on (0.16, the line linfa 0.8 uses): use it to build inputs.
 pub use ndarray;
-pub use objective::{SrlConfig, SrlObjective, SrlOutput, SrlParams, SrlParts, SrlWeights};
+pub use objective::{
+    SrlConfig, SrlObjective, SrlOutput, SrlParams, SrlParts, SrlWeights, SurrogateMode,
+};
 pub use regression::RegressionLoss;

@@ -50,6 +50,28 @@ impl SrlWeights {
     }
 }
 
+/// Which centroids the geometric losses see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SurrogateMode {
+    /// The paper's surrogate (Eq. 8–9): batch centroids completed with the memory rows of
+    /// absent bins (zero rows for never-seen bins).
+    #[default]
+    Memory,
+    /// Ablation "without the surrogate": only the batch's own centroids. The losses run on the
+    /// table of the P bins present in the batch (the homogeneity loss pairs consecutive
+    /// *present* bins with their centre spacing; the contrastive negatives are the other
+    /// present centroids); absent bins are skipped and the memory is not read.
+    BatchOnly,
+}
+
+impl SurrogateMode {
+    /// Whether this is the paper's memory surrogate (the default).
+    pub fn is_memory(&self) -> bool {
+        *self == SurrogateMode::Memory
+    }
+}
+
 /// Every hyper-parameter of SRL — the one place they are declared. Data-derived quantities
 /// (number of bins K, dimension d, bin centres, seed) are not hyper-parameters and live in
 /// [`SrlConfig`]; the memory's α, update mode and warm-up are [`MemoryParams`] of
@@ -82,6 +104,10 @@ pub struct SrlParams {
     pub homogeneity: HomogeneityForm,
     /// Momentum α, update mode (streaming or exact) and warm-up epochs of the memory (Eq. 9).
     pub memory: MemoryParams,
+    /// The paper's surrogate, or the batch's own centroids only (ablation); written only
+    /// when not the default.
+    #[serde(default, skip_serializing_if = "SurrogateMode::is_memory")]
+    pub surrogate: SurrogateMode,
 }
 
 impl SrlParams {
@@ -99,6 +125,7 @@ impl SrlParams {
             points_policy: PointsPolicy::Fixed,
             homogeneity: HomogeneityForm::Paper,
             memory: MemoryParams::default(),
+            surrogate: SurrogateMode::Memory,
         }
     }
 
@@ -360,6 +387,23 @@ pub struct SrlObjective<F> {
     grad_z: Array2<F>,
     /// Rows M of the last batch (the buffers above may hold more).
     batch: usize,
+    /// Scratch of [`SurrogateMode::BatchOnly`] (`None` with the memory surrogate).
+    batch_only: Option<BatchOnly<F>>,
+}
+
+/// What [`SurrogateMode::BatchOnly`] needs: an empty memory to complete from (so absent bins
+/// are zero rows, never memory rows), and the compact table of the present bins.
+#[derive(Debug, Clone)]
+struct BatchOnly<F> {
+    empty: Surrogate<F>,
+    /// Rows of the present bins (P×d, a prefix of K×d).
+    compact: Array2<F>,
+    /// ∂total/∂(compact rows).
+    compact_grad: Array2<F>,
+    /// Index of each sample's bin among the present bins.
+    compact_bins: Vec<usize>,
+    /// Position of each bin among the present ones (`usize::MAX` when absent).
+    position: Vec<usize>,
 }
 
 impl<F: Float> SrlObjective<F> {
@@ -381,6 +425,21 @@ impl<F: Float> SrlObjective<F> {
             grad_table: Array2::zeros((k, d)),
             grad_z: Array2::zeros((0, d)),
             batch: 0,
+            batch_only: match config.params.surrogate {
+                SurrogateMode::Memory => None,
+                SurrogateMode::BatchOnly => Some(BatchOnly {
+                    empty: Surrogate::new(srl_surrogate::SurrogateConfig::new(k, d)).map_err(
+                        |e| LossError::InvalidParameter {
+                            name: "surrogate",
+                            reason: e.to_string(),
+                        },
+                    )?,
+                    compact: Array2::zeros((k, d)),
+                    compact_grad: Array2::zeros((k, d)),
+                    compact_bins: Vec::new(),
+                    position: vec![usize::MAX; k],
+                }),
+            },
             config,
         })
     }
@@ -451,29 +510,78 @@ impl<F: Float> SrlObjective<F> {
         let mut norms = self.norms.slice_mut(s![..m]);
         let mut grad_z = self.grad_z.slice_mut(s![..m, ..]);
         normalize_rows_into(h, z.view_mut(), norms.view_mut());
-        surrogate.complete_into(z.view(), bins, &mut self.table)?;
+        let source = self.batch_only.as_ref().map_or(surrogate, |b| &b.empty);
+        source.complete_into(z.view(), bins, &mut self.table)?;
 
         let w = self.config.params.weights;
         self.grad_table.fill(F::zero());
         grad_z.fill(F::zero());
-        let table = self.table.table();
-        let envelope = self.envelope.forward_backward(
-            table,
-            self.grad_table.view_mut(),
-            F::cst(w.envelope),
-        )?;
-        let homogeneity = self.homogeneity.forward_backward(
-            table,
-            self.grad_table.view_mut(),
-            F::cst(w.homogeneity),
-        )?;
-        let contrastive = self.contrastive.forward_backward(
-            z.view(),
-            bins,
-            table,
-            grad_z.view_mut(),
-            F::cst(w.contrastive),
-        )?;
+        let (envelope, homogeneity, contrastive) = match &mut self.batch_only {
+            None => {
+                let table = self.table.table();
+                let envelope = self.envelope.forward_backward(
+                    table,
+                    self.grad_table.view_mut(),
+                    F::cst(w.envelope),
+                )?;
+                let homogeneity = self.homogeneity.forward_backward(
+                    table,
+                    self.grad_table.view_mut(),
+                    F::cst(w.homogeneity),
+                )?;
+                let contrastive = self.contrastive.forward_backward(
+                    z.view(),
+                    bins,
+                    table,
+                    grad_z.view_mut(),
+                    F::cst(w.contrastive),
+                )?;
+                (envelope, homogeneity, contrastive)
+            }
+            Some(b) => {
+                // The P present bins' rows, in bin order, as a compact table.
+                let present = self.table.present_bins();
+                let p = present.len();
+                let table = self.table.table();
+                b.position.fill(usize::MAX);
+                for (i, &k) in present.iter().enumerate() {
+                    b.position[k] = i;
+                    b.compact.row_mut(i).assign(&table.row(k));
+                }
+                b.compact_bins.clear();
+                b.compact_bins.extend(bins.iter().map(|&k| b.position[k]));
+                let compact = b.compact.slice(s![..p, ..]);
+                let mut cgrad = b.compact_grad.slice_mut(s![..p, ..]);
+                cgrad.fill(F::zero());
+                let envelope = self.envelope.forward_backward(
+                    compact,
+                    cgrad.view_mut(),
+                    F::cst(w.envelope),
+                )?;
+                // Consecutive present bins, spaced by their centres (none with one bin).
+                let homogeneity = if p >= 2 {
+                    let centres: Vec<f64> = present
+                        .iter()
+                        .map(|&k| self.config.bin_centres[k])
+                        .collect();
+                    HomogeneityLoss::new(self.config.params.homogeneity, centres)?
+                        .forward_backward(compact, cgrad.view_mut(), F::cst(w.homogeneity))?
+                } else {
+                    F::zero()
+                };
+                let contrastive = self.contrastive.forward_backward(
+                    z.view(),
+                    &b.compact_bins,
+                    compact,
+                    grad_z.view_mut(),
+                    F::cst(w.contrastive),
+                )?;
+                for (i, &k) in present.iter().enumerate() {
+                    self.grad_table.row_mut(k).assign(&cgrad.row(i));
+                }
+                (envelope, homogeneity, contrastive)
+            }
+        };
         self.table
             .backward_into(self.grad_table.view(), grad_z.view_mut())?;
         normalize_rows_backward_into(z.view(), norms.view(), grad_z.view(), grad_h.view_mut());

@@ -6,7 +6,7 @@ use ndarray::{array, Array2};
 use srl_common::{check_gradient, gaussian, surrogate_with_memory, unit_rows};
 use srl_losses::{
     CentroidContrastiveLoss, EnvelopingLoss, HomogeneityForm, HomogeneityLoss, PointsPolicy,
-    SrlConfig, SrlObjective, SrlParams, SrlWeights,
+    SrlConfig, SrlObjective, SrlParams, SrlWeights, SurrogateMode,
 };
 use srl_surrogate::{RowSource, Surrogate};
 
@@ -409,4 +409,104 @@ fn enveloping_blocks_of_points_match_a_naive_scan() {
     }
     approx::assert_relative_eq!(value, 1.0 - sum / n as f64, epsilon = 1e-12);
     approx::assert_abs_diff_eq!(grad, expected_grad, epsilon = 1e-12);
+}
+
+// ------------------------------------------------- the batch-only ablation (no surrogate)
+
+/// FD check of [`SurrogateMode::BatchOnly`]: the losses on the compact table of the present
+/// bins only (memory ignored), with the contrastive table frozen at the base point.
+fn check_batch_only(config: SrlConfig, memory: &Surrogate<f64>, h: Array2<f64>, bins: &[usize]) {
+    let mut cfg = config;
+    cfg.params.surrogate = SurrogateMode::BatchOnly;
+    let (k, d) = (cfg.num_bins, cfg.dim);
+    let empty = Surrogate::<f64>::new(srl_surrogate::SurrogateConfig::new(k, d)).unwrap();
+    let mut srl = SrlObjective::<f64>::new(cfg.clone()).unwrap();
+    let out = srl.evaluate(h.view(), bins, memory).unwrap();
+    // The memory is not read: the same result with an empty one.
+    let again = SrlObjective::<f64>::new(cfg.clone())
+        .unwrap()
+        .evaluate(h.view(), bins, &empty)
+        .unwrap();
+    assert_eq!(out, again);
+    let w = cfg.params.weights;
+    let points = srl.envelope().points().to_owned();
+    let compact_of = |hh: &Array2<f64>| {
+        let z = srl_geometry::normalize_rows(hh.view()).0;
+        let t = empty.complete(z.view(), bins).unwrap();
+        let present = t.present_bins().to_vec();
+        let table = t.table().select(ndarray::Axis(0), &present);
+        (z, present, table)
+    };
+    let (_, present, frozen) = compact_of(&h);
+    let remapped: Vec<usize> = bins
+        .iter()
+        .map(|b| present.iter().position(|p| p == b).unwrap())
+        .collect();
+    let centres: Vec<f64> = present.iter().map(|&p| cfg.bin_centres[p]).collect();
+    let mut env = EnvelopingLoss::new(points).unwrap();
+    let mut con = CentroidContrastiveLoss::new(cfg.params.tau).unwrap();
+    let mut base: Option<Vec<usize>> = None;
+    let mut reference = |hh: &Array2<f64>| -> (f64, bool) {
+        let (z, _, table) = compact_of(hh);
+        let e = env.forward(table.view()).unwrap();
+        let hv = if present.len() >= 2 {
+            let mut scratch = Array2::zeros(table.raw_dim());
+            HomogeneityLoss::new(cfg.params.homogeneity, centres.clone())
+                .unwrap()
+                .forward_backward(table.view(), scratch.view_mut(), 0.0)
+                .unwrap()
+        } else {
+            0.0
+        };
+        let mut scratch_z = Array2::zeros(z.raw_dim());
+        let c = con
+            .forward_backward(
+                z.view(),
+                &remapped,
+                frozen.view(),
+                scratch_z.view_mut(),
+                0.0,
+            )
+            .unwrap();
+        let nearest = env.nearest_rows().to_vec();
+        let same = base.get_or_insert_with(|| nearest.clone()) == &nearest;
+        (
+            w.envelope * e + w.homogeneity * hv + w.contrastive * c,
+            same,
+        )
+    };
+    let (at_base, _) = reference(&h);
+    approx::assert_relative_eq!(at_base, out.total, epsilon = 1e-12, max_relative = 1e-12);
+    check_gradient(&h, &out.grad_h, reference, |_| false, 0.2);
+}
+
+#[test]
+fn batch_only_gradient_with_gaps_memory_ignored_both_forms() {
+    // K = 7: present 0, 2, 5 (gaps between them); the memory (1, 3, 6) must be ignored.
+    let s = surrogate_with_memory(7, 4, &[1, 2, 3, 6], 40);
+    let h = gaussian(8, 4, 41).mapv(|v| 2.0 * v);
+    let bins = [0, 2, 5, 5, 0, 2, 2, 5];
+    let centres = vec![0.0, 0.5, 2.0, 2.2, 4.0, 7.0, 7.5];
+    for form in FORMS {
+        check_batch_only(config(7, 4, centres.clone(), form), &s, h.clone(), &bins);
+    }
+}
+
+#[test]
+fn batch_only_gradient_one_present_bin_and_one_sample_per_bin() {
+    let s = surrogate_with_memory(4, 3, &[0, 1, 3], 42);
+    for form in FORMS {
+        check_batch_only(
+            config(4, 3, vec![0.0, 1.0, 2.0, 3.0], form),
+            &s,
+            gaussian(5, 3, 43),
+            &[2; 5],
+        );
+        check_batch_only(
+            config(4, 3, vec![0.0, 1.0, 2.0, 3.0], form),
+            &s,
+            gaussian(4, 3, 44),
+            &[3, 0, 1, 2],
+        );
+    }
 }
