@@ -192,6 +192,16 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
     for &b in &benchmarks {
         ablations.push(aggregate(b, &file, args.seeds, &out)?);
     }
+    for &b in &benchmarks {
+        match feature_space_figure(b, &out) {
+            Ok(Some(paths)) => eprintln!("figure: {}", paths[0].display()),
+            Ok(None) => eprintln!(
+                "{b}: no feature-space figure (seed-0 test features of {} missing)",
+                FIGURE_VARIANTS.join(", ")
+            ),
+            Err(e) => return Err(format!("feature-space figure of {b}: {e}")),
+        }
+    }
     let md = summary_markdown(&file, &ablations, &args.profile, args.seeds, &root);
     crate::reproduce::write_file(&out.join("summary.md"), &md)?;
     let json = serde_json::to_string_pretty(&ablations).map_err(|e| e.to_string())? + "\n";
@@ -199,6 +209,30 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
     println!("{md}");
     println!("summary: {}", out.join("summary.md").display());
     Ok(())
+}
+
+/// The variants of the feature-space figure (paper Fig. 5-like: the degradation modes).
+pub const FIGURE_VARIANTS: [&str; 4] = [VANILLA, FULL, "no-env", "no-homo"];
+
+/// Draws `<out>/figures/<benchmark>-feature-space` from the seed-0 runs of
+/// [`FIGURE_VARIANTS`] (PCA and t-SNE of z = h/‖h‖, coloured by target, few-shot samples
+/// marked); `None` when one of the runs lacks its test features or predictions.
+fn feature_space_figure(b: BenchmarkId, out: &Path) -> Result<Option<Vec<PathBuf>>, String> {
+    let runs: Vec<(String, PathBuf)> = FIGURE_VARIANTS
+        .iter()
+        .map(|v| (v.to_string(), run_dir(out, b, v, 0)))
+        .collect();
+    let ready = runs.iter().all(|(_, d)| {
+        d.join(run_folder::TEST_FEATURES).is_file()
+            && d.join(run_folder::TEST_PREDICTIONS).is_file()
+    });
+    if !ready {
+        return Ok(None);
+    }
+    crate::figures::ensure_font()?;
+    let fig =
+        crate::figures::FeatureSpace::from_dirs(b, &runs, crate::figures::MAX_FEATURE_POINTS)?;
+    crate::figures::save(&fig, &out.join("figures"), &format!("{b}-feature-space")).map(Some)
 }
 
 /// Trains the planned runs that are not finished with the same configuration.

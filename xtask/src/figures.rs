@@ -384,18 +384,35 @@ impl FeatureSpace {
         benchmark: BenchmarkId,
         max_points: usize,
     ) -> Result<FeatureSpace, String> {
-        let methods = [MethodName::vanilla(), srl_method()];
+        let runs: Vec<(String, PathBuf)> = [MethodName::vanilla(), srl_method()]
+            .iter()
+            .map(|m| {
+                (
+                    display_method(m),
+                    runs_dir
+                        .join(benchmark.as_str())
+                        .join(m.to_string())
+                        .join("seed0"),
+                )
+            })
+            .collect();
+        Self::from_dirs(benchmark, &runs, max_points)
+    }
+
+    /// The feature space of any labelled run folders of one benchmark (one column each; e.g.
+    /// ablation variants), on at most `max_points` test samples (the same for every run).
+    pub fn from_dirs(
+        benchmark: BenchmarkId,
+        runs: &[(String, PathBuf)],
+        max_points: usize,
+    ) -> Result<FeatureSpace, String> {
         let mut per_method = Vec::new();
         let mut thinned = None;
-        for m in &methods {
-            let dir = runs_dir
-                .join(benchmark.as_str())
-                .join(m.to_string())
-                .join("seed0");
+        for (m, dir) in runs {
             let features = dir.join(run_folder::TEST_FEATURES);
             let h: Array2<f64> = ndarray_npy::read_npy(&features)
                 .map_err(|e| format!("cannot read {}: {e}", features.display()))?;
-            let preds = read_predictions(&dir)?;
+            let preds = read_predictions(dir)?;
             if preds.len() != h.nrows() {
                 return Err(format!(
                     "{}: {} feature rows but {} predictions",
@@ -421,7 +438,7 @@ impl FeatureSpace {
             for (m, z, preds) in &per_method {
                 let p = project(z)?;
                 panels.push(ScatterPanel {
-                    title: format!("{} — {proj_name}", display_method(m)),
+                    title: format!("{m} — {proj_name}"),
                     x_desc: format!("{axis} 1"),
                     y_desc: format!("{axis} 2"),
                     points: p.outer_iter().map(|r| (r[0], r[1])).collect(),
@@ -443,7 +460,7 @@ impl FeatureSpace {
         Ok(FeatureSpace {
             title,
             panels,
-            grid: (2, methods.len()),
+            grid: (2, runs.len()),
             target_range,
         })
     }
