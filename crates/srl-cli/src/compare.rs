@@ -78,8 +78,10 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
             jobs.push((mi, seed, cfg));
         }
     }
-    prepare_out(&args.out, args.force)?;
+    // The data first (cheap, and a bad file then leaves no folder behind), then the output
+    // folder — both before any training.
     let bench = data::load(&data_cfg, &args.data)?;
+    prepare_out(&args.out, args.force)?;
     if let Some(t) = bench.table.as_deref() {
         eprintln!("bins: {}", t.bins_rule);
         for w in &t.warnings {

@@ -540,11 +540,12 @@ pub const SNIFF_LINES: usize = 50;
 /// Guesses the delimiter and whether the first line is a header from the first
 /// [`SNIFF_LINES`] non-blank lines of `text` (quoting is always on).
 ///
-/// Delimiter: among `,` `;` tab `|` and runs of whitespace, those that split every sampled
-/// line into the same number (≥ 2) of fields; of these the one giving the most fields (ties:
-/// the order above). `None` when no candidate is consistent (one column, or ragged lines).
-/// Header: the first line is a header when none of its fields is a number while some field of
-/// the second line is.
+/// Delimiter: among `,` `;` tab `|` and runs of whitespace, those whose most common field count
+/// over the sampled lines is ≥ 2 and covers at least 80 % of them (so one ragged or malformed
+/// line does not hide the delimiter: the reader then reports that line); of these the one with
+/// the most fields (ties: the order above). `None` when no candidate qualifies (one column, or
+/// no line). Header: the first line is a header when none of its fields is a number while some
+/// field of the second line is.
 ///
 /// ```
 /// use srl_data::tabular::{sniff_layout, Delimiter};
@@ -575,13 +576,17 @@ pub fn sniff_layout(text: &str) -> Option<TextLayout> {
             header: false,
             quoting: true,
         };
-        let counts: Option<Vec<usize>> = lines
-            .iter()
-            .map(|l| split_fields(l, &layout).ok().map(|f| f.len()))
-            .collect();
-        let Some(counts) = counts else { continue };
-        let Some(&n) = counts.first() else { continue };
-        if n >= 2 && counts.iter().all(|&c| c == n) && best.is_none_or(|(_, m)| n > m) {
+        let mut freq: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+        for l in &lines {
+            if let Ok(f) = split_fields(l, &layout) {
+                *freq.entry(f.len()).or_default() += 1;
+            }
+        }
+        // The most common count (ties: the larger).
+        let Some((&n, &hits)) = freq.iter().max_by_key(|&(n, hits)| (*hits, *n)) else {
+            continue;
+        };
+        if n >= 2 && 5 * hits >= 4 * lines.len() && best.is_none_or(|(_, m)| n > m) {
             best = Some((d, n));
         }
     }

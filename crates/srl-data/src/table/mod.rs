@@ -119,6 +119,11 @@ pub fn read_table_at(
             reason: "invalid UTF-8 (save the file as UTF-8)".into(),
         }
     })?;
+    if text.trim().is_empty() {
+        return Err(DataError::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
     let sniffed = sniff_layout(&text);
     let delimiter = match (delimiter, sniffed) {
         (Some(d), _) => d,
