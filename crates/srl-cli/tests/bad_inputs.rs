@@ -187,6 +187,13 @@ fn cases() -> Vec<Case> {
             "`high` is not a number",
         ),
         case(
+            "input values that overflow",
+            t(with_line(5, "1e308,2,3").into_iter().collect::<Vec<u8>>()),
+            TRAIN,
+            1,
+            "too large to standardise",
+        ),
+        case(
             "constant target",
             t(constant_target()),
             TRAIN,

@@ -226,6 +226,18 @@ pub fn prepare_read(
             format!("{}: every row has the value {lo}", path.display()),
         ));
     }
+    let mean = y_vec.iter().sum::<f64>() / n as f64;
+    let var = y_vec.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+    if !(mean.is_finite() && var.is_finite()) {
+        return Err(DataError::invalid(
+            format!("target `{}`", spec.target),
+            format!(
+                "{}: values too large to standardise (from {lo:e} to {hi:e}); rescale the \
+                 target, e.g. divide it by a power of ten",
+                path.display()
+            ),
+        ));
+    }
 
     // Split, and the bins of the balanced split (which are also the training bins).
     let mut balanced_bins: Option<(Binning, String)> = None;

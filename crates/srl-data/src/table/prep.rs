@@ -469,6 +469,17 @@ fn fit_column(
             };
             let min = values.iter().copied().fold(f64::INFINITY, f64::min);
             let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if !(mean.is_finite() && var.is_finite()) {
+                return Err(DataError::invalid(
+                    format!("column `{name}`"),
+                    format!(
+                        "{}: values too large to standardise (from {min:e} to {max:e}: their \
+                         mean or variance overflows); rescale the column, e.g. divide it by a \
+                         power of ten",
+                        table.path.display()
+                    ),
+                ));
+            }
             Ok(ColumnKind::Numeric {
                 mean,
                 std,
