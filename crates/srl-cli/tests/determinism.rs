@@ -1,0 +1,83 @@
+//! Same configuration, same bits: two runs of `srl train` give byte-identical models and test
+//! predictions, and training from the preset flags equals training from the configuration file
+//! `srl config` prints (which is what `cargo xtask reproduce` does).
+
+use std::path::Path;
+use std::process::Command;
+
+fn srl(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_srl"))
+        .args(args)
+        .output()
+        .expect("the srl binary runs");
+    assert!(
+        out.status.success(),
+        "srl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn bytes(dir: &Path, file: &str) -> Vec<u8> {
+    std::fs::read(dir.join(file)).unwrap()
+}
+
+#[test]
+fn reruns_and_the_reproduce_path_give_identical_bits() {
+    let Some(data) = srl_data::datadir::shared_data_dir() else {
+        eprintln!("skipped: no shared data directory");
+        return;
+    };
+    let data = data.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |n: &str| tmp.path().join(n);
+    let common = ["--method", "srl+lds", "--profile", "quick", "--seed", "3"];
+    let mut flags = vec![
+        "train",
+        "--benchmark",
+        "airfoil",
+        "--data-dir",
+        data,
+        "--epochs",
+        "20",
+    ];
+    flags.extend(common);
+    for run in ["a", "b"] {
+        let out = d(run);
+        let mut args = flags.clone();
+        args.extend(["--out", out.to_str().unwrap()]);
+        srl(&args);
+    }
+    // The reproduce path: `srl config` writes the configuration, `srl train --config` runs it.
+    let cfg = d("c.toml");
+    let mut args = vec![
+        "config",
+        "--benchmark",
+        "airfoil",
+        "--out",
+        cfg.to_str().unwrap(),
+    ];
+    args.extend(common);
+    srl(&args);
+    let out = d("c");
+    srl(&[
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--data-dir",
+        data,
+        "--epochs",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    for file in [
+        "model.json",
+        "test_predictions.csv",
+        "test_features.npy",
+        "config.toml",
+    ] {
+        let a = bytes(&d("a"), file);
+        assert_eq!(a, bytes(&d("b"), file), "{file}: rerun differs");
+        assert_eq!(a, bytes(&d("c"), file), "{file}: config path differs");
+    }
+}
