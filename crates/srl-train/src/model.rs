@@ -220,6 +220,12 @@ impl TrainedModel {
         let mlp = Mlp::from_state(ck.mlp)?;
         ck.method_state.check()?;
         if let Some(input) = &ck.input {
+            input
+                .preprocessor
+                .check()
+                .map_err(|e| TrainError::InvalidState {
+                    reason: format!("{}: {e}", path.display()),
+                })?;
             if input.preprocessor.input_dim() != mlp.config().input_dim {
                 return Err(TrainError::InvalidState {
                     reason: format!(

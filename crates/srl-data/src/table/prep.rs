@@ -116,6 +116,50 @@ impl Preprocessor {
         names
     }
 
+    /// Checks a preprocessor read from a file: categories sorted and distinct (the one-hot
+    /// lookup relies on it), finite statistics with σ > 0, imputation values of the right kind.
+    pub fn check(&self) -> Result<(), DataError> {
+        for c in &self.columns {
+            let bad = |reason: String| {
+                Err(DataError::invalid(
+                    format!("preprocessing of column `{}`", c.name),
+                    reason,
+                ))
+            };
+            match &c.kind {
+                ColumnKind::Numeric {
+                    mean,
+                    std,
+                    min,
+                    max,
+                    fill,
+                } => {
+                    let finite = [*mean, *std, *min, *max]
+                        .iter()
+                        .chain(fill.iter())
+                        .all(|v| v.is_finite());
+                    if !finite || *std <= 0.0 || min > max {
+                        return bad(format!(
+                            "statistics must be finite with std > 0 and min ≤ max (mean {mean}, \
+                             std {std}, min {min}, max {max})"
+                        ));
+                    }
+                }
+                ColumnKind::Categorical { categories, fill } => {
+                    if categories.is_empty() || categories.windows(2).any(|w| w[0] >= w[1]) {
+                        return bad("categories must be non-empty, sorted and distinct".into());
+                    }
+                    if let Some(f) = fill {
+                        if categories.binary_search(f).is_err() {
+                            return bad(format!("imputed category `{f}` is not a category"));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a cell is missing.
     pub fn is_missing(&self, cell: &str) -> bool {
         self.missing.iter().any(|m| m == cell)
@@ -699,6 +743,30 @@ mod tests {
         let out = p.transform(&new, None).unwrap();
         assert_eq!(out.x.row(0).to_vec(), vec![0.0, 0.0]);
         assert_eq!(out.num_out_of_range(), 1);
+    }
+
+    #[test]
+    fn check_refuses_unsorted_categories_and_bad_statistics() {
+        let t = table("a,c,y\n1,x,0\n3,y,1\n");
+        let mut p = Preprocessor::fit(
+            &t,
+            &spec(&[], Impute::None, UnknownCategory::Error),
+            &names(&["a", "c"]),
+            &[0, 1],
+        )
+        .unwrap();
+        p.check().unwrap();
+        if let ColumnKind::Categorical { categories, .. } = &mut p.columns[1].kind {
+            categories.reverse();
+        }
+        assert!(p.check().unwrap_err().to_string().contains("sorted"));
+        if let ColumnKind::Categorical { categories, .. } = &mut p.columns[1].kind {
+            categories.reverse();
+        }
+        if let ColumnKind::Numeric { std, .. } = &mut p.columns[0].kind {
+            *std = 0.0;
+        }
+        assert!(p.check().unwrap_err().to_string().contains("std > 0"));
     }
 
     #[test]
