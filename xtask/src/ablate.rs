@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use srl_data::BenchmarkId;
 use srl_train::{run_folder, RunConfig, RunReport};
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// Flags of `cargo xtask ablate`.
@@ -265,19 +264,11 @@ fn train(
             &config_path,
             &cfg.to_toml_string().map_err(|e| e.to_string())?,
         )?;
+        let call = runner::srl_train_call(&config_path, cfg, &data_dir, &dir);
         job_list.push(Job {
             name: format!("{b}/{}/seed{seed}", v.name),
             program: srl.clone(),
-            args: vec![
-                OsString::from("train"),
-                "--config".into(),
-                config_path.into(),
-                "--data-dir".into(),
-                data_dir.clone().into(),
-                "--out".into(),
-                dir.into(),
-                "--force".into(),
-            ],
+            args: call.args,
             env: vec![(
                 "RAYON_NUM_THREADS".into(),
                 (cores / jobs).max(1).to_string(),
@@ -286,6 +277,7 @@ fn train(
                 .join("logs")
                 .join(b.as_str())
                 .join(format!("{}-seed{seed}.log", v.name)),
+            append_log: call.resumes,
         });
     }
     eprintln!(

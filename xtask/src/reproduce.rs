@@ -26,7 +26,7 @@
 //! --from-shards DIR1,DIR2,… --out OUT` copies the shards' runs, configs and logs into OUT and
 //! writes the tables, figures and summary there, as an unsharded reproduction would.
 
-use crate::runner::{self, Job, JobResult, OnFailure};
+use crate::runner::{self, Job, JobResult, OnFailure, TrainCall};
 use crate::{figures, tables};
 use serde::{Deserialize, Serialize};
 use srl_data::BenchmarkId;
@@ -506,8 +506,19 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
         .iter()
         .partition(|spec| args.resume && finished_with_same_config(spec, &out));
     longest_first(&mut to_train);
+    // Interrupted attempts with the same configuration continue (`srl train --resume`); the
+    // others start afresh.
+    let mut calls = Vec::with_capacity(to_train.len());
     for spec in &to_train {
-        clear_run(spec, &out)?;
+        let call = train_call(spec, &out, &data_dir)?;
+        if !call.resumes {
+            clear_run(spec, &out)?;
+        }
+        calls.push(call);
+    }
+    let resumed = calls.iter().filter(|c| c.resumes).count();
+    if resumed > 0 {
+        eprintln!("continuing {resumed} interrupted run(s) from their resume state");
     }
     let kept_runs: Vec<String> = kept.iter().map(|spec| describe_kept(spec, &out)).collect();
     if args.resume {
@@ -554,12 +565,14 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     let threads_per_job = (cores / jobs).max(1).to_string();
     let job_list: Vec<Job> = to_train
         .iter()
-        .map(|spec| Job {
+        .zip(calls)
+        .map(|(spec, call)| Job {
             name: spec.name(),
             program: srl.clone(),
-            args: train_args(spec, &out, &data_dir),
+            args: call.args,
             env: vec![("RAYON_NUM_THREADS".into(), threads_per_job.clone())],
             log: spec.log_path(&out),
+            append_log: call.resumes,
         })
         .collect();
     let train_start = Instant::now();
@@ -1251,20 +1264,19 @@ pub fn run_quietly(command: &mut Command, what: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Arguments of `srl train` for one run.
-fn train_args(spec: &RunSpec, out: &Path, data_dir: &Path) -> Vec<OsString> {
-    vec![
-        "train".into(),
-        "--config".into(),
-        spec.config_path(out).into(),
-        "--data-dir".into(),
-        data_dir.into(),
-        "--out".into(),
-        spec.run_dir(out).into(),
-        // The plan decided this run is (re)trained: replace whatever an interrupted attempt
-        // left in its folder.
-        "--force".into(),
-    ]
+/// The `srl train` call of one run ([`runner::srl_train_call`]), from its written
+/// configuration.
+fn train_call(spec: &RunSpec, out: &Path, data_dir: &Path) -> Result<TrainCall, String> {
+    let path = spec.config_path(out);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let cfg = RunConfig::from_toml_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(runner::srl_train_call(
+        &path,
+        &cfg,
+        data_dir,
+        &spec.run_dir(out),
+    ))
 }
 
 /// One message naming every failed run with its log (after showing the first log's tail), or

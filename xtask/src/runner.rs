@@ -7,10 +7,11 @@
 //! does not cost the other runs of a long reproduction). The result of every job that ran is
 //! returned, with its log path for the error message.
 
+use srl_train::{run_folder, ResumeState, RunConfig};
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -29,6 +30,59 @@ pub struct Job {
     pub env: Vec<(String, String)>,
     /// File receiving the child's stdout and stderr.
     pub log: PathBuf,
+    /// Append to the log (a resumed run) instead of starting it afresh.
+    pub append_log: bool,
+}
+
+/// How `srl train` is called for one planned run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainCall {
+    /// The arguments after the program.
+    pub args: Vec<OsString>,
+    /// Whether the call continues an interrupted attempt (its log is appended to).
+    pub resumes: bool,
+}
+
+/// The `srl train` call of a run whose configuration `cfg` is written at `config_path`: if
+/// `run_dir` holds the resume state of an interrupted attempt with the same configuration,
+/// continue it (`--resume`: nothing trained so far is lost, and the result has the bits of
+/// an uninterrupted run); otherwise train afresh with `--force` (the caller decided this run
+/// is (re)trained, so whatever an earlier attempt left is replaced).
+pub fn srl_train_call(
+    config_path: &Path,
+    cfg: &RunConfig,
+    data_dir: &Path,
+    run_dir: &Path,
+) -> TrainCall {
+    let same_config = ResumeState::load(&run_dir.join(run_folder::RESUME))
+        .ok()
+        .and_then(|s| RunConfig::from_toml_str(&s.config).ok())
+        .is_some_and(|saved| &saved == cfg);
+    if same_config {
+        return TrainCall {
+            args: vec![
+                "train".into(),
+                "--resume".into(),
+                run_dir.into(),
+                "--data-dir".into(),
+                data_dir.into(),
+            ],
+            resumes: true,
+        };
+    }
+    TrainCall {
+        args: vec![
+            "train".into(),
+            "--config".into(),
+            config_path.into(),
+            "--data-dir".into(),
+            data_dir.into(),
+            "--out".into(),
+            run_dir.into(),
+            "--force".into(),
+        ],
+        resumes: false,
+    }
 }
 
 /// How a job ended.
@@ -115,7 +169,15 @@ fn run_one(job: &Job) -> JobResult {
             return finish(Some(format!("cannot create {}: {e}", parent.display())));
         }
     }
-    let log = match File::create(&job.log) {
+    let opened = if job.append_log {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&job.log)
+    } else {
+        File::create(&job.log)
+    };
+    let log = match opened {
         Ok(f) => f,
         Err(e) => return finish(Some(format!("cannot create {}: {e}", job.log.display()))),
     };
@@ -148,6 +210,40 @@ fn run_one(job: &Job) -> JobResult {
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_interrupted_run_with_the_same_configuration_is_resumed() {
+        let Some(data) = srl_data::datadir::shared_data_dir() else {
+            return;
+        };
+        let cfg = RunConfig::preset(
+            srl_data::BenchmarkId::Airfoil,
+            &srl_train::MethodName::vanilla(),
+            srl_train::Profile::Quick,
+        )
+        .unwrap();
+        let bench = srl_train::prepare_data(&cfg.data, &data).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (config, run) = (dir.path().join("c.toml"), dir.path().join("run"));
+        let call = srl_train_call(&config, &cfg, &data, &run);
+        assert!(!call.resumes && call.args.contains(&"--force".into()));
+
+        std::fs::create_dir_all(&run).unwrap();
+        let trainer = srl_train::Trainer::new(&cfg, &bench).unwrap();
+        let state = trainer.resume_state().unwrap();
+        state.save(&run.join(run_folder::RESUME)).unwrap();
+        let call = srl_train_call(&config, &cfg, &data, &run);
+        assert!(call.resumes);
+        let expected: [OsString; 3] = ["train".into(), "--resume".into(), run.clone().into()];
+        assert_eq!(call.args[..3], expected);
+
+        // Another configuration (or a damaged state) starts afresh.
+        let mut other = cfg.clone();
+        other.seed += 1;
+        assert!(!srl_train_call(&config, &other, &data, &run).resumes);
+        std::fs::write(run.join(run_folder::RESUME), "{").unwrap();
+        assert!(!srl_train_call(&config, &cfg, &data, &run).resumes);
+    }
+
     fn sh(name: &str, script: &str, log: PathBuf) -> Job {
         Job {
             name: name.to_string(),
@@ -155,6 +251,7 @@ mod tests {
             args: vec!["-c".into(), script.into()],
             env: vec![("GREETING".into(), "hello".into())],
             log,
+            append_log: false,
         }
     }
 
@@ -218,6 +315,7 @@ mod tests {
             args: vec![],
             env: vec![],
             log: dir.path().join("ghost.log"),
+            append_log: false,
         };
         let results = run_jobs(vec![job], 4, OnFailure::Stop, &|_, _, _| {});
         assert!(results[0]

@@ -324,6 +324,7 @@ pub fn run(args: &TuneArgs) -> Result<(), String> {
                 log: runs_dir
                     .join("logs")
                     .join(format!("{}-seed{seed}.log", v.name)),
+                append_log: false,
             });
         }
         let results = runner::run_jobs(job_list, jobs, OnFailure::KeepGoing, &|r, done, total| {

@@ -218,11 +218,22 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
     /// Output folder: config.toml, log.jsonl, metrics.json, model.json, predictions, features.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    /// During training it holds the best model so far and resume.json (the state to continue
+    /// an interrupted run with --resume).
+    #[arg(long, value_name = "DIR", required_unless_present = "resume")]
+    pub out: Option<PathBuf>,
     /// Replace an earlier run in --out (its files are removed first).
     #[arg(long)]
     pub force: bool,
+    /// Continue the interrupted run in DIR (stopped by Ctrl-C, a crash or a closed session)
+    /// from its resume.json: the same configuration and data, ending with the same bits as an
+    /// uninterrupted run. Only --data-dir may be given with it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["method", "config", "profile", "seed", "epochs", "out", "force"]
+    )]
+    pub resume: Option<PathBuf>,
 }
 
 /// `--select`.

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code of a usage error (missing or contradictory flags), as clap uses.
 pub const EXIT_USAGE: i32 = 2;
+/// Exit code of a run stopped by SIGINT/SIGTERM (128 + SIGINT, the shell's convention); its
+/// resume state was saved.
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Everything that can make an `srl` command fail.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +65,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
+            CliError::Train(srl_train::TrainError::Interrupted { .. }) => EXIT_INTERRUPTED,
             _ => EXIT_FAILURE,
         }
     }

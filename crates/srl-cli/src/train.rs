@@ -7,6 +7,11 @@
 //!
 //! The output folder is checked before the data is read: it must be writable, and an earlier
 //! run in it is replaced only with `--force`.
+//!
+//! Interruptions: the run writes its best model so far and its resume state every 1/20 of the
+//! epochs; on SIGINT/SIGTERM it stops after the current epoch, writes both and exits with 130.
+//! `srl train --resume DIR` continues it from the state (configuration and data as saved),
+//! ending with the bits of an uninterrupted run.
 
 use crate::cli::{ProfileArg, TrainArgs};
 use crate::data;
@@ -15,21 +20,79 @@ use crate::out::{say, sayln};
 use crate::progress::Progress;
 use crate::report;
 use srl_train::{Component, DataConfig, LrDecay, MethodName, RunConfig};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the SIGINT/SIGTERM handler: the run stops after its current epoch and saves its
+/// resume state.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Installs the handler: the first Ctrl-C (or SIGTERM) asks the run to stop after the current
+/// epoch with its state saved; a second one exits at once.
+fn install_stop_handler() {
+    // A handler may already be installed (a second run in the same process): keep it.
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(crate::error::EXIT_INTERRUPTED);
+        }
+        eprintln!("\nstopping after this epoch (saving the run's state; Ctrl-C again to quit now)");
+    });
+}
 
 /// Runs `srl train`.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    if let Some(dir) = &args.resume {
+        return resume(args, dir);
+    }
     let cfg = build_config(args)?;
-    let created = srl_train::run_folder::prepare_dir(&args.out, args.force)?;
-    let result = train_into(args, &cfg);
+    let out = args
+        .out
+        .as_deref()
+        .ok_or_else(|| CliError::Usage("say where to write the run: --out DIR".into()))?;
+    let created = srl_train::run_folder::prepare_dir(out, args.force)?;
+    let result = train_into(args, &cfg, out, false);
     if result.is_err() && created {
         // Leave nothing behind: the folder this run created goes if it is still empty.
-        let _ = std::fs::remove_dir(&args.out);
+        let _ = std::fs::remove_dir(out);
     }
     result
 }
 
+/// `srl train --resume DIR`: the configuration comes from DIR's resume state.
+fn resume(args: &TrainArgs, dir: &Path) -> Result<(), CliError> {
+    if args.data.to_data_config()?.is_some() {
+        return Err(CliError::Usage(
+            "--resume continues the run on the data it was started on; only --data-dir may \
+             be given"
+                .into(),
+        ));
+    }
+    let path = dir.join(srl_train::run_folder::RESUME);
+    if !path.is_file() {
+        let why = if srl_train::run_folder::is_complete(dir) {
+            "the run there has finished"
+        } else {
+            "no interrupted run there"
+        };
+        return Err(CliError::Usage(format!(
+            "nothing to resume in {}: {why} ({} not found)",
+            dir.display(),
+            srl_train::run_folder::RESUME
+        )));
+    }
+    let state = srl_train::ResumeState::load(&path)?;
+    let cfg = srl_train::RunConfig::from_toml_str(&state.config)?;
+    eprintln!(
+        "resuming {} after epoch {} of {}",
+        dir.display(),
+        state.epoch,
+        cfg.optim.epochs
+    );
+    train_into(args, &cfg, dir, true)
+}
+
 /// Loads the data, trains and writes the run folder (already checked by [`run`]).
-fn train_into(args: &TrainArgs, cfg: &RunConfig) -> Result<(), CliError> {
+fn train_into(args: &TrainArgs, cfg: &RunConfig, out: &Path, resume: bool) -> Result<(), CliError> {
     let bench = data::load(&cfg.data, &args.data)?;
     if let Some(t) = bench.table.as_deref() {
         eprintln!(
@@ -60,11 +123,15 @@ fn train_into(args: &TrainArgs, cfg: &RunConfig) -> Result<(), CliError> {
         bench.train.len(),
         bench.val.len(),
         bench.test.len(),
-        args.out.display()
+        out.display()
     ));
-    let outcome = srl_train::run(cfg, &bench, Some(&args.out), &mut |log| {
-        progress.observe(log)
-    });
+    install_stop_handler();
+    let control = srl_train::RunControl {
+        out_dir: Some(out),
+        resume,
+        stop: Some(&STOP),
+    };
+    let outcome = srl_train::run_with(cfg, &bench, &control, &mut |log| progress.observe(log));
     progress.finish();
     let outcome = outcome?;
     let r = &outcome.report;
@@ -92,7 +159,7 @@ fn train_into(args: &TrainArgs, cfg: &RunConfig) -> Result<(), CliError> {
     ))?;
     sayln(&format!(
         "wrote {}",
-        args.out.join("metrics.json").display()
+        out.join(srl_train::run_folder::METRICS).display()
     ))?;
     Ok(())
 }
@@ -181,8 +248,9 @@ mod tests {
             profile: None,
             seed: None,
             epochs: None,
-            out: PathBuf::from("out"),
+            out: Some(PathBuf::from("out")),
             force: false,
+            resume: None,
         }
     }
 

@@ -39,4 +39,10 @@ pub enum SurrogateError {
         /// Flat index (row-major) of the first offending value.
         index: usize,
     },
+    /// A saved state (e.g. a resumed run's) that cannot have come from training.
+    #[error("invalid saved surrogate state: {reason}")]
+    InvalidState {
+        /// What is wrong.
+        reason: String,
+    },
 }

@@ -2,6 +2,7 @@
 
 use crate::{RowSource, SurrogateConfig, SurrogateError, SurrogateTable};
 use ndarray::{Array2, ArrayView2, Zip};
+use serde::{Deserialize, Serialize};
 use srl_geometry::Float;
 
 /// The SRL surrogate: a K×d memory S of per-bin mean representations, updated once per epoch
@@ -22,7 +23,18 @@ use srl_geometry::Float;
 /// assert_eq!(s.memory().row(2).to_vec(), vec![0.0, 1.0]);
 /// assert_eq!(s.seen(), &[true, false, true]);
 /// ```
-#[derive(Debug, Clone)]
+///
+/// The whole state (memory, seen flags, this epoch's accumulators, update count) serialises,
+/// so a training run can be interrupted and resumed bit for bit; check a deserialised value
+/// with [`check_state`](Self::check_state).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    bound(
+        serialize = "F: Serialize",
+        deserialize = "F: serde::de::DeserializeOwned"
+    )
+)]
 pub struct Surrogate<F> {
     config: SurrogateConfig,
     /// Memory S (K×d), unnormalised momentum averages of bin means; zero rows for unseen bins.
@@ -79,6 +91,46 @@ impl<F: Float> Surrogate<F> {
         }
         s.seen = seen;
         Ok(s)
+    }
+
+    /// Checks a deserialised surrogate: a valid configuration, a K×d memory and accumulator,
+    /// K seen flags and counts, finite values, and zero rows for unseen bins.
+    ///
+    /// ```
+    /// use srl_surrogate::{Surrogate, SurrogateConfig};
+    /// let s = Surrogate::<f32>::new(SurrogateConfig::new(3, 2)).unwrap();
+    /// let text = serde_json::to_string(&s).unwrap();
+    /// let back: Surrogate<f32> = serde_json::from_str(&text).unwrap();
+    /// back.check_state().unwrap();
+    /// assert_eq!(back, s);
+    /// ```
+    pub fn check_state(&self) -> Result<(), SurrogateError> {
+        self.config.validate()?;
+        let (k, d) = (self.num_bins(), self.dim());
+        check_shape("memory", self.memory.view(), k, d)?;
+        check_shape("accumulated sums", self.sums.view(), k, d)?;
+        for (what, len) in [
+            ("seen length", self.seen.len()),
+            ("counts length", self.counts.len()),
+        ] {
+            if len != k {
+                return Err(SurrogateError::ShapeMismatch {
+                    what,
+                    expected: k,
+                    got: len,
+                });
+            }
+        }
+        check_finite("memory", self.memory.view())?;
+        check_finite("accumulated sums", self.sums.view())?;
+        for (b, row) in self.memory.rows().into_iter().enumerate() {
+            if !self.seen[b] && row.iter().any(|v| *v != F::zero()) {
+                return Err(SurrogateError::InvalidState {
+                    reason: format!("memory row {b} is not zero but bin {b} was never seen"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Number of bins K.

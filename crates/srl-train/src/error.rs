@@ -69,6 +69,15 @@ pub enum TrainError {
         /// The run file found there.
         file: String,
     },
+    /// The run was stopped (e.g. Ctrl-C) after `epoch` epochs; its resume state and best model
+    /// so far are in `dir`.
+    #[error("{}", interrupted_message(*epoch, dir.as_deref()))]
+    Interrupted {
+        /// Epochs completed.
+        epoch: usize,
+        /// The run folder holding `resume.json` (none for a run without a folder).
+        dir: Option<std::path::PathBuf>,
+    },
     /// A method component (e.g. RankSim) rejected its input.
     #[error("{component}: {reason}")]
     Component {
@@ -114,5 +123,17 @@ pub fn check_finite(epoch: usize, step: usize, term: &str, value: f64) -> Result
             term: term.to_string(),
             value,
         })
+    }
+}
+
+fn interrupted_message(epoch: usize, dir: Option<&std::path::Path>) -> String {
+    match dir {
+        Some(d) => format!(
+            "interrupted after epoch {epoch}; the best model so far and the resume state are in \
+             {}; continue with `srl train --resume {}`",
+            d.display(),
+            d.display()
+        ),
+        None => format!("interrupted after epoch {epoch}"),
     }
 }

@@ -227,6 +227,49 @@ impl<F: Float> Optimizer<F> {
         self.steps
     }
 
+    /// Checks a deserialised optimiser (a resumed run's) against the one the run would build:
+    /// the same hyper-parameters and parameter count, state vectors of that length, finite
+    /// state.
+    pub fn check_resumable(&self, expected: &Self) -> Result<(), TrainError> {
+        let bad = |reason: String| Err(TrainError::InvalidState { reason });
+        if self.config != expected.config {
+            return bad(format!(
+                "optimiser settings {:?} differ from the run's {:?}",
+                self.config, expected.config
+            ));
+        }
+        if self.num_params != expected.num_params {
+            return bad(format!(
+                "optimiser holds {} parameters, the network has {}",
+                self.num_params, expected.num_params
+            ));
+        }
+        let n = self.num_params;
+        let vectors: Vec<&Vec<F>> = match &self.state {
+            OptimizerState::AdamW {
+                exp_avg,
+                exp_avg_sq,
+            } => vec![exp_avg, exp_avg_sq],
+            OptimizerState::Sgd { momentum_buffer } if momentum_buffer.is_empty() => vec![],
+            OptimizerState::Sgd { momentum_buffer } => vec![momentum_buffer],
+        };
+        if std::mem::discriminant(&self.state) != std::mem::discriminant(&expected.state) {
+            return bad("optimiser state does not match its configuration".into());
+        }
+        for v in vectors {
+            if v.len() != n {
+                return bad(format!(
+                    "optimiser state of length {} for {n} parameters",
+                    v.len()
+                ));
+            }
+            if v.iter().any(|x| !x.is_finite()) {
+                return bad("optimiser state holds a non-finite value".into());
+            }
+        }
+        Ok(())
+    }
+
     /// One update of `params` from `grads` with learning rate `lr` (the scheduled rate; the
     /// configured `lr` is only the base).
     ///

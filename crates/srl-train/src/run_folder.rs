@@ -11,6 +11,7 @@
 //! | `test_features.npy` | test representations h (n × d, f64) |
 //! | `train_bin_counts.csv` | `bin,centre,count,shot` (shot: the bin's group by [`Benchmark::bin_shot_groups`]) |
 //! | `metrics.json` | the [`RunReport`], written last: a folder with it holds one complete run |
+//! | `resume.json` | during training only: the state to continue an interrupted run ([`crate::resume`]) |
 //!
 //! Every file is written atomically (temp file + rename), so an interrupted or diverged run
 //! never leaves a half-written file behind.
@@ -41,9 +42,11 @@ pub const TRAIN_BIN_COUNTS: &str = "train_bin_counts.csv";
 pub const METRICS: &str = "metrics.json";
 /// `split.csv`.
 pub const SPLIT: &str = "split.csv";
+/// `resume.json`: an interrupted run's state ([`crate::resume`]); removed when the run ends.
+pub const RESUME: &str = "resume.json";
 
 /// Every file a run writes.
-pub const RUN_FILES: [&str; 8] = [
+pub const RUN_FILES: [&str; 9] = [
     CONFIG,
     LOG,
     MODEL,
@@ -52,6 +55,7 @@ pub const RUN_FILES: [&str; 8] = [
     TRAIN_BIN_COUNTS,
     METRICS,
     SPLIT,
+    RESUME,
 ];
 
 /// Makes `dir` ready for a new run before any work is done: creates it, refuses a folder that
@@ -62,6 +66,15 @@ pub const RUN_FILES: [&str; 8] = [
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<bool, TrainError> {
     let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    if !force && dir.join(RESUME).exists() {
+        return Err(TrainError::OutputExists {
+            dir: dir.to_path_buf(),
+            file: format!(
+                "{RESUME}: an interrupted run; continue it with `srl train --resume {}`",
+                dir.display()
+            ),
+        });
+    }
     for f in RUN_FILES {
         let p = dir.join(f);
         if p.exists() {

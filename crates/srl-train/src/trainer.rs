@@ -22,6 +22,7 @@ use crate::components::{
 use crate::config::{DataConfig, RunConfig};
 use crate::model::TrainedModel;
 use crate::report::{geometry_report, table_geometry, EpochLog, RunReport};
+use crate::resume::{data_fingerprint, BestState, LossSums, ResumeState, RESUME_FORMAT};
 use crate::{
     check_finite, clip_grad_norm, BatchBuffer, BatchMode, BatchSampler, Mlp, MlpConfig,
     MlpGradients, MlpWorkspace, Optimizer, TrainError,
@@ -30,8 +31,8 @@ use ndarray::{s, Array1, Array2};
 use srl_data::{Benchmark, Part};
 use srl_geometry::uniform_sphere_points;
 use srl_surrogate::{MemoryParams, Surrogate, SurrogateConfig};
-use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// ε of the tube coverage reported in logs and reports.
@@ -68,38 +69,6 @@ pub fn prepare_data(cfg: &DataConfig, data_dir: &Path) -> Result<Benchmark, Trai
     }
 }
 
-/// Running sums of the training losses between two log lines.
-#[derive(Default)]
-struct LossMeter {
-    total: f64,
-    batches: usize,
-    /// Per named term: (sum, number of batches that reported it).
-    terms: BTreeMap<&'static str, (f64, usize)>,
-}
-
-impl LossMeter {
-    fn add(&mut self, name: &'static str, v: f64) {
-        let e = self.terms.entry(name).or_insert((0.0, 0));
-        e.0 += v;
-        e.1 += 1;
-    }
-
-    /// Mean of a term over the batches that reported it (0 if none).
-    fn mean_of(&self, name: &str) -> f64 {
-        match self.terms.get(name) {
-            Some(&(sum, n)) if n > 0 => sum / n as f64,
-            _ => 0.0,
-        }
-    }
-}
-
-/// The validation-best parameters so far.
-struct Best {
-    val_mae: f64,
-    epoch: usize,
-    params: Vec<f32>,
-}
-
 /// A training run in progress.
 pub struct Trainer<'a> {
     cfg: RunConfig,
@@ -131,11 +100,13 @@ pub struct Trainer<'a> {
     geometry_points: Array2<f64>,
     epoch: usize,
     step: usize,
-    best: Option<Best>,
+    best: Option<BestState>,
     stopped_early: bool,
     log: Vec<EpochLog>,
-    meter: LossMeter,
+    meter: LossSums,
     started: Instant,
+    /// Seconds of earlier sessions of a resumed run.
+    seconds_before: f64,
     train_seconds: f64,
 }
 
@@ -255,8 +226,9 @@ impl<'a> Trainer<'a> {
             best: None,
             log: Vec::new(),
             stopped_early: false,
-            meter: LossMeter::default(),
+            meter: LossSums::default(),
             started,
+            seconds_before: 0.0,
             train_seconds: 0.0,
         })
     }
@@ -280,6 +252,132 @@ impl<'a> Trainer<'a> {
     /// The network as it is now.
     pub fn mlp(&self) -> &Mlp<f32> {
         &self.mlp
+    }
+
+    /// Seconds since the run started, earlier sessions of a resumed run included.
+    fn seconds(&self) -> f64 {
+        self.seconds_before + self.started.elapsed().as_secs_f64()
+    }
+
+    /// The whole state between two epochs ([`crate::resume`]): restoring it into a fresh
+    /// trainer of the same configuration and data continues the run bit for bit.
+    pub fn resume_state(&self) -> Result<ResumeState, TrainError> {
+        let mut components = Vec::with_capacity(self.components.len());
+        for c in &self.components {
+            components.push((c.name().to_string(), c.resume_state()?));
+        }
+        Ok(ResumeState {
+            format: RESUME_FORMAT,
+            config: self.cfg.to_toml_string()?,
+            data: data_fingerprint(self.bench),
+            epoch: self.epoch,
+            step: self.step,
+            parameters: self.mlp.flat_parameters().to_vec(),
+            optimizer: self.optimizer.clone(),
+            head_optimizer: self.head_optimizer.clone(),
+            best: self.best.clone(),
+            stopped_early: self.stopped_early,
+            log: self.log.clone(),
+            losses: self.meter.clone(),
+            train_seconds: self.train_seconds,
+            seconds: self.seconds(),
+            components,
+            monitor: self.monitor.clone(),
+        })
+    }
+
+    /// A trainer for the run `state` was saved from, continued where it stopped. The
+    /// configuration comes from the state; `bench` must be the data it trained on (checked by
+    /// its fingerprint), and everything restored is checked against what a fresh start builds.
+    pub fn resume(state: ResumeState, bench: &'a Benchmark) -> Result<Self, TrainError> {
+        let cfg = RunConfig::from_toml_str(&state.config)?;
+        let mut t = Trainer::new(&cfg, bench)?;
+        t.restore(state)?;
+        Ok(t)
+    }
+
+    fn restore(&mut self, state: ResumeState) -> Result<(), TrainError> {
+        let bad = |reason: String| Err(TrainError::InvalidState { reason });
+        let data = data_fingerprint(self.bench);
+        if state.data != data {
+            return bad(format!(
+                "the saved run trained on other data ({} / {} / {} rows, hash {:016x}) than \
+                 this ({} / {} / {} rows, hash {:016x})",
+                state.data.train,
+                state.data.val,
+                state.data.test,
+                state.data.hash,
+                data.train,
+                data.val,
+                data.test,
+                data.hash
+            ));
+        }
+        if state.epoch > self.cfg.optim.epochs {
+            return bad(format!(
+                "saved at epoch {} of a run of {} epochs",
+                state.epoch, self.cfg.optim.epochs
+            ));
+        }
+        let n = self.mlp.num_parameters();
+        if state.parameters.len() != n
+            || state.best.as_ref().is_some_and(|b| b.parameters.len() != n)
+        {
+            return bad(format!(
+                "saved parameters do not fit the network of {n} parameters"
+            ));
+        }
+        if state.parameters.iter().any(|v| !v.is_finite()) {
+            return bad("saved parameters hold a non-finite value".into());
+        }
+        state.optimizer.check_resumable(&self.optimizer)?;
+        match (&state.head_optimizer, &self.head_optimizer) {
+            (Some(saved), Some(fresh)) => saved.check_resumable(fresh)?,
+            (None, None) => {}
+            _ => return bad("saved head optimiser does not match the method".into()),
+        }
+        if state.components.len() != self.components.len() {
+            return bad(format!(
+                "{} saved method components, the method has {}",
+                state.components.len(),
+                self.components.len()
+            ));
+        }
+        for (c, (name, value)) in self.components.iter_mut().zip(state.components) {
+            if name != c.name() {
+                return bad(format!(
+                    "saved component `{name}` where the method has `{}`",
+                    c.name()
+                ));
+            }
+            c.restore_state(value)?;
+        }
+        match (state.monitor, self.monitor.as_mut()) {
+            (Some(saved), Some(fresh)) => {
+                saved.check_state()?;
+                if saved.config() != fresh.config() {
+                    return bad("saved monitor memory has other settings".into());
+                }
+                *fresh = saved;
+            }
+            (None, None) => {}
+            _ => return bad("saved monitor memory does not match the method".into()),
+        }
+        self.mlp
+            .flat_parameters_mut()
+            .copy_from_slice(&state.parameters);
+        self.optimizer = state.optimizer;
+        self.head_optimizer = state.head_optimizer;
+        self.epoch = state.epoch;
+        self.step = state.step;
+        self.best = state.best;
+        self.stopped_early = state.stopped_early;
+        self.log = state.log;
+        self.meter = state.losses;
+        self.train_seconds = state.train_seconds;
+        self.seconds_before = state.seconds;
+        self.started = Instant::now();
+        Ok(())
     }
 
     /// Trains one epoch; returns the log line if the epoch ended with a validation pass.
@@ -477,10 +575,10 @@ impl<'a> Trainer<'a> {
         check_finite(epoch, self.step, "validation MAE", val_mae)?;
         // A pre-training epoch's head is untrained: it is never selected.
         if self.trains_regression(epoch) && self.best.as_ref().is_none_or(|b| val_mae < b.val_mae) {
-            self.best = Some(Best {
+            self.best = Some(BestState {
                 val_mae,
                 epoch,
-                params: self.mlp.flat_parameters().to_vec(),
+                parameters: self.mlp.flat_parameters().to_vec(),
             });
         }
         if let (Some(patience), Some(best)) = (self.cfg.optim.early_stopping, &self.best) {
@@ -520,7 +618,7 @@ impl<'a> Trainer<'a> {
             terms: meter
                 .terms
                 .keys()
-                .filter(|k| !srl_terms.contains(k))
+                .filter(|k| !srl_terms.contains(&k.as_str()))
                 .map(|k| (k.to_string(), meter.mean_of(k)))
                 .collect(),
             val_mae,
@@ -528,7 +626,7 @@ impl<'a> Trainer<'a> {
             soft_coverage: table.soft_coverage,
             speed_cv: table.speed_cv,
             arc_length: table.arc_length,
-            seconds: self.started.elapsed().as_secs_f64(),
+            seconds: self.seconds(),
             total_epochs: self.cfg.optim.epochs,
         })
     }
@@ -539,7 +637,7 @@ impl<'a> Trainer<'a> {
     pub fn best_model(&self) -> Option<TrainedModel> {
         let best = self.best.as_ref()?;
         let mut mlp = self.mlp.clone();
-        mlp.flat_parameters_mut().copy_from_slice(&best.params);
+        mlp.flat_parameters_mut().copy_from_slice(&best.parameters);
         let mut state = MethodState::default();
         for c in &self.components {
             c.save_state(&mut state);
@@ -571,12 +669,15 @@ impl<'a> Trainer<'a> {
         let best = self.best.take().ok_or(TrainError::Empty {
             what: "validation evaluations",
         })?;
-        self.mlp.flat_parameters_mut().copy_from_slice(&best.params);
+        self.mlp
+            .flat_parameters_mut()
+            .copy_from_slice(&best.parameters);
         let mut state = MethodState::default();
         for c in &self.components {
             c.save_state(&mut state);
         }
         let bench = self.bench;
+        let seconds_total = self.seconds();
         let model = TrainedModel::new(
             self.cfg.clone(),
             bench.name.clone(),
@@ -619,7 +720,7 @@ impl<'a> Trainer<'a> {
             val,
             test,
             geometry,
-            seconds_total: self.started.elapsed().as_secs_f64(),
+            seconds_total,
             seconds_per_epoch: self.train_seconds / epochs_run as f64,
         };
         Ok(RunOutcome {
@@ -634,38 +735,112 @@ impl<'a> Trainer<'a> {
 
 /// Trains one model as `cfg` says on `bench`, keeps the best-validation model, reports test
 /// metrics. With `out_dir`, writes the run folder ([`crate::run_folder`]). `observer` sees
-/// every log line as it is produced.
+/// every log line as it is produced. See [`run_with`] for resuming and stopping.
 pub fn run(
     cfg: &RunConfig,
     bench: &Benchmark,
     out_dir: Option<&Path>,
     observer: &mut dyn FnMut(&EpochLog),
 ) -> Result<RunOutcome, TrainError> {
-    let mut trainer = Trainer::new(cfg, bench)?;
-    // An interrupted run keeps its best model so far: written atomically every 1/20 of the
-    // epochs when the validation-best epoch changed.
+    run_with(
+        cfg,
+        bench,
+        &RunControl {
+            out_dir,
+            ..RunControl::default()
+        },
+        observer,
+    )
+}
+
+/// Where a run writes, and how it can be continued or stopped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunControl<'a> {
+    /// The run folder. During training it receives, every 1/[`CHECKPOINTS_PER_RUN`] of the
+    /// epochs, the best model so far (`model.json`) and the resume state (`resume.json`); at
+    /// the end every file of the run, and `resume.json` is removed.
+    pub out_dir: Option<&'a Path>,
+    /// Continue the interrupted run in `out_dir` (its `resume.json`) instead of starting.
+    pub resume: bool,
+    /// Checked after every epoch: once set (e.g. by a SIGINT handler), the run saves its
+    /// resume state and best model and returns [`TrainError::Interrupted`].
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// [`run`] with a [`RunControl`]: resumable, stoppable. A resumed run ends with the same
+/// model, predictions and metrics (timings aside) as an uninterrupted one.
+pub fn run_with(
+    cfg: &RunConfig,
+    bench: &Benchmark,
+    control: &RunControl<'_>,
+    observer: &mut dyn FnMut(&EpochLog),
+) -> Result<RunOutcome, TrainError> {
+    let out_dir = control.out_dir;
+    let mut trainer = match (control.resume, out_dir) {
+        (true, Some(dir)) => {
+            let state = ResumeState::load(&dir.join(crate::run_folder::RESUME))?;
+            if state.config != cfg.to_toml_string()? {
+                return Err(TrainError::InvalidState {
+                    reason: format!(
+                        "{} was saved with another configuration than this run's",
+                        dir.join(crate::run_folder::RESUME).display()
+                    ),
+                });
+            }
+            Trainer::resume(state, bench)?
+        }
+        (true, None) => {
+            return Err(TrainError::InvalidConfig {
+                field: "out",
+                reason: "resuming needs the run folder".into(),
+            })
+        }
+        (false, _) => Trainer::new(cfg, bench)?,
+    };
     let every = (cfg.optim.epochs / CHECKPOINTS_PER_RUN).max(1);
     let mut saved_best = None;
     while !trainer.is_done() {
         if let Some(line) = trainer.run_epoch()? {
             observer(&line);
         }
-        if let Some(dir) = out_dir {
-            if trainer.epoch() % every == 0 && trainer.best_epoch() != saved_best {
+        let stop = control.stop.is_some_and(|s| s.load(Ordering::SeqCst));
+        let Some(dir) = out_dir else {
+            if stop {
+                return Err(TrainError::Interrupted {
+                    epoch: trainer.epoch(),
+                    dir: None,
+                });
+            }
+            continue;
+        };
+        if stop || (trainer.epoch() % every == 0 && !trainer.is_done()) {
+            if trainer.best_epoch() != saved_best {
                 if let Some(model) = trainer.best_model() {
-                    std::fs::create_dir_all(dir).map_err(|e| TrainError::Io {
-                        path: dir.to_path_buf(),
-                        reason: e.to_string(),
-                    })?;
                     model.save(&dir.join(crate::run_folder::MODEL))?;
                     saved_best = trainer.best_epoch();
                 }
             }
+            trainer
+                .resume_state()?
+                .save(&dir.join(crate::run_folder::RESUME))?;
+        }
+        if stop {
+            return Err(TrainError::Interrupted {
+                epoch: trainer.epoch(),
+                dir: Some(dir.to_path_buf()),
+            });
         }
     }
     let outcome = trainer.finish()?;
     if let Some(dir) = out_dir {
         crate::run_folder::write_run(dir, cfg, bench, &outcome)?;
+        let resume = dir.join(crate::run_folder::RESUME);
+        if resume.exists() {
+            std::fs::remove_file(&resume).map_err(|e| TrainError::Io {
+                path: resume,
+                reason: e.to_string(),
+            })?;
+        }
     }
     Ok(outcome)
 }

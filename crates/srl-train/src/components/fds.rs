@@ -8,7 +8,9 @@
 //! ordinal entropy also read the raw h. Evaluation and prediction use the raw h too: the
 //! calibration needs the sample's label bin (docs/baselines.md).
 
-use super::{loss_error, BuildContext, MethodComponent, MethodState, TrainPass};
+use super::{
+    from_state, loss_error, to_state, BuildContext, MethodComponent, MethodState, TrainPass,
+};
 use crate::TrainError;
 use ndarray::ArrayViewMut2;
 use srl_losses::baselines::fds::{FdsConfig, FdsParams, FeatureDistributionSmoothing};
@@ -81,5 +83,21 @@ impl MethodComponent for FdsLayer {
 
     fn save_state(&self, state: &mut MethodState) {
         state.fds = Some(self.fds.clone());
+    }
+
+    fn resume_state(&self) -> Result<serde_json::Value, TrainError> {
+        to_state("fds", &self.fds)
+    }
+
+    fn restore_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        let fds: FeatureDistributionSmoothing<f32> = from_state("fds", state)?;
+        fds.check_state().map_err(|e| loss_error("fds", e))?;
+        if fds.config() != self.fds.config() {
+            return Err(TrainError::InvalidState {
+                reason: "saved FDS statistics have other settings than the run's".into(),
+            });
+        }
+        self.fds = fds;
+        Ok(())
     }
 }

@@ -1,7 +1,10 @@
 //! Feature-level DIR regularisers as method components: RankSim, ConR and ordinal entropy. Each
 //! adds weight × its gradient w.r.t. the raw representation h.
 
-use super::{loss_error, BuildContext, Contribution, MethodComponent, StepBatch, StepGrads};
+use super::{
+    from_state, loss_error, to_state, BuildContext, Contribution, MethodComponent, StepBatch,
+    StepGrads,
+};
 use crate::method::{ConrParams, OrdinalEntropyParams, RankSimParams, RncParams};
 use crate::TrainError;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
@@ -38,6 +41,20 @@ impl RowSample {
             y: Array1::zeros(0),
             grad: Array2::zeros((0, 0)),
         }
+    }
+
+    /// The generator's state (the buffers are refilled every step).
+    fn resume_state(&self, component: &'static str) -> Result<serde_json::Value, TrainError> {
+        to_state(component, &self.rng)
+    }
+
+    fn restore_state(
+        &mut self,
+        component: &'static str,
+        state: serde_json::Value,
+    ) -> Result<(), TrainError> {
+        self.rng = from_state(component, state)?;
+        Ok(())
     }
 
     /// Draws at most `max` rows of `batch` and gathers them; returns the sample size.
@@ -126,6 +143,14 @@ impl MethodComponent for RankSimTerm {
         "ranksim"
     }
 
+    fn resume_state(&self) -> Result<serde_json::Value, TrainError> {
+        self.sample.resume_state("ranksim")
+    }
+
+    fn restore_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        self.sample.restore_state("ranksim", state)
+    }
+
     fn contribute(
         &mut self,
         batch: &StepBatch<'_>,
@@ -190,6 +215,14 @@ impl MethodComponent for ConrTerm {
         "conr"
     }
 
+    fn resume_state(&self) -> Result<serde_json::Value, TrainError> {
+        self.sample.resume_state("conr")
+    }
+
+    fn restore_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        self.sample.restore_state("conr", state)
+    }
+
     fn contribute(
         &mut self,
         batch: &StepBatch<'_>,
@@ -247,6 +280,14 @@ impl OrdinalEntropyTerm {
 impl MethodComponent for OrdinalEntropyTerm {
     fn name(&self) -> &'static str {
         "oe"
+    }
+
+    fn resume_state(&self) -> Result<serde_json::Value, TrainError> {
+        self.sample.resume_state("oe")
+    }
+
+    fn restore_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        self.sample.restore_state("oe", state)
     }
 
     fn contribute(
@@ -309,6 +350,14 @@ impl RncTerm {
 impl MethodComponent for RncTerm {
     fn name(&self) -> &'static str {
         "rnc"
+    }
+
+    fn resume_state(&self) -> Result<serde_json::Value, TrainError> {
+        self.sample.resume_state("rnc")
+    }
+
+    fn restore_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        self.sample.restore_state("rnc", state)
     }
 
     fn pretrain_epochs(&self) -> usize {

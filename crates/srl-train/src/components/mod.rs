@@ -185,6 +185,28 @@ pub trait MethodComponent: Send {
     /// Writes the component's learned state.
     fn save_state(&self, _state: &mut MethodState) {}
 
+    /// Everything of the component that changes during training beyond the network (memory,
+    /// statistics, random generator, own parameters and their optimiser), for a resumable
+    /// checkpoint ([`crate::resume`]). `Null` for a component without such state.
+    fn resume_state(&self) -> Result<serde_json::Value, TrainError> {
+        Ok(serde_json::Value::Null)
+    }
+
+    /// Restores what [`resume_state`](Self::resume_state) saved, after checking it against the
+    /// freshly built component (shapes, settings, finiteness).
+    fn restore_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        if state.is_null() {
+            Ok(())
+        } else {
+            Err(TrainError::InvalidState {
+                reason: format!(
+                    "component `{}` keeps no state, but one was saved",
+                    self.name()
+                ),
+            })
+        }
+    }
+
     /// The surrogate memory, if the component keeps one (SRL), for the geometry log.
     fn memory(&self) -> Option<&Surrogate<f32>> {
         None
@@ -226,6 +248,26 @@ pub fn build(
         out.push(Box::new(RncTerm::new(p, ctx)?));
     }
     Ok(out)
+}
+
+/// A component's resumable state as JSON.
+pub(crate) fn to_state<T: Serialize>(
+    component: &'static str,
+    value: &T,
+) -> Result<serde_json::Value, TrainError> {
+    serde_json::to_value(value).map_err(|e| TrainError::InvalidState {
+        reason: format!("saving the state of `{component}`: {e}"),
+    })
+}
+
+/// A component's resumable state back from JSON.
+pub(crate) fn from_state<T: serde::de::DeserializeOwned>(
+    component: &'static str,
+    value: serde_json::Value,
+) -> Result<T, TrainError> {
+    serde_json::from_value(value).map_err(|e| TrainError::InvalidState {
+        reason: format!("saved state of `{component}`: {e}"),
+    })
 }
 
 /// Wraps a loss-crate error with the component that raised it.

@@ -2,7 +2,8 @@
 //! Balanced MSE with its trained noise scale σ.
 
 use super::{
-    loss_error, BuildContext, Contribution, MethodComponent, MethodState, StepBatch, StepGrads,
+    from_state, loss_error, to_state, BuildContext, Contribution, MethodComponent, MethodState,
+    StepBatch, StepGrads,
 };
 use crate::method::{BalancedMseKind, BalancedMseParams, RegressionParams};
 use crate::{Optimizer, OptimizerConfig, TrainError};
@@ -256,6 +257,54 @@ impl MethodComponent for RegressionSide {
     fn save_state(&self, state: &mut MethodState) {
         state.balanced_mse_sigma = self.sigma();
     }
+
+    /// Balanced MSE: σ, its optimiser and the generator of the BMC blocks (the re-weighting
+    /// side is fixed by the training bins).
+    fn resume_state(&self) -> Result<serde_json::Value, TrainError> {
+        match &self.balanced {
+            None => Ok(serde_json::Value::Null),
+            Some(b) => to_state(
+                "balanced-mse",
+                &BalancedResume {
+                    sigma: b.sigma[0],
+                    optimizer: b.optimizer.clone(),
+                    rng: b.rng.clone(),
+                },
+            ),
+        }
+    }
+
+    fn restore_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        let Some(b) = &mut self.balanced else {
+            return if state.is_null() {
+                Ok(())
+            } else {
+                Err(TrainError::InvalidState {
+                    reason: "a Balanced MSE state was saved for a run without Balanced MSE".into(),
+                })
+            };
+        };
+        let saved: BalancedResume = from_state("balanced-mse", state)?;
+        if !(saved.sigma.is_finite() && saved.sigma > 0.0) {
+            return Err(TrainError::InvalidState {
+                reason: format!("Balanced MSE σ must be finite and > 0, got {}", saved.sigma),
+            });
+        }
+        saved.optimizer.check_resumable(&b.optimizer)?;
+        b.sigma[0] = saved.sigma;
+        b.optimizer = saved.optimizer;
+        b.rng = saved.rng;
+        Ok(())
+    }
+}
+
+/// What [`RegressionSide::resume_state`] saves of Balanced MSE.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BalancedResume {
+    sigma: f32,
+    optimizer: Optimizer<f32>,
+    rng: rand_chacha::ChaCha8Rng,
 }
 
 /// Fits a 1-D Gaussian mixture with `k` components to `y` by EM (deterministic: means start at

@@ -1,7 +1,10 @@
 //! SRL as a method component: the objective λ_e·L_env + λ_h·L_homo + λ_c·L_con (paper Eq. 11)
 //! on the surrogate table (Eq. 8–9), and the memory it is completed from.
 
-use super::{BuildContext, Contribution, MethodComponent, StepBatch, StepGrads, TrainPass};
+use super::{
+    from_state, to_state, BuildContext, Contribution, MethodComponent, StepBatch, StepGrads,
+    TrainPass,
+};
 use crate::TrainError;
 use ndarray::{s, Array2};
 use srl_losses::objective::{SrlConfig, SrlObjective};
@@ -136,6 +139,24 @@ impl MethodComponent for SrlTerm {
 
     fn memory(&self) -> Option<&Surrogate<f32>> {
         Some(&self.memory)
+    }
+
+    /// The memory with this epoch's accumulators (the objective itself only holds scratch
+    /// buffers and points drawn from the seed).
+    fn resume_state(&self) -> Result<serde_json::Value, TrainError> {
+        to_state("srl", &self.memory)
+    }
+
+    fn restore_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        let memory: Surrogate<f32> = from_state("srl", state)?;
+        memory.check_state()?;
+        if memory.config() != self.memory.config() {
+            return Err(TrainError::InvalidState {
+                reason: "saved SRL memory has other settings than the run's".into(),
+            });
+        }
+        self.memory = memory;
+        Ok(())
     }
 }
 

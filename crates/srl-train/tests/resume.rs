@@ -1,0 +1,197 @@
+//! An interrupted and resumed run ends with the same bits as an uninterrupted one: model bytes,
+//! test predictions and features, log and metrics (timings aside), for every kind of method
+//! state (SRL's memory in both update modes, FDS statistics, Balanced MSE's σ and optimiser,
+//! the subsampling generators, the two-stage Rank-N-Contrast) and with early stopping.
+
+use srl_data::{Benchmark, BenchmarkId};
+use srl_train::{
+    prepare_data, run_folder, run_with, MethodName, Profile, ResumeState, RunConfig, RunControl,
+    TrainError,
+};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+fn data_dir() -> Option<std::path::PathBuf> {
+    let d = srl_data::datadir::shared_data_dir();
+    if d.is_none() {
+        eprintln!("skipping: no data directory (set SRL_DATA_DIR)");
+    }
+    d
+}
+
+fn config(method: &str, epochs: usize) -> RunConfig {
+    let method: MethodName = method.parse().unwrap();
+    let mut cfg = RunConfig::preset(BenchmarkId::Airfoil, &method, Profile::Quick).unwrap();
+    cfg.optim.epochs = epochs;
+    cfg.optim.eval_every = 1;
+    cfg
+}
+
+/// Trains `cfg` into `dir`, stopping after each epoch listed in `stops` (1-based counts of
+/// completed epochs) and resuming, until the run ends.
+fn train_with_stops(cfg: &RunConfig, bench: &Benchmark, dir: &Path, stops: &[usize]) {
+    let mut resume = false;
+    for &at in stops {
+        let stop = AtomicBool::new(false);
+        let control = RunControl {
+            out_dir: Some(dir),
+            resume,
+            stop: Some(&stop),
+        };
+        let err = run_with(cfg, bench, &control, &mut |l| {
+            if l.epoch + 1 == at {
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+        .unwrap_err();
+        match err {
+            TrainError::Interrupted {
+                epoch,
+                dir: Some(d),
+            } => {
+                assert_eq!(epoch, at);
+                assert_eq!(d, dir);
+            }
+            other => panic!("expected an interruption, got {other}"),
+        }
+        assert!(dir.join(run_folder::RESUME).is_file());
+        assert!(!run_folder::is_complete(dir));
+        resume = true;
+    }
+    let control = RunControl {
+        out_dir: Some(dir),
+        resume,
+        stop: None,
+    };
+    run_with(cfg, bench, &control, &mut |_| {}).unwrap();
+    assert!(
+        !dir.join(run_folder::RESUME).exists(),
+        "a finished run keeps no resume state"
+    );
+}
+
+/// The run's files with the timings zeroed.
+fn fingerprint(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for f in [
+        run_folder::MODEL,
+        run_folder::TEST_PREDICTIONS,
+        run_folder::TEST_FEATURES,
+        run_folder::CONFIG,
+    ] {
+        out.push((f.to_string(), std::fs::read(dir.join(f)).unwrap()));
+    }
+    let mut report = run_folder::read_report(dir).unwrap();
+    report.seconds_total = 0.0;
+    report.seconds_per_epoch = 0.0;
+    out.push(("metrics".into(), serde_json::to_vec(&report).unwrap()));
+    let mut log = run_folder::read_log(dir).unwrap();
+    for l in &mut log {
+        l.seconds = 0.0;
+    }
+    out.push(("log".into(), serde_json::to_vec(&log).unwrap()));
+    out
+}
+
+fn assert_same(a: &Path, b: &Path, what: &str) {
+    for ((name, x), (_, y)) in fingerprint(a).into_iter().zip(fingerprint(b)) {
+        assert!(x == y, "{what}: {name} differs after resuming");
+    }
+}
+
+#[test]
+fn resumed_runs_end_with_the_bits_of_uninterrupted_ones() {
+    let Some(data) = data_dir() else { return };
+    let bench = prepare_data(&config("vanilla", 1).data, &data).unwrap();
+    let mut cases: Vec<(&str, RunConfig, Vec<usize>)> = vec![
+        ("vanilla", config("vanilla", 10), vec![4]),
+        ("srl (streaming memory)", config("srl", 10), vec![1, 5, 9]),
+        ("lds+fds", config("lds+fds", 10), vec![6]),
+        ("bni", config("bni", 10), vec![3]),
+        ("ranksim+srl", config("ranksim+srl", 10), vec![4]),
+        ("conr", config("conr", 10), vec![5]),
+        ("oe", config("oe", 10), vec![2]),
+        (
+            "rnc (in and after pre-training)",
+            config("rnc", 10),
+            vec![3, 8],
+        ),
+    ];
+    let mut exact = config("srl+lds", 10);
+    exact.method.srl.as_mut().unwrap().memory.update = srl_surrogate::MemoryUpdate::Exact;
+    cases.push(("srl+lds (exact memory)", exact, vec![2, 7]));
+    let mut early = config("srl", 60);
+    early.optim.early_stopping = Some(3);
+    cases.push(("srl with early stopping", early, vec![2]));
+
+    for (what, cfg, stops) in cases {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        train_with_stops(&cfg, &bench, a.path(), &[]);
+        train_with_stops(&cfg, &bench, b.path(), &stops);
+        assert_same(a.path(), b.path(), what);
+    }
+}
+
+#[test]
+fn a_resume_state_is_refused_for_other_settings_or_other_data() {
+    let Some(data) = data_dir() else { return };
+    let cfg = config("srl", 6);
+    let bench = prepare_data(&cfg.data, &data).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stop = AtomicBool::new(true);
+    let control = RunControl {
+        out_dir: Some(dir.path()),
+        resume: false,
+        stop: Some(&stop),
+    };
+    assert!(matches!(
+        run_with(&cfg, &bench, &control, &mut |_| {}),
+        Err(TrainError::Interrupted { epoch: 1, .. })
+    ));
+    let resume = RunControl {
+        out_dir: Some(dir.path()),
+        resume: true,
+        stop: None,
+    };
+
+    // Other settings.
+    let mut other = cfg.clone();
+    other.optim.epochs = 7;
+    let e = run_with(&other, &bench, &resume, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("another configuration"), "{e}");
+
+    // Other data (another split of the same benchmark).
+    let mut moved = cfg.clone();
+    if let srl_train::DataConfig::Benchmark { split_seed, .. } = &mut moved.data {
+        *split_seed += 1;
+    }
+    let other_bench = prepare_data(&moved.data, &data).unwrap();
+    let state = ResumeState::load(&dir.path().join(run_folder::RESUME)).unwrap();
+    let e = srl_train::Trainer::resume(state.clone(), &other_bench)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("other data"), "{e}");
+
+    // A tampered state: wrong parameter count, a non-finite moment, an unknown component.
+    let mut short = state.clone();
+    short.parameters.pop();
+    assert!(srl_train::Trainer::resume(short, &bench).is_err());
+    let mut text = serde_json::to_value(&state).unwrap();
+    text["components"][1][0] = "ranksim".into();
+    let renamed: ResumeState = serde_json::from_value(text).unwrap();
+    let e = srl_train::Trainer::resume(renamed, &bench).err().unwrap();
+    assert!(e.to_string().contains("ranksim"), "{e}");
+    std::fs::write(dir.path().join(run_folder::RESUME), "{\"format\": 1").unwrap();
+    let e = run_with(&cfg, &bench, &resume, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("resume.json"), "{e}");
+
+    // Resuming where nothing was saved.
+    let empty = tempfile::tempdir().unwrap();
+    let control = RunControl {
+        out_dir: Some(empty.path()),
+        resume: true,
+        stop: None,
+    };
+    let e = run_with(&cfg, &bench, &control, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("resume.json"), "{e}");
+}
