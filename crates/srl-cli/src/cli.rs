@@ -234,6 +234,24 @@ pub struct TrainArgs {
         conflicts_with_all = ["method", "config", "profile", "seed", "epochs", "out", "force"]
     )]
     pub resume: Option<PathBuf>,
+    /// Refuse the run if its memory estimate (data, network, activations, the method's
+    /// buffers; printed in the error) exceeds this many GiB.
+    #[arg(
+        long,
+        value_name = "GIB",
+        default_value_t = 4.0,
+        value_parser = parse_gib,
+        allow_negative_numbers = true
+    )]
+    pub memory_limit: f64,
+}
+
+/// A positive, finite number of GiB.
+fn parse_gib(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number of GiB")),
+    }
 }
 
 /// `--select`.
@@ -272,6 +290,16 @@ pub struct CompareArgs {
     /// Replace an earlier comparison in --out.
     #[arg(long)]
     pub force: bool,
+    /// Refuse a run whose memory estimate exceeds this many GiB (each of the --jobs runs
+    /// trained at once is checked alone).
+    #[arg(
+        long,
+        value_name = "GIB",
+        default_value_t = 4.0,
+        value_parser = parse_gib,
+        allow_negative_numbers = true
+    )]
+    pub memory_limit: f64,
 }
 
 /// Flags of `srl predict`.

@@ -81,6 +81,11 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     // The data first (cheap, and a bad file then leaves no folder behind), then the output
     // folder — both before any training.
     let bench = data::load(&data_cfg, &args.data)?;
+    // Every run's memory estimate is checked before the folder is made and the first starts.
+    let limit = args.memory_limit * crate::train::GIB;
+    for (_, _, cfg) in &jobs {
+        srl_train::MemoryEstimate::of(cfg, &bench).check(limit)?;
+    }
     prepare_out(&args.out, args.force)?;
     if let Some(t) = bench.table.as_deref() {
         eprintln!("bins: {}", t.bins_rule);
@@ -116,7 +121,12 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
             .map(|(mi, seed, cfg)| {
                 let dir = run_dir(&args.out, &methods[*mi], *seed);
                 run_folder::prepare_dir(&dir, true)?;
-                let outcome = srl_train::run(cfg, &bench, Some(&dir), &mut |_| {})?;
+                let control = srl_train::RunControl {
+                    out_dir: Some(&dir),
+                    memory_limit: Some(limit),
+                    ..Default::default()
+                };
+                let outcome = srl_train::run_with(cfg, &bench, &control, &mut |_| {})?;
                 let r = outcome.report;
                 let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                 eprintln!(

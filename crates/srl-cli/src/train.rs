@@ -27,6 +27,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// resume state.
 static STOP: AtomicBool = AtomicBool::new(false);
 
+/// Bytes per GiB (`--memory-limit`).
+pub const GIB: f64 = (1u64 << 30) as f64;
+
 /// Installs the handler: the first Ctrl-C (or SIGTERM) asks the run to stop after the current
 /// epoch with its state saved; a second one exits at once.
 fn install_stop_handler() {
@@ -130,6 +133,7 @@ fn train_into(args: &TrainArgs, cfg: &RunConfig, out: &Path, resume: bool) -> Re
         out_dir: Some(out),
         resume,
         stop: Some(&STOP),
+        memory_limit: Some(args.memory_limit * GIB),
     };
     let outcome = srl_train::run_with(cfg, &bench, &control, &mut |log| progress.observe(log));
     progress.finish();
@@ -251,6 +255,7 @@ mod tests {
             out: Some(PathBuf::from("out")),
             force: false,
             resume: None,
+            memory_limit: 4.0,
         }
     }
 

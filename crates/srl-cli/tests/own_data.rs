@@ -186,6 +186,28 @@ fn fit_then_predict_on_the_raw_test_rows_reproduces_the_test_predictions() {
         "{}",
         text(&p.stderr)
     );
+    // Non-finite or overflowing inputs are errors naming the line (no output written).
+    let pred_out = new_path.with_extension("pred.csv");
+    for (row, said) in [
+        ("2,inf,Lyon", "non-finite value `inf`"),
+        ("2,-inf,Lyon", "non-finite value `-inf`"),
+        ("2,1e300,Lyon", "beyond what the model can take"),
+    ] {
+        std::fs::write(&new_path, format!("rooms,size,city\n2,40,Lyon\n{row}\n")).unwrap();
+        let e = srl(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--csv",
+            new_path.to_str().unwrap(),
+            "--out",
+            pred_out.to_str().unwrap(),
+        ]);
+        let msg = text(&e.stderr);
+        assert_eq!(e.status.code(), Some(1), "{row}: {msg}");
+        assert!(msg.contains(said) && msg.contains('3'), "{row}: {msg}");
+        assert!(!pred_out.exists(), "{row}");
+    }
     // A missing training column is an error.
     std::fs::write(&new_path, "rooms,city\n2,Lyon\n").unwrap();
     let e = srl(&[

@@ -23,6 +23,34 @@ pub enum TrainError {
         /// The size that was passed.
         got: usize,
     },
+    /// A prediction input that is not a finite number the network can take (NaN, ±inf, or
+    /// beyond the f32 range the network computes in, after standardisation).
+    #[error("input row {row}, column {column}: {value} is not a finite number the model can take")]
+    NonFiniteInput {
+        /// 0-based row of the input matrix.
+        row: usize,
+        /// 0-based input column.
+        column: usize,
+        /// The value (standardised, as the network sees it).
+        value: f64,
+    },
+    /// A prediction came out non-finite (the input lies so far outside the training range
+    /// that the network overflowed).
+    #[error(
+        "the prediction of input row {row} is not finite: the row lies far outside the training \
+         range"
+    )]
+    NonFinitePrediction {
+        /// 0-based row of the input matrix.
+        row: usize,
+    },
+    /// The run's memory estimate is above the limit ([`crate::memory`]); checked before
+    /// anything is allocated.
+    #[error("{reason}")]
+    MemoryLimit {
+        /// The estimate, its parts, the limit and what to change.
+        reason: String,
+    },
     /// An input that must be non-empty is empty.
     #[error("{what} is empty")]
     Empty {

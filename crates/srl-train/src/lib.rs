@@ -34,6 +34,7 @@ pub mod compare;
 pub mod components;
 pub mod config;
 pub mod error;
+pub mod memory;
 pub mod method;
 pub mod mlp;
 pub mod model;
@@ -48,6 +49,7 @@ pub use batches::{gather_rows_into, gather_values_into, BatchBuffer, BatchMode, 
 pub use components::{MethodComponent, MethodState};
 pub use config::{DataConfig, ModelConfig, OptimConfig, Profile, RunConfig};
 pub use error::{check_finite, TrainError};
+pub use memory::{MemoryEstimate, DEFAULT_MEMORY_LIMIT};
 pub use method::{Component, MethodName, MethodParams};
 pub use mlp::{
     FeatureActivation, HeadInput, LayerState, Mlp, MlpConfig, MlpGradients, MlpState, MlpWorkspace,

@@ -115,7 +115,32 @@ impl TrainedModel {
                 ),
             })?;
         let t = input.preprocessor.transform(table, rows)?;
-        Ok((self.try_predict(t.x.view())?, t.out_of_range))
+        // Errors about an input row name the row's line in the file.
+        let line_of = |i: usize| {
+            let r = rows.map_or(i, |r| r[i]);
+            table.rows.get(r).map_or(0, |row| row.line)
+        };
+        let pred = self.try_predict(t.x.view()).map_err(|e| match e {
+            TrainError::NonFiniteInput { row, column, value } => TrainError::Data(format!(
+                "{} line {}: input `{}` standardises to {value}, beyond what the model can \
+                 take (the row lies far outside the training range)",
+                table.path.display(),
+                line_of(row),
+                input
+                    .preprocessor
+                    .feature_names()
+                    .get(column)
+                    .map_or("?", String::as_str)
+            )),
+            TrainError::NonFinitePrediction { row } => TrainError::Data(format!(
+                "{} line {}: the prediction is not finite (the row lies far outside the \
+                 training range)",
+                table.path.display(),
+                line_of(row)
+            )),
+            other => other,
+        })?;
+        Ok((pred, t.out_of_range))
     }
 
     /// Attaches the method's learned state (FDS statistics, Balanced MSE's σ).
@@ -156,13 +181,21 @@ impl TrainedModel {
                 got: x.ncols(),
             });
         }
+        // The network computes in f32: NaN, ±inf and values beyond the f32 range are refused
+        // with the row and column, and a prediction that overflows names its row.
+        if let Some(((row, column), &value)) =
+            x.indexed_iter().find(|(_, &v)| !(v as f32).is_finite())
+        {
+            return Err(TrainError::NonFiniteInput { row, column, value });
+        }
         let (p, h) = self
             .mlp
             .predict_with_features(x.mapv(|v| v as f32).view())?;
-        Ok((
-            p.mapv(|v| f64::from(v) * self.y_std + self.y_mean),
-            h.mapv(f64::from),
-        ))
+        let pred = p.mapv(|v| f64::from(v) * self.y_std + self.y_mean);
+        if let Some(row) = pred.iter().position(|v| !v.is_finite()) {
+            return Err(TrainError::NonFinitePrediction { row });
+        }
+        Ok((pred, h.mapv(f64::from)))
     }
 
     /// Predictions in target units for prepared input rows, with a typed error for a wrong
@@ -257,5 +290,52 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for Tra
 
     fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<f64> {
         Array1::zeros(x.nrows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MethodName, MlpConfig, Profile};
+    use ndarray::array;
+
+    fn model(y_std: f64) -> TrainedModel {
+        let cfg = RunConfig::preset(
+            srl_data::BenchmarkId::Airfoil,
+            &MethodName::vanilla(),
+            Profile::Quick,
+        )
+        .unwrap();
+        let mlp = Mlp::<f32>::new(&MlpConfig::new(2, vec![8, 4]), 0).unwrap();
+        TrainedModel::new(cfg, "toy".into(), mlp, 1.0, y_std)
+    }
+
+    #[test]
+    fn non_finite_inputs_are_refused_with_row_and_column() {
+        let m = model(2.0);
+        assert!(m
+            .try_predict(array![[0.5, -1.0], [2.0, 0.0]].view())
+            .is_ok());
+        for (bad, row, column) in [
+            (array![[0.5, -1.0], [f64::NAN, 0.0]], 1, 0),
+            (array![[0.5, f64::INFINITY], [0.0, 0.0]], 0, 1),
+            // Finite in f64 but beyond f32, which the network computes in.
+            (array![[0.5, -1.0], [0.0, 1e40]], 1, 1),
+        ] {
+            match m.try_predict(bad.view()) {
+                Err(TrainError::NonFiniteInput {
+                    row: r, column: c, ..
+                }) => {
+                    assert_eq!((r, c), (row, column));
+                }
+                other => panic!("expected a non-finite input error, got {other:?}"),
+            }
+        }
+        // A prediction that overflows (here: a far-away row times a huge target scale) names
+        // its row.
+        match model(1e300).try_predict(array![[0.0, 0.0], [3e38, -3e38]].view()) {
+            Err(TrainError::NonFinitePrediction { row }) => assert_eq!(row, 1),
+            other => panic!("expected a non-finite prediction error, got {other:?}"),
+        }
     }
 }

@@ -20,6 +20,7 @@ use crate::components::{
     self, BuildContext, MethodComponent, MethodState, StepBatch, StepGrads, TrainPass,
 };
 use crate::config::{DataConfig, RunConfig};
+use crate::memory::{MemoryEstimate, DEFAULT_MEMORY_LIMIT};
 use crate::model::TrainedModel;
 use crate::report::{geometry_report, table_geometry, EpochLog, RunReport};
 use crate::resume::{data_fingerprint, BestState, LossSums, ResumeState, RESUME_FORMAT};
@@ -111,9 +112,21 @@ pub struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
-    /// Validates `cfg` against `bench` and builds the network, optimiser and components.
+    /// Validates `cfg` against `bench` and builds the network, optimiser and components, after
+    /// checking the run's memory estimate against [`DEFAULT_MEMORY_LIMIT`].
     pub fn new(cfg: &RunConfig, bench: &'a Benchmark) -> Result<Self, TrainError> {
+        Self::with_memory_limit(cfg, bench, DEFAULT_MEMORY_LIMIT)
+    }
+
+    /// [`Trainer::new`] with another memory limit (bytes) for the estimate
+    /// ([`MemoryEstimate`]).
+    pub fn with_memory_limit(
+        cfg: &RunConfig,
+        bench: &'a Benchmark,
+        memory_limit: f64,
+    ) -> Result<Self, TrainError> {
         cfg.validate()?;
+        MemoryEstimate::of(cfg, bench).check(memory_limit)?;
         for (what, part) in [
             ("train part", &bench.train),
             ("validation part", &bench.val),
@@ -765,6 +778,8 @@ pub struct RunControl<'a> {
     /// Checked after every epoch: once set (e.g. by a SIGINT handler), the run saves its
     /// resume state and best model and returns [`TrainError::Interrupted`].
     pub stop: Option<&'a AtomicBool>,
+    /// The limit (bytes) of the run's memory estimate; `None`: [`DEFAULT_MEMORY_LIMIT`].
+    pub memory_limit: Option<f64>,
 }
 
 /// [`run`] with a [`RunControl`]: resumable, stoppable. A resumed run ends with the same
@@ -776,6 +791,7 @@ pub fn run_with(
     observer: &mut dyn FnMut(&EpochLog),
 ) -> Result<RunOutcome, TrainError> {
     let out_dir = control.out_dir;
+    let limit = control.memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT);
     let mut trainer = match (control.resume, out_dir) {
         (true, Some(dir)) => {
             let state = ResumeState::load(&dir.join(crate::run_folder::RESUME))?;
@@ -787,7 +803,9 @@ pub fn run_with(
                     ),
                 });
             }
-            Trainer::resume(state, bench)?
+            let mut t = Trainer::with_memory_limit(cfg, bench, limit)?;
+            t.restore(state)?;
+            t
         }
         (true, None) => {
             return Err(TrainError::InvalidConfig {
@@ -795,7 +813,7 @@ pub fn run_with(
                 reason: "resuming needs the run folder".into(),
             })
         }
-        (false, _) => Trainer::new(cfg, bench)?,
+        (false, _) => Trainer::with_memory_limit(cfg, bench, limit)?,
     };
     let every = (cfg.optim.epochs / CHECKPOINTS_PER_RUN).max(1);
     let mut saved_best = None;

@@ -37,6 +37,7 @@ fn train_with_stops(cfg: &RunConfig, bench: &Benchmark, dir: &Path, stops: &[usi
             out_dir: Some(dir),
             resume,
             stop: Some(&stop),
+            memory_limit: None,
         };
         let err = run_with(cfg, bench, &control, &mut |l| {
             if l.epoch + 1 == at {
@@ -62,6 +63,7 @@ fn train_with_stops(cfg: &RunConfig, bench: &Benchmark, dir: &Path, stops: &[usi
         out_dir: Some(dir),
         resume,
         stop: None,
+        memory_limit: None,
     };
     run_with(cfg, bench, &control, &mut |_| {}).unwrap();
     assert!(
@@ -143,6 +145,7 @@ fn a_resume_state_is_refused_for_other_settings_or_other_data() {
         out_dir: Some(dir.path()),
         resume: false,
         stop: Some(&stop),
+        memory_limit: None,
     };
     assert!(matches!(
         run_with(&cfg, &bench, &control, &mut |_| {}),
@@ -152,6 +155,7 @@ fn a_resume_state_is_refused_for_other_settings_or_other_data() {
         out_dir: Some(dir.path()),
         resume: true,
         stop: None,
+        memory_limit: None,
     };
 
     // Other settings.
@@ -191,6 +195,7 @@ fn a_resume_state_is_refused_for_other_settings_or_other_data() {
         out_dir: Some(empty.path()),
         resume: true,
         stop: None,
+        memory_limit: None,
     };
     let e = run_with(&cfg, &bench, &control, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("resume.json"), "{e}");

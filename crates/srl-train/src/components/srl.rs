@@ -24,7 +24,6 @@ impl SrlTerm {
     /// Builds the objective for K bins with the data's bin centres, the enveloping points drawn
     /// from the run seed, and an empty memory.
     pub fn new(params: &SrlParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
-        check_memory(ctx.num_bins, params.num_points, ctx.dim)?;
         let config = SrlConfig {
             seed: ctx.seed,
             ..SrlConfig::new(ctx.num_bins, ctx.dim, ctx.bin_centres.to_vec(), *params)
@@ -44,37 +43,6 @@ impl SrlTerm {
     fn exact(&self) -> bool {
         self.params.memory.update == MemoryUpdate::Exact
     }
-}
-
-/// Most memory the SRL objective may plan to use (bytes).
-pub const SRL_MEMORY_LIMIT: f64 = 4.0 * (1u64 << 30) as f64;
-
-/// Estimated bytes of the SRL objective's buffers for K bins, N sphere points and width d
-/// (f32): the N×K point–table similarities and their softmax/gradient (3·N·K), the points and
-/// their gradient (2·N·d), the table, memory and their gradients (4·K·d) and the K×K
-/// contrastive similarities (2·K²).
-pub fn srl_memory_estimate(k: usize, n: usize, d: usize) -> f64 {
-    let (k, n, d) = (k as f64, n as f64, d as f64);
-    4.0 * (3.0 * n * k + 2.0 * n * d + 4.0 * k * d + 2.0 * k * k)
-}
-
-/// Refuses, before any allocation, a configuration whose SRL buffers exceed
-/// [`SRL_MEMORY_LIMIT`].
-fn check_memory(k: usize, n: usize, d: usize) -> Result<(), TrainError> {
-    let bytes = srl_memory_estimate(k, n, d);
-    if bytes > SRL_MEMORY_LIMIT {
-        return Err(TrainError::InvalidConfig {
-            field: "method.srl",
-            reason: format!(
-                "K = {k} bins × N = {n} sphere points (d = {d}) need about {:.1} GiB for the \
-                 SRL objective, above the limit of {:.0} GiB; use fewer bins (--bins) or fewer \
-                 points (method.srl.num_points)",
-                bytes / (1u64 << 30) as f64,
-                SRL_MEMORY_LIMIT / (1u64 << 30) as f64
-            ),
-        });
-    }
-    Ok(())
 }
 
 impl MethodComponent for SrlTerm {
@@ -157,17 +125,5 @@ impl MethodComponent for SrlTerm {
         }
         self.memory = memory;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod memory_tests {
-    use super::*;
-
-    #[test]
-    fn the_memory_guard_refuses_absurd_bin_counts() {
-        assert!(check_memory(100, 1000, 10).is_ok());
-        let e = check_memory(1_000_000, 1000, 10).unwrap_err().to_string();
-        assert!(e.contains("GiB") && e.contains("--bins"), "{e}");
     }
 }
