@@ -1,6 +1,7 @@
 //! Same configuration, same bits: two runs of `srl train` give byte-identical models and test
-//! predictions, and training from the preset flags equals training from the configuration file
-//! `srl config` prints (which is what `cargo xtask reproduce` does).
+//! predictions, training from the preset flags equals training from the configuration file
+//! `srl config` prints (which is what `cargo xtask reproduce` does), and one thread gives the
+//! bits of two (the full-batch IOL products are large enough to be split over threads).
 
 use std::path::Path;
 use std::process::Command;
@@ -79,5 +80,41 @@ fn reruns_and_the_reproduce_path_give_identical_bits() {
         let a = bytes(&d("a"), file);
         assert_eq!(a, bytes(&d("b"), file), "{file}: rerun differs");
         assert_eq!(a, bytes(&d("c"), file), "{file}: config path differs");
+    }
+}
+
+#[test]
+fn one_and_two_threads_give_identical_bits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("t{threads}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_srl"))
+            .args([
+                "train",
+                "--benchmark",
+                "iol-linear",
+                "--method",
+                "srl+lds",
+                "--epochs",
+                "3",
+                "--data-dir",
+            ])
+            .arg(tmp.path().join("data"))
+            .arg("--out")
+            .arg(&out)
+            .env("RAYON_NUM_THREADS", threads)
+            .env("MATMUL_NUM_THREADS", threads)
+            .output()
+            .expect("the srl binary runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outputs.push(out);
+    }
+    for file in ["model.json", "test_predictions.csv", "test_features.npy"] {
+        assert_eq!(
+            bytes(&outputs[0], file),
+            bytes(&outputs[1], file),
+            "{file}: 1 and 2 threads differ"
+        );
     }
 }
