@@ -513,8 +513,10 @@ impl<'a> Trainer<'a> {
                     h: grad_h.slice_mut(s![..m, ..]),
                 };
                 let contribution = c.contribute(&sb, &mut g)?;
-                for &(name, v) in &contribution.terms {
-                    check_finite(epoch, *step, &term_label(name), v)?;
+                for &(name, v) in contribution.terms.as_slice() {
+                    if !v.is_finite() {
+                        check_finite(epoch, *step, &term_label(name), v)?;
+                    }
                     meter.add(name, v);
                 }
                 check_finite(epoch, *step, c.name(), contribution.total)?;

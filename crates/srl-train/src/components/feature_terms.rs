@@ -3,7 +3,7 @@
 
 use super::{
     from_state, loss_error, to_state, BuildContext, Contribution, MethodComponent, StepBatch,
-    StepGrads,
+    StepGrads, Terms,
 };
 use crate::method::{ConrParams, OrdinalEntropyParams, RankSimParams, RncParams};
 use crate::TrainError;
@@ -172,7 +172,7 @@ impl MethodComponent for RankSimTerm {
         let v = f64::from(value);
         Ok(Contribution {
             total: self.weight * v,
-            terms: vec![("ranksim", v)],
+            terms: Terms::new(&[("ranksim", v)]),
         })
     }
 }
@@ -251,7 +251,7 @@ impl MethodComponent for ConrTerm {
         let v = f64::from(out.value);
         Ok(Contribution {
             total: self.weight * v,
-            terms: vec![("conr", v)],
+            terms: Terms::new(&[("conr", v)]),
         })
     }
 }
@@ -307,10 +307,10 @@ impl MethodComponent for OrdinalEntropyTerm {
         self.sample.scatter(1.0, &mut grads.h);
         Ok(Contribution {
             total: f64::from(out.value),
-            terms: vec![
+            terms: Terms::new(&[
                 ("oe_diversity", f64::from(out.diversity)),
                 ("oe_tightness", f64::from(out.tightness)),
-            ],
+            ]),
         })
     }
 }
@@ -382,7 +382,7 @@ impl MethodComponent for RncTerm {
         let v = f64::from(value);
         Ok(Contribution {
             total: v,
-            terms: vec![("rnc", v)],
+            terms: Terms::new(&[("rnc", v)]),
         })
     }
 }

@@ -85,7 +85,44 @@ pub struct Contribution {
     /// Weighted value added to the total loss.
     pub total: f64,
     /// Unweighted named terms, for the log (e.g. `envelope`, `ranksim`).
-    pub terms: Vec<(&'static str, f64)>,
+    pub terms: Terms,
+}
+
+/// Most named terms one component reports per step.
+pub const MAX_TERMS: usize = 3;
+
+/// A component's named loss terms of one step, held inline (no allocation per step).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Terms {
+    items: [(&'static str, f64); MAX_TERMS],
+    len: usize,
+}
+
+impl Terms {
+    /// The first [`MAX_TERMS`] of `items`.
+    ///
+    /// ```
+    /// let t = srl_train::components::Terms::new(&[("reg", 0.5), ("sigma", 1.0)]);
+    /// assert_eq!(t.as_slice(), &[("reg", 0.5), ("sigma", 1.0)]);
+    /// ```
+    pub fn new(items: &[(&'static str, f64)]) -> Self {
+        let mut t = Terms::default();
+        for &item in items.iter().take(MAX_TERMS) {
+            t.items[t.len] = item;
+            t.len += 1;
+        }
+        t
+    }
+
+    /// The terms.
+    pub fn as_slice(&self) -> &[(&'static str, f64)] {
+        &self.items[..self.len]
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// The full training set's representation after an epoch (for FDS statistics and the exact

@@ -3,7 +3,7 @@
 
 use super::{
     from_state, loss_error, to_state, BuildContext, Contribution, MethodComponent, MethodState,
-    StepBatch, StepGrads,
+    StepBatch, StepGrads, Terms,
 };
 use crate::method::{BalancedMseKind, BalancedMseParams, RegressionParams};
 use crate::{Optimizer, OptimizerConfig, TrainError};
@@ -217,7 +217,7 @@ impl MethodComponent for RegressionSide {
             let value = f64::from(out.value);
             return Ok(Contribution {
                 total: value,
-                terms: vec![("reg", value), ("sigma", f64::from(b.sigma[0]))],
+                terms: Terms::new(&[("reg", value), ("sigma", f64::from(b.sigma[0]))]),
             });
         }
         let weights = match &self.row_weights {
@@ -239,7 +239,7 @@ impl MethodComponent for RegressionSide {
         let value = f64::from(reg);
         Ok(Contribution {
             total: value,
-            terms: vec![("reg", value)],
+            terms: Terms::new(&[("reg", value)]),
         })
     }
 

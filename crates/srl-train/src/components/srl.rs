@@ -2,7 +2,7 @@
 //! on the surrogate table (Eq. 8–9), and the memory it is completed from.
 
 use super::{
-    from_state, to_state, BuildContext, Contribution, MethodComponent, StepBatch, StepGrads,
+    from_state, to_state, BuildContext, Contribution, MethodComponent, StepBatch, StepGrads, Terms,
     TrainPass,
 };
 use crate::TrainError;
@@ -74,11 +74,11 @@ impl MethodComponent for SrlTerm {
         grads.h += &g;
         Ok(Contribution {
             total: f64::from(parts.total(&self.params.weights)),
-            terms: vec![
+            terms: Terms::new(&[
                 ("envelope", f64::from(parts.envelope)),
                 ("homogeneity", f64::from(parts.homogeneity)),
                 ("contrastive", f64::from(parts.contrastive)),
-            ],
+            ]),
         })
     }
 
