@@ -8,11 +8,13 @@
 //! - rows of `centroids` are normalised first (so ⟨p, ĉ_k⟩ is the cosine for unit points);
 //! - zero rows (bins never seen) are ignored; with no non-zero row, no point is covered and no
 //!   point has a nearest centroid;
-//! - scores are one GEMM `points · Ĉᵀ`, in chunks of [`POINT_CHUNK`] points to bound memory;
+//! - scores are one GEMM `Ĉ · pointsᵀ` per chunk of [`POINT_CHUNK`] points (bounded memory),
+//!   maximised down the rows by [`crate::argmax::max_into`];
 //! - ties go to the lowest bin index.
 
 use crate::{check, normalize_rows, Float, GeometryError};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, ArrayView2, Axis};
 
 /// Number of points scored per GEMM chunk (memory `POINT_CHUNK × K` scalars).
 pub const POINT_CHUNK: usize = 2048;
@@ -122,17 +124,26 @@ fn for_each_nearest<F: Float>(
         return Ok(());
     }
     let table: Array2<F> = unit.select(Axis(0), &live);
+    let chunk_len = POINT_CHUNK.min(points.nrows());
+    let mut scores = Array2::<F>::zeros((live.len(), chunk_len));
+    let mut best = vec![F::neg_infinity(); chunk_len];
+    let mut best_row = vec![u32::MAX; chunk_len];
     let mut j = 0;
     for chunk in points.axis_chunks_iter(Axis(0), POINT_CHUNK) {
-        let scores = chunk.dot(&table.t());
-        for row in scores.rows() {
-            let mut best = (0, row[0]);
-            for (i, &s) in row.iter().enumerate().skip(1) {
-                if s > best.1 {
-                    best = (i, s);
-                }
+        // Scores transposed (live rows × points), maximised down the rows (see `argmax`).
+        let b = chunk.nrows();
+        let mut s = scores.slice_mut(s![.., ..b]);
+        general_mat_mul(F::one(), &table, &chunk.t(), F::zero(), &mut s);
+        let (best, best_row) = (&mut best[..b], &mut best_row[..b]);
+        best.fill(F::neg_infinity());
+        best_row.fill(u32::MAX);
+        for (k, row) in s.rows().into_iter().enumerate() {
+            if let Some(row) = row.to_slice() {
+                crate::argmax::max_into(row, k as u32, best, best_row);
             }
-            visit(j, Some((live[best.0], best.1)));
+        }
+        for (&k, &score) in best_row.iter().zip(best.iter()) {
+            visit(j, live.get(k as usize).map(|&bin| (bin, score)));
             j += 1;
         }
     }

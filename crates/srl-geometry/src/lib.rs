@@ -41,6 +41,7 @@
 // dev-dependencies, are exempt).
 #![cfg_attr(not(test), deny(unused_crate_dependencies))]
 
+pub mod argmax;
 mod check;
 pub mod coverage;
 pub mod error;

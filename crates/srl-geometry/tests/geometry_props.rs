@@ -264,3 +264,50 @@ fn single_centroid_cap_share_on_s2() {
         assert!((cov - (1.0 - eps) / 2.0).abs() < 0.02, "eps {eps}: {cov}");
     }
 }
+
+/// The reference nearest centroid: the full N×K product with the normalised rows, then a
+/// sequential first-maximum scan over the non-zero rows.
+fn nearest_by_scan(c: &Array2<f64>, p: &Array2<f64>) -> Vec<Option<(usize, f64)>> {
+    let (unit, norms) = normalize_rows(c.view());
+    let scores = p.dot(&unit.t());
+    scores
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let mut best: Option<(usize, f64)> = None;
+            for (k, &s) in row.iter().enumerate() {
+                if norms[k] > 0.0 && best.is_none_or(|(_, b)| s > b) {
+                    best = Some((k, s));
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Nearest centroids and coverage equal the full-product scan exactly — zero rows, exact
+    /// ties (duplicated rows go to the first) and point sets spanning several chunks.
+    #[test]
+    fn nearest_and_coverage_equal_a_sequential_scan(
+        seed in any::<u64>(),
+        zero_mask in proptest::collection::vec(any::<bool>(), 1..40),
+        d in 1..12usize,
+        n in prop_oneof![1..50usize, 2040..4200usize],
+        eps in -0.5..0.9_f64,
+    ) {
+        let mut c = centroid_table(seed, &zero_mask, d);
+        if c.nrows() > 2 {
+            let first = c.row(0).to_owned();
+            c.row_mut(2).assign(&first);
+        }
+        let p = uniform_sphere_points::<f64>(n, d, seed ^ 7).unwrap();
+        let expected = nearest_by_scan(&c, &p);
+        let got = nearest_centroids(c.view(), p.view()).unwrap();
+        prop_assert_eq!(got, expected.iter().map(|b| b.map(|(k, _)| k)).collect::<Vec<_>>());
+        let covered = expected.iter().filter(|b| b.is_some_and(|(_, s)| s > eps)).count();
+        prop_assert_eq!(coverage(c.view(), p.view(), eps).unwrap(), covered as f64 / n as f64);
+    }
+}

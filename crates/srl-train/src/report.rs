@@ -168,16 +168,18 @@ pub fn table_geometry(
         .filter(|&k| centroids.row(k).iter().any(|v| *v != 0.0))
         .collect();
     let soft_coverage = (!nonzero.is_empty() && points.nrows() > 0).then(|| {
-        let dots = points.dot(&centroids.t());
-        dots.axis_iter(Axis(0))
-            .map(|r| {
-                nonzero
-                    .iter()
-                    .map(|&k| r[k])
-                    .fold(f64::NEG_INFINITY, f64::max)
-            })
-            .sum::<f64>()
-            / points.nrows() as f64
+        // Scores transposed (non-zero rows × points), maximised down the rows by the
+        // vectorised kernel of the enveloping loss.
+        let table = centroids.select(Axis(0), &nonzero);
+        let scores = table.dot(&points.t());
+        let n = points.nrows();
+        let (mut best, mut best_row) = (vec![f64::NEG_INFINITY; n], vec![u32::MAX; n]);
+        for (k, row) in scores.rows().into_iter().enumerate() {
+            if let Some(row) = row.to_slice() {
+                srl_geometry::argmax::max_into(row, k as u32, &mut best, &mut best_row);
+            }
+        }
+        best.iter().sum::<f64>() / n as f64
     });
     let centres = Array1::from(bin_centres.to_vec());
     let trace = TraceStats::new(centroids, centres.view()).ok();
