@@ -56,6 +56,10 @@ pub struct BenchArgs {
     /// With --against-pytorch: at most this many seconds of waiting for a quiet CPU.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub max_wait: u64,
+    /// With --against-pytorch: run the timed processes under `nice -n N` (e.g. -10 as root, so
+    /// that normal-priority jobs on the machine yield to the benchmark; recorded in the doc).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub nice: Option<i32>,
 }
 
 /// The `cargo bench …` arguments for `args`.

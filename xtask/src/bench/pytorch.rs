@@ -137,6 +137,9 @@ pub struct Comparison {
     pub torch: String,
     /// Rounds of R, P2, R, P1.
     pub rounds: usize,
+    /// The niceness the timed processes ran at (`None`: inherited).
+    #[serde(default)]
+    pub nice: Option<i32>,
     /// Load before the measurement (after waiting).
     pub load_before: Option<CpuLoad>,
     /// Seconds waited for a quiet CPU.
@@ -237,7 +240,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             eprintln!("round {}/{rounds}: {side:?}…", round + 1);
             let mut cmd = match side {
                 Side::Rust => {
-                    let mut c = Command::new(&exe);
+                    let mut c = niced(args.nice, exe.as_os_str());
                     c.arg("--data-dir")
                         .arg(&data_dir)
                         .env("RAYON_NUM_THREADS", "1");
@@ -245,7 +248,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
                 }
                 Side::Pytorch2 | Side::Pytorch1 => {
                     let threads = if side == Side::Pytorch2 { "2" } else { "1" };
-                    let mut c = Command::new(&py);
+                    let mut c = niced(args.nice, &py);
                     c.arg(&script)
                         .arg("--data")
                         .arg(&export)
@@ -267,6 +270,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         machine: machine(),
         torch,
         rounds,
+        nice: args.nice,
         load_before,
         waited_seconds: waited,
         load_during,
@@ -292,6 +296,18 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         human_duration(seconds)
     );
     Ok(())
+}
+
+/// `program`, under `nice -n N` when `nice` is given.
+fn niced(nice: Option<i32>, program: &OsStr) -> Command {
+    match nice {
+        Some(n) => {
+            let mut c = Command::new("nice");
+            c.arg("-n").arg(n.to_string()).arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
 }
 
 /// `docs/benchmarks.md` → `docs/benchmarks-pytorch.json`.
@@ -490,7 +506,7 @@ pub fn section_markdown(c: &Comparison) -> String {
         "Measured {date} on {machine}, torch {torch}, commit `{commit}`; {rounds} rounds of \
          Rust → PyTorch 2 threads → Rust → PyTorch 1 thread, one process at a time, each \
          process the median of its samples, the table the median over processes ({secs} of \
-         measurement).\n\n\
+         measurement){priority}.\n\n\
          - Load before the run (after waiting {waited} for a quiet CPU): {before}.\n\
          - Load during the run, the benchmark included: {during}.\n\n\
          {tables}",
@@ -500,6 +516,9 @@ pub fn section_markdown(c: &Comparison) -> String {
         commit = c.commit,
         rounds = c.rounds,
         secs = human_duration(c.seconds),
+        priority = c.nice.map_or(String::new(), |n| format!(
+            "; the timed processes ran at nice {n}"
+        )),
         waited = human_duration(c.waited_seconds),
         before = load(&c.load_before),
         during = load(&c.load_during),
@@ -686,6 +705,42 @@ mod tests {
         assert!(md.contains("| Airfoil | 2.0× | 3.0× | 2.7× |"), "{md}");
         assert!(md.contains("| IOL-linear | — | — | — |"), "{md}");
         assert!(md.contains("| — | — | — | — | — |"), "{md}");
+    }
+
+    #[test]
+    fn section_names_machine_load_and_priority() {
+        let load = CpuLoad {
+            busy_cores: 1.01,
+            niced_cores: 0.5,
+            loadavg_1min: 3.25,
+        };
+        let c = Comparison {
+            date_utc: "2026-12-03 01:40:21 UTC".into(),
+            commit: "abc".into(),
+            machine: "AMD EPYC, 2 cores".into(),
+            torch: "2.5.0".into(),
+            rounds: 3,
+            nice: Some(-10),
+            load_before: Some(load),
+            waited_seconds: 12.0,
+            load_during: None,
+            seconds: 228.0,
+            rows: rows(&[report(Side::Rust, &[("airfoil/srl", 1.4)])]),
+            processes: Vec::new(),
+        };
+        let md = section_markdown(&c);
+        for needle in [
+            "AMD EPYC, 2 cores, torch 2.5.0",
+            "3 min 48 s of measurement); the timed processes ran at nice -10.",
+            "1.01 cores busy at normal priority, 0.50 cores of niced background jobs, 1-min load average 3.25",
+            "waiting 12.0 s",
+            "the benchmark included: not measured",
+            "| Airfoil epoch, SRL (K = 38, N = 1,000) | epoch | — | — | 1.40 | — | — |",
+        ] {
+            assert!(md.contains(needle), "{needle:?} not in {md}");
+        }
+        let c = Comparison { nice: None, ..c };
+        assert!(!section_markdown(&c).contains("nice -"));
     }
 
     #[test]
