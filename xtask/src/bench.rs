@@ -7,6 +7,11 @@
 //! release `srl` binary, **one run at a time** so no two runs share the cores, repeats the
 //! pair, and reports the median seconds per epoch (validation and outputs excluded) and the
 //! SRL/vanilla ratio.
+//!
+//! `cargo xtask bench --against-pytorch` times the same workloads in Rust and in PyTorch on the
+//! CPU and writes the comparison into docs/benchmarks.md ([`pytorch`]).
+
+pub mod pytorch;
 
 use crate::reproduce::{build_srl, repo_root, run_quietly, write_file};
 use crate::tables::srl_method;
@@ -37,9 +42,24 @@ pub struct BenchArgs {
     /// With --epochs: data directory [default: $SRL_DATA_DIR, else datasets/cache/].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// With --epochs: also write the Markdown table to this file.
+    /// With --epochs: also write the Markdown table to this file. With --against-pytorch: the
+    /// Markdown file whose marked section is replaced [default: docs/benchmarks.md].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Time the same workloads in Rust and in PyTorch on the CPU (needs `import torch` in
+    /// $SRL_BENCH_PYTHON or python3; without it, prints how to install it and exits 0).
+    #[arg(long, conflicts_with = "epochs")]
+    pub against_pytorch: bool,
+    /// With --against-pytorch: rounds of Rust, PyTorch 2 threads, Rust, PyTorch 1 thread.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub rounds: usize,
+    /// With --against-pytorch: at most this many seconds of waiting for a quiet CPU.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub max_wait: u64,
+    /// With --against-pytorch: run the timed processes under `nice -n N` (e.g. -10 as root, so
+    /// that normal-priority jobs on the machine yield to the benchmark; recorded in the doc).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub nice: Option<i32>,
 }
 
 /// The `cargo bench …` arguments for `args`.
@@ -58,6 +78,9 @@ pub fn cargo_args(args: &BenchArgs) -> Vec<String> {
 
 /// Runs `cargo xtask bench`.
 pub fn run(args: &BenchArgs) -> Result<(), String> {
+    if args.against_pytorch {
+        return pytorch::run(args);
+    }
     if args.epochs {
         return epoch_ratio(args);
     }

@@ -6,7 +6,8 @@
 //!   `srl` binary and write tables, figures and a summary to `docs/results/<profile>/`;
 //!   `--shard I/N` and `--aggregate-only --from-shards` split it over cluster jobs
 //!   (docs/sweeps.md).
-//! - `bench`: run the criterion benchmarks of the library crates.
+//! - `bench`: run the criterion benchmarks of the library crates (`--epochs`: SRL vs vanilla per
+//!   epoch; `--against-pytorch`: the same workloads in Rust and PyTorch, docs/benchmarks.md).
 //! - `fetch`: download (or import with `--from-dir`) the built-in datasets, verifying sha256.
 //! - `tune`: a validation-only hyper-parameter search over a grid file (docs/results/tuning/).
 //! - `ablate`: SRL's ingredients switched off one by one, as configurations
