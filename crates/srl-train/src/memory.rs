@@ -54,16 +54,19 @@ impl MemoryEstimate {
         let inputs = bench.train.x.ncols();
         let (n_train, n_val, n_test) = (bench.train.len(), bench.val.len(), bench.test.len());
         let n_all = n_train + n_val + n_test;
-        let data = 8.0 * f(n_all) * f(inputs + 2) + 4.0 * f(n_train + n_val) * f(inputs + 1);
+        let data =
+            8.0 * f(n_all) * (f(inputs) + 2.0) + 4.0 * f(n_train + n_val) * (f(inputs) + 1.0);
 
         let widths: Vec<usize> = std::iter::once(inputs)
             .chain(cfg.model.hidden.iter().copied())
             .chain(std::iter::once(1))
             .collect();
-        let params: usize = widths.windows(2).map(|w| (w[0] + 1) * w[1]).sum();
-        let network = 6.0 * 4.0 * f(params);
+        // In f64: absurd widths from a hand-edited configuration must give a huge estimate,
+        // not an integer overflow.
+        let params: f64 = widths.windows(2).map(|w| (f(w[0]) + 1.0) * f(w[1])).sum();
+        let network = 6.0 * 4.0 * params;
 
-        let width_sum = f(widths.iter().sum::<usize>());
+        let width_sum: f64 = widths.iter().map(|&w| f(w)).sum();
         let batch = cfg.optim.batch_size.map_or(n_train, |b| b.min(n_train));
         let d = f(*cfg.model.hidden.last().unwrap_or(&1));
         // Batch: pre-activations, activations and two gradient buffers per layer (f32), plus

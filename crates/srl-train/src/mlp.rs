@@ -164,9 +164,33 @@ impl MlpConfig {
                 reason: "must be at least 1".into(),
             });
         }
+        // The parameter count, with overflow checked, below a sane cap (a corrupt or hostile
+        // checkpoint must not make the loader overflow or try to allocate exabytes).
+        let mut fan_in = self.input_dim;
+        let mut total: usize = 0;
+        for fan_out in self.hidden_widths().into_iter().chain(std::iter::once(1)) {
+            total = fan_in
+                .checked_add(1)
+                .and_then(|f| f.checked_mul(fan_out))
+                .and_then(|layer| total.checked_add(layer))
+                .filter(|&t| t <= MAX_PARAMETERS)
+                .ok_or_else(|| TrainError::InvalidConfig {
+                    field: "hidden",
+                    reason: format!(
+                        "the network ({} inputs, widths {:?}) has more than {MAX_PARAMETERS} \
+                         parameters",
+                        self.input_dim,
+                        self.hidden_widths()
+                    ),
+                })?;
+            fan_in = fan_out;
+        }
         Ok(())
     }
 }
+
+/// Most parameters a network may have (2³¹: 8 GiB of f32 weights).
+pub const MAX_PARAMETERS: usize = 1 << 31;
 
 /// Where one linear layer lives in the flat parameter vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

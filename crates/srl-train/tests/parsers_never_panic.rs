@@ -54,3 +54,36 @@ proptest! {
         prop_assert!(TrainedModel::load(&path).is_err());
     }
 }
+
+/// What fuzzing found (`fuzz/regressions/model_json/`, docs/fuzzing.md): checkpoints whose
+/// layer widths make the parameter count overflow or exceed any machine are refused with an
+/// error instead of overflowing or trying to allocate it.
+#[test]
+fn fuzzing_regressions_are_errors() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/model_json");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("skipping: {} not found", dir.display());
+        return;
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        let r = std::panic::catch_unwind(|| srl_train::TrainedModel::load(&e.path()));
+        match r {
+            Ok(result) => assert!(result.is_err(), "{} loaded", e.path().display()),
+            Err(_) => panic!("{} panicked", e.path().display()),
+        }
+        n += 1;
+    }
+    assert!(n >= 2, "expected the regression files in {}", dir.display());
+    // A configuration with absurd widths: an error from validation, an estimate, no overflow.
+    let mut cfg = srl_train::RunConfig::preset(
+        srl_data::BenchmarkId::Airfoil,
+        &srl_train::MethodName::vanilla(),
+        srl_train::Profile::Quick,
+    )
+    .unwrap();
+    cfg.model.hidden = vec![usize::MAX / 2, usize::MAX / 2];
+    let mlp = srl_train::MlpConfig::new(5, cfg.model.hidden.clone());
+    assert!(mlp.validate().is_err());
+}
