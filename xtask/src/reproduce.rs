@@ -930,20 +930,32 @@ fn write_outputs(
     Ok(())
 }
 
-/// Builds the release `srl` binary and returns its path (read from cargo's JSON messages, so
-/// `CARGO_TARGET_DIR` and friends are honoured).
+/// Builds the release `srl` binary and returns its path.
 pub fn build_srl(root: &Path) -> Result<PathBuf, String> {
+    build_release(root, "srl-cli", "--bin", "srl")
+}
+
+/// Builds target `name` (`kind`: `--bin` or `--example`) of `package` in release mode and
+/// returns its path (read from cargo's JSON messages, so `CARGO_TARGET_DIR` and friends are
+/// honoured).
+pub fn build_release(
+    root: &Path,
+    package: &str,
+    kind: &str,
+    name: &str,
+) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    eprintln!("building the release srl binary (cargo build --release -p srl-cli)…");
+    let what = format!("cargo build --release -p {package} {kind} {name}");
+    eprintln!("building {name} ({what})…");
     let output = Command::new(&cargo)
         .current_dir(root)
         .args([
             "build",
             "--release",
             "-p",
-            "srl-cli",
-            "--bin",
-            "srl",
+            package,
+            kind,
+            name,
             "--message-format=json-render-diagnostics",
         ])
         .stdin(Stdio::null())
@@ -951,13 +963,11 @@ pub fn build_srl(root: &Path) -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
     if !output.status.success() {
-        return Err(
-            "`cargo build --release -p srl-cli` failed (see the compiler output above)".into(),
-        );
+        return Err(format!("`{what}` failed (see the compiler output above)"));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    find_executable(&stdout, "srl")
-        .ok_or_else(|| "cargo built srl-cli but reported no `srl` executable".to_string())
+    find_executable(&stdout, name)
+        .ok_or_else(|| format!("cargo built {package} but reported no `{name}` executable"))
 }
 
 /// The path of binary `bin` in cargo's `--message-format=json` output.

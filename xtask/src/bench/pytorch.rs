@@ -11,7 +11,7 @@
 //! docs/benchmarks-pytorch.json.
 
 use super::BenchArgs;
-use crate::reproduce::{find_executable, git_commit, human_duration, repo_root, utc_now};
+use crate::reproduce::{git_commit, human_duration, repo_root, utc_now};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -333,30 +333,7 @@ fn data_dir(flag: Option<&Path>) -> PathBuf {
 
 /// Builds the release timing example and returns its path.
 fn build_example(root: &Path) -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    eprintln!(
-        "building the timing example (cargo build --release -p srl-train --example bench_workloads)…"
-    );
-    let output = Command::new(&cargo)
-        .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "srl-train",
-            "--example",
-            "bench_workloads",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
-    if !output.status.success() {
-        return Err("building the bench_workloads example failed (see above)".into());
-    }
-    find_executable(&String::from_utf8_lossy(&output.stdout), "bench_workloads")
-        .ok_or_else(|| "cargo reported no bench_workloads executable".to_string())
+    crate::reproduce::build_release(root, "srl-train", "--example", "bench_workloads")
 }
 
 /// Runs one timing process and parses the JSON it prints on its last stdout line.
