@@ -2,6 +2,11 @@
 //! largest score — the kernel of the enveloping loss (paper Eq. 1–4) and of the coverage
 //! statistics.
 //!
+//! Two forms: [`nearest_rows`] computes the scores s_kj = ⟨c_k, p_j⟩ itself and keeps them in
+//! registers (no score matrix is ever written: the fused form the enveloping loss uses every
+//! step), and [`max_into`] folds one row of an already computed score matrix into a running
+//! maximum.
+//!
 //! Scores are laid out K × B (table rows × points), so one call of [`max_into`] per row
 //! updates the running maximum of every point at once over contiguous memory: a vector compare
 //! and blend per lane group instead of a horizontal reduction per point. Rows visited in
@@ -19,6 +24,423 @@
 //! ```
 
 use crate::Float;
+use ndarray::ArrayView2;
+
+/// Points handled together by [`nearest_rows`] (one AVX-512 or two AVX2 vectors of `f32`).
+const GROUP: usize = 16;
+/// Table rows scored together by [`nearest_rows`]: independent multiply-add chains that hide
+/// each other's latency and share every load of the points.
+const ROWS: usize = 4;
+
+/// N points of dimension d packed for [`nearest_rows`]: panels of [`GROUP`] points, each
+/// stored coordinate-major (d × GROUP, contiguous), the last panel padded with zero points.
+///
+/// ```
+/// use ndarray::array;
+/// use srl_geometry::argmax::PackedPoints;
+/// let packed = PackedPoints::new(array![[1.0_f32, 0.0], [0.0, 1.0], [0.6, 0.8]].view());
+/// assert_eq!((packed.len(), packed.dim()), (3, 2));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedPoints<F> {
+    data: Vec<F>,
+    n: usize,
+    d: usize,
+}
+
+impl<F: Float> PackedPoints<F> {
+    /// Packs the rows of `points` (N × d).
+    pub fn new(points: ArrayView2<F>) -> Self {
+        let mut packed = Self {
+            data: Vec::new(),
+            n: 0,
+            d: 0,
+        };
+        packed.repack(points);
+        packed
+    }
+
+    /// Packs `points` again, reusing the buffer when the shape is unchanged.
+    pub fn repack(&mut self, points: ArrayView2<F>) {
+        let (n, d) = points.dim();
+        let panels = n.div_ceil(GROUP);
+        self.data.clear();
+        self.data.resize(panels * d * GROUP, F::zero());
+        let points = points.as_standard_layout();
+        if let Some(src) = points.as_slice() {
+            // Panel by panel: each point's d coordinates go to lane `l` of d rows of 16.
+            for (panel, rows) in self
+                .data
+                .chunks_exact_mut(d * GROUP)
+                .zip(src.chunks(d * GROUP))
+            {
+                for (l, p) in rows.chunks_exact(d).enumerate() {
+                    for (t, &v) in p.iter().enumerate() {
+                        panel[t * GROUP + l] = v;
+                    }
+                }
+            }
+        }
+        (self.n, self.d) = (n, d);
+    }
+
+    /// Number of points N.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Dimension d.
+    pub fn dim(&self) -> usize {
+        self.d
+    }
+}
+
+/// For every point p_j of `points`, the first of the table rows `rows` (ascending indices
+/// into `table`, K × d) with the largest score s_kj = ⟨c_k, p_j⟩: writes `best[j]` = that
+/// score and `best_row[j]` = k (−∞ and `u32::MAX` when `rows` is empty).
+///
+/// Each score is the chain s = fma(c_k,d−1, p_j,d−1, … fma(c_k,0, p_j,0, 0)) — one fused
+/// multiply-add per coordinate in ascending order when the CPU has FMA (x86-64 with AVX2 and
+/// FMA, chosen at run time), a multiply then an add otherwise: the same operations, in the
+/// same order, as the GEMM micro-kernels of `matrixmultiply` behind `ndarray`'s `dot` (for
+/// d ≤ 256, its depth block), so the scores, the arg-max rows and the maxima are
+/// bit-identical to a full `table · pointsᵀ` product followed by [`max_into`] (tested),
+/// without the product's packing or its K × N score matrix: the scores of a panel of points
+/// stay in registers next to their running maximum. Rows are visited in ascending order with
+/// a strict `>`: ties go to the lowest row.
+///
+/// `best` and `best_row` must hold N entries and `table` d columns (otherwise — a caller
+/// bug — nothing is written).
+///
+/// ```
+/// use ndarray::array;
+/// use srl_geometry::argmax::{nearest_rows, PackedPoints};
+/// let table = array![[1.0_f32, 0.0], [0.0, 0.0], [0.0, 1.0]]; // row 1: never-seen bin, skipped
+/// let points = PackedPoints::new(array![[1.0_f32, 0.0], [0.0, 1.0], [0.6, 0.8]].view());
+/// let (mut best, mut row) = ([0.0_f32; 3], [0_u32; 3]);
+/// nearest_rows(table.view(), &[0, 2], &points, &mut best, &mut row);
+/// assert_eq!(row, [0, 2, 2]);
+/// assert_eq!(best, [1.0, 1.0, 0.8]);
+/// ```
+pub fn nearest_rows<F: Float>(
+    table: ArrayView2<F>,
+    rows: &[u32],
+    points: &PackedPoints<F>,
+    best: &mut [F],
+    best_row: &mut [u32],
+) {
+    let (n, d) = (points.n, points.d);
+    if table.ncols() != d
+        || best.len() < n
+        || best_row.len() < n
+        || rows.iter().any(|&k| k as usize >= table.nrows())
+    {
+        return;
+    }
+    let table = table.as_standard_layout();
+    let Some(table) = table.as_slice() else {
+        return; // unreachable: standard layout is contiguous
+    };
+    let (best, best_row) = (&mut best[..n], &mut best_row[..n]);
+    if d == 0 || rows.is_empty() {
+        best.fill(F::neg_infinity());
+        best_row.fill(u32::MAX);
+        return;
+    }
+    if F::nearest_rows_simd(table, rows, &points.data, d, best, best_row) {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+        unsafe { nearest_rows_fma(table, rows, &points.data, d, best, best_row) };
+        return;
+    }
+    nearest_rows_portable::<F, false>(table, rows, &points.data, d, best, best_row);
+}
+
+/// The `f32` kernel with explicit AVX2 + FMA vectors when the CPU has them (the hot path of
+/// SRL training; the compiler's own vectorisation of [`nearest_rows_portable`] mixed vector
+/// widths and spilled the accumulators): per panel of 16 points two 8-lane vectors per row,
+/// four rows at a time (eight independent FMA chains), then a compare and two blends per vector
+/// for the running maximum and its row. Same operations in the same order as the portable
+/// kernel with `FMA`, so the same bits. Returns `false` (nothing written) without AVX2 + FMA.
+pub(crate) fn nearest_rows_f32(
+    table: &[f32],
+    rows: &[u32],
+    panels: &[f32],
+    d: usize,
+    best: &mut [f32],
+    best_row: &mut [u32],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+        unsafe { nearest_rows_f32_avx2(table, rows, panels, d, best, best_row) };
+        return true;
+    }
+    let _ = (table, rows, panels, d, best, best_row);
+    false
+}
+
+/// See [`nearest_rows_f32`].
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nearest_rows_f32_avx2(
+    table: &[f32],
+    rows: &[u32],
+    panels: &[f32],
+    d: usize,
+    best: &mut [f32],
+    best_row: &mut [u32],
+) {
+    use std::arch::x86_64::{
+        __m256, _mm256_blendv_ps, _mm256_castsi256_ps, _mm256_cmp_ps, _mm256_fmadd_ps,
+        _mm256_loadu_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+        _CMP_GT_OQ,
+    };
+    const _: () = assert!(GROUP == 16 && ROWS == 4);
+    // Rows outer, panels inner: a chunk's row slices are set up once per call, and the running
+    // maxima live in `best`/`best_row` between chunks (the panels stay in L1/L2).
+    best.fill(f32::NEG_INFINITY);
+    best_row.fill(u32::MAX);
+    let n = best.len();
+    for chunk in rows.chunks(ROWS) {
+        let last = chunk[chunk.len() - 1];
+        let ks: [u32; ROWS] = [0, 1, 2, 3].map(|r| chunk.get(r).copied().unwrap_or(last));
+        let [c0, c1, c2, c3] = ks.map(|k| &table[k as usize * d..][..d]);
+        let kv = ks.map(|k| _mm256_castsi256_ps(_mm256_set1_epi32(k as i32)));
+        for (g, panel) in panels.chunks_exact(d * GROUP).enumerate() {
+            let mut acc: [__m256; 2 * ROWS] = [_mm256_setzero_ps(); 2 * ROWS];
+            for ((((p, &a0), &a1), &a2), &a3) in
+                panel.chunks_exact(GROUP).zip(c0).zip(c1).zip(c2).zip(c3)
+            {
+                // SAFETY: `p` holds 16 floats; unaligned loads of 8 at offsets 0 and 8.
+                let (p0, p1) = unsafe {
+                    (
+                        _mm256_loadu_ps(p.as_ptr()),
+                        _mm256_loadu_ps(p.as_ptr().add(8)),
+                    )
+                };
+                for (r, a) in [a0, a1, a2, a3].into_iter().enumerate() {
+                    let c = _mm256_set1_ps(a);
+                    acc[2 * r] = _mm256_fmadd_ps(c, p0, acc[2 * r]);
+                    acc[2 * r + 1] = _mm256_fmadd_ps(c, p1, acc[2 * r + 1]);
+                }
+            }
+            let start = g * GROUP;
+            let lanes = GROUP.min(n - start);
+            // A full panel is folded in place; the padded last one through 16-lane copies.
+            let (mut lane_best, mut lane_row) = ([0.0_f32; GROUP], [0_u32; GROUP]);
+            let (bp, rp) = if lanes == GROUP {
+                (
+                    best[start..start + GROUP].as_mut_ptr(),
+                    best_row[start..start + GROUP].as_mut_ptr().cast::<f32>(),
+                )
+            } else {
+                lane_best[..lanes].copy_from_slice(&best[start..start + lanes]);
+                lane_row[..lanes].copy_from_slice(&best_row[start..start + lanes]);
+                (lane_best.as_mut_ptr(), lane_row.as_mut_ptr().cast::<f32>())
+            };
+            // SAFETY: `bp` and `rp` point to 16 writable values (a full panel of `best` and
+            // `best_row`, or the lane arrays), no reference to them is live meanwhile; the
+            // row indices are moved as raw 32-bit lanes (blends do not inspect them).
+            unsafe {
+                for v in 0..2 {
+                    let mut bv = _mm256_loadu_ps(bp.add(8 * v));
+                    let mut bi = _mm256_loadu_ps(rp.add(8 * v));
+                    for r in 0..ROWS {
+                        let greater = _mm256_cmp_ps::<_CMP_GT_OQ>(acc[2 * r + v], bv);
+                        bv = _mm256_blendv_ps(bv, acc[2 * r + v], greater);
+                        bi = _mm256_blendv_ps(bi, kv[r], greater);
+                    }
+                    _mm256_storeu_ps(bp.add(8 * v), bv);
+                    _mm256_storeu_ps(rp.add(8 * v), bi);
+                }
+            }
+            if lanes < GROUP {
+                best[start..start + lanes].copy_from_slice(&lane_best[..lanes]);
+                best_row[start..start + lanes].copy_from_slice(&lane_row[..lanes]);
+            }
+        }
+    }
+}
+
+/// The `f64` counterpart of [`nearest_rows_f32`] (the geometry statistics of the validation
+/// passes and the gradient checks): per panel of 16 points four 4-lane vectors per row, two
+/// rows at a time (eight FMA chains). Returns `false` (nothing written) without AVX2 + FMA.
+pub(crate) fn nearest_rows_f64(
+    table: &[f64],
+    rows: &[u32],
+    panels: &[f64],
+    d: usize,
+    best: &mut [f64],
+    best_row: &mut [u32],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+        unsafe { nearest_rows_f64_avx2(table, rows, panels, d, best, best_row) };
+        return true;
+    }
+    let _ = (table, rows, panels, d, best, best_row);
+    false
+}
+
+/// See [`nearest_rows_f64`].
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nearest_rows_f64_avx2(
+    table: &[f64],
+    rows: &[u32],
+    panels: &[f64],
+    d: usize,
+    best: &mut [f64],
+    best_row: &mut [u32],
+) {
+    use std::arch::x86_64::{
+        __m256d, _mm256_blendv_pd, _mm256_cmp_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd,
+        _mm256_setzero_pd, _mm256_storeu_pd, _CMP_GT_OQ,
+    };
+    const R: usize = 2;
+    const _: () = assert!(GROUP == 16);
+    best.fill(f64::NEG_INFINITY);
+    best_row.fill(u32::MAX);
+    let n = best.len();
+    for chunk in rows.chunks(R) {
+        let last = chunk[chunk.len() - 1];
+        let ks: [u32; R] = [0, 1].map(|r| chunk.get(r).copied().unwrap_or(last));
+        let [c0, c1] = ks.map(|k| &table[k as usize * d..][..d]);
+        // Row indices travel as exact f64 values through the blends.
+        let kv = ks.map(|k| _mm256_set1_pd(f64::from(k)));
+        for (g, panel) in panels.chunks_exact(d * GROUP).enumerate() {
+            let mut acc: [__m256d; 4 * R] = [_mm256_setzero_pd(); 4 * R];
+            for ((p, &a0), &a1) in panel.chunks_exact(GROUP).zip(c0).zip(c1) {
+                // SAFETY: `p` holds 16 doubles; unaligned loads of 4 at offsets 0, 4, 8, 12.
+                let pv = unsafe { [0, 4, 8, 12].map(|o| _mm256_loadu_pd(p.as_ptr().add(o))) };
+                for (r, a) in [a0, a1].into_iter().enumerate() {
+                    let c = _mm256_set1_pd(a);
+                    for v in 0..4 {
+                        acc[4 * r + v] = _mm256_fmadd_pd(c, pv[v], acc[4 * r + v]);
+                    }
+                }
+            }
+            let start = g * GROUP;
+            let lanes = GROUP.min(n - start);
+            let mut lane_best = [f64::NEG_INFINITY; GROUP];
+            let mut lane_row = [f64::from(u32::MAX); GROUP];
+            lane_best[..lanes].copy_from_slice(&best[start..start + lanes]);
+            for (l, &k) in lane_row.iter_mut().zip(&best_row[start..start + lanes]) {
+                *l = f64::from(k);
+            }
+            // SAFETY: both arrays hold 16 doubles; unaligned loads/stores of 4 at 0, 4, 8, 12.
+            unsafe {
+                for v in 0..4 {
+                    let mut bv = _mm256_loadu_pd(lane_best.as_ptr().add(4 * v));
+                    let mut bi = _mm256_loadu_pd(lane_row.as_ptr().add(4 * v));
+                    for r in 0..R {
+                        let greater = _mm256_cmp_pd::<_CMP_GT_OQ>(acc[4 * r + v], bv);
+                        bv = _mm256_blendv_pd(bv, acc[4 * r + v], greater);
+                        bi = _mm256_blendv_pd(bi, kv[r], greater);
+                    }
+                    _mm256_storeu_pd(lane_best.as_mut_ptr().add(4 * v), bv);
+                    _mm256_storeu_pd(lane_row.as_mut_ptr().add(4 * v), bi);
+                }
+            }
+            best[start..start + lanes].copy_from_slice(&lane_best[..lanes]);
+            for (k, &l) in best_row[start..start + lanes].iter_mut().zip(&lane_row) {
+                *k = l as u32; // exact: l is a u32 held in an f64
+            }
+        }
+    }
+}
+
+/// [`nearest_rows_portable`] with fused multiply-adds, compiled for AVX2 + FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nearest_rows_fma<F: Float>(
+    table: &[F],
+    rows: &[u32],
+    panels: &[F],
+    d: usize,
+    best: &mut [F],
+    best_row: &mut [u32],
+) {
+    nearest_rows_portable::<F, true>(table, rows, panels, d, best, best_row);
+}
+
+/// a·b + c as one rounding (`FMA`) or two.
+#[inline(always)]
+fn madd<F: Float, const FMA: bool>(a: F, b: F, c: F) -> F {
+    if FMA {
+        num_traits::Float::mul_add(a, b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// The kernel: per panel of [`GROUP`] points, rows in chunks of [`ROWS`] (a short last chunk
+/// repeats its last row, which can never win a strict `>` against itself) accumulated
+/// together over the d coordinates in fixed arrays — the form the compiler keeps in vector
+/// registers — and folded into the per-lane running maximum and its row.
+#[inline(always)]
+fn nearest_rows_portable<F: Float, const FMA: bool>(
+    table: &[F],
+    rows: &[u32],
+    panels: &[F],
+    d: usize,
+    best: &mut [F],
+    best_row: &mut [u32],
+) {
+    let n = best.len();
+    for (g, panel) in panels.chunks_exact(d * GROUP).enumerate() {
+        let mut bv = [F::neg_infinity(); GROUP];
+        let mut bi = [u32::MAX; GROUP];
+        for chunk in rows.chunks(ROWS) {
+            let last = chunk[chunk.len() - 1];
+            let ks: [u32; ROWS] = std::array::from_fn(|r| chunk.get(r).copied().unwrap_or(last));
+            let cs: [&[F]; ROWS] = ks.map(|k| &table[k as usize * d..][..d]);
+            let mut acc = [[F::zero(); GROUP]; ROWS];
+            for t in 0..d {
+                let Ok(p) = <&[F; GROUP]>::try_from(&panel[t * GROUP..(t + 1) * GROUP]) else {
+                    continue; // unreachable: the panel holds d·GROUP values
+                };
+                for r in 0..ROWS {
+                    let c = cs[r][t];
+                    for l in 0..GROUP {
+                        acc[r][l] = madd::<F, FMA>(c, p[l], acc[r][l]);
+                    }
+                }
+            }
+            for r in 0..ROWS {
+                for l in 0..GROUP {
+                    let greater = acc[r][l] > bv[l];
+                    let mask = 0u32.wrapping_sub(u32::from(greater));
+                    bi[l] = (ks[r] & mask) | (bi[l] & !mask);
+                    bv[l] = if greater { acc[r][l] } else { bv[l] };
+                }
+            }
+        }
+        let start = g * GROUP;
+        let lanes = GROUP.min(n - start);
+        best[start..start + lanes].copy_from_slice(&bv[..lanes]);
+        best_row[start..start + lanes].copy_from_slice(&bi[..lanes]);
+    }
+}
 
 /// `best[j] = max(best[j], row[j])` with `best_row[j] = k` where `row[j]` is strictly greater
 /// (equal slices; written over fixed chunks of lanes so the compiler emits vector compares and
@@ -78,5 +500,86 @@ fn max_into_portable<F: Float>(row: &[F], k: u32, best: &mut [F], best_row: &mut
             best[j] = row[j];
             best_row[j] = k;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{linalg::general_mat_mul, Array2};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The reference: the full GEMM product, then [`max_into`] down its rows.
+    fn via_gemm<F: Float>(
+        table: &Array2<F>,
+        rows: &[u32],
+        points_t: &Array2<F>,
+    ) -> (Vec<F>, Vec<u32>) {
+        let n = points_t.ncols();
+        let mut scores = Array2::zeros((table.nrows(), n));
+        general_mat_mul(F::one(), table, points_t, F::zero(), &mut scores);
+        let (mut best, mut row) = (vec![F::neg_infinity(); n], vec![u32::MAX; n]);
+        for &k in rows {
+            let s = scores.row(k as usize).to_vec();
+            max_into(&s, k, &mut best, &mut row);
+        }
+        (best, row)
+    }
+
+    fn check<F: Float>(n: usize, k: usize, d: usize, seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut table = Array2::<F>::from_shape_fn((k, d), |_| F::cst(rng.gen_range(-1.0..1.0)));
+        for kk in (3..k).step_by(5) {
+            let prev = table.row(kk - 1).to_owned();
+            table.row_mut(kk).assign(&prev); // exact ties: the first row wins
+        }
+        let points_t = Array2::<F>::from_shape_fn((d, n), |_| F::cst(rng.gen_range(-1.0..1.0)));
+        let rows: Vec<u32> = (0..k as u32).filter(|r| r % 7 != 2).collect(); // skipped rows
+        let (mut best, mut row) = (vec![F::zero(); n], vec![0; n]);
+        let packed = PackedPoints::new(points_t.t());
+        nearest_rows(table.view(), &rows, &packed, &mut best, &mut row);
+        let (eb, er) = via_gemm(&table, &rows, &points_t);
+        assert_eq!(row, er, "n {n} k {k} d {d}");
+        let bits = |v: &[F]| {
+            v.iter()
+                .map(|x| x.to_f64().map(f64::to_bits))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&best), bits(&eb), "n {n} k {k} d {d}");
+    }
+
+    /// Bit for bit the GEMM + [`max_into`] result: scores, rows, ties, skipped rows, fewer
+    /// points than a group, a tail, one row, one coordinate, the benchmarks' shapes.
+    #[test]
+    fn fused_scores_equal_the_gemm_bit_for_bit() {
+        for (n, k, d) in [
+            (1, 1, 1),
+            (5, 3, 2),
+            (16, 1, 3),
+            (33, 9, 7),
+            (1000, 38, 10),
+            (1000, 100, 100),
+            (517, 64, 128),
+            (2000, 7, 64),
+        ] {
+            check::<f32>(n, k, d, 3 + n as u64);
+            check::<f64>(n, k, d, 5 + n as u64);
+        }
+    }
+
+    #[test]
+    fn no_rows_and_bad_shapes_write_nothing_wrong() {
+        let table = Array2::<f32>::ones((2, 3));
+        let points = PackedPoints::new(Array2::<f32>::ones((20, 3)).view());
+        let (mut best, mut row) = (vec![0.0_f32; 20], vec![0_u32; 20]);
+        nearest_rows(table.view(), &[], &points, &mut best, &mut row);
+        assert!(best.iter().all(|v| *v == f32::NEG_INFINITY));
+        assert!(row.iter().all(|r| *r == u32::MAX));
+        // A row index past the table, or outputs too short: untouched.
+        let (mut best, mut row) = (vec![7.0_f32; 20], vec![7_u32; 20]);
+        nearest_rows(table.view(), &[5], &points, &mut best, &mut row);
+        nearest_rows(table.view(), &[0], &points, &mut best[..3], &mut row);
+        assert!(best.iter().all(|v| *v == 7.0) && row.iter().all(|r| *r == 7));
     }
 }

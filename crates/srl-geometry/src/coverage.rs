@@ -8,16 +8,13 @@
 //! - rows of `centroids` are normalised first (so ⟨p, ĉ_k⟩ is the cosine for unit points);
 //! - zero rows (bins never seen) are ignored; with no non-zero row, no point is covered and no
 //!   point has a nearest centroid;
-//! - scores are one GEMM `Ĉ · pointsᵀ` per chunk of [`POINT_CHUNK`] points (bounded memory),
-//!   maximised down the rows by [`crate::argmax::max_into`];
+//! - scores ⟨p_j, ĉ_k⟩ and their maximum come from the fused kernel
+//!   [`crate::argmax::nearest_rows`] (bit-identical to a GEMM and a scan, no score matrix);
 //! - ties go to the lowest bin index.
 
+use crate::argmax::PackedPoints;
 use crate::{check, normalize_rows, Float, GeometryError};
-use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayView2, Axis};
-
-/// Number of points scored per GEMM chunk (memory `POINT_CHUNK × K` scalars).
-pub const POINT_CHUNK: usize = 2048;
+use ndarray::{Array2, ArrayView2, Axis};
 
 /// Share of `points` covered by the tube of width `eps` around the centroid trace (Eq. 3–4):
 /// |{j : max_k ⟨p_j, ĉ_k⟩ > ε}| / N, with ĉ_k the normalised non-zero rows of `centroids`.
@@ -124,28 +121,14 @@ fn for_each_nearest<F: Float>(
         return Ok(());
     }
     let table: Array2<F> = unit.select(Axis(0), &live);
-    let chunk_len = POINT_CHUNK.min(points.nrows());
-    let mut scores = Array2::<F>::zeros((live.len(), chunk_len));
-    let mut best = vec![F::neg_infinity(); chunk_len];
-    let mut best_row = vec![u32::MAX; chunk_len];
-    let mut j = 0;
-    for chunk in points.axis_chunks_iter(Axis(0), POINT_CHUNK) {
-        // Scores transposed (live rows × points), maximised down the rows (see `argmax`).
-        let b = chunk.nrows();
-        let mut s = scores.slice_mut(s![.., ..b]);
-        general_mat_mul(F::one(), &table, &chunk.t(), F::zero(), &mut s);
-        let (best, best_row) = (&mut best[..b], &mut best_row[..b]);
-        best.fill(F::neg_infinity());
-        best_row.fill(u32::MAX);
-        for (k, row) in s.rows().into_iter().enumerate() {
-            if let Some(row) = row.to_slice() {
-                crate::argmax::max_into(row, k as u32, best, best_row);
-            }
-        }
-        for (&k, &score) in best_row.iter().zip(best.iter()) {
-            visit(j, live.get(k as usize).map(|&bin| (bin, score)));
-            j += 1;
-        }
+    // Scores by the fused kernel of the enveloping loss (no score matrix; see `argmax`).
+    let rows: Vec<u32> = (0..live.len() as u32).collect();
+    let packed = PackedPoints::new(points);
+    let n = points.nrows();
+    let (mut best, mut best_row) = (vec![F::neg_infinity(); n], vec![u32::MAX; n]);
+    crate::argmax::nearest_rows(table.view(), &rows, &packed, &mut best, &mut best_row);
+    for (j, (&k, &score)) in best_row.iter().zip(best.iter()).enumerate() {
+        visit(j, live.get(k as usize).map(|&bin| (bin, score)));
     }
     Ok(())
 }
@@ -184,8 +167,8 @@ mod tests {
     }
 
     #[test]
-    fn chunking_matches_unchunked() {
-        let p = crate::uniform_sphere_points::<f64>(2 * POINT_CHUNK + 17, 3, 1).unwrap();
+    fn many_points_match_the_full_product() {
+        let p = crate::uniform_sphere_points::<f64>(2 * 2048 + 17, 3, 1).unwrap();
         let c = crate::uniform_sphere_points::<f64>(5, 3, 2).unwrap();
         let nearest = nearest_centroids(c.view(), p.view()).unwrap();
         let scores = p.dot(&c.t());

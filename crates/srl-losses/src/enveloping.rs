@@ -7,23 +7,18 @@
 //!
 //! Its (sub-)gradient gives each point's arg-max row k*(j) the contribution −p_j/N (ties are
 //! measure-zero). Zero rows (bins never seen) are excluded from the max; if every row is zero
-//! the loss is 1 with zero gradient. The K×N product is the hot spot of SRL: it is computed as
-//! GEMMs over blocks of points (K×d · d×B, B·K ≈ 2¹⁸) into a reused buffer, each block's
-//! arg-max taken while its scores are still in cache.
+//! the loss is 1 with zero gradient. The K×N scores are the hot spot of SRL: they are computed
+//! by the fused kernel [`srl_geometry::argmax::nearest_rows`], which keeps each point's scores
+//! in registers and its running maximum with them (no K×N matrix, no packing), bit-identical
+//! to a GEMM followed by a scan.
 
 use crate::LossError;
-use ndarray::{linalg::general_mat_mul, s, Array2, ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
-use srl_geometry::Float;
-
-/// Target size (elements) of one block of the score buffer: 2¹⁸ (1 MiB in f32), so a
-/// block's scores are still in L2 when the arg-max reads them.
-const SCORE_BLOCK_ELEMENTS: usize = 1 << 18;
-/// Smallest block of points (keeps the GEMM efficient at very large K).
-const MIN_BLOCK_ROWS: usize = 64;
+use srl_geometry::{argmax::PackedPoints, Float};
 
 /// Whether the Monte-Carlo points stay fixed for the whole run or are redrawn every epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -38,7 +33,8 @@ pub enum PointsPolicy {
 
 /// Soft enveloping loss L_env = 1 − (1/N) Σ_j max_k ⟨p_j, c_k⟩ with its sub-gradient.
 ///
-/// Owns the N×d points, a block score buffer and the arg-max row of every point.
+/// Owns the N×d points (also packed for the fused kernel), and the maximum and arg-max row of
+/// every point.
 ///
 /// ```
 /// use ndarray::{array, Array2};
@@ -56,16 +52,16 @@ pub enum PointsPolicy {
 pub struct EnvelopingLoss<F> {
     /// N×d unit points.
     points: Array2<F>,
-    /// K×B scores ⟨c_k, p_j⟩ of one block of B points (reused).
-    scores: Array2<F>,
-    /// Per point of the block: the best score so far and its row.
+    /// The same points packed for the fused kernel.
+    packed: PackedPoints<F>,
+    /// Per point: the largest score of the last forward.
     best: Vec<F>,
-    /// See `best` (`u32::MAX` until a valid row was seen).
+    /// See `best` (`u32::MAX` if no row was valid).
     best_row: Vec<u32>,
     /// Arg-max row of every point in the last forward (`usize::MAX` if every row was zero).
     nearest: Vec<usize>,
-    /// Whether each table row is non-zero, for the last forward.
-    valid: Vec<bool>,
+    /// The non-zero table rows of the last forward, ascending.
+    valid: Vec<u32>,
 }
 
 impl<F: Float> EnvelopingLoss<F> {
@@ -100,10 +96,10 @@ impl<F: Float> EnvelopingLoss<F> {
     fn from_unit_points(points: Array2<F>) -> Self {
         let n = points.nrows();
         Self {
+            packed: PackedPoints::new(points.view()),
             points,
-            scores: Array2::zeros((0, 0)),
-            best: Vec::new(),
-            best_row: Vec::new(),
+            best: vec![F::neg_infinity(); n],
+            best_row: vec![u32::MAX; n],
             nearest: vec![usize::MAX; n],
             valid: Vec::new(),
         }
@@ -147,6 +143,7 @@ impl<F: Float> EnvelopingLoss<F> {
     /// Redraws the N points uniformly on the sphere from `seed` (same N and d), in place.
     pub fn redraw(&mut self, seed: u64) {
         fill_uniform_sphere(&mut self.points, seed);
+        self.packed.repack(self.points.view());
     }
 
     /// The arg-max (nearest) table row of every point in the last forward pass, or
@@ -178,77 +175,64 @@ impl<F: Float> EnvelopingLoss<F> {
         }
         let value = self.compute(table);
         let coef = -scale / F::from_count(self.num_points());
-        for (p, &k) in self.points.rows().into_iter().zip(&self.nearest) {
-            if k == usize::MAX {
-                continue;
+        let d = self.points.ncols();
+        match (grad_table.as_slice_mut(), self.points.as_slice()) {
+            // Contiguous rows (the usual case): plain slices, no per-point iterator set-up.
+            (Some(grad), Some(points)) => {
+                for (p, &k) in points.chunks_exact(d).zip(&self.nearest) {
+                    if k == usize::MAX {
+                        continue;
+                    }
+                    for (g, &pi) in grad[k * d..(k + 1) * d].iter_mut().zip(p) {
+                        *g += coef * pi;
+                    }
+                }
             }
-            Zip::from(grad_table.row_mut(k))
-                .and(&p)
-                .for_each(|g, &pi| *g += coef * pi);
+            _ => {
+                for (p, &k) in self.points.rows().into_iter().zip(&self.nearest) {
+                    if k == usize::MAX {
+                        continue;
+                    }
+                    Zip::from(grad_table.row_mut(k))
+                        .and(&p)
+                        .for_each(|g, &pi| *g += coef * pi);
+                }
+            }
         }
         Ok(value)
     }
 
     /// Scores, arg-max and value. Shapes already checked.
     ///
-    /// Per block of B points the scores are computed transposed, K×B (C · P_blockᵀ), so the
-    /// arg-max runs down the table rows over contiguous points: for every valid row k in
-    /// ascending order, `best[j] = max(best[j], s[k][j])` with a strict `>` (the first
-    /// maximum wins, as a sequential scan would), a compare-and-select the compiler
-    /// vectorises across points — no per-point horizontal reduction. Zero rows are skipped.
+    /// The non-zero rows, in ascending order, go to the fused kernel
+    /// [`nearest_rows`](srl_geometry::argmax::nearest_rows) (first maximum wins, as a
+    /// sequential scan would); the value sums the maxima in point order.
     fn compute(&mut self, table: ArrayView2<F>) -> F {
-        let (k, n) = (table.nrows(), self.num_points());
+        let n = self.num_points();
         self.valid.clear();
         self.valid.extend(
             table
                 .rows()
                 .into_iter()
-                .map(|r| r.iter().any(|&v| v != F::zero())),
+                .enumerate()
+                .filter(|(_, r)| r.iter().any(|&v| v != F::zero()))
+                .map(|(k, _)| k as u32),
         );
-        if !self.valid.iter().any(|&v| v) {
+        if self.valid.is_empty() {
             self.nearest.iter_mut().for_each(|a| *a = usize::MAX);
             return F::one();
         }
-        // Points are processed in blocks so that the block's scores stay in cache between the
-        // GEMM and the arg-max (and memory stays O(block·K) instead of O(N·K)).
-        let block = (SCORE_BLOCK_ELEMENTS / k).max(MIN_BLOCK_ROWS).min(n);
-        if self.scores.dim() != (k, block) {
-            self.scores = Array2::zeros((k, block));
-            self.best = vec![F::neg_infinity(); block];
-            self.best_row = vec![u32::MAX; block];
-        }
+        srl_geometry::argmax::nearest_rows(
+            table,
+            &self.valid,
+            &self.packed,
+            &mut self.best,
+            &mut self.best_row,
+        );
         let mut total = F::zero();
-        for start in (0..n).step_by(block) {
-            let end = (start + block).min(n);
-            let b = end - start;
-            let mut scores = self.scores.slice_mut(s![.., ..b]);
-            general_mat_mul(
-                F::one(),
-                &table,
-                &self.points.slice(s![start..end, ..]).t(),
-                F::zero(),
-                &mut scores,
-            );
-            let (best, best_row) = (&mut self.best[..b], &mut self.best_row[..b]);
-            best.fill(F::neg_infinity());
-            best_row.fill(u32::MAX);
-            for (kk, row) in scores.rows().into_iter().enumerate() {
-                if !self.valid[kk] {
-                    continue;
-                }
-                let Some(row) = row.to_slice() else {
-                    continue; // unreachable: the block is a row-major slice of the buffer
-                };
-                srl_geometry::argmax::max_into(&row[..b], kk as u32, best, best_row);
-            }
-            for ((nearest, &bi), &bv) in self.nearest[start..end]
-                .iter_mut()
-                .zip(&*best_row)
-                .zip(&*best)
-            {
-                *nearest = bi as usize;
-                total += bv;
-            }
+        for ((nearest, &bi), &bv) in self.nearest.iter_mut().zip(&self.best_row).zip(&self.best) {
+            *nearest = bi as usize;
+            total += bv;
         }
         F::one() - total / F::from_count(n)
     }
@@ -368,11 +352,11 @@ mod tests {
         assert_eq!(value, expected, "n {n} k {k} d {d}");
     }
 
-    /// The blocked, transposed arg-max gives the same rows and the same value, bit for bit,
-    /// as the full product with a sequential scan: zero rows, exact ties, one row, one point,
-    /// K large enough for several blocks.
+    /// The fused arg-max gives the same rows and the same value, bit for bit, as the full
+    /// product with a sequential scan: zero rows, exact ties, one row, one point, a tail of
+    /// points, large K.
     #[test]
-    fn blocked_argmax_equals_the_full_product_scan() {
+    fn fused_argmax_equals_the_full_product_scan() {
         for (n, k, d) in [
             (1, 1, 3),
             (7, 1, 2),

@@ -4,7 +4,8 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use srl_data::metrics::ShotMetrics;
-use srl_geometry::{coverage, few_shot_share, normalize_rows, uniformity, TraceStats};
+use srl_geometry::argmax::PackedPoints;
+use srl_geometry::{few_shot_share, normalize_rows, uniformity, TraceStats};
 
 /// One line of `log.jsonl`: training losses averaged since the previous line, validation MAE
 /// and the geometry of the surrogate memory at this point.
@@ -137,7 +138,12 @@ pub fn geometry_report(
 ) -> GeometryReport {
     let k = bin_centres.len();
     let centroids = bin_centroids(train_h, train_bins, k);
-    let table = table_geometry(centroids.view(), bin_centres, points, eps);
+    let table = table_geometry(
+        centroids.view(),
+        bin_centres,
+        &PackedPoints::new(points),
+        eps,
+    );
     let few = few_shot_share(centroids.view(), points, few_bins).ok();
     let (test_z, _) = normalize_rows(test_h);
     // At most ~2000 rows, spread evenly over the test set (IOL's test rows are grouped by
@@ -157,30 +163,39 @@ pub fn geometry_report(
 
 /// Coverage at ε, soft coverage, speed CV and arc length of a (K×d) centroid table; `None`
 /// where undefined (no non-zero row, a collapsed trace, non-finite values).
+///
+/// The rows are normalised (as [`srl_geometry::coverage`] does; the tables the trainer logs
+/// are unit already) and each point's best score max_k ⟨p_j, ĉ_k⟩ over the non-zero rows is
+/// computed once, by the fused kernel of the enveloping loss, for both statistics: coverage =
+/// share of points with a best score > ε (Eq. 3–4), soft coverage = mean best score
+/// (1 − L_env of Eq. 1–4). `points` are packed once by the caller
+/// ([`PackedPoints::new`]) and reused every epoch.
 pub fn table_geometry(
     centroids: ArrayView2<f64>,
     bin_centres: &[f64],
-    points: ArrayView2<f64>,
+    points: &PackedPoints<f64>,
     eps: f64,
 ) -> TableGeometry {
-    let coverage = coverage(centroids, points, eps).ok();
-    let nonzero: Vec<usize> = (0..centroids.nrows())
-        .filter(|&k| centroids.row(k).iter().any(|v| *v != 0.0))
+    let n = points.len();
+    let (unit, norms) = normalize_rows(centroids);
+    let live: Vec<u32> = (0..norms.len())
+        .filter(|&k| norms[k] > 0.0)
+        .map(|k| k as u32)
         .collect();
-    let soft_coverage = (!nonzero.is_empty() && points.nrows() > 0).then(|| {
-        // Scores transposed (non-zero rows × points), maximised down the rows by the
-        // vectorised kernel of the enveloping loss.
-        let table = centroids.select(Axis(0), &nonzero);
-        let scores = table.dot(&points.t());
-        let n = points.nrows();
+    let usable = n > 0 && centroids.nrows() > 0 && centroids.ncols() == points.dim();
+    let (coverage, soft_coverage) = if !usable {
+        (None, None)
+    } else if live.is_empty() {
+        (Some(0.0), None)
+    } else {
         let (mut best, mut best_row) = (vec![f64::NEG_INFINITY; n], vec![u32::MAX; n]);
-        for (k, row) in scores.rows().into_iter().enumerate() {
-            if let Some(row) = row.to_slice() {
-                srl_geometry::argmax::max_into(row, k as u32, &mut best, &mut best_row);
-            }
-        }
-        best.iter().sum::<f64>() / n as f64
-    });
+        srl_geometry::argmax::nearest_rows(unit.view(), &live, points, &mut best, &mut best_row);
+        let covered = best.iter().filter(|&&s| s > eps).count();
+        (
+            Some(covered as f64 / n as f64),
+            Some(best.iter().sum::<f64>() / n as f64),
+        )
+    };
     let centres = Array1::from(bin_centres.to_vec());
     let trace = TraceStats::new(centroids, centres.view()).ok();
     let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
@@ -229,13 +244,40 @@ mod tests {
     fn a_collapsed_table_has_zero_arc_length_and_no_speed_cv() {
         let collapsed = array![[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]];
         let points = array![[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]];
-        let g = table_geometry(collapsed.view(), &[0.0, 1.0, 2.0], points.view(), 0.5);
+        let points = PackedPoints::new(points.view());
+        let g = table_geometry(collapsed.view(), &[0.0, 1.0, 2.0], &points, 0.5);
         assert_eq!(g.speed_cv, None);
         assert_eq!(g.arc_length, Some(0.0));
         assert_eq!(g.soft_coverage, Some(0.0)); // best cosines 1, 0, −1, 0
         assert_eq!(g.coverage, Some(0.25));
         let empty = Array2::<f64>::zeros((3, 2));
-        let g = table_geometry(empty.view(), &[0.0, 1.0, 2.0], points.view(), 0.5);
+        let g = table_geometry(empty.view(), &[0.0, 1.0, 2.0], &points, 0.5);
         assert_eq!((g.soft_coverage, g.speed_cv), (None, None));
+    }
+
+    /// One pass of the fused kernel gives what the two separate statistics give: coverage as
+    /// `srl_geometry::coverage`, soft coverage as the mean of the full product's row maxima.
+    #[test]
+    fn one_pass_equals_coverage_and_the_full_product() {
+        let points = srl_geometry::uniform_sphere_points::<f64>(3001, 6, 3).unwrap();
+        let mut table = srl_geometry::uniform_sphere_points::<f64>(9, 6, 4).unwrap();
+        table.row_mut(4).fill(0.0); // a never-seen bin
+        let centres: Vec<f64> = (0..9).map(f64::from).collect();
+        let g = table_geometry(
+            table.view(),
+            &centres,
+            &PackedPoints::new(points.view()),
+            0.3,
+        );
+        let expected = srl_geometry::coverage(table.view(), points.view(), 0.3).unwrap();
+        assert_eq!(g.coverage, Some(expected));
+        let scores = points.dot(&table.t());
+        let soft = scores
+            .rows()
+            .into_iter()
+            .map(|r| r.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v)))
+            .sum::<f64>()
+            / 3001.0;
+        approx::assert_abs_diff_eq!(g.soft_coverage.unwrap(), soft, epsilon = 1e-12);
     }
 }

@@ -30,6 +30,7 @@ use crate::{
 };
 use ndarray::{s, Array1, Array2};
 use srl_data::{Benchmark, Part};
+use srl_geometry::argmax::PackedPoints;
 use srl_geometry::uniform_sphere_points;
 use srl_surrogate::{MemoryParams, Surrogate, SurrogateConfig};
 use std::path::Path;
@@ -99,6 +100,8 @@ pub struct Trainer<'a> {
     /// Bin-centroid memory for the geometry log when no component keeps one.
     monitor: Option<Surrogate<f32>>,
     geometry_points: Array2<f64>,
+    /// The same points packed once for the per-epoch geometry log.
+    geometry_packed: PackedPoints<f64>,
     epoch: usize,
     step: usize,
     best: Option<BestState>,
@@ -233,6 +236,7 @@ impl<'a> Trainer<'a> {
             calib_shift: Array2::zeros((batch, dim)),
             components,
             monitor,
+            geometry_packed: PackedPoints::new(geometry_points.view()),
             geometry_points,
             epoch: 0,
             step: 0,
@@ -612,7 +616,7 @@ impl<'a> Trainer<'a> {
         let table = table_geometry(
             memory_z.view(),
             &self.bin_centres,
-            self.geometry_points.view(),
+            &self.geometry_packed,
             COVERAGE_EPS,
         );
         let meter = std::mem::take(&mut self.meter);
