@@ -39,6 +39,14 @@ pub struct BenchArgs {
     /// With --epochs: repetitions of each vanilla/SRL pair (the median is reported).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub repeats: usize,
+    /// With --epochs: threads of each timed run (RAYON_NUM_THREADS; matrix products and the
+    /// enveloping kernel split above their size thresholds).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub threads: usize,
+    /// With --epochs: also time an `srl` built with `--features blas` (a system OpenBLAS, e.g.
+    /// Debian's libopenblas-dev; built into target/blas), interleaved with the default build.
+    #[arg(long)]
+    pub blas: bool,
     /// With --epochs: data directory [default: $SRL_DATA_DIR, else datasets/cache/].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -142,34 +150,76 @@ fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
         args.only.clone()
     };
     let repeats = args.repeats.max(1);
+    let threads = args.threads.max(1);
     let root = repo_root();
-    let srl = build_srl(&root)?;
+    let mut builds = vec![build_srl(&root)?];
+    if args.blas {
+        let dir = root.join("target").join("blas");
+        let dir = dir.to_string_lossy();
+        builds.push(
+            crate::reproduce::build_release_with(
+                &root,
+                "srl-cli",
+                "--bin",
+                "srl",
+                &["--features", "blas", "--target-dir", &dir],
+            )
+            .map_err(|e| {
+                format!("{e}\n(--blas needs a system OpenBLAS: e.g. `apt install libopenblas-dev`)")
+            })?,
+        );
+    }
     let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
     let work = root.join("target").join("bench-epochs");
     let mut table = String::from(
-        "| benchmark | epochs timed | vanilla s/epoch | SRL s/epoch | SRL / vanilla |\n|---|---:|---:|---:|---:|\n",
+        "| benchmark | epochs timed | vanilla s/epoch | SRL s/epoch | SRL / vanilla |",
     );
+    if args.blas {
+        table.push_str(
+            " vanilla, OpenBLAS | SRL, OpenBLAS | SRL / vanilla, OpenBLAS | OpenBLAS speed-up vanilla / SRL |",
+        );
+    }
+    table.push_str(if args.blas {
+        "\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    } else {
+        "\n|---|---:|---:|---:|---:|\n"
+    });
     let methods = [MethodName::vanilla(), srl_method()];
     for &b in &benchmarks {
-        let mut times = [Vec::new(), Vec::new()];
+        // times[build][method]: the builds and methods interleaved within every repeat.
+        let mut times = vec![[Vec::new(), Vec::new()]; builds.len()];
         for rep in 0..repeats {
-            for (i, method) in methods.iter().enumerate() {
-                let dir = work.join(b.as_str()).join(format!("{method}-{rep}"));
-                times[i].push(time_one(&srl, &data_dir, b, method, &dir)?);
+            for (k, srl) in builds.iter().enumerate() {
+                for (i, method) in methods.iter().enumerate() {
+                    let dir = work.join(b.as_str()).join(format!("{method}-{k}-{rep}"));
+                    times[k][i].push(time_one(srl, &data_dir, b, method, &dir, threads)?);
+                }
             }
         }
-        let [v, s] = times.map(median);
-        let row = format!(
-            "| {b} | {} | {v:.5} | {s:.5} | {:.2}× |\n",
+        let medians: Vec<[f64; 2]> = times.into_iter().map(|t| t.map(median)).collect();
+        let [v, s] = medians[0];
+        let mut row = format!(
+            "| {b} | {} | {v:.5} | {s:.5} | {:.2}× |",
             timing_epochs(b),
             s / v
         );
+        if let Some(&[bv, bs]) = medians.get(1) {
+            row.push_str(&format!(
+                " {bv:.5} | {bs:.5} | {:.2}× | {:.2}× / {:.2}× |",
+                bs / bv,
+                v / bv,
+                s / bs
+            ));
+        }
+        row.push('\n');
         eprint!("{row}");
         table.push_str(&row);
     }
     let text = format!(
-        "SRL vs vanilla seconds per training epoch (full-batch IOL: per iteration), median of {repeats} \
-         runs each, one run at a time; `cargo xtask bench --epochs`.\n\n{table}"
+        "SRL vs vanilla seconds per training epoch (full-batch IOL: per iteration), median of \
+         {repeats} runs each, one run at a time, {threads} thread(s) per run; \
+         `cargo xtask bench --epochs --threads {threads}{}`.\n\n{table}",
+        if args.blas { " --blas" } else { "" }
     );
     println!("{text}");
     if let Some(out) = &args.out {
@@ -178,13 +228,14 @@ fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Trains one shortened run and returns its seconds per epoch.
+/// Trains one shortened run with `threads` threads and returns its seconds per epoch.
 fn time_one(
     srl: &Path,
     data_dir: &Path,
     benchmark: BenchmarkId,
     method: &MethodName,
     dir: &Path,
+    threads: usize,
 ) -> Result<f64, String> {
     let cfg = timing_config(benchmark, method)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -201,7 +252,9 @@ fn time_one(
         .arg(data_dir)
         .arg("--out")
         .arg(&run_dir)
-        .env("RAYON_NUM_THREADS", "1");
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .env("OPENBLAS_NUM_THREADS", threads.to_string())
+        .env_remove("MATMUL_NUM_THREADS");
     run_quietly(&mut command, &format!("{benchmark}/{method}: srl train"))?;
     run_folder::read_report(&run_dir)
         .map(|r| r.seconds_per_epoch)

@@ -944,8 +944,22 @@ pub fn build_release(
     kind: &str,
     name: &str,
 ) -> Result<PathBuf, String> {
+    build_release_with(root, package, kind, name, &[])
+}
+
+/// [`build_release`] with extra cargo arguments (e.g. `--features blas --target-dir DIR`).
+pub fn build_release_with(
+    root: &Path,
+    package: &str,
+    kind: &str,
+    name: &str,
+    extra: &[&str],
+) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let what = format!("cargo build --release -p {package} {kind} {name}");
+    let what = format!(
+        "cargo build --release -p {package} {kind} {name} {}",
+        extra.join(" ")
+    );
     eprintln!("building {name} ({what})…");
     let output = Command::new(&cargo)
         .current_dir(root)
@@ -958,6 +972,7 @@ pub fn build_release(
             name,
             "--message-format=json-render-diagnostics",
         ])
+        .args(extra)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()

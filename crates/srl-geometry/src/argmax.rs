@@ -152,16 +152,50 @@ pub fn nearest_rows<F: Float>(
         best_row.fill(u32::MAX);
         return;
     }
-    if F::nearest_rows_simd(table, rows, &points.data, d, best, best_row) {
+    // Points are independent: large problems split their panels over the rayon pool, each
+    // thread writing its own range of `best`/`best_row` — the same bits for any thread count.
+    let threads = rayon::current_num_threads();
+    let work = rows.len() * n * d;
+    if threads > 1 && work >= PARALLEL_MIN_WORK && n > GROUP {
+        use rayon::prelude::*;
+        let per = n.div_ceil(GROUP).div_ceil(threads); // panels per part
+        points
+            .data
+            .par_chunks(per * d * GROUP)
+            .zip(best.par_chunks_mut(per * GROUP))
+            .zip(best_row.par_chunks_mut(per * GROUP))
+            .for_each(|((panels, best), best_row)| {
+                nearest_rows_serial(table, rows, panels, d, best, best_row)
+            });
+    } else {
+        nearest_rows_serial(table, rows, &points.data, d, best, best_row);
+    }
+}
+
+/// Multiply-adds (rows × points × d) from which [`nearest_rows`] uses more than one thread:
+/// 2²⁰ (≈ 0.1 ms of one core). The UCI-DIR enveloping term (38 × 1,000 × 10) stays on one
+/// thread; IOL's (100 × 1,000 × 100) splits.
+pub const PARALLEL_MIN_WORK: usize = 1 << 20;
+
+/// [`nearest_rows`] on one thread over `panels` (whose points fill `best`, in order).
+fn nearest_rows_serial<F: Float>(
+    table: &[F],
+    rows: &[u32],
+    panels: &[F],
+    d: usize,
+    best: &mut [F],
+    best_row: &mut [u32],
+) {
+    if F::nearest_rows_simd(table, rows, panels, d, best, best_row) {
         return;
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        unsafe { nearest_rows_fma(table, rows, &points.data, d, best, best_row) };
+        unsafe { nearest_rows_fma(table, rows, panels, d, best, best_row) };
         return;
     }
-    nearest_rows_portable::<F, false>(table, rows, &points.data, d, best, best_row);
+    nearest_rows_portable::<F, false>(table, rows, panels, d, best, best_row);
 }
 
 /// The `f32` kernel with explicit AVX2 + FMA vectors when the CPU has them (the hot path of
@@ -566,6 +600,33 @@ mod tests {
             check::<f32>(n, k, d, 3 + n as u64);
             check::<f64>(n, k, d, 5 + n as u64);
         }
+    }
+
+    /// Above the parallel threshold, 1, 2 and 3 threads give the same bits.
+    #[test]
+    fn thread_count_does_not_change_the_result() {
+        let (n, k, d) = (2000, 60, 16);
+        assert!(n * k * d >= PARALLEL_MIN_WORK);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let table = Array2::<f32>::from_shape_fn((k, d), |_| rng.gen_range(-1.0..1.0));
+        let points = Array2::<f32>::from_shape_fn((n, d), |_| rng.gen_range(-1.0..1.0));
+        let packed = PackedPoints::new(points.view());
+        let rows: Vec<u32> = (0..k as u32).collect();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (mut best, mut row) = (vec![0.0_f32; n], vec![0_u32; n]);
+            pool.install(|| nearest_rows(table.view(), &rows, &packed, &mut best, &mut row));
+            (best.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), row)
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
+        let (eb, er) = via_gemm(&table, &rows, &points.t().to_owned());
+        assert_eq!(one.1, er);
+        assert_eq!(one.0, eb.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //!
 //! Every sample is one epoch / iteration / call, after `--warmup` untimed ones (at least two
 //! epochs, so SRL's warm-up epoch is never timed); the median of `--repeats` samples is reported.
-//! Training here is single-threaded (ndarray's matrixmultiply without threading).
+//! Threads: `RAYON_NUM_THREADS` and `MATMUL_NUM_THREADS` as set by the caller (the xtask runs
+//! this once with 1 and once with 2).
 //!
 //! ```text
 //! cargo run --release -p srl-train --example bench_workloads -- --data-dir ../shared/datasets

@@ -29,6 +29,12 @@
 // dev-dependencies, are exempt).
 #![cfg_attr(not(test), deny(unused_crate_dependencies))]
 
+// Feature `blas`: link the BLAS provider behind ndarray's `blas` feature (a system OpenBLAS).
+#[cfg(feature = "blas")]
+extern crate blas_src;
+#[cfg(feature = "blas")]
+use openblas_src as _;
+
 pub mod batches;
 pub mod compare;
 pub mod components;

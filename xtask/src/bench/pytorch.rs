@@ -5,7 +5,8 @@
 //! Steps: check that the Python (`$SRL_BENCH_PYTHON`, else `python3`) imports torch — without
 //! it, say how to install it and stop cleanly (exit 0); build the example; export the training
 //! data and presets for the Python side; wait (bounded) for a quiet CPU; then `--rounds` rounds
-//! of Rust, PyTorch at 2 threads, Rust, PyTorch at 1 thread, one process at a time; the median
+//! of Rust at 1 thread, PyTorch at 2 threads, Rust at 2 threads, PyTorch at 1 thread, one
+//! process at a time; the median
 //! of the processes' medians per workload goes into the table between the markers of
 //! docs/benchmarks.md (the rest of the file is kept) and, with every sample, into
 //! docs/benchmarks-pytorch.json.
@@ -93,8 +94,11 @@ pub enum Side {
     Pytorch2,
     /// PyTorch with `torch.set_num_threads(1)`.
     Pytorch1,
-    /// The Rust trainer (single-threaded).
+    /// The Rust trainer on one thread.
     Rust,
+    /// The Rust trainer on two threads (matrix products and the enveloping kernel split above
+    /// their size thresholds).
+    Rust2,
 }
 
 /// Median milliseconds of one workload on each side (median over processes of the processes'
@@ -109,8 +113,11 @@ pub struct Row {
     pub pytorch_2: Option<f64>,
     /// PyTorch, 1 thread.
     pub pytorch_1: Option<f64>,
-    /// Rust.
+    /// Rust, 1 thread.
     pub rust: Option<f64>,
+    /// Rust, 2 threads (absent in results from before it was measured).
+    #[serde(default)]
+    pub rust_2: Option<f64>,
 }
 
 /// CPU use of the whole machine over a sampling window, in cores.
@@ -236,14 +243,16 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let script = root.join("benches").join("pytorch").join("srl_bench.py");
     let mut processes = Vec::new();
     for round in 0..rounds {
-        for side in [Side::Rust, Side::Pytorch2, Side::Rust, Side::Pytorch1] {
+        for side in [Side::Rust, Side::Pytorch2, Side::Rust2, Side::Pytorch1] {
             eprintln!("round {}/{rounds}: {side:?}…", round + 1);
             let mut cmd = match side {
-                Side::Rust => {
+                Side::Rust | Side::Rust2 => {
+                    let threads = if side == Side::Rust2 { "2" } else { "1" };
                     let mut c = niced(args.nice, exe.as_os_str());
                     c.arg("--data-dir")
                         .arg(&data_dir)
-                        .env("RAYON_NUM_THREADS", "1");
+                        .env("RAYON_NUM_THREADS", threads)
+                        .env("MATMUL_NUM_THREADS", threads);
                     c
                 }
                 Side::Pytorch2 | Side::Pytorch1 => {
@@ -393,6 +402,7 @@ pub fn rows(processes: &[(Side, ProcessReport)]) -> Vec<Row> {
             pytorch_2: of(Side::Pytorch2, name),
             pytorch_1: of(Side::Pytorch1, name),
             rust: of(Side::Rust, name),
+            rust_2: of(Side::Rust2, name),
         })
         .collect()
 }
@@ -426,8 +436,8 @@ pub fn format_ratio(a: Option<f64>, b: Option<f64>) -> String {
 /// The timing table and the SRL/vanilla table.
 pub fn tables_markdown(rows: &[Row]) -> String {
     let mut t = String::from(
-        "| workload | unit | PyTorch 2 thr | PyTorch 1 thr | Rust (1 thr) | Rust speed-up vs PyTorch 2 thr | vs 1 thr |\n\
-         |---|---|---:|---:|---:|---:|---:|\n",
+        "| workload | unit | PyTorch 2 thr | PyTorch 1 thr | Rust 2 thr | Rust 1 thr | Rust speed-up, 2 thr vs 2 thr | 1 thr vs 1 thr |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let label = WORKLOADS
@@ -435,18 +445,19 @@ pub fn tables_markdown(rows: &[Row]) -> String {
             .find(|(n, _)| *n == r.workload)
             .map_or(r.workload.as_str(), |(_, d)| d);
         t.push_str(&format!(
-            "| {label} | {} | {} | {} | {} | {} | {} |\n",
+            "| {label} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.unit.trim_start_matches("ms/"),
             format_ms(r.pytorch_2),
             format_ms(r.pytorch_1),
+            format_ms(r.rust_2),
             format_ms(r.rust),
-            format_ratio(r.pytorch_2, r.rust),
+            format_ratio(r.pytorch_2, r.rust_2),
             format_ratio(r.pytorch_1, r.rust),
         ));
     }
     t.push_str(
         "\nSRL / vanilla per epoch (per iteration on IOL), each side against itself:\n\n\
-         | benchmark | PyTorch 2 thr | PyTorch 1 thr | Rust |\n|---|---:|---:|---:|\n",
+         | benchmark | PyTorch 2 thr | PyTorch 1 thr | Rust 2 thr | Rust 1 thr |\n|---|---:|---:|---:|---:|\n",
     );
     for (bench, label) in [
         ("airfoil", "Airfoil"),
@@ -460,9 +471,10 @@ pub fn tables_markdown(rows: &[Row]) -> String {
         let (v, s) = (get("vanilla"), get("srl"));
         let ratio = |f: fn(&Row) -> Option<f64>| format_ratio(s.and_then(f), v.and_then(f));
         t.push_str(&format!(
-            "| {label} | {} | {} | {} |\n",
+            "| {label} | {} | {} | {} | {} |\n",
             ratio(|r| r.pytorch_2),
             ratio(|r| r.pytorch_1),
+            ratio(|r| r.rust_2),
             ratio(|r| r.rust)
         ));
     }
@@ -481,7 +493,7 @@ pub fn section_markdown(c: &Comparison) -> String {
     };
     format!(
         "Measured {date} on {machine}, torch {torch}, commit `{commit}`; {rounds} rounds of \
-         Rust → PyTorch 2 threads → Rust → PyTorch 1 thread, one process at a time, each \
+         Rust 1 thread → PyTorch 2 threads → Rust 2 threads → PyTorch 1 thread, one process at a time, each \
          process the median of its samples, the table the median over processes ({secs} of \
          measurement){priority}.\n\n\
          - Load before the run (after waiting {waited} for a quiet CPU): {before}.\n\
@@ -632,7 +644,7 @@ mod tests {
         (
             side,
             ProcessReport {
-                implementation: if side == Side::Rust {
+                implementation: if matches!(side, Side::Rust | Side::Rust2) {
                     "rust"
                 } else {
                     "pytorch"
@@ -661,6 +673,10 @@ mod tests {
                 &[("airfoil/vanilla", 0.7), ("airfoil/srl", 1.7)],
             ),
             report(
+                Side::Rust2,
+                &[("airfoil/vanilla", 0.4), ("airfoil/srl", 1.0)],
+            ),
+            report(
                 Side::Pytorch1,
                 &[("airfoil/vanilla", 15.0), ("airfoil/srl", 45.0)],
             ),
@@ -673,15 +689,19 @@ mod tests {
             (a.pytorch_2, a.pytorch_1, a.rust),
             (Some(20.0), Some(15.0), Some(0.6))
         );
+        assert_eq!(a.rust_2, Some(0.4));
         assert_eq!(rows[2].rust, None);
         let md = tables_markdown(&rows);
         assert!(md.contains(
-            "| Airfoil epoch, vanilla (971 rows, batch 64, 5-20-30-10) | epoch | 20.0 | 15.0 | 0.600 | 33× | 25× |"
+            "| Airfoil epoch, vanilla (971 rows, batch 64, 5-20-30-10) | epoch | 20.0 | 15.0 | 0.400 | 0.600 | 50× | 25× |"
         ), "{md}");
-        // SRL / vanilla: PyTorch 2 thr 40/20, 1 thr 45/15, Rust 1.6/0.6.
-        assert!(md.contains("| Airfoil | 2.0× | 3.0× | 2.7× |"), "{md}");
-        assert!(md.contains("| IOL-linear | — | — | — |"), "{md}");
-        assert!(md.contains("| — | — | — | — | — |"), "{md}");
+        // SRL / vanilla: PyTorch 2 thr 40/20, 1 thr 45/15, Rust 2 thr 1.0/0.4, 1 thr 1.6/0.6.
+        assert!(
+            md.contains("| Airfoil | 2.0× | 3.0× | 2.5× | 2.7× |"),
+            "{md}"
+        );
+        assert!(md.contains("| IOL-linear | — | — | — | — |"), "{md}");
+        assert!(md.contains("| — | — | — | — | — | — |"), "{md}");
     }
 
     #[test]
@@ -712,7 +732,7 @@ mod tests {
             "1.01 cores busy at normal priority, 0.50 cores of niced background jobs, 1-min load average 3.25",
             "waiting 12.0 s",
             "the benchmark included: not measured",
-            "| Airfoil epoch, SRL (K = 38, N = 1,000) | epoch | — | — | 1.40 | — | — |",
+            "| Airfoil epoch, SRL (K = 38, N = 1,000) | epoch | — | — | — | 1.40 | — | — |",
         ] {
             assert!(md.contains(needle), "{needle:?} not in {md}");
         }
