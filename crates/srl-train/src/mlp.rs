@@ -30,6 +30,9 @@ use rand_distr::{Distribution, Uniform};
 use serde::{Deserialize, Serialize};
 use srl_geometry::{normalize_rows_backward_into, normalize_rows_into, Float};
 
+/// Rows per forward pass when predicting many rows (bounds the activations held at once).
+pub(crate) const PREDICT_CHUNK: usize = 4096;
+
 /// Activation applied to the last hidden layer, i.e. to the representation `h`.
 ///
 /// Every earlier hidden layer always uses ReLU.
@@ -724,7 +727,7 @@ impl<F: Float> Mlp<F> {
         &self,
         x: ArrayView2<'_, F>,
     ) -> Result<(Array1<F>, Array2<F>), TrainError> {
-        const CHUNK: usize = 4096;
+        const CHUNK: usize = PREDICT_CHUNK;
         let n = x.nrows();
         if n == 0 {
             return Err(TrainError::Empty { what: "input" });
