@@ -32,8 +32,8 @@ const GROUP: usize = 16;
 /// each other's latency and share every load of the points.
 const ROWS: usize = 4;
 
-/// N points of dimension d packed for [`nearest_rows`]: panels of [`GROUP`] points, each
-/// stored coordinate-major (d × GROUP, contiguous), the last panel padded with zero points.
+/// N points of dimension d packed for [`nearest_rows`]: panels of 16 points, each
+/// stored coordinate-major (d × 16, contiguous), the last panel padded with zero points.
 ///
 /// ```
 /// use ndarray::array;

@@ -165,7 +165,7 @@ pub fn geometry_report(
 /// Coverage at ε, soft coverage, speed CV and arc length of a (K×d) centroid table; `None`
 /// where undefined (no non-zero row, a collapsed trace, non-finite values).
 ///
-/// The rows are normalised (as [`srl_geometry::coverage`] does; the tables the trainer logs
+/// The rows are normalised (as [`srl_geometry::coverage()`] does; the tables the trainer logs
 /// are unit already) and each point's best score max_k ⟨p_j, ĉ_k⟩ over the non-zero rows is
 /// computed once, by the fused kernel of the enveloping loss, for both statistics: coverage =
 /// share of points with a best score > ε (Eq. 3–4), soft coverage = mean best score
