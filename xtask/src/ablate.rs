@@ -383,7 +383,17 @@ fn summary_markdown(
     );
     let f = |x: &Option<Stat>, d: usize| x.map_or("—".into(), |x| x.format(1.0, d));
     for a in ablations {
+        // IOL's errors are ~1e-2: shown ×1e-3 like the other IOL tables.
+        let (scale, decimals) = if a.benchmark.is_operator() {
+            (1e-3, 2)
+        } else {
+            (1.0, 3)
+        };
+        let mae = |x: &Option<Stat>| x.map_or("—".into(), |x| x.format(scale, decimals));
         s += &format!("## {}\n\n", tables::display_benchmark(a.benchmark));
+        if a.benchmark.is_operator() {
+            s += "MAE ×1e-3.\n\n";
+        }
         s += "| variant | overrides | n | MAE All | MAE Many | MAE Med | MAE Few | vs full All | vs full Few | vs vanilla All | vs vanilla Few | soft cov. | arc length | speed CV | few-shot share |\n";
         s += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
         for r in &a.rows {
@@ -396,10 +406,10 @@ fn summary_markdown(
                 "| {} | {set} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 r.name,
                 r.seeds.len(),
-                f(&r.mae[0], 3),
-                f(&r.mae[1], 3),
-                f(&r.mae[2], 3),
-                f(&r.mae[3], 3),
+                mae(&r.mae[0]),
+                mae(&r.mae[1]),
+                mae(&r.mae[2]),
+                mae(&r.mae[3]),
                 r.vs_full[0].cell(),
                 r.vs_full[1].cell(),
                 r.vs_vanilla[0].cell(),
