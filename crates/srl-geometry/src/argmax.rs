@@ -154,9 +154,12 @@ pub fn nearest_rows<F: Float>(
     }
     // Points are independent: large problems split their panels over the rayon pool, each
     // thread writing its own range of `best`/`best_row` — the same bits for any thread count.
-    let threads = rayon::current_num_threads();
+    // Small problems never touch rayon: asking for its thread count starts the global pool,
+    // whose worker threads allocate as they start (and a tiny kernel would not gain).
     let work = rows.len() * n * d;
-    if threads > 1 && work >= PARALLEL_MIN_WORK && n > GROUP {
+    let large = work >= PARALLEL_MIN_WORK && n > GROUP;
+    if large && rayon::current_num_threads() > 1 {
+        let threads = rayon::current_num_threads();
         use rayon::prelude::*;
         let per = n.div_ceil(GROUP).div_ceil(threads); // panels per part
         points
