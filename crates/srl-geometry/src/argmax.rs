@@ -189,24 +189,18 @@ fn nearest_rows_serial<F: Float>(
     best: &mut [F],
     best_row: &mut [u32],
 ) {
-    if F::nearest_rows_simd(table, rows, panels, d, best, best_row) {
-        return;
+    // f32 and f64 (the only `Float`s) have AVX2 + FMA kernels; without those CPU features the
+    // portable kernel's multiply-then-add is what the GEMM's non-FMA kernels compute too.
+    if !F::nearest_rows_simd(table, rows, panels, d, best, best_row) {
+        nearest_rows_portable(table, rows, panels, d, best, best_row);
     }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        unsafe { nearest_rows_fma(table, rows, panels, d, best, best_row) };
-        return;
-    }
-    nearest_rows_portable::<F, false>(table, rows, panels, d, best, best_row);
 }
 
 /// The `f32` kernel with explicit AVX2 + FMA vectors when the CPU has them (the hot path of
-/// SRL training; the compiler's own vectorisation of [`nearest_rows_portable`] mixed vector
-/// widths and spilled the accumulators): per panel of 16 points two 8-lane vectors per row,
-/// four rows at a time (eight independent FMA chains), then a compare and two blends per vector
-/// for the running maximum and its row. Same operations in the same order as the portable
-/// kernel with `FMA`, so the same bits. Returns `false` (nothing written) without AVX2 + FMA.
+/// SRL training; the compiler's own vectorisation of a generic form mixed vector widths and
+/// spilled the accumulators): per panel of 16 points two 8-lane vectors per row, four rows at
+/// a time (eight independent FMA chains), then a compare and two blends per vector for the
+/// running maximum and its row. Returns `false` (nothing written) without AVX2 + FMA.
 pub(crate) fn nearest_rows_f32(
     table: &[f32],
     rows: &[u32],
@@ -403,39 +397,11 @@ unsafe fn nearest_rows_f64_avx2(
     }
 }
 
-/// [`nearest_rows_portable`] with fused multiply-adds, compiled for AVX2 + FMA.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn nearest_rows_fma<F: Float>(
-    table: &[F],
-    rows: &[u32],
-    panels: &[F],
-    d: usize,
-    best: &mut [F],
-    best_row: &mut [u32],
-) {
-    nearest_rows_portable::<F, true>(table, rows, panels, d, best, best_row);
-}
-
-/// a·b + c as one rounding (`FMA`) or two.
-#[inline(always)]
-fn madd<F: Float, const FMA: bool>(a: F, b: F, c: F) -> F {
-    if FMA {
-        num_traits::Float::mul_add(a, b, c)
-    } else {
-        a * b + c
-    }
-}
-
-/// The kernel: per panel of [`GROUP`] points, rows in chunks of [`ROWS`] (a short last chunk
-/// repeats its last row, which can never win a strict `>` against itself) accumulated
-/// together over the d coordinates in fixed arrays — the form the compiler keeps in vector
-/// registers — and folded into the per-lane running maximum and its row.
-#[inline(always)]
-fn nearest_rows_portable<F: Float, const FMA: bool>(
+/// The portable kernel (CPUs without AVX2 + FMA): per panel of [`GROUP`] points, rows in
+/// chunks of [`ROWS`] (a short last chunk repeats its last row, which can never win a strict
+/// `>` against itself) accumulated with a multiply then an add over the d coordinates, and
+/// folded into the per-lane running maximum and its row.
+fn nearest_rows_portable<F: Float>(
     table: &[F],
     rows: &[u32],
     panels: &[F],
@@ -459,7 +425,7 @@ fn nearest_rows_portable<F: Float, const FMA: bool>(
                 for r in 0..ROWS {
                     let c = cs[r][t];
                     for l in 0..GROUP {
-                        acc[r][l] = madd::<F, FMA>(c, p[l], acc[r][l]);
+                        acc[r][l] = c * p[l] + acc[r][l];
                     }
                 }
             }
@@ -602,6 +568,69 @@ mod tests {
         ] {
             check::<f32>(n, k, d, 3 + n as u64);
             check::<f64>(n, k, d, 5 + n as u64);
+        }
+    }
+
+    /// The portable kernel (used on CPUs without AVX2 + FMA, so never on the machines the
+    /// other tests run on) against a scalar multiply-then-add chain and first-maximum scan, bit
+    /// for bit: ties, skipped rows, a padded last panel, one row.
+    #[test]
+    fn portable_kernel_equals_a_scalar_scan() {
+        fn reference<F: Float>(
+            table: &Array2<F>,
+            rows: &[u32],
+            points: &Array2<F>,
+        ) -> (Vec<F>, Vec<u32>) {
+            let mut out = (Vec::new(), Vec::new());
+            for p in points.rows() {
+                let (mut bv, mut bi) = (F::neg_infinity(), u32::MAX);
+                for &k in rows {
+                    let s = table
+                        .row(k as usize)
+                        .iter()
+                        .zip(p)
+                        .fold(F::zero(), |acc, (&c, &x)| c * x + acc);
+                    if s > bv {
+                        (bv, bi) = (s, k);
+                    }
+                }
+                out.0.push(bv);
+                out.1.push(bi);
+            }
+            out
+        }
+        fn run<F: Float>(n: usize, k: usize, d: usize, seed: u64) {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut table =
+                Array2::<F>::from_shape_fn((k, d), |_| F::cst(rng.gen_range(-1.0..1.0)));
+            for kk in (3..k).step_by(5) {
+                let prev = table.row(kk - 1).to_owned();
+                table.row_mut(kk).assign(&prev);
+            }
+            let points = Array2::<F>::from_shape_fn((n, d), |_| F::cst(rng.gen_range(-1.0..1.0)));
+            let rows: Vec<u32> = (0..k as u32).filter(|r| r % 7 != 2).collect();
+            let packed = PackedPoints::new(points.view());
+            let (mut best, mut row) = (vec![F::zero(); n], vec![0; n]);
+            let flat = table.as_slice().unwrap();
+            nearest_rows_portable(flat, &rows, &packed.data, d, &mut best, &mut row);
+            let (eb, er) = reference(&table, &rows, &points);
+            assert_eq!(row, er, "n {n} k {k} d {d}");
+            let bits = |v: &[F]| {
+                v.iter()
+                    .map(|x| x.to_f64().map(f64::to_bits))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&best), bits(&eb), "n {n} k {k} d {d}");
+        }
+        for (n, k, d) in [
+            (1, 1, 1),
+            (5, 3, 2),
+            (33, 9, 7),
+            (1000, 38, 10),
+            (517, 64, 128),
+        ] {
+            run::<f32>(n, k, d, 7 + n as u64);
+            run::<f64>(n, k, d, 9 + n as u64);
         }
     }
 

@@ -14,7 +14,7 @@
 
 use crate::argmax::PackedPoints;
 use crate::{check, normalize_rows, Float, GeometryError};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::ArrayView2;
 
 /// Share of `points` covered by the tube of width `eps` around the centroid trace (Eq. 3–4):
 /// |{j : max_k ⟨p_j, ĉ_k⟩ > ε}| / N, with ĉ_k the normalised non-zero rows of `centroids`.
@@ -103,6 +103,34 @@ pub fn few_shot_share<F: Float>(
     Ok(F::from_count(hits) / F::from_count(points.nrows()))
 }
 
+/// Each point's nearest non-zero centroid row and its cosine, `Some((k, ⟨p_j, ĉ_k⟩))`, or
+/// `None` for every point when all rows are zero — with the points already packed, so a caller
+/// that scores many tables against the same points (the trainer's geometry log, every epoch)
+/// packs them once. The statistics above are counts over this list.
+///
+/// Errors on an empty or non-finite table, no points, or a dimension mismatch (the packed
+/// points' values are not re-checked: check them before packing).
+///
+/// ```
+/// use ndarray::array;
+/// use srl_geometry::argmax::PackedPoints;
+/// let c = array![[0.0_f64, 0.0], [2.0, 0.0]]; // bin 0 never seen
+/// let p = PackedPoints::new(array![[1.0, 0.0], [0.6, 0.8]].view());
+/// let nearest = srl_geometry::coverage::nearest_scores(c.view(), &p).unwrap();
+/// assert_eq!(nearest, vec![Some((1, 1.0)), Some((1, 0.6))]);
+/// ```
+pub fn nearest_scores<F: Float>(
+    centroids: ArrayView2<F>,
+    points: &PackedPoints<F>,
+) -> Result<Vec<Option<(usize, F)>>, GeometryError> {
+    check::matrix("centroids", centroids)?;
+    if points.is_empty() {
+        return Err(GeometryError::Empty { what: "points" });
+    }
+    check::same("points columns", centroids.ncols(), points.dim())?;
+    Ok(nearest_checked(centroids, points))
+}
+
 /// Validates the inputs, then calls `visit(j, best)` for every point j in order, where `best`
 /// is `Some((k, ⟨p_j, ĉ_k⟩))` for the arg-max non-zero row k, or `None` if all rows are zero.
 fn for_each_nearest<F: Float>(
@@ -113,30 +141,42 @@ fn for_each_nearest<F: Float>(
     check::matrix("centroids", centroids)?;
     check::matrix("points", points)?;
     check::same("points columns", centroids.ncols(), points.ncols())?;
-
-    let (unit, norms) = normalize_rows(centroids);
-    let live: Vec<usize> = (0..norms.len()).filter(|&k| norms[k] > F::zero()).collect();
-    if live.is_empty() {
-        (0..points.nrows()).for_each(|j| visit(j, None));
-        return Ok(());
-    }
-    let table: Array2<F> = unit.select(Axis(0), &live);
-    // Scores by the fused kernel of the enveloping loss (no score matrix; see `argmax`).
-    let rows: Vec<u32> = (0..live.len() as u32).collect();
-    let packed = PackedPoints::new(points);
-    let n = points.nrows();
-    let (mut best, mut best_row) = (vec![F::neg_infinity(); n], vec![u32::MAX; n]);
-    crate::argmax::nearest_rows(table.view(), &rows, &packed, &mut best, &mut best_row);
-    for (j, (&k, &score)) in best_row.iter().zip(best.iter()).enumerate() {
-        visit(j, live.get(k as usize).map(|&bin| (bin, score)));
+    let nearest = nearest_checked(centroids, &PackedPoints::new(points));
+    for (j, best) in nearest.into_iter().enumerate() {
+        visit(j, best);
     }
     Ok(())
+}
+
+/// [`nearest_scores`] on validated inputs: the rows normalised, the non-zero ones (ascending
+/// bin indices) scored by the fused kernel of the enveloping loss (no score matrix; see
+/// `argmax`).
+fn nearest_checked<F: Float>(
+    centroids: ArrayView2<F>,
+    points: &PackedPoints<F>,
+) -> Vec<Option<(usize, F)>> {
+    let n = points.len();
+    let (unit, norms) = normalize_rows(centroids);
+    let live: Vec<u32> = (0..norms.len())
+        .filter(|&k| norms[k] > F::zero())
+        .map(|k| k as u32)
+        .collect();
+    if live.is_empty() {
+        return vec![None; n];
+    }
+    let (mut best, mut best_row) = (vec![F::neg_infinity(); n], vec![u32::MAX; n]);
+    crate::argmax::nearest_rows(unit.view(), &live, points, &mut best, &mut best_row);
+    best_row
+        .iter()
+        .zip(&best)
+        .map(|(&k, &score)| (k != u32::MAX).then_some((k as usize, score)))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::array;
+    use ndarray::{array, Array2};
 
     #[test]
     fn all_zero_table_covers_nothing() {

@@ -51,7 +51,7 @@ pub mod sphere;
 pub mod trace;
 pub mod uniformity;
 
-pub use coverage::{coverage, few_shot_share, nearest_centroids};
+pub use coverage::{coverage, few_shot_share, nearest_centroids, nearest_scores};
 pub use error::GeometryError;
 pub use float::Float;
 pub use normalize::{

@@ -175,29 +175,13 @@ impl<F: Float> EnvelopingLoss<F> {
         }
         let value = self.compute(table);
         let coef = -scale / F::from_count(self.num_points());
-        let d = self.points.ncols();
-        match (grad_table.as_slice_mut(), self.points.as_slice()) {
-            // Contiguous rows (the usual case): plain slices, no per-point iterator set-up.
-            (Some(grad), Some(points)) => {
-                for (p, &k) in points.chunks_exact(d).zip(&self.nearest) {
-                    if k == usize::MAX {
-                        continue;
-                    }
-                    for (g, &pi) in grad[k * d..(k + 1) * d].iter_mut().zip(p) {
-                        *g += coef * pi;
-                    }
-                }
+        for (p, &k) in self.points.rows().into_iter().zip(&self.nearest) {
+            if k == usize::MAX {
+                continue;
             }
-            _ => {
-                for (p, &k) in self.points.rows().into_iter().zip(&self.nearest) {
-                    if k == usize::MAX {
-                        continue;
-                    }
-                    Zip::from(grad_table.row_mut(k))
-                        .and(&p)
-                        .for_each(|g, &pi| *g += coef * pi);
-                }
-            }
+            Zip::from(grad_table.row_mut(k))
+                .and(&p)
+                .for_each(|g, &pi| *g += coef * pi);
         }
         Ok(value)
     }

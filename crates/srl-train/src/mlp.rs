@@ -727,17 +727,16 @@ impl<F: Float> Mlp<F> {
         &self,
         x: ArrayView2<'_, F>,
     ) -> Result<(Array1<F>, Array2<F>), TrainError> {
-        const CHUNK: usize = PREDICT_CHUNK;
         let n = x.nrows();
         if n == 0 {
             return Err(TrainError::Empty { what: "input" });
         }
         let mut predictions = Array1::zeros(n);
         let mut features = Array2::zeros((n, self.representation_dim()));
-        let mut ws = self.workspace(n.min(CHUNK));
+        let mut ws = self.workspace(n.min(PREDICT_CHUNK));
         let mut start = 0;
         while start < n {
-            let end = (start + CHUNK).min(n);
+            let end = (start + PREDICT_CHUNK).min(n);
             self.forward(x.slice(s![start..end, ..]), &mut ws)?;
             predictions
                 .slice_mut(s![start..end])

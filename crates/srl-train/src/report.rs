@@ -165,37 +165,31 @@ pub fn geometry_report(
 /// Coverage at ε, soft coverage, speed CV and arc length of a (K×d) centroid table; `None`
 /// where undefined (no non-zero row, a collapsed trace, non-finite values).
 ///
-/// The rows are normalised (as [`srl_geometry::coverage()`] does; the tables the trainer logs
-/// are unit already) and each point's best score max_k ⟨p_j, ĉ_k⟩ over the non-zero rows is
-/// computed once, by the fused kernel of the enveloping loss, for both statistics: coverage =
-/// share of points with a best score > ε (Eq. 3–4), soft coverage = mean best score
-/// (1 − L_env of Eq. 1–4). `points` are packed once by the caller
-/// ([`PackedPoints::new`]) and reused every epoch.
+/// Each point's best score max_k ⟨p_j, ĉ_k⟩ over the normalised non-zero rows
+/// ([`srl_geometry::nearest_scores`], as [`srl_geometry::coverage()`] computes it; the tables
+/// the trainer logs are unit already) is computed once for both statistics: coverage = share
+/// of points with a best score > ε (Eq. 3–4), soft coverage = mean best score (1 − L_env of
+/// Eq. 1–4). `points` are packed once by the caller ([`PackedPoints::new`]) and reused every
+/// epoch.
 pub fn table_geometry(
     centroids: ArrayView2<f64>,
     bin_centres: &[f64],
     points: &PackedPoints<f64>,
     eps: f64,
 ) -> TableGeometry {
-    let n = points.len();
-    let (unit, norms) = normalize_rows(centroids);
-    let live: Vec<u32> = (0..norms.len())
-        .filter(|&k| norms[k] > 0.0)
-        .map(|k| k as u32)
-        .collect();
-    let usable = n > 0 && centroids.nrows() > 0 && centroids.ncols() == points.dim();
-    let (coverage, soft_coverage) = if !usable {
-        (None, None)
-    } else if live.is_empty() {
-        (Some(0.0), None)
-    } else {
-        let (mut best, mut best_row) = (vec![f64::NEG_INFINITY; n], vec![u32::MAX; n]);
-        srl_geometry::argmax::nearest_rows(unit.view(), &live, points, &mut best, &mut best_row);
-        let covered = best.iter().filter(|&&s| s > eps).count();
-        (
-            Some(covered as f64 / n as f64),
-            Some(best.iter().sum::<f64>() / n as f64),
-        )
+    // One pass for both statistics; `None` for an unusable table (empty, non-finite, wrong d).
+    let (coverage, soft_coverage) = match srl_geometry::nearest_scores(centroids, points) {
+        Err(_) => (None, None),
+        Ok(nearest) => {
+            let n = nearest.len() as f64;
+            let covered = nearest
+                .iter()
+                .filter(|b| b.is_some_and(|(_, s)| s > eps))
+                .count();
+            // Every point has a score unless all rows are zero (then no soft coverage).
+            let total: Option<f64> = nearest.iter().map(|b| b.map(|(_, s)| s)).sum();
+            (Some(covered as f64 / n), total.map(|t| t / n))
+        }
     };
     let centres = Array1::from(bin_centres.to_vec());
     let trace = TraceStats::new(centroids, centres.view()).ok();
