@@ -8,7 +8,9 @@
 //!
 //! Every benchmark × variant × seed is trained with the release `srl` (J at a time); a run
 //! folder that already holds a finished run of exactly the planned configuration is kept, so an
-//! interrupted sweep continues where it stopped. Output in `<out>` (default
+//! interrupted sweep continues where it stopped. A variant whose configuration on a benchmark
+//! is full SRL's own (the preset already has that setting, e.g. warm-up 0 on IOL-linear) is not
+//! trained there: its row reads full SRL's runs and says so ([`same_as_full`]). Output in `<out>` (default
 //! `docs/results/ablation`): `summary.md` with one table per benchmark — test MAE All / Many /
 //! Medium / Few (mean ± sample std over seeds), paired-by-seed wins on All and Few MAE against
 //! full SRL and against vanilla, and the geometry of the kept model (soft coverage, arc length,
@@ -22,7 +24,7 @@ use crate::tune::{Grid, Variant};
 use serde::{Deserialize, Serialize};
 use srl_data::BenchmarkId;
 use srl_train::{run_folder, RunConfig, RunReport};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Flags of `cargo xtask ablate`.
@@ -115,6 +117,8 @@ pub struct VariantRow {
     pub name: String,
     /// Its overrides, `path = value`.
     pub set: Vec<String>,
+    /// The variant's configuration is full SRL's on this benchmark: the row is full SRL's runs.
+    pub same_as_full: bool,
     /// Seeds with a finished run.
     pub seeds: Vec<u64>,
     /// Test MAE per group (All, Many, Medium, Few).
@@ -184,12 +188,17 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
             }
         }
     }
+    let same = same_as_full(&planned);
     if !args.aggregate_only {
-        train(args, &root, &out, &planned)?;
+        let to_train: Vec<_> = planned
+            .into_iter()
+            .filter(|(b, v, _, _)| !same.contains(&(*b, v.name.clone())))
+            .collect();
+        train(args, &root, &out, &to_train)?;
     }
     let mut ablations = Vec::new();
     for &b in &benchmarks {
-        ablations.push(aggregate(b, &file, args.seeds, &out)?);
+        ablations.push(aggregate(b, &file, args.seeds, &out, &same)?);
     }
     for &b in &benchmarks {
         match feature_space_figure(b, &out) {
@@ -208,6 +217,28 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
     println!("{md}");
     println!("summary: {}", out.join("summary.md").display());
     Ok(())
+}
+
+/// The (benchmark, variant) pairs, other than `full` itself, whose configuration equals full
+/// SRL's for every planned seed: a setting the benchmark's preset already has (warm-up 0 on
+/// IOL-linear, warm-up 1 on UCI-DIR). They are not trained; their rows read full SRL's runs.
+pub fn same_as_full(
+    planned: &[(BenchmarkId, &Variant, u64, RunConfig)],
+) -> BTreeSet<(BenchmarkId, String)> {
+    let full: BTreeMap<(BenchmarkId, u64), &RunConfig> = planned
+        .iter()
+        .filter(|(_, v, _, _)| v.name == FULL)
+        .map(|(b, _, seed, cfg)| ((*b, *seed), cfg))
+        .collect();
+    let mut differs = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    for (b, v, seed, cfg) in planned.iter().filter(|(_, v, _, _)| v.name != FULL) {
+        names.insert((*b, v.name.clone()));
+        if full.get(&(*b, *seed)) != Some(&cfg) {
+            differs.insert((*b, v.name.clone()));
+        }
+    }
+    names.difference(&differs).cloned().collect()
 }
 
 /// The variants of the feature-space figure (paper Fig. 5-like: the degradation modes).
@@ -308,12 +339,15 @@ fn aggregate(
     file: &VariantsFile,
     seeds: usize,
     out: &Path,
+    same: &BTreeSet<(BenchmarkId, String)>,
 ) -> Result<BenchmarkAblation, String> {
+    let is_full = |v: &Variant| same.contains(&(benchmark, v.name.clone()));
     let mut reports: BTreeMap<&str, BTreeMap<u64, RunReport>> = BTreeMap::new();
     for v in &file.variants {
         let e = reports.entry(v.name.as_str()).or_default();
+        let source = if is_full(v) { FULL } else { v.name.as_str() };
         for seed in 0..seeds as u64 {
-            let dir = run_dir(out, benchmark, &v.name, seed);
+            let dir = run_dir(out, benchmark, source, seed);
             if run_folder::is_complete(&dir) {
                 e.insert(
                     seed,
@@ -347,6 +381,7 @@ fn aggregate(
             VariantRow {
                 name: v.name.clone(),
                 set: v.set.iter().map(|(k, x)| format!("{k} = {x}")).collect(),
+                same_as_full: is_full(v),
                 seeds: runs.keys().copied().collect(),
                 mae: std::array::from_fn(|g| stat(&|r| tables::group(&r.test, g).mae)),
                 vs_full: wins(FULL),
@@ -397,10 +432,21 @@ fn summary_markdown(
         s += "| variant | overrides | n | MAE All | MAE Many | MAE Med | MAE Few | vs full All | vs full Few | vs vanilla All | vs vanilla Few | soft cov. | arc length | speed CV | few-shot share |\n";
         s += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
         for r in &a.rows {
-            let set = if r.set.is_empty() {
+            let mut set = if r.set.is_empty() {
                 "(preset)".to_string()
             } else {
                 r.set.join(", ").replace("method.srl.", "")
+            };
+            if r.same_as_full {
+                set += " — the preset's own setting: full SRL's runs";
+            }
+            // Full SRL against itself: no comparison, not "0 wins".
+            let vs_full = |g: usize| {
+                if r.same_as_full {
+                    "=".to_string()
+                } else {
+                    r.vs_full[g].cell()
+                }
             };
             s += &format!(
                 "| {} | {set} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
@@ -410,8 +456,8 @@ fn summary_markdown(
                 mae(&r.mae[1]),
                 mae(&r.mae[2]),
                 mae(&r.mae[3]),
-                r.vs_full[0].cell(),
-                r.vs_full[1].cell(),
+                vs_full(0),
+                vs_full(1),
                 r.vs_vanilla[0].cell(),
                 r.vs_vanilla[1].cell(),
                 f(&r.soft_coverage, 3),
@@ -538,6 +584,7 @@ mod tests {
         };
         let full = p(FULL);
         assert_eq!(p("warmup-0").memory.warmup_epochs, 0);
+        assert_eq!(p("warmup-1").memory.warmup_epochs, 1);
         assert_ne!(full.memory.warmup_epochs, 0);
         assert_eq!(
             p("exact-memory").memory.update,
@@ -557,6 +604,39 @@ mod tests {
             p("homo-code").homogeneity,
             srl_losses::homogeneity::HomogeneityForm::AuthorsCode { .. }
         ));
+    }
+
+    #[test]
+    fn a_variant_equal_to_full_is_not_trained_and_says_so() {
+        let file = committed();
+        let mut planned = Vec::new();
+        for b in [BenchmarkId::Airfoil, BenchmarkId::IolLinear] {
+            let grid = file.grid(b, "full", 2).unwrap();
+            for v in &file.variants {
+                for seed in 0..2 {
+                    planned.push((b, v, seed, grid.config(v, seed).unwrap()));
+                }
+            }
+        }
+        let same = same_as_full(&planned);
+        // Each preset has one of the two warm-ups: the other is the real variant.
+        let expected: BTreeSet<_> = [
+            (BenchmarkId::Airfoil, "warmup-1".to_string()),
+            (BenchmarkId::IolLinear, "warmup-0".to_string()),
+        ]
+        .into();
+        assert_eq!(same, expected);
+        // Aggregation reads full SRL's folders for them and marks the row.
+        let out = std::env::temp_dir().join(format!("srl-ablate-same-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let a = aggregate(BenchmarkId::Airfoil, &file, 2, &out, &same).unwrap();
+        let row = |n: &str| a.rows.iter().find(|r| r.name == n).unwrap().same_as_full;
+        assert!(row("warmup-1") && !row("warmup-0") && !row(FULL));
+        let md = summary_markdown(&file, &[a], "full", 2, &repo_root());
+        assert!(
+            md.contains("warmup_epochs = 1 — the preset's own setting"),
+            "{md}"
+        );
     }
 
     #[test]
