@@ -341,11 +341,11 @@ fn aggregate(
     out: &Path,
     same: &BTreeSet<(BenchmarkId, String)>,
 ) -> Result<BenchmarkAblation, String> {
-    let is_full = |v: &Variant| same.contains(&(benchmark, v.name.clone()));
+    let reads_full = |v: &Variant| same.contains(&(benchmark, v.name.clone()));
     let mut reports: BTreeMap<&str, BTreeMap<u64, RunReport>> = BTreeMap::new();
     for v in &file.variants {
         let e = reports.entry(v.name.as_str()).or_default();
-        let source = if is_full(v) { FULL } else { v.name.as_str() };
+        let source = if reads_full(v) { FULL } else { v.name.as_str() };
         for seed in 0..seeds as u64 {
             let dir = run_dir(out, benchmark, source, seed);
             if run_folder::is_complete(&dir) {
@@ -381,7 +381,7 @@ fn aggregate(
             VariantRow {
                 name: v.name.clone(),
                 set: v.set.iter().map(|(k, x)| format!("{k} = {x}")).collect(),
-                same_as_full: is_full(v),
+                same_as_full: reads_full(v),
                 seeds: runs.keys().copied().collect(),
                 mae: std::array::from_fn(|g| stat(&|r| tables::group(&r.test, g).mae)),
                 vs_full: wins(FULL),

@@ -530,25 +530,32 @@ mod tests {
         (best, row)
     }
 
-    fn check<F: Float>(n: usize, k: usize, d: usize, seed: u64) {
+    /// A random K×d table with exact ties (every fifth row repeats the one before: the first
+    /// wins), d×N points (transposed) and the rows to scan (every seventh skipped).
+    fn case<F: Float>(n: usize, k: usize, d: usize, seed: u64) -> (Array2<F>, Array2<F>, Vec<u32>) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut table = Array2::<F>::from_shape_fn((k, d), |_| F::cst(rng.gen_range(-1.0..1.0)));
         for kk in (3..k).step_by(5) {
             let prev = table.row(kk - 1).to_owned();
-            table.row_mut(kk).assign(&prev); // exact ties: the first row wins
+            table.row_mut(kk).assign(&prev);
         }
         let points_t = Array2::<F>::from_shape_fn((d, n), |_| F::cst(rng.gen_range(-1.0..1.0)));
-        let rows: Vec<u32> = (0..k as u32).filter(|r| r % 7 != 2).collect(); // skipped rows
+        let rows: Vec<u32> = (0..k as u32).filter(|r| r % 7 != 2).collect();
+        (table, points_t, rows)
+    }
+
+    /// The bits of each value, for exact comparison.
+    fn bits<F: Float>(v: &[F]) -> Vec<Option<u64>> {
+        v.iter().map(|x| x.to_f64().map(f64::to_bits)).collect()
+    }
+
+    fn check<F: Float>(n: usize, k: usize, d: usize, seed: u64) {
+        let (table, points_t, rows) = case::<F>(n, k, d, seed);
         let (mut best, mut row) = (vec![F::zero(); n], vec![0; n]);
         let packed = PackedPoints::new(points_t.t());
         nearest_rows(table.view(), &rows, &packed, &mut best, &mut row);
         let (eb, er) = via_gemm(&table, &rows, &points_t);
         assert_eq!(row, er, "n {n} k {k} d {d}");
-        let bits = |v: &[F]| {
-            v.iter()
-                .map(|x| x.to_f64().map(f64::to_bits))
-                .collect::<Vec<_>>()
-        };
         assert_eq!(bits(&best), bits(&eb), "n {n} k {k} d {d}");
     }
 
@@ -579,10 +586,10 @@ mod tests {
         fn reference<F: Float>(
             table: &Array2<F>,
             rows: &[u32],
-            points: &Array2<F>,
+            points_t: &Array2<F>,
         ) -> (Vec<F>, Vec<u32>) {
             let mut out = (Vec::new(), Vec::new());
-            for p in points.rows() {
+            for p in points_t.columns() {
                 let (mut bv, mut bi) = (F::neg_infinity(), u32::MAX);
                 for &k in rows {
                     let s = table
@@ -600,26 +607,13 @@ mod tests {
             out
         }
         fn run<F: Float>(n: usize, k: usize, d: usize, seed: u64) {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let mut table =
-                Array2::<F>::from_shape_fn((k, d), |_| F::cst(rng.gen_range(-1.0..1.0)));
-            for kk in (3..k).step_by(5) {
-                let prev = table.row(kk - 1).to_owned();
-                table.row_mut(kk).assign(&prev);
-            }
-            let points = Array2::<F>::from_shape_fn((n, d), |_| F::cst(rng.gen_range(-1.0..1.0)));
-            let rows: Vec<u32> = (0..k as u32).filter(|r| r % 7 != 2).collect();
-            let packed = PackedPoints::new(points.view());
+            let (table, points_t, rows) = case::<F>(n, k, d, seed);
+            let packed = PackedPoints::new(points_t.t());
             let (mut best, mut row) = (vec![F::zero(); n], vec![0; n]);
             let flat = table.as_slice().unwrap();
             nearest_rows_portable(flat, &rows, &packed.data, d, &mut best, &mut row);
-            let (eb, er) = reference(&table, &rows, &points);
+            let (eb, er) = reference(&table, &rows, &points_t);
             assert_eq!(row, er, "n {n} k {k} d {d}");
-            let bits = |v: &[F]| {
-                v.iter()
-                    .map(|x| x.to_f64().map(f64::to_bits))
-                    .collect::<Vec<_>>()
-            };
             assert_eq!(bits(&best), bits(&eb), "n {n} k {k} d {d}");
         }
         for (n, k, d) in [
