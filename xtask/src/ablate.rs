@@ -14,7 +14,8 @@
 //! `docs/results/ablation`): `summary.md` with one table per benchmark — test MAE All / Many /
 //! Medium / Few (mean ± sample std over seeds), paired-by-seed wins on All and Few MAE against
 //! full SRL and against vanilla, and the geometry of the kept model (soft coverage, arc length,
-//! speed CV, few-shot share) — `summary.json`, the exact configurations in `configs/`, the run
+//! speed CV, few-shot share; a trained variant whose test predictions are byte-identical to full
+//! SRL's in a seed is flagged, [`identical_to_full`]) — `summary.json`, the exact configurations in `configs/`, the run
 //! folders in `runs/<benchmark>/<variant>/seed<k>/` and the logs in `logs/`.
 
 use crate::reproduce::{build_srl, repo_root};
@@ -125,6 +126,9 @@ pub struct VariantRow {
     pub mae: [Option<Stat>; 4],
     /// Paired wins against full SRL on All and Few MAE.
     pub vs_full: [PairedWins; 2],
+    /// Seeds in which the (trained) variant's test predictions are byte-identical to full
+    /// SRL's: the switch changed nothing the model saw (e.g. the memory on full-batch data).
+    pub identical_to_full: Vec<u64>,
     /// Paired wins against vanilla on All and Few MAE.
     pub vs_vanilla: [PairedWins; 2],
     /// Soft coverage 1 − L_env of the training-bin centroids.
@@ -385,6 +389,11 @@ fn aggregate(
                 seeds: runs.keys().copied().collect(),
                 mae: std::array::from_fn(|g| stat(&|r| tables::group(&r.test, g).mae)),
                 vs_full: wins(FULL),
+                identical_to_full: if reads_full(v) || v.name == FULL {
+                    Vec::new()
+                } else {
+                    identical_to_full(out, benchmark, &v.name, runs.keys().copied())
+                },
                 vs_vanilla: wins(VANILLA),
                 soft_coverage: stat(&|r| r.geometry.soft_coverage),
                 arc_length: stat(&|r| r.geometry.arc_length),
@@ -394,6 +403,28 @@ fn aggregate(
         })
         .collect();
     Ok(BenchmarkAblation { benchmark, rows })
+}
+
+/// The seeds among `seeds` in which `variant`'s `test_predictions.csv` equals full SRL's of the
+/// same seed byte for byte (a missing or unreadable file on either side is not identical).
+pub fn identical_to_full(
+    out: &Path,
+    benchmark: BenchmarkId,
+    variant: &str,
+    seeds: impl IntoIterator<Item = u64>,
+) -> Vec<u64> {
+    let predictions = |name: &str, seed: u64| {
+        std::fs::read(run_dir(out, benchmark, name, seed).join(run_folder::TEST_PREDICTIONS)).ok()
+    };
+    seeds
+        .into_iter()
+        .filter(
+            |&seed| match (predictions(variant, seed), predictions(FULL, seed)) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            },
+        )
+        .collect()
 }
 
 /// The summary page.
@@ -410,7 +441,8 @@ fn summary_markdown(
         "Command: `cargo xtask ablate` (profile `{profile}`, seeds 0..{}; commit `{}`). Each \
          variant is the benchmark's preset with the overrides listed (variants.toml). Test MAE \
          of the model kept by validation, mean ± sample std over seeds; *wins* = seeds in which \
-         the variant's MAE is below the reference's of the same seed; geometry of the \
+         the variant's MAE is below the reference's of the same seed (*k identical*: in k \
+         seeds its test predictions are byte-identical to full SRL's); geometry of the \
          training-bin centroids of the kept model (soft coverage = 1 − L_env; few-shot share \
          of the sphere, paper Table 7).\n\n",
         seeds.saturating_sub(1),
@@ -444,8 +476,14 @@ fn summary_markdown(
             let vs_full = |g: usize| {
                 if r.same_as_full {
                     "=".to_string()
-                } else {
+                } else if r.identical_to_full.is_empty() {
                     r.vs_full[g].cell()
+                } else {
+                    format!(
+                        "{} ({} identical)",
+                        r.vs_full[g].cell(),
+                        r.identical_to_full.len()
+                    )
                 }
             };
             s += &format!(
@@ -637,6 +675,43 @@ mod tests {
             md.contains("warmup_epochs = 1 — the preset's own setting"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_trained_variant_with_full_srls_predictions_is_flagged_identical() {
+        // Committed Airfoil runs: full SRL's seed 0 stands in as "no-env" too (identical),
+        // no-homo's own seed 0 differs.
+        let results = repo_root().join("docs/results/ablation");
+        let out = std::env::temp_dir().join(format!("srl-ablate-identical-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let b = BenchmarkId::Airfoil;
+        for (from, to) in [(FULL, FULL), (FULL, "no-env"), ("no-homo", "no-homo")] {
+            let (src, dst) = (run_dir(&results, b, from, 0), run_dir(&out, b, to, 0));
+            std::fs::create_dir_all(&dst).unwrap();
+            for f in ["config.toml", "metrics.json", run_folder::TEST_PREDICTIONS] {
+                std::fs::copy(src.join(f), dst.join(f)).unwrap();
+            }
+        }
+        assert_eq!(identical_to_full(&out, b, "no-env", 0..1), vec![0]);
+        assert!(identical_to_full(&out, b, "no-homo", 0..1).is_empty());
+        // A seed without a run on either side is not identical.
+        assert!(identical_to_full(&out, b, "no-env", 1..2).is_empty());
+        let file = committed();
+        let a = aggregate(b, &file, 1, &out, &BTreeSet::new()).unwrap();
+        let row = |n: &str| a.rows.iter().find(|r| r.name == n).unwrap().clone();
+        assert_eq!(row("no-env").identical_to_full, vec![0]);
+        assert!(row("no-homo").identical_to_full.is_empty());
+        assert!(row(FULL).identical_to_full.is_empty());
+        let md = summary_markdown(&file, &[a], "full", 1, &repo_root());
+        let line = |n: &str| {
+            md.lines()
+                .find(|l| l.starts_with(&format!("| {n} |")))
+                .unwrap()
+                .to_string()
+        };
+        assert!(line("no-env").contains("0/1 (1 identical)"), "{md}");
+        assert!(!line("no-homo").contains("identical"), "{md}");
+        let _ = std::fs::remove_dir_all(&out);
     }
 
     #[test]
