@@ -6,6 +6,8 @@
 //! `full` (SRL as preset) and `vanilla` must be among them: they are the references of the
 //! paired comparisons.
 //!
+//! By default the four UCI-DIR sets (5 seeds) and IOL-linear (3 seeds, see [`default_seeds`]);
+//! `--only` trains fewer, and the summary still covers every benchmark with runs ([`scope`]).
 //! Every benchmark × variant × seed is trained with the release `srl` (J at a time); a run
 //! folder that already holds a finished run of exactly the planned configuration is kept, so an
 //! interrupted sweep continues where it stopped. A variant whose configuration on a benchmark
@@ -24,25 +26,27 @@ use crate::tables::{self, mean_std, PairedWins, Stat};
 use crate::tune::{Grid, Variant};
 use serde::{Deserialize, Serialize};
 use srl_data::BenchmarkId;
-use srl_train::{run_folder, RunConfig, RunReport};
+use srl_train::{run_folder, Profile, RunConfig, RunReport};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Flags of `cargo xtask ablate`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AblateArgs {
-    /// Benchmarks, comma-separated [default: airfoil,abalone,concrete,real-estate].
+    /// Benchmarks to train, comma-separated [default: the four UCI-DIR sets and IOL-linear].
+    /// The summary covers these and every benchmark that already has runs in the output folder.
     #[arg(long, value_name = "B1,B2,…", value_delimiter = ',')]
     pub only: Option<Vec<BenchmarkId>>,
-    /// Seeds 0..N per variant.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub seeds: usize,
+    /// Seeds 0..N per variant on the trained benchmarks [default: the protocol's, 5 on UCI-DIR
+    /// and 3 on IOL-linear, see `default_seeds`].
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<usize>,
     /// The variants file.
     #[arg(long, value_name = "FILE.toml")]
     pub variants: Option<PathBuf>,
     /// Size of the presets the variants start from (`quick` for a smoke run).
-    #[arg(long, value_name = "PROFILE", default_value = "full")]
-    pub profile: String,
+    #[arg(long, value_name = "PROFILE", default_value = "full", value_parser = parse_profile)]
+    pub profile: Profile,
     /// Runs in parallel [default: the available cores].
     #[arg(long, value_name = "J")]
     pub jobs: Option<usize>,
@@ -55,6 +59,36 @@ pub struct AblateArgs {
     /// Only aggregate the runs already in the output folder (no training).
     #[arg(long)]
     pub aggregate_only: bool,
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse().map_err(|e: srl_train::TrainError| e.to_string())
+}
+
+fn profile_name(p: Profile) -> &'static str {
+    match p {
+        Profile::Quick => "quick",
+        Profile::Full => "full",
+    }
+}
+
+/// The benchmarks of the ablation (issue: the four UCI-DIR sets and IOL-linear), in table order.
+pub const BENCHMARKS: [BenchmarkId; 5] = [
+    BenchmarkId::Airfoil,
+    BenchmarkId::Abalone,
+    BenchmarkId::Concrete,
+    BenchmarkId::RealEstate,
+    BenchmarkId::IolLinear,
+];
+
+/// Seeds per variant when `--seeds` is not given: 5 on the tabular sets, 3 on IOL (20,000
+/// full-batch iterations per run).
+pub fn default_seeds(b: BenchmarkId) -> usize {
+    if b.is_operator() {
+        3
+    } else {
+        5
+    }
 }
 
 /// The variants file.
@@ -146,6 +180,8 @@ pub struct VariantRow {
 pub struct BenchmarkAblation {
     /// The benchmark.
     pub benchmark: BenchmarkId,
+    /// Seeds planned per variant (0..seeds); a row's `seeds` lists the finished ones.
+    pub seeds: usize,
     /// One row per variant, in the file's order.
     pub rows: Vec<VariantRow>,
 }
@@ -171,23 +207,17 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
         .out
         .clone()
         .unwrap_or_else(|| root.join("docs/results/ablation"));
-    let benchmarks = args.only.clone().unwrap_or_else(|| {
-        vec![
-            BenchmarkId::Airfoil,
-            BenchmarkId::Abalone,
-            BenchmarkId::Concrete,
-            BenchmarkId::RealEstate,
-        ]
-    });
-    if args.seeds == 0 {
-        return Err("--seeds must be at least 1".into());
-    }
+    let selected = args.only.clone().unwrap_or_else(|| BENCHMARKS.to_vec());
+    let summarised = scope(&selected, args.seeds, &out)?;
+    let seeds_of = |b: BenchmarkId| summarised.iter().find(|(x, _)| *x == b).map_or(0, |s| s.1);
+    let summarised: Vec<BenchmarkId> = summarised.iter().map(|(b, _)| *b).collect();
     // Every configuration first: a bad override fails before any training.
+    let profile = profile_name(args.profile);
     let mut planned: Vec<(BenchmarkId, &Variant, u64, RunConfig)> = Vec::new();
-    for &b in &benchmarks {
-        let grid = file.grid(b, &args.profile, args.seeds)?;
+    for &b in &summarised {
+        let grid = file.grid(b, profile, seeds_of(b))?;
         for v in &file.variants {
-            for seed in 0..args.seeds as u64 {
+            for seed in 0..seeds_of(b) as u64 {
                 planned.push((b, v, seed, grid.config(v, seed)?));
             }
         }
@@ -196,15 +226,15 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
     if !args.aggregate_only {
         let to_train: Vec<_> = planned
             .into_iter()
-            .filter(|(b, v, _, _)| !same.contains(&(*b, v.name.clone())))
+            .filter(|(b, v, _, _)| selected.contains(b) && !same.contains(&(*b, v.name.clone())))
             .collect();
         train(args, &root, &out, &to_train)?;
     }
     let mut ablations = Vec::new();
-    for &b in &benchmarks {
-        ablations.push(aggregate(b, &file, args.seeds, &out, &same)?);
+    for &b in &summarised {
+        ablations.push(aggregate(b, &file, seeds_of(b), &out, &same)?);
     }
-    for &b in &benchmarks {
+    for &b in &selected {
         match feature_space_figure(b, &out) {
             Ok(Some(paths)) => eprintln!("figure: {}", paths[0].display()),
             Ok(None) => eprintln!(
@@ -214,13 +244,39 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
             Err(e) => return Err(format!("feature-space figure of {b}: {e}")),
         }
     }
-    let md = summary_markdown(&file, &ablations, &args.profile, args.seeds, &root);
+    let md = summary_markdown(&file, &ablations, profile, &root);
     crate::reproduce::write_file(&out.join("summary.md"), &md)?;
     let json = serde_json::to_string_pretty(&ablations).map_err(|e| e.to_string())? + "\n";
     crate::reproduce::write_file(&out.join("summary.json"), &json)?;
     println!("{md}");
     println!("summary: {}", out.join("summary.md").display());
     Ok(())
+}
+
+/// The benchmarks of the summary with their seeds: the `selected` ones (to train; `seeds` or
+/// [`default_seeds`]) and every other one of [`BENCHMARKS`] that already has runs in `out`
+/// (its default seeds) — training one benchmark never drops another's table.
+pub fn scope(
+    selected: &[BenchmarkId],
+    seeds: Option<usize>,
+    out: &Path,
+) -> Result<Vec<(BenchmarkId, usize)>, String> {
+    if seeds == Some(0) {
+        return Err("--seeds must be at least 1".into());
+    }
+    let has_runs = |b: &BenchmarkId| out.join("runs").join(b.as_str()).is_dir();
+    Ok(BENCHMARKS
+        .iter()
+        .filter(|b| selected.contains(b) || has_runs(b))
+        .chain(selected.iter().filter(|b| !BENCHMARKS.contains(b)))
+        .map(|&b| {
+            let n = match seeds {
+                Some(n) if selected.contains(&b) => n,
+                _ => default_seeds(b),
+            };
+            (b, n)
+        })
+        .collect())
 }
 
 /// The (benchmark, variant) pairs, other than `full` itself, whose configuration equals full
@@ -402,7 +458,11 @@ fn aggregate(
             }
         })
         .collect();
-    Ok(BenchmarkAblation { benchmark, rows })
+    Ok(BenchmarkAblation {
+        benchmark,
+        seeds,
+        rows,
+    })
 }
 
 /// The seeds among `seeds` in which `variant`'s `test_predictions.csv` equals full SRL's of the
@@ -432,20 +492,18 @@ fn summary_markdown(
     file: &VariantsFile,
     ablations: &[BenchmarkAblation],
     profile: &str,
-    seeds: usize,
     root: &Path,
 ) -> String {
     let mut s = String::from("# SRL ablation\n\n");
     s += &format!("{}\n\n", file.description.trim());
     s += &format!(
-        "Command: `cargo xtask ablate` (profile `{profile}`, seeds 0..{}; commit `{}`). Each \
+        "Command: `cargo xtask ablate` (profile `{profile}`; commit `{}`). Each \
          variant is the benchmark's preset with the overrides listed (variants.toml). Test MAE \
          of the model kept by validation, mean ± sample std over seeds; *wins* = seeds in which \
          the variant's MAE is below the reference's of the same seed (*k identical*: in k \
          seeds its test predictions are byte-identical to full SRL's); geometry of the \
          training-bin centroids of the kept model (soft coverage = 1 − L_env; few-shot share \
          of the sphere, paper Table 7).\n\n",
-        seeds.saturating_sub(1),
         crate::reproduce::git_commit(root),
     );
     let f = |x: &Option<Stat>, d: usize| x.map_or("—".into(), |x| x.format(1.0, d));
@@ -458,9 +516,12 @@ fn summary_markdown(
         };
         let mae = |x: &Option<Stat>| x.map_or("—".into(), |x| x.format(scale, decimals));
         s += &format!("## {}\n\n", tables::display_benchmark(a.benchmark));
-        if a.benchmark.is_operator() {
-            s += "MAE ×1e-3.\n\n";
-        }
+        s += &format!("Seeds 0–{}", a.seeds.saturating_sub(1));
+        s += if a.benchmark.is_operator() {
+            "; MAE ×1e-3.\n\n"
+        } else {
+            ".\n\n"
+        };
         s += "| variant | overrides | n | MAE All | MAE Many | MAE Med | MAE Few | vs full All | vs full Few | vs vanilla All | vs vanilla Few | soft cov. | arc length | speed CV | few-shot share |\n";
         s += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
         for r in &a.rows {
@@ -472,9 +533,18 @@ fn summary_markdown(
             if r.same_as_full {
                 set += " — the preset's own setting: full SRL's runs";
             }
-            // Full SRL against itself: no comparison, not "0 wins".
+            // A reference against itself: no comparison, not "0/5".
+            let vs_vanilla = |g: usize| {
+                if r.name == VANILLA {
+                    "—".to_string()
+                } else {
+                    r.vs_vanilla[g].cell()
+                }
+            };
             let vs_full = |g: usize| {
-                if r.same_as_full {
+                if r.name == FULL {
+                    "—".to_string()
+                } else if r.same_as_full {
                     "=".to_string()
                 } else if r.identical_to_full.is_empty() {
                     r.vs_full[g].cell()
@@ -496,8 +566,8 @@ fn summary_markdown(
                 mae(&r.mae[3]),
                 vs_full(0),
                 vs_full(1),
-                r.vs_vanilla[0].cell(),
-                r.vs_vanilla[1].cell(),
+                vs_vanilla(0),
+                vs_vanilla(1),
                 f(&r.soft_coverage, 3),
                 f(&r.arc_length, 2),
                 f(&r.speed_cv, 3),
@@ -670,7 +740,7 @@ mod tests {
         let a = aggregate(BenchmarkId::Airfoil, &file, 2, &out, &same).unwrap();
         let row = |n: &str| a.rows.iter().find(|r| r.name == n).unwrap().same_as_full;
         assert!(row("warmup-1") && !row("warmup-0") && !row(FULL));
-        let md = summary_markdown(&file, &[a], "full", 2, &repo_root());
+        let md = summary_markdown(&file, &[a], "full", &repo_root());
         assert!(
             md.contains("warmup_epochs = 1 — the preset's own setting"),
             "{md}"
@@ -685,7 +755,12 @@ mod tests {
         let out = std::env::temp_dir().join(format!("srl-ablate-identical-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
         let b = BenchmarkId::Airfoil;
-        for (from, to) in [(FULL, FULL), (FULL, "no-env"), ("no-homo", "no-homo")] {
+        for (from, to) in [
+            (FULL, FULL),
+            (VANILLA, VANILLA),
+            (FULL, "no-env"),
+            ("no-homo", "no-homo"),
+        ] {
             let (src, dst) = (run_dir(&results, b, from, 0), run_dir(&out, b, to, 0));
             std::fs::create_dir_all(&dst).unwrap();
             for f in ["config.toml", "metrics.json", run_folder::TEST_PREDICTIONS] {
@@ -702,7 +777,7 @@ mod tests {
         assert_eq!(row("no-env").identical_to_full, vec![0]);
         assert!(row("no-homo").identical_to_full.is_empty());
         assert!(row(FULL).identical_to_full.is_empty());
-        let md = summary_markdown(&file, &[a], "full", 1, &repo_root());
+        let md = summary_markdown(&file, &[a], "full", &repo_root());
         let line = |n: &str| {
             md.lines()
                 .find(|l| l.starts_with(&format!("| {n} |")))
@@ -711,6 +786,32 @@ mod tests {
         };
         assert!(line("no-env").contains("0/1 (1 identical)"), "{md}");
         assert!(!line("no-homo").contains("identical"), "{md}");
+        // The references are not compared with themselves: "—", not "0/1".
+        let cells = |n: &str| line(n).split(" | ").map(str::to_string).collect::<Vec<_>>();
+        let (full, vanilla) = (cells(FULL), cells(VANILLA));
+        assert_eq!(&full[7..9], ["—", "—"], "{md}");
+        assert_eq!(&vanilla[9..11], ["—", "—"], "{md}");
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn training_one_benchmark_keeps_the_others_in_the_summary() {
+        let out = std::env::temp_dir().join(format!("srl-ablate-scope-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(out.join("runs/airfoil")).unwrap();
+        // --only iol-linear --seeds 2: Airfoil (has runs) stays with its protocol's 5 seeds.
+        let s = scope(&[BenchmarkId::IolLinear], Some(2), &out).unwrap();
+        assert_eq!(
+            s,
+            vec![(BenchmarkId::Airfoil, 5), (BenchmarkId::IolLinear, 2)]
+        );
+        // The defaults: all five, 5 seeds on UCI-DIR and 3 on IOL-linear.
+        let s = scope(&BENCHMARKS, None, &out).unwrap();
+        assert_eq!(s.len(), 5);
+        assert!(s
+            .iter()
+            .all(|&(b, n)| n == if b.is_operator() { 3 } else { 5 }));
+        assert!(scope(&BENCHMARKS, Some(0), &out).is_err());
         let _ = std::fs::remove_dir_all(&out);
     }
 
