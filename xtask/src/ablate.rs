@@ -712,6 +712,130 @@ mod tests {
             p("homo-code").homogeneity,
             srl_losses::homogeneity::HomogeneityForm::AuthorsCode { .. }
         ));
+        // homo-code changes L_homo's gradient only: L_env's and L_con's are full SRL's.
+        let unit = |mut q: srl_losses::SrlParams, w: [f64; 3]| {
+            q.weights.envelope = w[0];
+            q.weights.homogeneity = w[1];
+            q.weights.contrastive = w[2];
+            grad(q)
+        };
+        let code = p("homo-code");
+        for (w, same) in [
+            ([1.0, 0.0, 0.0], true),
+            ([0.0, 1.0, 0.0], false),
+            ([0.0, 0.0, 1.0], true),
+        ] {
+            let (a, b) = (unit(code, w), unit(full, w));
+            let max = (&a - &b).iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            assert_eq!(max < 1e-12, same, "weights {w:?}: max difference {max}");
+        }
+    }
+
+    /// Two epochs of SRL's component on one fixed batch per epoch (bins 0 and 1 of 4 present)
+    /// and a different full training pass: whether the terms were on in epoch 0 and the memory
+    /// row of bin 0 afterwards.
+    fn two_epochs(p: srl_losses::SrlParams) -> (bool, Vec<f32>) {
+        use srl_train::components::{
+            BuildContext, MethodComponent, SrlTerm, StepBatch, StepGrads, TrainPass,
+        };
+        let (k, d, m) = (4, 3, 4);
+        let centres = [0.5, 1.5, 2.5, 3.5];
+        let bins = [0usize, 0, 1, 1];
+        let y = ndarray::Array1::<f32>::from_vec(vec![0.5, 0.5, 1.5, 1.5]);
+        let ctx = BuildContext {
+            num_bins: k,
+            dim: d,
+            bin_centres: &centres,
+            train_bins: &bins,
+            train_y: y.view(),
+            y_mean: 0.0,
+            y_std: 1.0,
+            seed: 1,
+            epochs: 2,
+        };
+        let mut term = SrlTerm::new(&p, &ctx).unwrap();
+        let mut active = false;
+        for epoch in 0..2 {
+            let e = epoch as f32;
+            let h = ndarray::Array2::from_shape_fn((m, d), |(i, j)| {
+                1.0 + ((i * 3 + j) as f32 + e).sin()
+            });
+            let (z, _) = srl_geometry::normalize_rows(h.view());
+            // The no-grad pass sees other features than the steps did (a moving encoder).
+            let pass_h = h.mapv(|v| v * v + 0.3);
+            let pred = ndarray::Array1::<f32>::zeros(m);
+            let mut g_pred = ndarray::Array1::<f32>::zeros(m);
+            let mut g_h = ndarray::Array2::<f32>::zeros((m, d));
+            let rows = [0, 1, 2, 3];
+            let batch = StepBatch {
+                epoch,
+                step: epoch,
+                rows: &rows,
+                h: h.view(),
+                z: z.view(),
+                pred: pred.view(),
+                y: y.view(),
+                bins: &bins,
+            };
+            term.start_epoch(epoch).unwrap();
+            term.contribute(
+                &batch,
+                &mut StepGrads {
+                    pred: g_pred.view_mut(),
+                    h: g_h.view_mut(),
+                },
+            )
+            .unwrap();
+            if epoch == 0 {
+                active = g_h.iter().any(|&g| g != 0.0);
+            }
+            term.after_step(&batch, 1.0).unwrap();
+            let pass = TrainPass {
+                h: pass_h.view(),
+                bins: &bins,
+            };
+            let pass = term.needs_train_pass(epoch).then_some(&pass);
+            term.end_epoch(epoch, pass).unwrap();
+        }
+        let row = term.memory().unwrap().memory().row(0).to_vec();
+        (active, row)
+    }
+
+    #[test]
+    fn the_memory_variants_change_the_training_the_way_their_names_say() {
+        let file = committed();
+        let grid = file.grid(BenchmarkId::Airfoil, "full", 1).unwrap();
+        let run = |name: &str| {
+            let v = file.variants.iter().find(|v| v.name == name).unwrap();
+            two_epochs(grid.config(v, 0).unwrap().method.srl.unwrap())
+        };
+        // Warm-up: the terms are off in epoch 0 with one warm-up epoch, on without.
+        assert!(!run("warmup-1").0 && run("warmup-0").0);
+        // The memory after two epochs: S = α·Ŝ₀ + (1−α)·Ŝ₁ from the steps' features
+        // (streaming) or from the training passes' (exact).
+        let (_, full) = run(FULL);
+        let (_, exact) = run("exact-memory");
+        let differ = |a: &[f32], b: &[f32]| a.iter().zip(b).any(|(x, y)| (x - y).abs() > 1e-4);
+        assert!(differ(&full, &exact), "{full:?} {exact:?}");
+        let rows: Vec<Vec<f32>> = ["alpha-0", "alpha-0.5", FULL, "alpha-0.99"]
+            .iter()
+            .map(|n| run(n).1)
+            .collect();
+        // α moves S from the last epoch's mean (α = 0) toward the first's (α → 1), linearly.
+        let (s1, s0) = (&rows[0], &rows[3]);
+        for (row, alpha) in rows.iter().zip([0.0f32, 0.5, 0.9, 0.99]) {
+            for j in 0..row.len() {
+                let first = (s0[j] - 0.01 * s1[j]) / 0.99;
+                approx::assert_abs_diff_eq!(
+                    row[j],
+                    alpha * first + (1.0 - alpha) * s1[j],
+                    epsilon = 1e-5
+                );
+            }
+        }
+        for w in rows.windows(2) {
+            assert!(differ(&w[0], &w[1]));
+        }
     }
 
     #[test]
