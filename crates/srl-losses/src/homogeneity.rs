@@ -78,6 +78,40 @@ impl<F: Float> HomogeneityLoss<F> {
         })
     }
 
+    /// Restricts the loss to the bins `subset` (strictly increasing indices into
+    /// `bin_centres`): Δ between consecutive bins of the subset, in place (no allocation once
+    /// the loss has had as many bins). Used by the batch-only surrogate, whose table holds the
+    /// batch's present bins only.
+    ///
+    /// Errors (`InvalidParameter`): fewer than 2 bins, an index out of range or not increasing.
+    pub(crate) fn restrict_to(
+        &mut self,
+        bin_centres: &[f64],
+        subset: &[usize],
+    ) -> Result<(), LossError> {
+        let bad = subset.len() < 2
+            || subset.iter().any(|&k| k >= bin_centres.len())
+            || subset.windows(2).any(|w| w[1] <= w[0]);
+        if bad {
+            return Err(LossError::InvalidParameter {
+                name: "bin_centres",
+                reason: format!(
+                    "a subset of ≥ 2 increasing bins of {} is needed, got {subset:?}",
+                    bin_centres.len()
+                ),
+            });
+        }
+        self.spacings.clear();
+        self.spacings.extend(
+            subset
+                .windows(2)
+                .map(|w| F::cst(bin_centres[w[1]] - bin_centres[w[0]])),
+        );
+        self.pair_dots.clear();
+        self.pair_dots.resize(self.spacings.len(), F::zero());
+        Ok(())
+    }
+
     /// The form in use.
     pub fn form(&self) -> HomogeneityForm {
         self.form

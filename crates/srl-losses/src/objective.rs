@@ -404,6 +404,8 @@ struct BatchOnly<F> {
     compact_bins: Vec<usize>,
     /// Position of each bin among the present ones (`usize::MAX` when absent).
     position: Vec<usize>,
+    /// L_homo over the present bins (restricted per batch, [`HomogeneityLoss::restrict_to`]).
+    homogeneity: HomogeneityLoss<F>,
 }
 
 impl<F: Float> SrlObjective<F> {
@@ -436,8 +438,12 @@ impl<F: Float> SrlObjective<F> {
                     )?,
                     compact: Array2::zeros((k, d)),
                     compact_grad: Array2::zeros((k, d)),
-                    compact_bins: Vec::new(),
+                    compact_bins: Vec::with_capacity(k),
                     position: vec![usize::MAX; k],
+                    homogeneity: HomogeneityLoss::new(
+                        config.params.homogeneity,
+                        config.bin_centres.clone(),
+                    )?,
                 }),
             },
             config,
@@ -560,12 +566,13 @@ impl<F: Float> SrlObjective<F> {
                 )?;
                 // Consecutive present bins, spaced by their centres (none with one bin).
                 let homogeneity = if p >= 2 {
-                    let centres: Vec<f64> = present
-                        .iter()
-                        .map(|&k| self.config.bin_centres[k])
-                        .collect();
-                    HomogeneityLoss::new(self.config.params.homogeneity, centres)?
-                        .forward_backward(compact, cgrad.view_mut(), F::cst(w.homogeneity))?
+                    b.homogeneity
+                        .restrict_to(&self.config.bin_centres, present)?;
+                    b.homogeneity.forward_backward(
+                        compact,
+                        cgrad.view_mut(),
+                        F::cst(w.homogeneity),
+                    )?
                 } else {
                     F::zero()
                 };

@@ -510,3 +510,31 @@ fn batch_only_gradient_one_present_bin_and_one_sample_per_bin() {
         );
     }
 }
+
+#[test]
+fn batch_only_objective_reused_across_batches_matches_a_fresh_one() {
+    // One objective over batches whose present bins differ (5, 2, 1 and 7 bins, in that order:
+    // the restricted L_homo shrinks and grows) gives what a new objective gives on each batch.
+    let centres = vec![0.0, 0.5, 2.0, 2.2, 4.0, 7.0, 7.5];
+    let empty = Surrogate::<f64>::new(srl_surrogate::SurrogateConfig::new(7, 4)).unwrap();
+    let batches: [&[usize]; 4] = [
+        &[0, 2, 3, 5, 6, 0],
+        &[4, 1, 4, 1],
+        &[3, 3, 3],
+        &[0, 1, 2, 3, 4, 5, 6],
+    ];
+    for form in FORMS {
+        let mut cfg = config(7, 4, centres.clone(), form);
+        cfg.params.surrogate = SurrogateMode::BatchOnly;
+        let mut reused = SrlObjective::<f64>::new(cfg.clone()).unwrap();
+        for (i, bins) in batches.iter().enumerate() {
+            let h = gaussian(bins.len(), 4, 60 + i as u64);
+            let a = reused.evaluate(h.view(), bins, &empty).unwrap();
+            let b = SrlObjective::<f64>::new(cfg.clone())
+                .unwrap()
+                .evaluate(h.view(), bins, &empty)
+                .unwrap();
+            assert_eq!(a, b, "batch {i}, {form:?}");
+        }
+    }
+}
