@@ -182,6 +182,8 @@ pub struct BenchmarkAblation {
     pub benchmark: BenchmarkId,
     /// Seeds planned per variant (0..seeds); a row's `seeds` lists the finished ones.
     pub seeds: usize,
+    /// Finished runs in the folder whose configuration is not the planned one (not counted).
+    pub stale: Vec<String>,
     /// One row per variant, in the file's order.
     pub rows: Vec<VariantRow>,
 }
@@ -207,7 +209,9 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
         .out
         .clone()
         .unwrap_or_else(|| root.join("docs/results/ablation"));
-    let selected = args.only.clone().unwrap_or_else(|| BENCHMARKS.to_vec());
+    let mut selected = args.only.clone().unwrap_or_else(|| BENCHMARKS.to_vec());
+    let mut seen = BTreeSet::new();
+    selected.retain(|b| seen.insert(*b));
     let summarised = scope(&selected, args.seeds, &out)?;
     let seeds_of = |b: BenchmarkId| summarised.iter().find(|(x, _)| *x == b).map_or(0, |s| s.1);
     let summarised: Vec<BenchmarkId> = summarised.iter().map(|(b, _)| *b).collect();
@@ -225,14 +229,19 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
     let same = same_as_full(&planned);
     if !args.aggregate_only {
         let to_train: Vec<_> = planned
-            .into_iter()
+            .iter()
             .filter(|(b, v, _, _)| selected.contains(b) && !same.contains(&(*b, v.name.clone())))
+            .cloned()
             .collect();
         train(args, &root, &out, &to_train)?;
     }
+    let plan: Plan<'_> = planned
+        .iter()
+        .map(|(b, v, seed, cfg)| ((*b, v.name.clone(), *seed), cfg))
+        .collect();
     let mut ablations = Vec::new();
     for &b in &summarised {
-        ablations.push(aggregate(b, &file, seeds_of(b), &out, &same)?);
+        ablations.push(aggregate(b, &file, seeds_of(b), &out, &same, &plan)?);
     }
     for &b in &selected {
         match feature_space_figure(b, &out) {
@@ -253,9 +262,13 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The benchmarks of the summary with their seeds: the `selected` ones (to train; `seeds` or
-/// [`default_seeds`]) and every other one of [`BENCHMARKS`] that already has runs in `out`
-/// (its default seeds) — training one benchmark never drops another's table.
+/// The planned configuration of each (benchmark, variant, seed).
+pub type Plan<'a> = BTreeMap<(BenchmarkId, String, u64), &'a RunConfig>;
+
+/// The benchmarks of the summary with their seeds, in [`BenchmarkId::ALL`]'s order: the
+/// `selected` ones (to train; `seeds` or [`default_seeds`]) and every other benchmark that
+/// already has runs in `out` (its default seeds, or more if more are on disk) — training one
+/// benchmark never drops another's table or seeds.
 pub fn scope(
     selected: &[BenchmarkId],
     seeds: Option<usize>,
@@ -264,19 +277,41 @@ pub fn scope(
     if seeds == Some(0) {
         return Err("--seeds must be at least 1".into());
     }
-    let has_runs = |b: &BenchmarkId| out.join("runs").join(b.as_str()).is_dir();
-    Ok(BENCHMARKS
-        .iter()
-        .filter(|b| selected.contains(b) || has_runs(b))
-        .chain(selected.iter().filter(|b| !BENCHMARKS.contains(b)))
-        .map(|&b| {
-            let n = match seeds {
-                Some(n) if selected.contains(&b) => n,
-                _ => default_seeds(b),
-            };
-            (b, n)
+    Ok(BenchmarkId::ALL
+        .into_iter()
+        .filter_map(|b| {
+            if selected.contains(&b) {
+                Some((b, seeds.unwrap_or_else(|| default_seeds(b))))
+            } else {
+                let on_disk = seeds_on_disk(out, b);
+                (on_disk > 0).then(|| (b, on_disk.max(default_seeds(b))))
+            }
         })
         .collect())
+}
+
+/// 1 + the largest k of a finished `runs/<benchmark>/<variant>/seed<k>` in `out` (0 if none).
+fn seeds_on_disk(out: &Path, b: BenchmarkId) -> usize {
+    let dirs = |p: PathBuf| {
+        std::fs::read_dir(p)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+    };
+    dirs(out.join("runs").join(b.as_str()))
+        .flat_map(dirs)
+        .filter(|dir| run_folder::is_complete(dir))
+        .filter_map(|dir| {
+            let name = dir
+                .file_name()?
+                .to_str()?
+                .strip_prefix("seed")?
+                .parse::<usize>();
+            name.ok().map(|k| k + 1)
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// The (benchmark, variant) pairs, other than `full` itself, whose configuration equals full
@@ -400,21 +435,41 @@ fn aggregate(
     seeds: usize,
     out: &Path,
     same: &BTreeSet<(BenchmarkId, String)>,
+    plan: &Plan<'_>,
 ) -> Result<BenchmarkAblation, String> {
     let reads_full = |v: &Variant| same.contains(&(benchmark, v.name.clone()));
     let mut reports: BTreeMap<&str, BTreeMap<u64, RunReport>> = BTreeMap::new();
+    let mut stale = Vec::new();
     for v in &file.variants {
         let e = reports.entry(v.name.as_str()).or_default();
         let source = if reads_full(v) { FULL } else { v.name.as_str() };
         for seed in 0..seeds as u64 {
             let dir = run_dir(out, benchmark, source, seed);
-            if run_folder::is_complete(&dir) {
-                e.insert(
-                    seed,
-                    run_folder::read_report(&dir).map_err(|e| e.to_string())?,
-                );
+            if !run_folder::is_complete(&dir) {
+                continue;
             }
+            // Only a run of exactly the planned configuration counts (not one left by an
+            // older preset or another profile).
+            let planned = plan.get(&(benchmark, source.to_string(), seed));
+            if planned.is_none_or(|p| run_folder::read_config(&dir).ok().as_ref() != Some(*p)) {
+                if source == v.name {
+                    stale.push(format!("{source}/seed{seed}"));
+                }
+                continue;
+            }
+            e.insert(
+                seed,
+                run_folder::read_report(&dir).map_err(|e| e.to_string())?,
+            );
         }
+    }
+    if !stale.is_empty() {
+        eprintln!(
+            "warning: {benchmark}: {} finished run(s) of another configuration than planned are \
+             not counted: {}",
+            stale.len(),
+            stale.join(", ")
+        );
     }
     let per_seed = |name: &str, g: usize| -> BTreeMap<u64, f64> {
         reports
@@ -434,9 +489,15 @@ fn aggregate(
             let stat = |f: &dyn Fn(&RunReport) -> Option<f64>| {
                 mean_std(&runs.values().filter_map(f).collect::<Vec<_>>())
             };
+            // A reference against itself: no pairs, not "0 of n".
             let wins = |reference: &str| {
-                [tables::ALL, tables::FEW]
-                    .map(|g| PairedWins::count(&per_seed(&v.name, g), &per_seed(reference, g)))
+                [tables::ALL, tables::FEW].map(|g| {
+                    if v.name == reference {
+                        PairedWins { wins: 0, pairs: 0 }
+                    } else {
+                        PairedWins::count(&per_seed(&v.name, g), &per_seed(reference, g))
+                    }
+                })
             };
             VariantRow {
                 name: v.name.clone(),
@@ -461,6 +522,7 @@ fn aggregate(
     Ok(BenchmarkAblation {
         benchmark,
         seeds,
+        stale,
         rows,
     })
 }
@@ -518,10 +580,18 @@ fn summary_markdown(
         s += &format!("## {}\n\n", tables::display_benchmark(a.benchmark));
         s += &format!("Seeds 0–{}", a.seeds.saturating_sub(1));
         s += if a.benchmark.is_operator() {
-            "; MAE ×1e-3.\n\n"
+            "; MAE ×1e-3."
         } else {
-            ".\n\n"
+            "."
         };
+        if !a.stale.is_empty() {
+            s += &format!(
+                " Not counted: {} finished run(s) of another configuration than planned ({}).",
+                a.stale.len(),
+                a.stale.join(", ")
+            );
+        }
+        s += "\n\n";
         s += "| variant | overrides | n | MAE All | MAE Many | MAE Med | MAE Few | vs full All | vs full Few | vs vanilla All | vs vanilla Few | soft cov. | arc length | speed CV | few-shot share |\n";
         s += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
         for r in &a.rows {
@@ -533,18 +603,9 @@ fn summary_markdown(
             if r.same_as_full {
                 set += " — the preset's own setting: full SRL's runs";
             }
-            // A reference against itself: no comparison, not "0/5".
-            let vs_vanilla = |g: usize| {
-                if r.name == VANILLA {
-                    "—".to_string()
-                } else {
-                    r.vs_vanilla[g].cell()
-                }
-            };
+            let vs_vanilla = |g: usize| r.vs_vanilla[g].cell();
             let vs_full = |g: usize| {
-                if r.name == FULL {
-                    "—".to_string()
-                } else if r.same_as_full {
+                if r.same_as_full {
                     "=".to_string()
                 } else if r.identical_to_full.is_empty() {
                     r.vs_full[g].cell()
@@ -731,10 +792,20 @@ mod tests {
         }
     }
 
+    /// What [`two_epochs`] saw.
+    struct TwoEpochs {
+        /// The SRL terms gave a gradient in epoch 0.
+        active: bool,
+        /// The memory row of bin 0 after the two epochs.
+        row: Vec<f32>,
+        /// Bin 0's mean z per epoch: of the training step, and of the no-grad pass.
+        step_means: [Vec<f32>; 2],
+        pass_means: [Vec<f32>; 2],
+    }
+
     /// Two epochs of SRL's component on one fixed batch per epoch (bins 0 and 1 of 4 present)
-    /// and a different full training pass: whether the terms were on in epoch 0 and the memory
-    /// row of bin 0 afterwards.
-    fn two_epochs(p: srl_losses::SrlParams) -> (bool, Vec<f32>) {
+    /// and a different full training pass (rows 0 and 1 are bin 0).
+    fn two_epochs(p: srl_losses::SrlParams) -> TwoEpochs {
         use srl_train::components::{
             BuildContext, MethodComponent, SrlTerm, StepBatch, StepGrads, TrainPass,
         };
@@ -755,6 +826,8 @@ mod tests {
         };
         let mut term = SrlTerm::new(&p, &ctx).unwrap();
         let mut active = false;
+        let bin0 = |z: &ndarray::Array2<f32>| (&z.row(0) + &z.row(1)).mapv(|v| v / 2.0).to_vec();
+        let (mut step_means, mut pass_means) = ([vec![], vec![]], [vec![], vec![]]);
         for epoch in 0..2 {
             let e = epoch as f32;
             let h = ndarray::Array2::from_shape_fn((m, d), |(i, j)| {
@@ -763,6 +836,8 @@ mod tests {
             let (z, _) = srl_geometry::normalize_rows(h.view());
             // The no-grad pass sees other features than the steps did (a moving encoder).
             let pass_h = h.mapv(|v| v * v + 0.3);
+            step_means[epoch] = bin0(&z);
+            pass_means[epoch] = bin0(&srl_geometry::normalize_rows(pass_h.view()).0);
             let pred = ndarray::Array1::<f32>::zeros(m);
             let mut g_pred = ndarray::Array1::<f32>::zeros(m);
             let mut g_h = ndarray::Array2::<f32>::zeros((m, d));
@@ -797,44 +872,55 @@ mod tests {
             let pass = term.needs_train_pass(epoch).then_some(&pass);
             term.end_epoch(epoch, pass).unwrap();
         }
-        let row = term.memory().unwrap().memory().row(0).to_vec();
-        (active, row)
+        TwoEpochs {
+            active,
+            row: term.memory().unwrap().memory().row(0).to_vec(),
+            step_means,
+            pass_means,
+        }
     }
 
     #[test]
     fn the_memory_variants_change_the_training_the_way_their_names_say() {
         let file = committed();
         let grid = file.grid(BenchmarkId::Airfoil, "full", 1).unwrap();
-        let run = |name: &str| {
+        let params = |name: &str| {
             let v = file.variants.iter().find(|v| v.name == name).unwrap();
-            two_epochs(grid.config(v, 0).unwrap().method.srl.unwrap())
+            grid.config(v, 0).unwrap().method.srl.unwrap()
         };
         // Warm-up: the terms are off in epoch 0 with one warm-up epoch, on without.
-        assert!(!run("warmup-1").0 && run("warmup-0").0);
-        // The memory after two epochs: S = α·Ŝ₀ + (1−α)·Ŝ₁ from the steps' features
-        // (streaming) or from the training passes' (exact).
-        let (_, full) = run(FULL);
-        let (_, exact) = run("exact-memory");
-        let differ = |a: &[f32], b: &[f32]| a.iter().zip(b).any(|(x, y)| (x - y).abs() > 1e-4);
-        assert!(differ(&full, &exact), "{full:?} {exact:?}");
-        let rows: Vec<Vec<f32>> = ["alpha-0", "alpha-0.5", FULL, "alpha-0.99"]
-            .iter()
-            .map(|n| run(n).1)
-            .collect();
-        // α moves S from the last epoch's mean (α = 0) toward the first's (α → 1), linearly.
-        let (s1, s0) = (&rows[0], &rows[3]);
-        for (row, alpha) in rows.iter().zip([0.0f32, 0.5, 0.9, 0.99]) {
-            for j in 0..row.len() {
-                let first = (s0[j] - 0.01 * s1[j]) / 0.99;
-                approx::assert_abs_diff_eq!(
-                    row[j],
-                    alpha * first + (1.0 - alpha) * s1[j],
-                    epsilon = 1e-5
-                );
+        assert!(!two_epochs(params("warmup-1")).active);
+        assert!(two_epochs(params("warmup-0")).active);
+        // The memory after two epochs (Eq. 9): S = α·Ŝ₀ + (1−α)·Ŝ₁, the epoch means taken from
+        // the training steps (streaming) or from the no-grad pass over the training set (exact).
+        let mut rows = Vec::new();
+        for (name, alpha, exact) in [
+            (FULL, 0.9f32, false),
+            ("exact-memory", 0.9, true),
+            ("alpha-0", 0.0, false),
+            ("alpha-0.5", 0.5, false),
+            ("alpha-0.99", 0.99, false),
+        ] {
+            let r = two_epochs(params(name));
+            let means = if exact { &r.pass_means } else { &r.step_means };
+            assert!(means
+                .iter()
+                .all(|m| m.len() == r.row.len() && r.row.len() == 3));
+            for ((got, m0), m1) in r.row.iter().zip(&means[0]).zip(&means[1]) {
+                approx::assert_abs_diff_eq!(*got, alpha * m0 + (1.0 - alpha) * m1, epsilon = 1e-5);
             }
+            rows.push(r.row);
         }
-        for w in rows.windows(2) {
-            assert!(differ(&w[0], &w[1]));
+        // ... and the settings really differ in what they leave in the memory.
+        for (a, b) in rows
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| rows[i + 1..].iter().map(move |b| (a, b)))
+        {
+            assert!(
+                a.iter().zip(b).any(|(x, y)| (x - y).abs() > 1e-4),
+                "{a:?} {b:?}"
+            );
         }
     }
 
@@ -861,7 +947,11 @@ mod tests {
         // Aggregation reads full SRL's folders for them and marks the row.
         let out = std::env::temp_dir().join(format!("srl-ablate-same-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
-        let a = aggregate(BenchmarkId::Airfoil, &file, 2, &out, &same).unwrap();
+        let plan: Plan<'_> = planned
+            .iter()
+            .map(|(b, v, seed, cfg)| ((*b, v.name.clone(), *seed), cfg))
+            .collect();
+        let a = aggregate(BenchmarkId::Airfoil, &file, 2, &out, &same, &plan).unwrap();
         let row = |n: &str| a.rows.iter().find(|r| r.name == n).unwrap().same_as_full;
         assert!(row("warmup-1") && !row("warmup-0") && !row(FULL));
         let md = summary_markdown(&file, &[a], "full", &repo_root());
@@ -873,34 +963,51 @@ mod tests {
 
     #[test]
     fn a_trained_variant_with_full_srls_predictions_is_flagged_identical() {
-        // Committed Airfoil runs: full SRL's seed 0 stands in as "no-env" too (identical),
-        // no-homo's own seed 0 differs.
+        // Committed Airfoil runs (seed 0): no-env's run is given full SRL's predictions
+        // (identical), no-homo's is its own; no-con's folder holds full SRL's configuration
+        // (a stale run: not counted).
         let results = repo_root().join("docs/results/ablation");
         let out = std::env::temp_dir().join(format!("srl-ablate-identical-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
         let b = BenchmarkId::Airfoil;
-        for (from, to) in [
-            (FULL, FULL),
-            (VANILLA, VANILLA),
-            (FULL, "no-env"),
-            ("no-homo", "no-homo"),
-        ] {
+        let copy = |from: &str, to: &str, file: &str| {
             let (src, dst) = (run_dir(&results, b, from, 0), run_dir(&out, b, to, 0));
             std::fs::create_dir_all(&dst).unwrap();
+            std::fs::copy(src.join(file), dst.join(file)).unwrap();
+        };
+        for v in [FULL, VANILLA, "no-env", "no-homo", "no-con"] {
             for f in ["config.toml", "metrics.json", run_folder::TEST_PREDICTIONS] {
-                std::fs::copy(src.join(f), dst.join(f)).unwrap();
+                copy(v, v, f);
             }
         }
+        copy(FULL, "no-env", run_folder::TEST_PREDICTIONS);
+        copy(FULL, "no-con", "config.toml");
         assert_eq!(identical_to_full(&out, b, "no-env", 0..1), vec![0]);
         assert!(identical_to_full(&out, b, "no-homo", 0..1).is_empty());
         // A seed without a run on either side is not identical.
         assert!(identical_to_full(&out, b, "no-env", 1..2).is_empty());
         let file = committed();
-        let a = aggregate(b, &file, 1, &out, &BTreeSet::new()).unwrap();
+        let grid = file.grid(b, "full", 1).unwrap();
+        let configs: Vec<_> = file
+            .variants
+            .iter()
+            .map(|v| (v.name.clone(), grid.config(v, 0).unwrap()))
+            .collect();
+        let plan: Plan<'_> = configs
+            .iter()
+            .map(|(name, cfg)| ((b, name.clone(), 0), cfg))
+            .collect();
+        let a = aggregate(b, &file, 1, &out, &BTreeSet::new(), &plan).unwrap();
         let row = |n: &str| a.rows.iter().find(|r| r.name == n).unwrap().clone();
+        // The committed runs are of the planned configurations; the stale one is left out.
+        assert_eq!(a.stale, vec!["no-con/seed0".to_string()]);
+        assert!(row("no-con").seeds.is_empty() && row("no-homo").seeds == [0]);
         assert_eq!(row("no-env").identical_to_full, vec![0]);
         assert!(row("no-homo").identical_to_full.is_empty());
         assert!(row(FULL).identical_to_full.is_empty());
+        // Nor in the JSON: a reference has no pairs with itself.
+        assert_eq!(row(FULL).vs_full[0].pairs, 0);
+        assert_eq!(row(VANILLA).vs_vanilla[1].pairs, 0);
         let md = summary_markdown(&file, &[a], "full", &repo_root());
         let line = |n: &str| {
             md.lines()
@@ -915,6 +1022,7 @@ mod tests {
         let (full, vanilla) = (cells(FULL), cells(VANILLA));
         assert_eq!(&full[7..9], ["—", "—"], "{md}");
         assert_eq!(&vanilla[9..11], ["—", "—"], "{md}");
+        assert!(md.contains("Not counted: 1 finished run(s)"), "{md}");
         let _ = std::fs::remove_dir_all(&out);
     }
 
@@ -922,16 +1030,38 @@ mod tests {
     fn training_one_benchmark_keeps_the_others_in_the_summary() {
         let out = std::env::temp_dir().join(format!("srl-ablate-scope-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
-        std::fs::create_dir_all(out.join("runs/airfoil")).unwrap();
-        // --only iol-linear --seeds 2: Airfoil (has runs) stays with its protocol's 5 seeds.
+        let finished = |b: &str, v: &str, k: usize| {
+            let dir = out.join(format!("runs/{b}/{v}/seed{k}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("metrics.json"), "{}").unwrap();
+        };
+        finished("airfoil", FULL, 0);
+        finished("iol-sde", VANILLA, 7);
+        // An unfinished folder does not count.
+        std::fs::create_dir_all(out.join("runs/abalone/full/seed0")).unwrap();
+        // --only iol-linear --seeds 2: Airfoil (has runs) stays with its protocol's 5 seeds,
+        // IOL-nonlinear (not in the ablation's default five) with the 8 seeds on disk.
         let s = scope(&[BenchmarkId::IolLinear], Some(2), &out).unwrap();
         assert_eq!(
             s,
-            vec![(BenchmarkId::Airfoil, 5), (BenchmarkId::IolLinear, 2)]
+            vec![
+                (BenchmarkId::Airfoil, 5),
+                (BenchmarkId::IolLinear, 2),
+                (BenchmarkId::IolSde, 8)
+            ]
         );
+        // Selecting twice trains once.
+        let twice = scope(
+            &[BenchmarkId::IolLinear, BenchmarkId::IolLinear],
+            None,
+            &out,
+        );
+        assert_eq!(twice.unwrap().len(), 3);
         // The defaults: all five, 5 seeds on UCI-DIR and 3 on IOL-linear.
         let s = scope(&BENCHMARKS, None, &out).unwrap();
-        assert_eq!(s.len(), 5);
+        assert_eq!(s.len(), 6);
+        assert_eq!(s[5], (BenchmarkId::IolSde, 8));
+        let s = &s[..5];
         assert!(s
             .iter()
             .all(|&(b, n)| n == if b.is_operator() { 3 } else { 5 }));

@@ -111,11 +111,13 @@ impl<F: Float> CentroidContrastiveLoss<F> {
                 index,
             });
         }
-        // Grow-only: a smaller batch (the last, short one of an epoch) uses a prefix.
-        if self.logits.nrows() < m || self.logits.ncols() != k {
-            self.logits = Array2::zeros((m.max(self.logits.nrows()), k));
+        // Grow-only: a smaller batch (the last, short one of an epoch) or a smaller table (the
+        // batch-only surrogate's present bins) uses a corner of the buffer.
+        if self.logits.nrows() < m || self.logits.ncols() < k {
+            let (rows, cols) = self.logits.dim();
+            self.logits = Array2::zeros((m.max(rows), k.max(cols)));
         }
-        let mut logits = self.logits.slice_mut(s![..m, ..]);
+        let mut logits = self.logits.slice_mut(s![..m, ..k]);
         let inv_tau = F::cst(1.0 / self.tau);
         general_mat_mul(inv_tau, &z, &table.t(), F::zero(), &mut logits);
         let mut total = F::zero();

@@ -438,7 +438,7 @@ impl<F: Float> SrlObjective<F> {
                     )?,
                     compact: Array2::zeros((k, d)),
                     compact_grad: Array2::zeros((k, d)),
-                    compact_bins: Vec::with_capacity(k),
+                    compact_bins: Vec::new(),
                     position: vec![usize::MAX; k],
                     homogeneity: HomogeneityLoss::new(
                         config.params.homogeneity,
