@@ -65,13 +65,6 @@ fn parse_profile(s: &str) -> Result<Profile, String> {
     s.parse().map_err(|e: srl_train::TrainError| e.to_string())
 }
 
-fn profile_name(p: Profile) -> &'static str {
-    match p {
-        Profile::Quick => "quick",
-        Profile::Full => "full",
-    }
-}
-
 /// The benchmarks of the ablation (issue: the four UCI-DIR sets and IOL-linear), in table order.
 pub const BENCHMARKS: [BenchmarkId; 5] = [
     BenchmarkId::Airfoil,
@@ -121,7 +114,7 @@ impl VariantsFile {
             }
         }
         // The grid of one benchmark checks names (file-safe, unique).
-        file.grid(BenchmarkId::Airfoil, "quick", 1)?;
+        file.grid(BenchmarkId::Airfoil, Profile::Quick, 1)?;
         Ok(file)
     }
 
@@ -129,13 +122,13 @@ impl VariantsFile {
     pub fn grid(
         &self,
         benchmark: BenchmarkId,
-        profile: &str,
+        profile: Profile,
         seeds: usize,
     ) -> Result<Grid, String> {
         let grid = Grid {
             description: self.description.clone(),
             benchmark,
-            profile: profile.to_string(),
+            profile,
             seeds,
             base: BTreeMap::new(),
             variants: self.variants.clone(),
@@ -213,15 +206,12 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
     let mut seen = BTreeSet::new();
     selected.retain(|b| seen.insert(*b));
     let summarised = scope(&selected, args.seeds, &out)?;
-    let seeds_of = |b: BenchmarkId| summarised.iter().find(|(x, _)| *x == b).map_or(0, |s| s.1);
-    let summarised: Vec<BenchmarkId> = summarised.iter().map(|(b, _)| *b).collect();
     // Every configuration first: a bad override fails before any training.
-    let profile = profile_name(args.profile);
     let mut planned: Vec<(BenchmarkId, &Variant, u64, RunConfig)> = Vec::new();
-    for &b in &summarised {
-        let grid = file.grid(b, profile, seeds_of(b))?;
+    for &(b, seeds) in &summarised {
+        let grid = file.grid(b, args.profile, seeds)?;
         for v in &file.variants {
-            for seed in 0..seeds_of(b) as u64 {
+            for seed in 0..seeds as u64 {
                 planned.push((b, v, seed, grid.config(v, seed)?));
             }
         }
@@ -240,8 +230,8 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
         .map(|(b, v, seed, cfg)| ((*b, v.name.clone(), *seed), cfg))
         .collect();
     let mut ablations = Vec::new();
-    for &b in &summarised {
-        ablations.push(aggregate(b, &file, seeds_of(b), &out, &same, &plan)?);
+    for &(b, seeds) in &summarised {
+        ablations.push(aggregate(b, &file, seeds, &out, &same, &plan)?);
     }
     for &b in &selected {
         match feature_space_figure(b, &out) {
@@ -253,7 +243,7 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
             Err(e) => return Err(format!("feature-space figure of {b}: {e}")),
         }
     }
-    let md = summary_markdown(&file, &ablations, profile, &root);
+    let md = summary_markdown(&file, &ablations, args.profile.as_str(), &root);
     crate::reproduce::write_file(&out.join("summary.md"), &md)?;
     let json = serde_json::to_string_pretty(&ablations).map_err(|e| e.to_string())? + "\n";
     crate::reproduce::write_file(&out.join("summary.json"), &json)?;
@@ -670,7 +660,7 @@ mod tests {
     fn each_weight_variant_removes_exactly_its_terms_gradient() {
         let file = committed();
         for b in [BenchmarkId::Airfoil, BenchmarkId::IolLinear] {
-            let grid = file.grid(b, "full", 1).unwrap();
+            let grid = file.grid(b, Profile::Full, 1).unwrap();
             let full = grid
                 .config(file.variants.iter().find(|v| v.name == FULL).unwrap(), 0)
                 .unwrap()
@@ -743,7 +733,7 @@ mod tests {
     #[test]
     fn the_other_variants_change_what_their_names_say() {
         let file = committed();
-        let grid = file.grid(BenchmarkId::Airfoil, "full", 1).unwrap();
+        let grid = file.grid(BenchmarkId::Airfoil, Profile::Full, 1).unwrap();
         let p = |name: &str| {
             grid.config(file.variants.iter().find(|v| v.name == name).unwrap(), 0)
                 .unwrap()
@@ -883,7 +873,7 @@ mod tests {
     #[test]
     fn the_memory_variants_change_the_training_the_way_their_names_say() {
         let file = committed();
-        let grid = file.grid(BenchmarkId::Airfoil, "full", 1).unwrap();
+        let grid = file.grid(BenchmarkId::Airfoil, Profile::Full, 1).unwrap();
         let params = |name: &str| {
             let v = file.variants.iter().find(|v| v.name == name).unwrap();
             grid.config(v, 0).unwrap().method.srl.unwrap()
@@ -929,7 +919,7 @@ mod tests {
         let file = committed();
         let mut planned = Vec::new();
         for b in [BenchmarkId::Airfoil, BenchmarkId::IolLinear] {
-            let grid = file.grid(b, "full", 2).unwrap();
+            let grid = file.grid(b, Profile::Full, 2).unwrap();
             for v in &file.variants {
                 for seed in 0..2 {
                     planned.push((b, v, seed, grid.config(v, seed).unwrap()));
@@ -987,7 +977,7 @@ mod tests {
         // A seed without a run on either side is not identical.
         assert!(identical_to_full(&out, b, "no-env", 1..2).is_empty());
         let file = committed();
-        let grid = file.grid(b, "full", 1).unwrap();
+        let grid = file.grid(b, Profile::Full, 1).unwrap();
         let configs: Vec<_> = file
             .variants
             .iter()

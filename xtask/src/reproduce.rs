@@ -64,15 +64,6 @@ pub fn default_methods() -> Vec<MethodName> {
         .collect()
 }
 
-/// The text form of a profile (`quick`, `full`), as `srl config --profile` takes it and as
-/// the default output folder is named.
-pub fn profile_name(p: Profile) -> &'static str {
-    match p {
-        Profile::Quick => "quick",
-        Profile::Full => "full",
-    }
-}
-
 /// Flags of `cargo xtask reproduce`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ReproduceArgs {
@@ -403,7 +394,7 @@ pub fn run(args: &ReproduceArgs) -> Result<(), String> {
     let start = Instant::now();
     let mut plan = Plan::from_args(args)?;
     let root = repo_root();
-    let profile = profile_name(plan.profile);
+    let profile = plan.profile.as_str();
     let out = args.out.clone().unwrap_or_else(|| match args.shard {
         Some(s) => root
             .join("target")
@@ -772,7 +763,7 @@ fn merge_shards(args: &ReproduceArgs, dirs: &[PathBuf], out: &Path) -> Result<()
             .fold(0.0f64, f64::max)
     };
     let meta = RunMeta {
-        profile: profile_name(plan.profile).to_string(),
+        profile: plan.profile.as_str().to_string(),
         // The command of one shard, with its index as the placeholder every job fills in.
         command: first.meta.command.replace(
             &format!("--shard {}", first.shard),
@@ -1264,7 +1255,7 @@ fn write_config(srl: &Path, spec: &RunSpec, profile: Profile, out: &Path) -> Res
         .args(["config", "--benchmark", spec.benchmark.as_str()])
         .arg("--method")
         .arg(spec.method.to_string())
-        .args(["--profile", profile_name(profile)])
+        .args(["--profile", profile.as_str()])
         .args(["--seed", &spec.seed.to_string()])
         .arg("--out")
         .arg(&path);

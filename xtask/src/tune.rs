@@ -62,7 +62,7 @@ pub struct Grid {
     /// The benchmark (`airfoil`, `iol-linear`, …).
     pub benchmark: BenchmarkId,
     /// Preset profile the configurations start from (`quick` or `full`).
-    pub profile: String,
+    pub profile: Profile,
     /// Seeds `0..seeds` for every variant.
     pub seeds: usize,
     /// Overrides applied to every run before the variant's own.
@@ -91,7 +91,6 @@ impl Grid {
     /// file-safe names.
     pub fn from_toml_str(text: &str) -> Result<Grid, String> {
         let grid: Grid = toml::from_str(text).map_err(|e| format!("invalid grid: {e}"))?;
-        grid.profile()?;
         if grid.seeds == 0 {
             return Err("`seeds` must be at least 1".into());
         }
@@ -117,15 +116,11 @@ impl Grid {
         Ok(grid)
     }
 
-    fn profile(&self) -> Result<Profile, String> {
-        self.profile.parse().map_err(|e| format!("{e}"))
-    }
-
     /// The configuration of `variant` for `seed`: preset, then `[base]`, then the variant's
     /// overrides; validated.
     pub fn config(&self, variant: &Variant, seed: u64) -> Result<RunConfig, String> {
         let context = |e: String| format!("variant `{}`: {e}", variant.name);
-        let mut cfg = RunConfig::preset(self.benchmark, &variant.method, self.profile()?)
+        let mut cfg = RunConfig::preset(self.benchmark, &variant.method, self.profile)
             .map_err(|e| context(e.to_string()))?;
         cfg.seed = seed;
         let text = cfg.to_toml_string().map_err(|e| context(e.to_string()))?;
@@ -434,7 +429,7 @@ impl TuneSummary {
             "Command: `cargo xtask tune docs/results/tuning/grids/{stem}.toml`. Preset profile \
              `{}`, seeds 0..{}, commit `{}`, training wall time {:.0} s. Exact configurations: \
              `{stem}/configs/`.\n\n",
-            g.profile,
+            g.profile.as_str(),
             g.seeds.saturating_sub(1),
             self.commit,
             self.train_seconds

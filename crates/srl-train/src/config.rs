@@ -111,6 +111,17 @@ pub enum Profile {
     Full,
 }
 
+impl Profile {
+    /// The text form (`quick`, `full`): what [`str::parse`] reads, `srl config --profile`
+    /// takes and serde writes.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Profile::Quick => "quick",
+            Profile::Full => "full",
+        }
+    }
+}
+
 impl std::str::FromStr for Profile {
     type Err = TrainError;
     fn from_str(s: &str) -> Result<Self, TrainError> {
@@ -404,6 +415,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_profile_reads_back_its_text_form_in_str_and_serde() {
+        for profile in [Profile::Quick, Profile::Full] {
+            assert_eq!(profile.as_str().parse::<Profile>().unwrap(), profile);
+            let json = serde_json::to_string(&profile).unwrap();
+            assert_eq!(json, format!("\"{}\"", profile.as_str()));
+        }
+        assert!("medium".parse::<Profile>().is_err());
     }
 
     #[test]
