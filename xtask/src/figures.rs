@@ -1564,6 +1564,7 @@ pub(crate) mod tests {
         let part = |bins: Vec<usize>, shots: Vec<Shot>| Part {
             x: Array2::zeros((bins.len(), 1)),
             y: Array1::from_iter(bins.iter().map(|&b| b as f64 + 0.5)),
+            out_of_range: vec![false; bins.len()],
             bins,
             shots,
         };

@@ -117,9 +117,24 @@ pub struct DataArgs {
     /// Numeric columns to one-hot encode as categories (integer codes).
     #[arg(long, value_name = "A,B,…", value_delimiter = ',', requires = "csv")]
     pub categorical: Vec<String>,
-    /// Cell texts that mean "missing" [default: empty, ?, NA, N/A, NaN, nan, null, NULL].
+    /// More cell texts that mean "missing" (e.g. a code: --missing 9999), besides the
+    /// defaults: empty, ?, NA, N/A, NaN, nan, null, NULL.
     #[arg(long, value_name = "A,B,…", value_delimiter = ',', requires = "csv")]
     pub missing: Option<Vec<String>>,
+    /// Keep suspected missing-value codes (e.g. 9999 in a column whose other values lie in
+    /// [7, 22]) as numbers [default: they are reported and read as missing, replaced by the
+    /// imputation value or the training median].
+    #[arg(long, requires = "csv")]
+    pub keep_outliers: bool,
+    /// Let the network see inputs beyond the training range as they are [default: numeric
+    /// inputs are clipped to their training [min, max] at validation, test and prediction;
+    /// such rows are flagged either way].
+    #[arg(long, requires = "csv")]
+    pub no_clip: bool,
+    /// How numeric inputs are scaled: standard ((x − mean)/std), robust ((x − median)/IQR),
+    /// quantile (uniform score of the training CDF) [default: standard].
+    #[arg(long, value_enum, value_name = "HOW", requires = "csv")]
+    pub scale: Option<ScaleArg>,
     /// Fill missing input cells (median: numbers get the training median, categories the
     /// mode; mode: the mode for all) [default: a missing cell is an error].
     #[arg(long, value_enum, value_name = "HOW", requires = "csv")]
@@ -171,6 +186,17 @@ pub struct DataArgs {
     /// Data directory [default: $SRL_DATA_DIR, else the repository's datasets/cache/].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+/// `--scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    /// (x − training mean) / training std.
+    Standard,
+    /// (x − training median) / (training IQR / 1.349).
+    Robust,
+    /// √12 · (training CDF(x) − ½).
+    Quantile,
 }
 
 /// `--impute`.
@@ -278,13 +304,24 @@ pub struct CompareArgs {
     /// Which validation MAE chooses the method.
     #[arg(long, value_enum, default_value_t = SelectArg::All)]
     pub select: SelectArg,
+    /// Cross-validation folds over the training + validation rows of --csv (stratified by
+    /// target bin; the test part stays held out); 1 = the one validation part of the split
+    /// [default: 5 for tables of at most 5,000 rows, else 1].
+    #[arg(long, value_name = "K", requires = "csv")]
+    pub folds: Option<usize>,
+    /// How much better than vanilla (in % of vanilla's mean validation MAE) a method must be,
+    /// at the upper end of the 95 % interval of its paired difference, to be selected instead
+    /// [default: 0: the interval must lie below zero].
+    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    pub min_gain: f64,
     /// Size of the presets [default: full for --csv (early stopping), quick for a benchmark].
     #[arg(long, value_enum, value_name = "PROFILE")]
     pub profile: Option<ProfileArg>,
     /// Runs trained at the same time [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Output folder: comparison.md, comparison.json, runs/METHOD/seedK/, selected/.
+    /// Output folder: comparison.md, comparison.json, runs/METHOD/[foldF/]seedK/, selected/
+    /// (model.json: the selected method's runs as one averaged ensemble for --csv).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Replace an earlier comparison in --out.
@@ -305,7 +342,8 @@ pub struct CompareArgs {
 /// Flags of `srl predict`.
 #[derive(Debug, Clone, Args)]
 pub struct PredictArgs {
-    /// The model written by `srl train --csv` (`<out>/model.json`).
+    /// The model written by `srl train --csv` (`<out>/model.json`) or `srl compare --csv`
+    /// (`<out>/selected/model.json`, an ensemble whose predictions are averaged).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
     /// The rows to predict: the training columns in any order (extra columns are ignored,

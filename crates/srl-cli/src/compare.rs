@@ -1,19 +1,30 @@
-//! `srl compare`: every method × seed on one split, one table, the validation-best method kept.
+//! `srl compare`: every method × fold × seed, one table, and a method choice that knows its
+//! noise.
 //!
-//! Each run is an ordinary run folder (`<out>/runs/<method>/seed<k>/`); the comparison is
-//! written to `comparison.md` and `comparison.json`, and the selected method's validation-best
-//! run is copied to `<out>/selected/` (its `model.json` is what `srl predict` takes). Runs are
-//! independent and deterministic, so the results do not depend on `--jobs`.
+//! On a table of at most [`CV_MAX_ROWS`] rows the methods are compared by k-fold
+//! cross-validation over the training + validation rows of the split (k = 5, stratified by
+//! target bin, folds seeded by the split seed; the test part is held out and shared by every
+//! fold); above it, and on the built-in benchmarks, on the one validation part. Each method
+//! trains once per fold and seed. The choice keeps the reference (vanilla) unless a method is
+//! better on validation by more than the noise of the paired fold × seed differences
+//! ([`select_over_noise`]). For a table the selected method's runs become one ensemble
+//! (predictions averaged) in `selected/model.json`, which `srl predict` applies; the test part
+//! reports the ensemble, the single models and the paired test difference to vanilla over
+//! seeds. Runs are independent and deterministic, so the results do not depend on `--jobs`.
 
 use crate::cli::{CompareArgs, ProfileArg, SelectArg};
 use crate::data;
 use crate::error::CliError;
 use crate::out::{say, sayln};
 use rayon::prelude::*;
+use srl_data::metrics::ShotMetrics;
+use srl_data::table::SplitSpec;
+use srl_data::Benchmark;
 use srl_train::compare::{
-    best_run, markdown_table, select, summarise, MethodSummary, Selection, DEFAULT_COMPARE_METHODS,
+    best_run, select_over_noise, summarise, MeanStd, MethodSummary, PairedDifference, Selection,
+    DEFAULT_COMPARE_METHODS,
 };
-use srl_train::{run_folder, DataConfig, MethodName, RunConfig, RunReport};
+use srl_train::{run_folder, DataConfig, Ensemble, MethodName, RunConfig, RunReport, TrainedModel};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -21,15 +32,65 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const MARKDOWN: &str = "comparison.md";
 const JSON: &str = "comparison.json";
 
+/// Largest table (data rows) compared by cross-validation by default.
+pub const CV_MAX_ROWS: usize = 5_000;
+/// Default number of cross-validation folds.
+pub const DEFAULT_FOLDS: usize = 5;
+
+/// How the validation scores were obtained.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Protocol {
+    /// Cross-validation folds (1: the split's one validation part).
+    folds: usize,
+    seeds: usize,
+    /// Training + validation rows folded (or the training rows of the one split).
+    train_rows: usize,
+    /// Validation rows of each fold (or of the one split).
+    val_rows_per_fold: Vec<usize>,
+    test_rows: usize,
+    /// The variance correction ρ of the paired validation intervals (1/(k − 1), or 0).
+    rho: f64,
+    /// The reference method every other is paired with.
+    reference: String,
+    /// The rule's margin, as a fraction of the reference's mean validation MAE.
+    min_gain: f64,
+}
+
+/// One method's numbers beyond [`MethodSummary`].
+#[derive(Debug, Clone, serde::Serialize)]
+struct MethodResult {
+    #[serde(flatten)]
+    summary: MethodSummary,
+    /// Paired validation difference to the reference over folds × seeds (the rule's score).
+    val_vs_reference: Option<PairedDifference>,
+    /// Test MAE (All, Many, Medium, Few) of the per-seed ensembles (the seed's fold models
+    /// averaged), mean ± std over seeds; for one split, the single runs.
+    test_ensemble_per_seed: [Option<MeanStd>; 4],
+    /// Test MAE (All, Many, Medium, Few) of the ensemble of every run of the method.
+    test_ensemble: [Option<f64>; 4],
+    /// Paired test difference (All MAE) of the per-seed ensembles to the reference's.
+    test_vs_reference: Option<PairedDifference>,
+}
+
 /// What `comparison.json` holds.
 #[derive(serde::Serialize)]
 struct Comparison<'a> {
     data: &'a DataConfig,
-    seeds: usize,
+    protocol: Protocol,
     selection: Selection,
     selected: Option<String>,
-    selected_run: Option<PathBuf>,
-    methods: &'a [MethodSummary],
+    /// Why the selected method was chosen.
+    rule: String,
+    selected_model: Option<PathBuf>,
+    methods: &'a [MethodResult],
+}
+
+/// One training run of the comparison.
+struct Job {
+    method: usize,
+    fold: Option<usize>,
+    seed: u64,
+    cfg: RunConfig,
 }
 
 /// Runs `srl compare`.
@@ -42,6 +103,15 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     if args.seeds == 0 {
         return Err(CliError::Usage("--seeds must be at least 1".into()));
     }
+    if !(args.min_gain.is_finite() && args.min_gain >= 0.0) {
+        return Err(CliError::Usage(format!(
+            "--min-gain {}: must be a percentage ≥ 0",
+            args.min_gain
+        )));
+    }
+    if args.folds == Some(0) {
+        return Err(CliError::Usage("--folds must be at least 1".into()));
+    }
     let methods: Vec<MethodName> = match &args.methods {
         Some(m) if !m.is_empty() => m.clone(),
         _ => DEFAULT_COMPARE_METHODS
@@ -49,42 +119,100 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
             .map(|m| m.parse())
             .collect::<Result<_, _>>()?,
     };
+    let reference = methods.iter().position(MethodName::is_vanilla).unwrap_or(0);
     let selection = match args.select {
         SelectArg::All => Selection::All,
         SelectArg::Few => Selection::Few,
     };
+    // The data first (cheap, and a bad file then leaves no folder behind): the split as the
+    // user gave it, then the folds.
+    let bench = data::load(&data_cfg, &args.data)?;
+    let folds = match &data_cfg {
+        DataConfig::Csv(_) => {
+            let rows = bench.train.len() + bench.val.len() + bench.test.len();
+            args.folds.unwrap_or(if rows <= CV_MAX_ROWS {
+                DEFAULT_FOLDS
+            } else {
+                1
+            })
+        }
+        DataConfig::Benchmark { .. } => 1,
+    };
+    let pool_rows = bench.train.len() + bench.val.len();
+    if folds > 1 && pool_rows / folds < 5 {
+        return Err(CliError::Usage(format!(
+            "{folds} folds of {pool_rows} training + validation rows leave fewer than 5 rows \
+             per fold; use fewer --folds"
+        )));
+    }
+    let fold_cfg = |f: usize| -> DataConfig {
+        match &data_cfg {
+            DataConfig::Csv(t) => {
+                let mut t = t.clone();
+                t.split = SplitSpec::CrossValidation {
+                    outer: Box::new(t.split.clone()),
+                    folds,
+                    fold: f,
+                    seed: t.split_seed,
+                };
+                DataConfig::Csv(t)
+            }
+            other => other.clone(),
+        }
+    };
+    let fold_ids: Vec<Option<usize>> = if folds > 1 {
+        (0..folds).map(Some).collect()
+    } else {
+        vec![None]
+    };
+    let fold_benches: Vec<Benchmark> = match folds {
+        1 => Vec::new(),
+        _ => fold_ids
+            .iter()
+            .map(|f| data::load(&fold_cfg(f.unwrap_or(0)), &args.data))
+            .collect::<Result<_, _>>()?,
+    };
+    let bench_of = |fold: Option<usize>| fold.map_or(&bench, |f| &fold_benches[f]);
+
     // Every configuration is built and checked before any work.
     let mut jobs = Vec::new();
     for (mi, method) in methods.iter().enumerate() {
-        for seed in 0..args.seeds as u64 {
-            let mut cfg = match &data_cfg {
-                DataConfig::Csv(t) => RunConfig::table_preset(
-                    t.clone(),
-                    method,
-                    args.profile.unwrap_or(ProfileArg::Full).to_profile(),
-                )?,
-                DataConfig::Benchmark { name, .. } => {
-                    let mut c = RunConfig::preset(
-                        *name,
+        for &fold in &fold_ids {
+            for seed in 0..args.seeds as u64 {
+                let mut cfg = match &data_cfg {
+                    DataConfig::Csv(t) => RunConfig::table_preset(
+                        t.clone(),
                         method,
-                        args.profile.unwrap_or(ProfileArg::Quick).to_profile(),
-                    )?;
-                    c.data = data_cfg.clone();
-                    c
+                        args.profile.unwrap_or(ProfileArg::Full).to_profile(),
+                    )?,
+                    DataConfig::Benchmark { name, .. } => {
+                        let mut c = RunConfig::preset(
+                            *name,
+                            method,
+                            args.profile.unwrap_or(ProfileArg::Quick).to_profile(),
+                        )?;
+                        c.data = data_cfg.clone();
+                        c
+                    }
+                };
+                if let Some(f) = fold {
+                    cfg.data = fold_cfg(f);
                 }
-            };
-            cfg.seed = seed;
-            cfg.validate()?;
-            jobs.push((mi, seed, cfg));
+                cfg.seed = seed;
+                cfg.validate()?;
+                jobs.push(Job {
+                    method: mi,
+                    fold,
+                    seed,
+                    cfg,
+                });
+            }
         }
     }
-    // The data first (cheap, and a bad file then leaves no folder behind), then the output
-    // folder — both before any training.
-    let bench = data::load(&data_cfg, &args.data)?;
     // Every run's memory estimate is checked before the folder is made and the first starts.
     let limit = args.memory_limit * crate::train::GIB;
-    for (_, _, cfg) in &jobs {
-        srl_train::MemoryEstimate::of(cfg, &bench).check(limit)?;
+    for j in &jobs {
+        srl_train::MemoryEstimate::of(&j.cfg, bench_of(j.fold)).check(limit)?;
     }
     prepare_out(&args.out, args.force)?;
     if let Some(t) = bench.table.as_deref() {
@@ -97,102 +225,245 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    let val_rows: Vec<usize> = if folds > 1 {
+        fold_benches.iter().map(|b| b.val.len()).collect()
+    } else {
+        vec![bench.val.len()]
+    };
+    let protocol_text = describe_protocol(folds, args.seeds, &bench, &val_rows);
     eprintln!(
-        "comparing {} method(s) × {} seed(s) = {} runs on {} ({} train / {} val / {} test), {} \
-         at a time -> {}",
+        "comparing {} method(s) × {} = {} runs on {} ({protocol_text}), {} at a time -> {}",
         methods.len(),
-        args.seeds,
+        if folds > 1 {
+            format!("{folds} folds × {} seed(s)", args.seeds)
+        } else {
+            format!("{} seed(s)", args.seeds)
+        },
         jobs.len(),
         data::describe(&data_cfg),
-        bench.train.len(),
-        bench.val.len(),
-        bench.test.len(),
         threads,
         args.out.display()
     );
+    let started = std::time::Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| CliError::Usage(format!("cannot start {threads} worker threads: {e}")))?;
     let done = AtomicUsize::new(0);
     let total = jobs.len();
-    let results: Vec<Result<RunReport, CliError>> = pool.install(|| {
+    let results: Vec<Result<srl_train::RunOutcome, CliError>> = pool.install(|| {
         jobs.par_iter()
-            .map(|(mi, seed, cfg)| {
-                let dir = run_dir(&args.out, &methods[*mi], *seed);
+            .map(|j| {
+                let dir = run_dir(&args.out, &methods[j.method], j.fold, j.seed);
                 run_folder::prepare_dir(&dir, true)?;
                 let control = srl_train::RunControl {
                     out_dir: Some(&dir),
                     memory_limit: Some(limit),
                     ..Default::default()
                 };
-                let outcome = srl_train::run_with(cfg, &bench, &control, &mut |_| {})?;
-                let r = outcome.report;
+                let outcome = srl_train::run_with(&j.cfg, bench_of(j.fold), &control, &mut |_| {})?;
+                let r = &outcome.report;
                 let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                 eprintln!(
-                    "[{k}/{total}] {} seed {seed}: val MAE {:.4}, best epoch {} of {}, {:.1} s",
-                    methods[*mi],
+                    "[{k}/{total}] {}{} seed {}: val MAE {:.4}, best epoch {} of {}, {:.1} s",
+                    methods[j.method],
+                    j.fold.map_or(String::new(), |f| format!(" fold {f}")),
+                    j.seed,
                     r.val.all.mae.unwrap_or(f64::NAN),
                     r.best_epoch,
                     r.epochs_run,
                     r.seconds_total
                 );
-                Ok(r)
+                Ok(outcome)
             })
             .collect()
     });
-    let mut per_method: Vec<Vec<RunReport>> = vec![Vec::new(); methods.len()];
-    for ((mi, seed, _), r) in jobs.iter().zip(results) {
+    let mut outcomes: Vec<Vec<srl_train::RunOutcome>> =
+        (0..methods.len()).map(|_| Vec::new()).collect();
+    for (j, r) in jobs.iter().zip(results) {
         let r = r.map_err(|e| {
             CliError::Usage(format!(
-                "run {} seed {seed} failed: {}",
-                methods[*mi],
+                "run {}{} seed {} failed: {}",
+                methods[j.method],
+                j.fold.map_or(String::new(), |f| format!(" fold {f}")),
+                j.seed,
                 e.one_line()
             ))
         })?;
-        per_method[*mi].push(r);
+        outcomes[j.method].push(r);
     }
-    let summaries: Vec<MethodSummary> = methods
-        .iter()
-        .zip(&per_method)
-        .map(|(m, r)| summarise(m, r))
-        .collect();
-    let chosen = select(&summaries, selection);
-    let selected_run = chosen.and_then(|i| {
-        best_run(&per_method[i], selection).map(|s| run_dir(&args.out, &methods[i], s as u64))
-    });
-    if let Some(src) = &selected_run {
-        copy_run(src, &args.out.join("selected"))?;
-    }
-    let table = markdown_table(&summaries, chosen);
-    let rule = match selection {
-        Selection::All => "lowest mean validation MAE (All)",
-        Selection::Few => "lowest mean validation MAE of the few-shot samples",
+    let seconds = started.elapsed().as_secs_f64();
+
+    // Validation scores in one order for every method (fold-major, then seed), so the pairs
+    // line up; the rule's ρ corrects for the folds' overlapping training sets.
+    let score = |r: &RunReport| match selection {
+        Selection::All => r.val.all.mae,
+        Selection::Few => r.val.few.mae.or(r.val.all.mae),
     };
-    let selected_name = chosen.map(|i| methods[i].to_string());
-    let mut md = format!(
-        "# Method comparison on {}\n\nMAE in target units, mean ± sample std over {} seed(s); \
-         one split for every run ({} train / {} validation / {} test rows). Selection: {rule} \
-         — test numbers are reported, never used to choose.\n\n{table}\n",
-        data::describe(&data_cfg),
-        args.seeds,
-        bench.train.len(),
-        bench.val.len(),
-        bench.test.len()
-    );
-    if let (Some(name), Some(dir)) = (&selected_name, &selected_run) {
-        md.push_str(&format!(
-            "Selected: **{name}**; its validation-best run ({}) is copied to `selected/`.\n",
-            dir.strip_prefix(&args.out).unwrap_or(dir).display()
-        ));
+    let rho = if folds > 1 {
+        1.0 / (folds as f64 - 1.0)
+    } else {
+        0.0
+    };
+    let scores: Vec<Vec<Option<f64>>> = outcomes
+        .iter()
+        .map(|o| o.iter().map(|x| score(&x.report)).collect())
+        .collect();
+    let paired = |a: &[Option<f64>], b: &[Option<f64>], rho: f64| {
+        let (x, y): (Vec<f64>, Vec<f64>) = a
+            .iter()
+            .zip(b)
+            .filter_map(|(p, q)| Some(((*p)?, (*q)?)))
+            .unzip();
+        PairedDifference::of(&x, &y, rho)
+    };
+    // Test: per-seed ensembles (the seed's fold models averaged) on the shared test rows.
+    let test_y = bench.test.y.to_vec();
+    // Every method's runs come in the same (fold, seed) order.
+    let keys: Vec<(Option<usize>, u64)> = jobs
+        .iter()
+        .filter(|j| j.method == 0)
+        .map(|j| (j.fold, j.seed))
+        .collect();
+    let per_seed_test: Vec<Vec<ShotMetrics>> = outcomes
+        .iter()
+        .map(|o| {
+            (0..args.seeds)
+                .map(|s| {
+                    let runs: Vec<&srl_train::RunOutcome> = o
+                        .iter()
+                        .zip(&keys)
+                        .filter(|(_, (_, seed))| *seed == s as u64)
+                        .map(|(x, _)| x)
+                        .collect();
+                    test_metrics(&runs, &test_y, &bench)
+                })
+                .collect::<Result<_, _>>()
+        })
+        .collect::<Result<_, CliError>>()?;
+    let mut results: Vec<MethodResult> = Vec::with_capacity(methods.len());
+    for (mi, m) in methods.iter().enumerate() {
+        let reports: Vec<RunReport> = outcomes[mi].iter().map(|o| o.report.clone()).collect();
+        let all_runs: Vec<&srl_train::RunOutcome> = outcomes[mi].iter().collect();
+        let ens = test_metrics(&all_runs, &test_y, &bench)?;
+        let seed_all =
+            |x: usize| -> Vec<Option<f64>> { per_seed_test[x].iter().map(|t| t.all.mae).collect() };
+        results.push(MethodResult {
+            summary: summarise(m, &reports),
+            val_vs_reference: (mi != reference)
+                .then(|| paired(&scores[mi], &scores[reference], rho))
+                .flatten(),
+            test_ensemble_per_seed: std::array::from_fn(|g| {
+                MeanStd::of_present(per_seed_test[mi].iter().map(|t| groups(t)[g]))
+            }),
+            test_ensemble: groups(&ens),
+            test_vs_reference: (mi != reference)
+                .then(|| paired(&seed_all(mi), &seed_all(reference), 0.0))
+                .flatten(),
+        });
     }
+    let mean_scores: Vec<Option<f64>> = scores
+        .iter()
+        .map(|s| MeanStd::of_present(s.iter().copied()).map(|m| m.mean))
+        .collect();
+    let diffs: Vec<Option<PairedDifference>> = results.iter().map(|r| r.val_vs_reference).collect();
+    let min_gain = args.min_gain / 100.0;
+    let chosen = select_over_noise(&mean_scores, &diffs, reference, min_gain);
+    let reference_name = methods[reference].to_string();
+    let rule = if chosen == reference {
+        format!(
+            "kept {reference_name}: no method's validation MAE{} is lower by more than the \
+             noise (upper end of the 95 % interval of the paired difference below {})",
+            if selection == Selection::Few {
+                " (Few)"
+            } else {
+                ""
+            },
+            margin_text(min_gain)
+        )
+    } else {
+        format!(
+            "{} replaces {reference_name}: its paired validation difference {} lies below {}",
+            methods[chosen],
+            diffs[chosen].map_or("—".to_string(), |d| format!("{d:.3}")),
+            margin_text(min_gain)
+        )
+    };
+
+    // The delivered model: every run of the chosen method as one ensemble (tables), or the
+    // validation-best run (benchmarks, whose models predict prepared rows only).
+    let selected_dir = args.out.join("selected");
+    let selected_model = selected_dir.join(run_folder::MODEL);
+    match &data_cfg {
+        DataConfig::Csv(_) => {
+            let members: Vec<TrainedModel> =
+                outcomes[chosen].iter().map(|o| o.model.clone()).collect();
+            run_folder::prepare_dir(&selected_dir, true)?;
+            Ensemble::new(members)?.save(&selected_model)?;
+        }
+        DataConfig::Benchmark { .. } => {
+            let reports: Vec<RunReport> =
+                outcomes[chosen].iter().map(|o| o.report.clone()).collect();
+            if let Some(&(fold, seed)) = best_run(&reports, selection).and_then(|i| keys.get(i)) {
+                copy_run(
+                    &run_dir(&args.out, &methods[chosen], fold, seed),
+                    &selected_dir,
+                )?;
+            }
+        }
+    }
+
+    let protocol = Protocol {
+        folds,
+        seeds: args.seeds,
+        train_rows: if folds > 1 {
+            pool_rows
+        } else {
+            bench.train.len()
+        },
+        val_rows_per_fold: val_rows.clone(),
+        test_rows: bench.test.len(),
+        rho,
+        reference: reference_name.clone(),
+        min_gain,
+    };
+    let table = markdown_table(&results, chosen, reference, folds > 1);
+    let test_line = test_summary(&results, &methods, chosen, reference, folds > 1);
+    let md = format!(
+        "# Method comparison on {}\n\n{protocol_text}. MAE in target units. Validation: mean ± \
+         sample std over the {} runs of each method; Δ val: the paired difference to \
+         {reference_name} over the same folds × seeds with its 95 % interval{}. Selection rule: \
+         {}. Test numbers are reported, never used to choose.\n\n{table}\n{rule}.\n\n{test_line}\n\n\
+         Selected model: `selected/model.json` — {}.\n",
+        data::describe(&data_cfg),
+        jobs.len() / methods.len(),
+        if folds > 1 {
+            format!(" (Nadeau–Bengio corrected for overlapping folds, ρ = 1/{})", folds - 1)
+        } else {
+            String::new()
+        },
+        rule_text(selection, min_gain, &reference_name),
+        match &data_cfg {
+            DataConfig::Csv(_) => format!(
+                "the {} runs of {} averaged (`srl predict` applies it)",
+                outcomes[chosen].len(),
+                methods[chosen]
+            ),
+            DataConfig::Benchmark { .. } => format!(
+                "the validation-best run of {} (a copy of its run folder)",
+                methods[chosen]
+            ),
+        }
+    );
     srl_data::atomic::write_atomic(&args.out.join(MARKDOWN), md.as_bytes())?;
+    let summaries: Vec<MethodResult> = results.clone();
     let json = serde_json::to_string_pretty(&Comparison {
         data: &data_cfg,
-        seeds: args.seeds,
+        protocol,
         selection,
-        selected: selected_name.clone(),
-        selected_run: selected_run.clone(),
+        selected: Some(methods[chosen].to_string()),
+        rule: rule.clone(),
+        selected_model: Some(selected_model.clone()),
         methods: &summaries,
     })
     .map_err(|e| CliError::Serialise {
@@ -200,21 +471,181 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         reason: e.to_string(),
     })?;
     srl_data::atomic::write_atomic(&args.out.join(JSON), json.as_bytes())?;
+    sayln(&format!("{protocol_text}."))?;
     say(&table)?;
-    match selected_name {
-        Some(name) => sayln(&format!(
-            "selected {name} ({rule}); model: {}",
-            args.out.join("selected").join(run_folder::MODEL).display()
-        ))?,
-        None => sayln("no method has a finite validation MAE; nothing selected")?,
-    }
+    sayln(&format!("{rule}."))?;
+    sayln(&test_line)?;
+    sayln(&format!(
+        "selected {}; model: {} ({} runs in {:.1} s)",
+        methods[chosen],
+        selected_model.display(),
+        jobs.len(),
+        seconds
+    ))?;
     Ok(())
 }
 
-fn run_dir(out: &Path, method: &MethodName, seed: u64) -> PathBuf {
-    out.join("runs")
-        .join(method.to_string())
-        .join(format!("seed{seed}"))
+fn groups(m: &ShotMetrics) -> [Option<f64>; 4] {
+    [m.all.mae, m.many.mae, m.medium.mae, m.few.mae]
+}
+
+/// Shot metrics of the mean test prediction of `runs` on the shared test rows.
+fn test_metrics(
+    runs: &[&srl_train::RunOutcome],
+    y: &[f64],
+    bench: &Benchmark,
+) -> Result<ShotMetrics, CliError> {
+    let mut mean = vec![0.0; y.len()];
+    for r in runs {
+        for (m, p) in mean.iter_mut().zip(&r.test_predictions) {
+            *m += p / runs.len() as f64;
+        }
+    }
+    Ok(srl_data::metrics::evaluate(&mean, y, &bench.test.shots)?)
+}
+
+fn margin_text(min_gain: f64) -> String {
+    if min_gain > 0.0 {
+        format!("−{:.1} % of vanilla's validation MAE", 100.0 * min_gain)
+    } else {
+        "zero".into()
+    }
+}
+
+fn rule_text(selection: Selection, min_gain: f64, reference: &str) -> String {
+    format!(
+        "keep {reference} unless a method's mean validation MAE{} is lower and the upper end \
+         of its interval lies below {}; of those, the lowest",
+        if selection == Selection::Few {
+            " of the few-shot rows"
+        } else {
+            ""
+        },
+        margin_text(min_gain)
+    )
+}
+
+/// "5-fold cross-validation over 338 …" — what the numbers are computed on.
+fn describe_protocol(folds: usize, seeds: usize, bench: &Benchmark, val_rows: &[usize]) -> String {
+    let (lo, hi) = (
+        val_rows.iter().min().copied().unwrap_or(0),
+        val_rows.iter().max().copied().unwrap_or(0),
+    );
+    if folds > 1 {
+        format!(
+            "{folds}-fold cross-validation (stratified by target bin) over the {} training + \
+             validation rows ({} validation rows per fold) × {seeds} seed(s) = {} paired \
+             validation scores per method; {} test rows held out",
+            bench.train.len() + bench.val.len(),
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}–{hi}")
+            },
+            folds * seeds,
+            bench.test.len()
+        )
+    } else {
+        format!(
+            "one split: {} training / {} validation / {} test rows × {seeds} seed(s)",
+            bench.train.len(),
+            bench.val.len(),
+            bench.test.len()
+        )
+    }
+}
+
+/// The comparison as a Markdown table.
+fn markdown_table(results: &[MethodResult], chosen: usize, reference: usize, cv: bool) -> String {
+    let cell = |m: &Option<MeanStd>| m.map_or("—".to_string(), |m| format!("{m:.3}"));
+    let one = |v: &Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+    let mut out = format!(
+        "| method | runs | val All | Δ val vs {} | val Few | test All (single) | test All \
+         ({}) | test Few ({}) | epochs | ms/epoch |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        results[reference].summary.method,
+        if cv { "ensemble" } else { "mean of runs" },
+        if cv { "ensemble" } else { "mean of runs" },
+    );
+    for (i, r) in results.iter().enumerate() {
+        let s = &r.summary;
+        let mark = if i == chosen { " (selected)" } else { "" };
+        let diff = if i == reference {
+            "reference".to_string()
+        } else {
+            r.val_vs_reference
+                .map_or("—".to_string(), |d| format!("{d:.3}"))
+        };
+        // With folds: the delivered ensemble's test MAE; with one split: the runs' mean.
+        let (ens_all, ens_few) = if cv {
+            (one(&r.test_ensemble[0]), one(&r.test_ensemble[3]))
+        } else {
+            (cell(&s.test[0]), cell(&s.test[3]))
+        };
+        out.push_str(&format!(
+            "| {}{mark} | {} | {} | {diff} | {} | {} | {ens_all} | {ens_few} | {:.0} | {:.2} |\n",
+            s.method,
+            s.runs,
+            cell(&s.val[0]),
+            cell(&s.val[3]),
+            cell(&s.test[0]),
+            s.epochs.mean,
+            1e3 * s.seconds_per_epoch.mean,
+        ));
+    }
+    out
+}
+
+/// The test line: the selected method's delivered model next to the reference's, with the
+/// paired difference over seeds.
+fn test_summary(
+    results: &[MethodResult],
+    methods: &[MethodName],
+    chosen: usize,
+    reference: usize,
+    cv: bool,
+) -> String {
+    let one = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+    let (c, r) = (&results[chosen], &results[reference]);
+    let what = if cv {
+        "ensemble of its fold × seed runs"
+    } else {
+        "ensemble of its seed runs"
+    };
+    let numbers = |x: &MethodResult| {
+        format!(
+            "MAE All {}, Few {} (single runs: All {})",
+            one(x.test_ensemble[0]),
+            one(x.test_ensemble[3]),
+            x.summary.test[0].map_or("—".into(), |m| format!("{m:.3}")),
+        )
+    };
+    let mut line = format!(
+        "Test (held out): {} — {what}: {}",
+        methods[chosen],
+        numbers(c)
+    );
+    if chosen != reference {
+        line.push_str(&format!("; {} — {}", methods[reference], numbers(r)));
+    }
+    if chosen != reference {
+        if let Some(d) = c.test_vs_reference {
+            line.push_str(&format!(
+                "; paired test difference of the per-seed ensembles (All): {d:.3} over {} seeds",
+                d.n
+            ));
+        }
+    }
+    line.push('.');
+    line
+}
+
+fn run_dir(out: &Path, method: &MethodName, fold: Option<usize>, seed: u64) -> PathBuf {
+    let mut d = out.join("runs").join(method.to_string());
+    if let Some(f) = fold {
+        d = d.join(format!("fold{f}"));
+    }
+    d.join(format!("seed{seed}"))
 }
 
 /// Refuses a folder holding an earlier comparison unless `force` (then removes its files).

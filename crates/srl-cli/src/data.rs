@@ -1,8 +1,8 @@
 //! Turning the data flags into the trainer's [`DataConfig`] and loading the data.
 
-use crate::cli::{DataArgs, ImputeArg, SplitArg, UnknownArg};
+use crate::cli::{DataArgs, ImputeArg, ScaleArg, SplitArg, UnknownArg};
 use crate::error::CliError;
-use srl_data::table::{Impute, SplitSpec, TableSpec, UnknownCategory};
+use srl_data::table::{Impute, InputScale, SplitSpec, TableSpec, UnknownCategory};
 use srl_data::BinSpec;
 use srl_train::DataConfig;
 use std::path::PathBuf;
@@ -51,8 +51,19 @@ impl DataArgs {
         spec.exclude = self.exclude.clone();
         spec.categorical = self.categorical.clone();
         if let Some(m) = &self.missing {
-            spec.missing = m.clone();
+            for marker in m {
+                if !spec.missing.contains(marker) {
+                    spec.missing.push(marker.clone());
+                }
+            }
         }
+        spec.keep_outliers = self.keep_outliers;
+        spec.clip = !self.no_clip;
+        spec.scale = match self.scale {
+            None | Some(ScaleArg::Standard) => InputScale::Standard,
+            Some(ScaleArg::Robust) => InputScale::Robust,
+            Some(ScaleArg::Quantile) => InputScale::Quantile,
+        };
         spec.impute = match self.impute {
             None => Impute::None,
             Some(ImputeArg::Median) => Impute::Median,

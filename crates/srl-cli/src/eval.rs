@@ -38,7 +38,10 @@ fn training_data(
 
 /// Runs `srl eval`.
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
-    let model = srl_train::TrainedModel::load(&args.checkpoint)?;
+    let model = match srl_train::SavedModel::load(&args.checkpoint)? {
+        srl_train::SavedModel::Single(m) => *m,
+        srl_train::SavedModel::Ensemble(e) => return run_ensemble(args, &e),
+    };
     // Default: the data (and split) the model was trained on, so "test" really is held out.
     let data_cfg = match args.data.to_data_config()? {
         Some(cfg) => {
@@ -69,6 +72,56 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             reason: e.to_string(),
         })?;
         std::fs::write(path, text + "\n").map_err(|e| CliError::io("write", path, e))?;
+        sayln(&format!("wrote {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `srl eval` of an ensemble from `srl compare`: its members share the test part of the split
+/// the comparison folded, which is where the ensemble is scored (from the raw rows, each member
+/// through its own preprocessing).
+fn run_ensemble(args: &EvalArgs, ensemble: &srl_train::Ensemble) -> Result<(), CliError> {
+    if args.data.to_data_config()?.is_some() {
+        return Err(CliError::Usage(
+            "an ensemble from `srl compare` is evaluated on the test part of its own table; \
+             give no data flags (or use `srl predict` on other rows)"
+                .into(),
+        ));
+    }
+    let first = &ensemble.members()[0];
+    let mut cfg = training_data(first, &args.checkpoint)?;
+    if let srl_train::DataConfig::Csv(t) = &mut cfg {
+        if let srl_data::table::SplitSpec::CrossValidation { outer, .. } = &t.split {
+            t.split = (**outer).clone();
+        }
+    }
+    let bench = data::load(&cfg, &args.data)?;
+    let (spec, table) = match (&cfg, bench.table.as_deref()) {
+        (srl_train::DataConfig::Csv(spec), Some(info)) => (spec, info),
+        _ => {
+            return Err(CliError::Usage(
+                "the ensemble's members were not trained on a table".into(),
+            ))
+        }
+    };
+    let (raw, _, _) = srl_data::table::read_table(spec)?;
+    let (pred, _) = ensemble.predict_table(&raw, Some(&table.split.test))?;
+    let metrics =
+        srl_data::metrics::evaluate(&pred.to_vec(), &bench.test.y.to_vec(), &bench.test.shots)?;
+    sayln(&format!(
+        "{} ({} models averaged) on the test part of {} ({} samples):",
+        args.checkpoint.display(),
+        ensemble.members().len(),
+        data::describe(&cfg),
+        bench.test.len()
+    ))?;
+    say(&report::metrics_table(&metrics))?;
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&metrics).map_err(|e| CliError::Serialise {
+            what: "metrics",
+            reason: e.to_string(),
+        })?;
+        srl_data::atomic::write_atomic(path, (text + "\n").as_bytes())?;
         sayln(&format!("wrote {}", path.display()))?;
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! `srl predict`: apply a model trained on a table to the raw rows of a (new) file.
 //!
 //! The model carries its preprocessing, so the file only needs the training input columns, in
-//! any order (extra columns, including the target, are ignored). The output is CSV:
+//! any order (extra columns, including the target, are ignored). An ensemble written by
+//! `srl compare` averages its members' predictions. The output is CSV:
 //! `row,line,prediction,out_of_range` — the row's 1-based number among the file's data rows,
 //! its line in the file, the prediction in target units, and why the row lies outside the
 //! training range (empty when it does not; rule in docs/own-data.md).
@@ -13,22 +14,19 @@ use crate::out::say;
 
 /// Runs `srl predict`.
 pub fn run(args: &PredictArgs) -> Result<(), CliError> {
-    let model = srl_train::TrainedModel::load(&args.model)?;
-    let Some(input) = model.input() else {
+    let mut model = srl_train::SavedModel::load(&args.model)?;
+    if model.first().input().is_none() {
         return Err(CliError::Usage(format!(
             "{} was trained on the benchmark `{}`; `srl predict` needs a model trained with \
-             `srl train --csv` (it carries the input preprocessing)",
+             `srl train --csv` or `srl compare --csv` (it carries the input preprocessing)",
             args.model.display(),
-            model.benchmark()
+            model.first().benchmark()
         )));
-    };
+    }
     let header = header_flag(args.header, args.no_header);
     let (table, _, _) = srl_data::table::read_table_at(&args.csv, args.delimiter, header)?;
-    let mut model = model.clone();
     if let Some(u) = args.unknown_category {
-        let mut input = input.clone();
-        input.preprocessor.unknown_category = u.to_policy();
-        model = model.with_input(Some(input));
+        model.set_unknown_category(u.to_policy());
     }
     let (pred, flags) = model.predict_table(&table, None)?;
 
@@ -55,10 +53,16 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     let flagged = flags.iter().filter(|f| f.is_some()).count();
     if flagged > 0 {
         let first = flags.iter().flatten().next().cloned().unwrap_or_default();
+        let clipped = model.first().input().is_some_and(|i| i.preprocessor.clip);
         eprintln!(
             "warning: {flagged} of {} rows lie outside the training range (column \
-             out_of_range; e.g. {first}): their predictions are extrapolations",
-            pred.len()
+             out_of_range; e.g. {first}): {}",
+            pred.len(),
+            if clipped {
+                "their inputs were clipped to it, so they are predicted as if at its edge"
+            } else {
+                "their predictions are extrapolations"
+            }
         );
     }
     match &args.out {

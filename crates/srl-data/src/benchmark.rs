@@ -28,6 +28,10 @@ pub struct Part {
     pub bins: Vec<usize>,
     /// Shot group of each sample (from the TRAINING counts, or by location for IOL).
     pub shots: Vec<Shot>,
+    /// Whether each sample's inputs lie outside the training range (own tables; always
+    /// `false` for the built-in benchmarks). Flagged validation rows do not steer early
+    /// stopping.
+    pub out_of_range: Vec<bool>,
 }
 
 impl Part {

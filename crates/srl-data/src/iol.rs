@@ -573,7 +573,14 @@ fn assemble(
             .iter()
             .map(|&loc| shot_by_location(loc))
             .collect();
-        Part { x, y, bins, shots }
+        let out_of_range = vec![false; y.len()];
+        Part {
+            x,
+            y,
+            bins,
+            shots,
+            out_of_range,
+        }
     });
     Ok(Benchmark {
         name: name.to_string(),

@@ -115,10 +115,70 @@ pub fn stratified_split(strata: &[usize], val: f64, test: f64, seed: u64) -> Spl
     split
 }
 
+/// `k` cross-validation folds of `rows`, stratified by `strata` (one stratum per row of
+/// `rows`): the rows are shuffled within their stratum (seeded), the strata laid end to end,
+/// and row `p` of that order goes to fold `(p + phase) mod k` with a random phase — so every
+/// stratum sends within one row of its share to every fold, and every fold holds ⌊n/k⌋ or
+/// ⌈n/k⌉ rows. Each fold is sorted; together they partition `rows`.
+///
+/// ```
+/// // 100 rows, a rare stratum of 10: each of 5 folds gets 20 rows, 2 of them rare.
+/// let rows: Vec<usize> = (0..100).collect();
+/// let strata: Vec<usize> = rows.iter().map(|&i| usize::from(i >= 90)).collect();
+/// let folds = srl_data::split::stratified_folds(&rows, &strata, 5, 3);
+/// assert!(folds.iter().all(|f| f.len() == 20));
+/// assert!(folds.iter().all(|f| f.iter().filter(|&&i| i >= 90).count() == 2));
+/// ```
+pub fn stratified_folds(rows: &[usize], strata: &[usize], k: usize, seed: u64) -> Vec<Vec<usize>> {
+    assert_eq!(rows.len(), strata.len(), "one stratum per row");
+    let k = k.max(1);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.shuffle(&mut rng);
+    order.sort_by_key(|&i| strata[i]); // stable: random order within a stratum
+    let phase = rand::Rng::gen_range(&mut rng, 0..k);
+    let mut folds = vec![Vec::with_capacity(rows.len() / k + 1); k];
+    for (p, &i) in order.iter().enumerate() {
+        folds[(p + phase) % k].push(rows[i]);
+    }
+    for f in &mut folds {
+        f.sort_unstable();
+    }
+    folds
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn folds_partition_the_rows_and_balance_every_stratum(
+            strata in proptest::collection::vec(0usize..6, 5..300),
+            k in 2usize..8,
+            seed in 0u64..1000,
+        ) {
+            let rows: Vec<usize> = (0..strata.len()).map(|i| 3 * i + 1).collect();
+            let folds = stratified_folds(&rows, &strata, k, seed);
+            prop_assert_eq!(folds.len(), k);
+            let mut all: Vec<usize> = folds.iter().flatten().copied().collect();
+            all.sort_unstable();
+            prop_assert_eq!(&all, &rows);
+            let n = rows.len();
+            for f in &folds {
+                prop_assert!(f.len() == n / k || f.len() == n.div_ceil(k));
+            }
+            for s in 0..6 {
+                let total = strata.iter().filter(|&&t| t == s).count();
+                for f in &folds {
+                    let c = f.iter().filter(|&&r| strata[(r - 1) / 3] == s).count();
+                    prop_assert!(c == total / k || c == total.div_ceil(k), "stratum {} fold count {} of {}", s, c, total);
+                }
+            }
+            prop_assert_eq!(stratified_folds(&rows, &strata, k, seed), folds);
+        }
+    }
 
     #[test]
     fn per_bin_sizes_follow_the_rule() {

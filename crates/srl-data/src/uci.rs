@@ -139,6 +139,7 @@ pub fn build_benchmark(
         standardizer.transform_inplace(&mut x)?;
         let part_bins: Vec<usize> = rows.iter().map(|&i| bins[i]).collect();
         Ok(Part {
+            out_of_range: vec![false; rows.len()],
             x,
             y: data.targets.select(Axis(0), rows),
             shots: shots_of_samples(&per_bin, &part_bins),

@@ -98,3 +98,87 @@ fn wine_forest_yacht_read_with_detected_layouts() {
     assert_eq!(b.feature_names.len(), 6);
     assert_eq!(b.train.len() + b.val.len() + b.test.len(), 308);
 }
+
+/// The sentinel rule raises no false alarm on real data: none of the six shared tables (with
+/// their recommended settings, and also with every column kept) nor the four UCI-DIR tables
+/// read as own tables has a suspected missing-value code, so their inputs are untouched.
+#[test]
+fn no_false_sentinel_alarms_on_the_shared_tables_and_uci_dir() {
+    let Some(root) = srl_data::datadir::shared_data_dir() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have the shared data folder"
+        );
+        eprintln!("skipped: no shared data folder");
+        return;
+    };
+    let t = root.join("tables");
+    let mut specs: Vec<TableSpec> = Vec::new();
+    let mut add = |path: PathBuf, target: &str, exclude: &[&str], cat: &[&str]| {
+        let mut s = TableSpec::new(path, target);
+        s.exclude = exclude.iter().map(|c| c.to_string()).collect();
+        s.categorical = cat.iter().map(|c| c.to_string()).collect();
+        s.impute = Impute::Median;
+        specs.push(s);
+    };
+    add(
+        t.join("auto-mpg/auto-mpg.data"),
+        "col1",
+        &["col9"],
+        &["col8"],
+    );
+    add(
+        t.join("energy-efficiency/ENB2012_data.csv"),
+        "Y1",
+        &["Y2"],
+        &["X6", "X8"],
+    );
+    add(t.join("forest-fires/forestfires.csv"), "area", &[], &[]);
+    add(t.join("student-mat/student-mat.csv"), "G3", &[], &[]);
+    add(
+        t.join("wine-quality-red/winequality-red.csv"),
+        "quality",
+        &[],
+        &[],
+    );
+    add(
+        t.join("yacht-hydrodynamics/yacht_hydrodynamics.data"),
+        "col7",
+        &[],
+        &[],
+    );
+    add(
+        root.join("airfoil/airfoil_self_noise.dat"),
+        "col6",
+        &[],
+        &[],
+    );
+    add(root.join("abalone/abalone.csv"), "Rings", &[], &[]);
+    add(
+        root.join("concrete/concrete.csv"),
+        "compressive_strength_mpa",
+        &[],
+        &[],
+    );
+    add(
+        root.join("real-estate/real_estate.csv"),
+        "y_house_price_of_unit_area",
+        &[],
+        &[],
+    );
+    for s in &specs {
+        let b = prepare(s).unwrap_or_else(|e| panic!("{}: {e}", s.path.display()));
+        let p = b.table.as_deref().unwrap();
+        assert!(
+            !p.warnings.iter().any(|w| w.contains("missing-value code")),
+            "{}: {:?}",
+            s.path.display(),
+            p.warnings
+        );
+        for c in &p.preprocessor.columns {
+            if let srl_data::table::ColumnKind::Numeric { codes, .. } = &c.kind {
+                assert!(codes.is_none(), "{}: `{}`", s.path.display(), c.name);
+            }
+        }
+    }
+}

@@ -34,6 +34,125 @@ use srl_data::metrics::{GroupMetrics, ShotMetrics};
 /// of the default because they were worse than vanilla on every UCI-DIR benchmark.
 pub const DEFAULT_COMPARE_METHODS: [&str; 6] = ["vanilla", "lds", "bni", "conr", "srl", "lds+srl"];
 
+/// The paired difference of a method's validation (or test) MAE to the reference method's,
+/// over the same folds × seeds, with a 95 % interval.
+///
+/// d_i = MAE_i(method) − MAE_i(reference); the interval is d̄ ± t₀.₉₇₅(n − 1) · s_d · √c with
+/// c = 1/n + ρ. For cross-validation ρ = n_val/n_train = 1/(k − 1) — Nadeau and Bengio's
+/// correction for the overlap of the folds' training sets, without which the plain t
+/// interval (ρ = 0) is too narrow; for seeds on one split ρ = 0.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PairedDifference {
+    /// Mean difference d̄ (negative: the method has the lower MAE).
+    pub mean: f64,
+    /// Lower end of the 95 % interval.
+    pub low: f64,
+    /// Upper end of the 95 % interval.
+    pub high: f64,
+    /// Number of pairs.
+    pub n: usize,
+}
+
+impl PairedDifference {
+    /// Of paired values (`a[i]` and `b[i]` from the same fold and seed), with the variance
+    /// correction ρ (0 for independent pairs); `None` with fewer than two pairs.
+    ///
+    /// ```
+    /// use srl_train::compare::PairedDifference;
+    /// let d = PairedDifference::of(&[1.0, 1.5, 0.5, 1.0], &[1.25, 1.75, 0.75, 1.25], 0.0).unwrap();
+    /// assert_eq!(d.mean, -0.25);
+    /// assert_eq!(d.low, d.high); // every pair differs by exactly 0.25
+    /// assert!(d.excludes_zero());
+    /// ```
+    pub fn of(a: &[f64], b: &[f64], rho: f64) -> Option<Self> {
+        let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+        let n = d.len();
+        if n < 2 || d.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let m = MeanStd::of(&d);
+        let half = t_975(n - 1) * m.std * (1.0 / n as f64 + rho).sqrt();
+        Some(Self {
+            mean: m.mean,
+            low: m.mean - half,
+            high: m.mean + half,
+            n,
+        })
+    }
+
+    /// Whether the interval lies entirely below or above zero.
+    pub fn excludes_zero(&self) -> bool {
+        self.high < 0.0 || self.low > 0.0
+    }
+}
+
+impl std::fmt::Display for PairedDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = f.precision().unwrap_or(3);
+        write!(
+            f,
+            "{:+.p$} [{:+.p$}, {:+.p$}]",
+            self.mean, self.low, self.high
+        )
+    }
+}
+
+/// The 0.975 quantile of Student's t distribution with `df` degrees of freedom (exact to
+/// three decimals from a table up to 30, then Hill's expansion around the normal quantile).
+pub fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => TABLE[df - 1],
+        _ => {
+            let z = 1.959_963_984_540_054_f64;
+            let v = df as f64;
+            z + (z.powi(3) + z) / (4.0 * v)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+        }
+    }
+}
+
+/// The selection rule of `srl compare`: keep the reference method (vanilla) unless another is
+/// better on validation by more than the noise — the upper end of its paired difference's 95 %
+/// interval below −`min_gain` × the reference's mean validation MAE. Of the methods that
+/// pass, the one with the lowest mean validation score is chosen. Returns the chosen index
+/// (the reference when none passes, or when it has no score).
+///
+/// ```
+/// use srl_train::compare::{select_over_noise, PairedDifference};
+/// let clear = PairedDifference { mean: -0.3, low: -0.5, high: -0.1, n: 15 };
+/// let noisy = PairedDifference { mean: -0.4, low: -0.9, high: 0.1, n: 15 };
+/// // index 0 is the reference (vanilla, validation MAE 2.0)
+/// let diffs = [None, Some(noisy), Some(clear)];
+/// let scores = [Some(2.0), Some(1.6), Some(1.7)];
+/// assert_eq!(select_over_noise(&scores, &diffs, 0, 0.0), 2); // the noisy one is not trusted
+/// assert_eq!(select_over_noise(&scores, &diffs, 0, 0.1), 0); // −0.1 is not 10 % of 2.0
+/// ```
+pub fn select_over_noise(
+    scores: &[Option<f64>],
+    diffs: &[Option<PairedDifference>],
+    reference: usize,
+    min_gain: f64,
+) -> usize {
+    let Some(ref_score) = scores.get(reference).copied().flatten() else {
+        return reference;
+    };
+    let mut best = (reference, ref_score);
+    for (i, (s, d)) in scores.iter().zip(diffs).enumerate() {
+        if let (Some(s), Some(d)) = (s, d) {
+            if i != reference && d.high < -min_gain * ref_score && *s < best.1 {
+                best = (i, *s);
+            }
+        }
+    }
+    best.0
+}
+
 /// Which validation MAE [`select`] minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -237,6 +356,55 @@ mod tests {
         // No few-shot validation samples: Few falls back to All.
         assert_eq!(select(&tie, Selection::Few), Some(0));
         assert_eq!(select(&[], Selection::All), None);
+    }
+
+    #[test]
+    fn t_quantiles_and_the_fold_correction() {
+        use approx::assert_abs_diff_eq;
+        // Reference values of t₀.₉₇₅: df 40 → 2.0211, 60 → 2.0003, 120 → 1.9799.
+        for (df, t) in [
+            (1, 12.706),
+            (14, 2.145),
+            (40, 2.0211),
+            (60, 2.0003),
+            (120, 1.9799),
+        ] {
+            assert_abs_diff_eq!(t_975(df), t, epsilon = 1e-3);
+        }
+        let a = [1.0, 1.3, 0.8, 1.1, 0.9];
+        let b = [1.2, 1.2, 1.1, 1.3, 1.0];
+        let plain = PairedDifference::of(&a, &b, 0.0).unwrap();
+        let folds = PairedDifference::of(&a, &b, 0.25).unwrap();
+        assert_abs_diff_eq!(plain.mean, -0.14, epsilon = 1e-12);
+        assert_eq!(plain.mean, folds.mean);
+        // ρ = 1/(k − 1) widens the interval by √((1/n + ρ)/(1/n)) = √2.25 for n = 5, k = 5.
+        let ratio = (folds.high - folds.low) / (plain.high - plain.low);
+        assert_abs_diff_eq!(ratio, 1.5, epsilon = 1e-12);
+        assert!(PairedDifference::of(&[1.0], &[2.0], 0.0).is_none());
+        assert!(PairedDifference::of(&[1.0, f64::NAN], &[2.0, 1.0], 0.0).is_none());
+    }
+
+    #[test]
+    fn the_reference_is_kept_without_a_score_or_a_clear_gain() {
+        let clear = PairedDifference {
+            mean: -0.3,
+            low: -0.5,
+            high: -0.1,
+            n: 15,
+        };
+        assert_eq!(
+            select_over_noise(&[None, Some(1.0)], &[None, Some(clear)], 0, 0.0),
+            0
+        );
+        assert_eq!(
+            select_over_noise(&[Some(2.0), Some(1.7)], &[None, Some(clear)], 0, 0.0),
+            1
+        );
+        // The reference need not come first.
+        assert_eq!(
+            select_over_noise(&[Some(1.7), Some(2.0)], &[Some(clear), None], 1, 0.0),
+            0
+        );
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct RunConfig {
 }
 
 /// The data of a run.
+// One per run and never in a hot path: boxing the table spec would only add noise to every
+// caller that builds or matches one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DataConfig {

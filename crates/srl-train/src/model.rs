@@ -225,9 +225,8 @@ impl TrainedModel {
         Ok(self.predict_with_features(x)?.1)
     }
 
-    /// Serialises to JSON.
-    pub fn to_json(&self) -> Result<String, TrainError> {
-        let ck = Checkpoint {
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
             format: FORMAT.into(),
             config: self.config.clone(),
             benchmark: self.benchmark.clone(),
@@ -236,8 +235,12 @@ impl TrainedModel {
             mlp: self.mlp.state(),
             method_state: self.method_state.clone(),
             input: self.input.clone(),
-        };
-        serde_json::to_string(&ck).map_err(|e| TrainError::InvalidState {
+        }
+    }
+
+    /// Serialises to JSON.
+    pub fn to_json(&self) -> Result<String, TrainError> {
+        serde_json::to_string(&self.checkpoint()).map_err(|e| TrainError::InvalidState {
             reason: e.to_string(),
         })
     }
@@ -250,13 +253,26 @@ impl TrainedModel {
 
     /// Reads a checkpoint written by [`save`](Self::save).
     pub fn load(path: &Path) -> Result<Self, TrainError> {
-        let text = std::fs::read_to_string(path).map_err(|e| TrainError::Io {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        let ck: Checkpoint = serde_json::from_str(&text).map_err(|e| TrainError::InvalidState {
+        Self::from_json(&read_model_text(path)?, path)
+    }
+
+    /// Reads a checkpoint from its JSON text (`path`: named in errors).
+    fn from_json(text: &str, path: &Path) -> Result<Self, TrainError> {
+        if text.contains(ENSEMBLE_FORMAT) && SavedModel::format_of(text) == Some(ENSEMBLE_FORMAT) {
+            return Err(TrainError::InvalidState {
+                reason: format!(
+                    "{}: an ensemble of models (from `srl compare`); read it with                      `SavedModel::load`",
+                    path.display()
+                ),
+            });
+        }
+        let ck: Checkpoint = serde_json::from_str(text).map_err(|e| TrainError::InvalidState {
             reason: format!("{}: {e}", path.display()),
         })?;
+        Self::from_checkpoint(ck, path)
+    }
+
+    fn from_checkpoint(ck: Checkpoint, path: &Path) -> Result<Self, TrainError> {
         if ck.format != FORMAT {
             return Err(TrainError::InvalidState {
                 reason: format!(
@@ -290,6 +306,200 @@ impl TrainedModel {
             .with_method_state(ck.method_state)
             .with_input(ck.input))
     }
+}
+
+/// The on-disk form of an [`Ensemble`].
+#[derive(Serialize, Deserialize)]
+struct EnsembleFile {
+    format: String,
+    members: Vec<Checkpoint>,
+}
+
+const ENSEMBLE_FORMAT: &str = "srl-ensemble-v1";
+
+/// Several models trained on the same table (cross-validation folds × seeds of one method, as
+/// `srl compare` delivers them) whose predictions are averaged: ŷ(x) = (1/M) Σ_m ŷ_m(x).
+/// Each member keeps its own preprocessing (fitted on its own training rows), so an ensemble
+/// predicts from raw rows only ([`predict_table`](Self::predict_table)).
+#[derive(Debug, Clone)]
+pub struct Ensemble {
+    members: Vec<TrainedModel>,
+}
+
+impl Ensemble {
+    /// An ensemble of models trained on tables; refuses an empty list and members without
+    /// input preprocessing (trained on a built-in benchmark).
+    pub fn new(members: Vec<TrainedModel>) -> Result<Self, TrainError> {
+        if members.is_empty() {
+            return Err(TrainError::InvalidState {
+                reason: "an ensemble needs at least one model".into(),
+            });
+        }
+        if let Some(m) = members.iter().find(|m| m.input().is_none()) {
+            return Err(TrainError::InvalidState {
+                reason: format!(
+                    "an ensemble's members predict from raw rows; `{}` was trained on a                      built-in benchmark",
+                    m.benchmark()
+                ),
+            });
+        }
+        Ok(Self { members })
+    }
+
+    /// The members.
+    pub fn members(&self) -> &[TrainedModel] {
+        &self.members
+    }
+
+    /// Mean prediction of the members for the raw rows of `table` (all when `rows` is
+    /// `None`), and per row why it lies outside the training range of some member (the first
+    /// member's reason that flags it).
+    pub fn predict_table(
+        &self,
+        table: &RawTable,
+        rows: Option<&[usize]>,
+    ) -> Result<(Array1<f64>, Vec<Option<String>>), TrainError> {
+        let mut sum: Option<Array1<f64>> = None;
+        let mut flags: Vec<Option<String>> = Vec::new();
+        for m in &self.members {
+            let (p, f) = m.predict_table(table, rows)?;
+            match &mut sum {
+                None => {
+                    sum = Some(p);
+                    flags = f;
+                }
+                Some(s) => {
+                    *s += &p;
+                    for (a, b) in flags.iter_mut().zip(f) {
+                        if a.is_none() {
+                            *a = b;
+                        }
+                    }
+                }
+            }
+        }
+        let sum = sum.unwrap_or_else(|| Array1::zeros(0));
+        Ok((sum / self.members.len() as f64, flags))
+    }
+
+    /// Serialises to JSON (every member's full checkpoint).
+    pub fn to_json(&self) -> Result<String, TrainError> {
+        let file = EnsembleFile {
+            format: ENSEMBLE_FORMAT.into(),
+            members: self.members.iter().map(TrainedModel::checkpoint).collect(),
+        };
+        serde_json::to_string(&file).map_err(|e| TrainError::InvalidState {
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes the ensemble atomically.
+    pub fn save(&self, path: &Path) -> Result<(), TrainError> {
+        srl_data::atomic::write_atomic(path, self.to_json()?.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// A model file as `srl predict` and `srl eval` read it: one trained model, or an ensemble.
+#[derive(Debug, Clone)]
+pub enum SavedModel {
+    /// `model.json` of a run.
+    Single(Box<TrainedModel>),
+    /// An ensemble written by `srl compare`.
+    Ensemble(Ensemble),
+}
+
+impl SavedModel {
+    /// Reads either kind of model file (told apart by its `format`).
+    pub fn load(path: &Path) -> Result<Self, TrainError> {
+        let text = read_model_text(path)?;
+        if Self::format_of(&text) != Some(ENSEMBLE_FORMAT) {
+            return Ok(Self::Single(Box::new(TrainedModel::from_json(
+                &text, path,
+            )?)));
+        }
+        let file: EnsembleFile =
+            serde_json::from_str(&text).map_err(|e| TrainError::InvalidState {
+                reason: format!("{}: {e}", path.display()),
+            })?;
+        let members = file
+            .members
+            .into_iter()
+            .map(|ck| TrainedModel::from_checkpoint(ck, path))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::Ensemble(Ensemble::new(members).map_err(|e| {
+            TrainError::InvalidState {
+                reason: format!("{}: {e}", path.display()),
+            }
+        })?))
+    }
+
+    /// The `format` field of a model file's JSON, if it has one.
+    fn format_of(text: &str) -> Option<&'static str> {
+        #[derive(Deserialize)]
+        struct Format {
+            format: String,
+        }
+        let f: Format = serde_json::from_str(text).ok()?;
+        [FORMAT, ENSEMBLE_FORMAT]
+            .into_iter()
+            .find(|known| *known == f.format)
+    }
+
+    /// The first (or only) model: its configuration, benchmark name and input preprocessing
+    /// describe the training data of every member.
+    pub fn first(&self) -> &TrainedModel {
+        match self {
+            Self::Single(m) => m,
+            Self::Ensemble(e) => &e.members[0],
+        }
+    }
+
+    /// Number of models averaged.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Single(_) => 1,
+            Self::Ensemble(e) => e.members.len(),
+        }
+    }
+
+    /// Always false: a saved model holds at least one network.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Sets what prediction does with a category unseen in training, for every member.
+    pub fn set_unknown_category(&mut self, policy: srl_data::table::UnknownCategory) {
+        fn set(m: &mut TrainedModel, policy: srl_data::table::UnknownCategory) {
+            if let Some(input) = m.input.as_mut() {
+                input.preprocessor.unknown_category = policy;
+            }
+        }
+        match self {
+            Self::Single(m) => set(m, policy),
+            Self::Ensemble(e) => e.members.iter_mut().for_each(|m| set(m, policy)),
+        }
+    }
+
+    /// Predictions for the raw rows of a table (see [`TrainedModel::predict_table`] and
+    /// [`Ensemble::predict_table`]).
+    pub fn predict_table(
+        &self,
+        table: &RawTable,
+        rows: Option<&[usize]>,
+    ) -> Result<(Array1<f64>, Vec<Option<String>>), TrainError> {
+        match self {
+            Self::Single(m) => m.predict_table(table, rows),
+            Self::Ensemble(e) => e.predict_table(table, rows),
+        }
+    }
+}
+
+fn read_model_text(path: &Path) -> Result<String, TrainError> {
+    std::fs::read_to_string(path).map_err(|e| TrainError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// linfa's `Predict` for prepared input rows: `model.predict(&x)` (with

@@ -6,7 +6,7 @@
 //! | `config.toml` | the [`RunConfig`] |
 //! | `log.jsonl` | one [`EpochLog`] per validation pass |
 //! | `model.json` | the [`TrainedModel`] checkpoint |
-//! | `test_predictions.csv` | `y,pred,bin,shot` per test row; for a user's table first `row,line` (the row's 1-based number among the file's data rows, and its line in the file) |
+//! | `test_predictions.csv` | `y,pred,bin,shot` per test row; for a user's table first `row,line` (the row's 1-based number among the file's data rows, and its line in the file) and last `out_of_range` (1: an input lies outside the training range — clipped unless clipping is off) |
 //! | `split.csv` | a user's table only: `row,line,part` (train/val/test) for every data row |
 //! | `test_features.npy` | test representations h (n × d, f64) |
 //! | `train_bin_counts.csv` | `bin,centre,count,shot` (shot: the bin's group by [`Benchmark::bin_shot_groups`]) |
@@ -117,7 +117,7 @@ pub fn write_run(
 
     let table = bench.table.as_deref();
     let mut csv = String::from(if table.is_some() {
-        "row,line,y,pred,bin,shot\n"
+        "row,line,y,pred,bin,shot,out_of_range\n"
     } else {
         "y,pred,bin,shot\n"
     });
@@ -126,7 +126,7 @@ pub fn write_run(
             let r = t.split.test[i];
             let _ = write!(csv, "{},{},", r + 1, t.lines[r]);
         }
-        let _ = writeln!(
+        let _ = write!(
             csv,
             "{},{},{},{}",
             bench.test.y[i],
@@ -134,6 +134,11 @@ pub fn write_run(
             bench.test.bins[i],
             shot_name(bench.test.shots[i])
         );
+        if table.is_some() {
+            let flagged = bench.test.out_of_range.get(i).copied().unwrap_or(false);
+            let _ = write!(csv, ",{}", u8::from(flagged));
+        }
+        csv.push('\n');
     }
     write_atomic(&dir.join(TEST_PREDICTIONS), csv.as_bytes())?;
     if let Some(t) = table {

@@ -590,7 +590,7 @@ impl<'a> Trainer<'a> {
             self.y_mean,
             self.y_std,
         );
-        let val_mae = mean_abs_diff(&val_pred, &self.bench.val.y);
+        let val_mae = selection_mae(&val_pred, &self.bench.val.y, &self.bench.val.out_of_range);
         check_finite(epoch, self.step, "validation MAE", val_mae)?;
         // A pre-training epoch's head is untrained: it is never selected.
         if self.trains_regression(epoch) && self.best.as_ref().is_none_or(|b| val_mae < b.val_mae) {
@@ -941,6 +941,24 @@ fn target_stats(y: &Array1<f64>) -> (f64, f64) {
 
 fn unscale(pred: Array1<f32>, mean: f64, std: f64) -> Array1<f64> {
     pred.mapv(|p| f64::from(p) * std + mean)
+}
+
+/// The validation MAE early stopping and the kept epoch follow: over the rows whose inputs lie
+/// inside the training range (all rows when every row is flagged), so one far-off row cannot
+/// decide which epoch is kept.
+fn selection_mae(pred: &Array1<f64>, y: &Array1<f64>, flagged: &[bool]) -> f64 {
+    let inside = flagged.iter().filter(|&&f| !f).count();
+    if flagged.len() != y.len() || inside == y.len() || inside == 0 {
+        return mean_abs_diff(pred, y);
+    }
+    let sum: f64 = pred
+        .iter()
+        .zip(y)
+        .zip(flagged)
+        .filter(|(_, &f)| !f)
+        .map(|((p, t), _)| (p - t).abs())
+        .sum();
+    sum / inside as f64
 }
 
 fn mean_abs_diff(a: &Array1<f64>, b: &Array1<f64>) -> f64 {

@@ -14,32 +14,38 @@
 //!    benchmark's balanced split, or the user's split column;
 //! 5. **bins** (`bins`, else [`auto_bins`] on the training targets), refused when there are
 //!    at least as many bins as training rows;
-//! 6. **preprocessing** fitted on the training rows ([`Preprocessor`]), applied to all parts;
-//!    shot groups by terciles of the training bin counts (as UCI-DIR);
+//! 6. **preprocessing** fitted on the training rows ([`Preprocessor`]), applied to all parts:
+//!    suspected missing-value codes ([`suspected_codes`]: `9999` among values in [7, 22]) are
+//!    reported and, unless kept, read as missing; numeric inputs are clipped to their
+//!    training range unless clipping is off; shot groups by terciles of the training bin
+//!    counts (as UCI-DIR);
 //! 7. **warnings** (not errors): a numeric input nearly equal to the target (|r| ≥ 0.9 on the
 //!    training rows — leakage?), the target a near-exact linear function of the inputs
 //!    (R² ≥ 0.999), bins with few training rows on average, validation/test rows outside the
-//!    training range, skipped empty rows.
+//!    training range, skipped empty rows, suspected missing-value codes.
 
 mod prep;
+mod sentinel;
 mod spec;
 
 pub use prep::{
-    column_index, looks_like_date, read_targets, ColumnKind, InputColumn, Preprocessor,
+    column_index, looks_like_date, read_targets, CodeReport, ColumnKind, InputColumn, Preprocessor,
     Transformed, MAX_FREE_CATEGORIES,
 };
+pub use sentinel::{suspected_codes, MissingCodes, SuspectedCode, CODE_Z, ISOLATION_RATIO};
 pub use spec::{
-    Impute, SplitSpec, TableSpec, UnknownCategory, DEFAULT_MISSING, DEFAULT_TEST_SIZE,
+    Impute, InputScale, SplitSpec, TableSpec, UnknownCategory, DEFAULT_MISSING, DEFAULT_TEST_SIZE,
     DEFAULT_VAL_SIZE, DEFAULT_VAL_TEST_CAP, MIN_ROWS,
 };
 
 use crate::benchmark::{Benchmark, Part};
 pub use crate::binning::auto_bins;
 use crate::metrics::{shot_of_bins, shots_of_samples, ShotRule};
-use crate::split::{balanced_split, stratified_split, SplitIndices};
+use crate::split::{balanced_split, stratified_folds, stratified_split, SplitIndices};
 use crate::tabular::{sniff_layout, RawTable, TextLayout};
 use crate::{Binning, DataError};
 use ndarray::{Array1, Array2, Axis};
+use prep::short_number;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -200,11 +206,78 @@ pub fn prepare_read(
     layout: TextLayout,
     sha256: String,
 ) -> Result<Benchmark, DataError> {
+    let (split, fixed_bins) = split_rows(spec, &table)?;
+    prepare_split(spec, &table, layout, sha256, split, fixed_bins)
+}
+
+/// The rows of each part under `spec`'s split, after checking the target (numeric, at least
+/// [`MIN_ROWS`] rows, not constant, not overflowing); for the balanced split also the bins
+/// it was made with (which are the training bins).
+pub fn split_rows(
+    spec: &TableSpec,
+    table: &RawTable,
+) -> Result<(SplitIndices, Option<(Binning, String)>), DataError> {
     spec.check()?;
-    let path = table.path.clone();
-    let inputs = input_columns(&table, spec)?;
-    let y_all = read_targets(&table, &spec.target, None, &spec.missing)?;
-    let n = y_all.len();
+    let y_vec = checked_targets(spec, table)?;
+    split_by(&spec.split, spec, table, &y_vec)
+}
+
+fn split_by(
+    how: &SplitSpec,
+    spec: &TableSpec,
+    table: &RawTable,
+    y_vec: &[f64],
+) -> Result<(SplitIndices, Option<(Binning, String)>), DataError> {
+    let mut balanced_bins: Option<(Binning, String)> = None;
+    let split = match how {
+        SplitSpec::CrossValidation {
+            outer,
+            folds,
+            fold,
+            seed,
+        } => {
+            let (o, _) = split_by(outer, spec, table, y_vec)?;
+            let mut pool: Vec<usize> = o.train.iter().chain(&o.val).copied().collect();
+            pool.sort_unstable();
+            let y_pool: Vec<f64> = pool.iter().map(|&i| y_vec[i]).collect();
+            let (strata, _) = auto_bins(&y_pool)?;
+            let parts = stratified_folds(&pool, &strata.bins(&y_pool), *folds, *seed);
+            let val = parts[*fold].clone();
+            let train = pool
+                .iter()
+                .copied()
+                .filter(|i| val.binary_search(i).is_err())
+                .collect();
+            SplitIndices {
+                train,
+                val,
+                test: o.test,
+            }
+        }
+        SplitSpec::Stratified { val, test } => {
+            let (strata, _) = auto_bins(y_vec)?;
+            stratified_split(&strata.bins(y_vec), *val, *test, spec.split_seed)
+        }
+        SplitSpec::Balanced { cap } => {
+            let (b, why) = match spec.bins {
+                Some(bs) => (bs.fit(y_vec)?, format!("{bs:?} over all targets")),
+                None => auto_bins(y_vec)?,
+            };
+            let s = balanced_split(&b.bins(y_vec), *cap, spec.split_seed);
+            balanced_bins = Some((b, why));
+            s
+        }
+        SplitSpec::Column { name } => column_split(table, name)?,
+    };
+    Ok((split, balanced_bins))
+}
+
+/// The targets of every row, checked: at least [`MIN_ROWS`], not constant, small enough to
+/// standardise.
+pub fn checked_targets(spec: &TableSpec, table: &RawTable) -> Result<Vec<f64>, DataError> {
+    let path = &table.path;
+    let y_vec = read_targets(table, &spec.target, None, &spec.missing)?.to_vec();
+    let n = y_vec.len();
     if n < MIN_ROWS {
         return Err(DataError::invalid(
             "data",
@@ -214,7 +287,6 @@ pub fn prepare_read(
             ),
         ));
     }
-    let y_vec = y_all.to_vec();
     let (lo, hi) = y_vec
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
@@ -232,31 +304,30 @@ pub fn prepare_read(
         return Err(DataError::invalid(
             format!("target `{}`", spec.target),
             format!(
-                "{}: values too large to standardise (from {lo:e} to {hi:e}); rescale the \
-                 target, e.g. divide it by a power of ten",
+                "{}: values too large to standardise (from {lo:e} to {hi:e}); rescale the                  target, e.g. divide it by a power of ten",
                 path.display()
             ),
         ));
     }
+    Ok(y_vec)
+}
 
-    // Split, and the bins of the balanced split (which are also the training bins).
-    let mut balanced_bins: Option<(Binning, String)> = None;
-    let split = match &spec.split {
-        SplitSpec::Stratified { val, test } => {
-            let (strata, _) = auto_bins(&y_vec)?;
-            stratified_split(&strata.bins(&y_vec), *val, *test, spec.split_seed)
-        }
-        SplitSpec::Balanced { cap } => {
-            let (b, why) = match spec.bins {
-                Some(bs) => (bs.fit(&y_vec)?, format!("{bs:?} over all targets")),
-                None => auto_bins(&y_vec)?,
-            };
-            let s = balanced_split(&b.bins(&y_vec), *cap, spec.split_seed);
-            balanced_bins = Some((b, why));
-            s
-        }
-        SplitSpec::Column { name } => column_split(&table, name)?,
-    };
+/// Bins, preprocessing, parts and warnings of `table` for a given split (see the module
+/// docs): the second half of [`prepare_read`], also used for cross-validation folds.
+/// `fixed_bins`: the target bins to use instead of fitting them on the training targets.
+pub fn prepare_split(
+    spec: &TableSpec,
+    table: &RawTable,
+    layout: TextLayout,
+    sha256: String,
+    split: SplitIndices,
+    fixed_bins: Option<(Binning, String)>,
+) -> Result<Benchmark, DataError> {
+    spec.check()?;
+    let path = table.path.clone();
+    let inputs = input_columns(table, spec)?;
+    let y_all = read_targets(table, &spec.target, None, &spec.missing)?;
+    let y_vec = y_all.to_vec();
     for (part, rows) in [("validation", &split.val), ("test", &split.test)] {
         if rows.is_empty() {
             return Err(DataError::invalid(
@@ -279,7 +350,7 @@ pub fn prepare_read(
 
     // Bins from the training targets.
     let y_train: Vec<f64> = split.train.iter().map(|&i| y_vec[i]).collect();
-    let (binning, bins_rule) = match balanced_bins {
+    let (binning, bins_rule) = match fixed_bins {
         Some(b) => b,
         None => match spec.bins {
             Some(bs) => (
@@ -302,7 +373,7 @@ pub fn prepare_read(
         ));
     }
 
-    let preprocessor = Preprocessor::fit(&table, spec, &inputs, &split.train)?;
+    let (preprocessor, codes) = Preprocessor::fit_reporting(table, spec, &inputs, &split.train)?;
     let bins = binning.bins(&y_vec);
     let mut train_counts = vec![0usize; k];
     for &i in &split.train {
@@ -311,7 +382,7 @@ pub fn prepare_read(
     let test_bins: Vec<usize> = split.test.iter().map(|&i| bins[i]).collect();
     let per_bin = shot_of_bins(&ShotRule::Terciles, &train_counts, &test_bins);
 
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = codes.iter().map(|c| code_warning(c, &path)).collect();
     if table.skipped_empty_rows > 0 {
         warnings.push(format!(
             "skipped {} row(s) whose fields are all empty",
@@ -320,7 +391,7 @@ pub fn prepare_read(
     }
     let part =
         |rows: &[usize], name: &str, warnings: &mut Vec<String>| -> Result<Part, DataError> {
-            let t = preprocessor.transform(&table, Some(rows))?;
+            let t = preprocessor.transform(table, Some(rows))?;
             let flagged = t.num_out_of_range();
             if flagged > 0 {
                 let first = t
@@ -336,6 +407,7 @@ pub fn prepare_read(
             }
             let part_bins: Vec<usize> = rows.iter().map(|&i| bins[i]).collect();
             Ok(Part {
+                out_of_range: t.out_of_range.iter().map(Option::is_some).collect(),
                 x: t.x,
                 y: y_all.select(Axis(0), rows),
                 shots: shots_of_samples(&per_bin, &part_bins),
@@ -383,6 +455,45 @@ pub fn prepare_read(
             warnings,
         })),
     })
+}
+
+/// The warning about one column's suspected missing-value codes: which values, how many
+/// cells, how far from the rest, what was done and how to change it.
+fn code_warning(r: &CodeReport, path: &Path) -> String {
+    let listed: Vec<String> = r
+        .codes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} ({} cell{}, {:.0} robust SD from the rest)",
+                short_number(c.value),
+                c.count,
+                if c.count == 1 { "" } else { "s" },
+                c.robust_z.min(1e9)
+            )
+        })
+        .collect();
+    let c0 = &r.codes[0];
+    let values: Vec<String> = r.codes.iter().map(|c| short_number(c.value)).collect();
+    let what = match r.replaced_by {
+        Some(f) => format!(
+            "read as missing (replaced by {}); keep them as numbers with --keep-outliers, or \
+             say so explicitly with --missing {} --impute median",
+            short_number(f),
+            values.join(",")
+        ),
+        None => "kept as numbers (--keep-outliers): the network will see them".to_string(),
+    };
+    format!(
+        "{}:{}: column `{}` holds {} outside the rest of its values [{}, {}] — a \
+         missing-value code?; {what}",
+        path.display(),
+        r.first_line,
+        r.column,
+        listed.join(", "),
+        short_number(c0.rest_min),
+        short_number(c0.rest_max)
+    )
 }
 
 /// The input columns of `spec` in file order (or in the order of `features`), checking that

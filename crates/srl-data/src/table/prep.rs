@@ -2,7 +2,10 @@
 //! network's inputs, with every fitted value recorded so prediction on new rows repeats it.
 //!
 //! Per input column, in the order of [`Preprocessor::columns`]:
-//! - **numeric**: a missing cell gets the imputation value (if any, else an error); the value
+//! - **numeric**: a missing cell gets the imputation value (if any, else an error); a suspected
+//!   missing-value code ([`suspected_codes`](super::suspected_codes), unless the spec keeps
+//!   them) gets the imputation value or, without imputation, the training median; with
+//!   clipping on (the default) the value is clipped to the training range [min, max]; then it
 //!   is standardised, x' = (x − μ)/σ, with the training mean μ and population standard
 //!   deviation σ (σ = 1 for a constant column);
 //! - **categorical**: one 0/1 column per category of the training file (sorted); a missing
@@ -13,7 +16,8 @@
 //! min − ½(max − min) or above max + ½(max − min) of its training values (for a column constant
 //! in training: any other value), or an ignored unknown category.
 
-use super::spec::{Impute, TableSpec, UnknownCategory};
+use super::sentinel::{suspected_codes, MissingCodes, SuspectedCode};
+use super::spec::{Impute, InputScale, TableSpec, UnknownCategory};
 use crate::tabular::RawTable;
 use crate::DataError;
 use ndarray::{Array1, Array2};
@@ -36,6 +40,12 @@ pub enum ColumnKind {
         max: f64,
         /// Value of a missing cell (training median or mode), if imputation is on.
         fill: Option<f64>,
+        /// Suspected missing-value codes read as missing (`None`: none, or kept as numbers).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        codes: Option<MissingCodes>,
+        /// A scaling other than (x − μ)/σ (`None`: standardisation).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scaling: Option<Scaling>,
     },
     /// A category, one-hot encoded.
     Categorical {
@@ -44,6 +54,94 @@ pub enum ColumnKind {
         /// Category of a missing cell (training mode), if imputation is on.
         fill: Option<String>,
     },
+}
+
+/// A fitted non-standard scaling of a numeric column (see [`InputScale`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Scaling {
+    /// x' = (x − centre)/scale.
+    Robust {
+        /// Training median.
+        centre: f64,
+        /// IQR/1.349 (σ when the IQR is 0; 1 for a constant column).
+        scale: f64,
+    },
+    /// x' = √12 · (F̂(x) − ½) with F̂ linear between the knots (training quantiles at
+    /// 0, 1/(m−1), …, 1), 0 below the first and 1 above the last.
+    Quantile {
+        /// Training quantiles, non-decreasing.
+        knots: Vec<f64>,
+    },
+}
+
+impl Scaling {
+    /// The scaled value of `v`.
+    pub fn apply(&self, v: f64) -> f64 {
+        match self {
+            Scaling::Robust { centre, scale } => (v - centre) / scale,
+            Scaling::Quantile { knots } => 12f64.sqrt() * (ecdf(knots, v) - 0.5),
+        }
+    }
+
+    fn fit(how: InputScale, sorted: &[f64], std: f64) -> Option<Self> {
+        let q = |p: f64| {
+            let x = p * (sorted.len() - 1) as f64;
+            let (i, f) = (x.floor() as usize, x - x.floor());
+            let hi = sorted[(i + 1).min(sorted.len() - 1)];
+            sorted[i] + f * (hi - sorted[i])
+        };
+        match how {
+            InputScale::Standard => None,
+            InputScale::Robust => {
+                let iqr = q(0.75) - q(0.25);
+                let scale = if iqr > 0.0 { iqr / 1.349 } else { std };
+                Some(Scaling::Robust {
+                    centre: q(0.5),
+                    scale,
+                })
+            }
+            InputScale::Quantile => Some(Scaling::Quantile {
+                knots: (0..=100).map(|k| q(k as f64 / 100.0)).collect(),
+            }),
+        }
+    }
+
+    fn is_valid(&self) -> bool {
+        match self {
+            Scaling::Robust { centre, scale } => {
+                centre.is_finite() && scale.is_finite() && *scale > 0.0
+            }
+            Scaling::Quantile { knots } => {
+                knots.len() >= 2
+                    && knots.iter().all(|k| k.is_finite())
+                    && knots.windows(2).all(|w| w[0] <= w[1])
+            }
+        }
+    }
+}
+
+/// The empirical CDF through the knots: linear between consecutive distinct knots, the mean
+/// position over a run of equal knots (ties), 0 below the first knot and 1 above the last.
+fn ecdf(knots: &[f64], v: f64) -> f64 {
+    let m = knots.len();
+    let last = (m - 1) as f64;
+    if v < knots[0] {
+        return 0.0;
+    }
+    if v > knots[m - 1] {
+        return 1.0;
+    }
+    // First knot ≥ v, and first knot > v.
+    let lo = knots.partition_point(|&k| k < v);
+    let hi = knots.partition_point(|&k| k <= v);
+    if hi > lo {
+        // v equals knots[lo..hi]: the middle of the tie.
+        return 0.5 * (lo + hi - 1) as f64 / last;
+    }
+    // knots[lo - 1] < v < knots[lo].
+    let (a, b) = (knots[lo - 1], knots[lo]);
+    ((lo - 1) as f64 + (v - a) / (b - a)) / last
 }
 
 /// One input column of the file and its preprocessing.
@@ -78,6 +176,23 @@ pub struct Preprocessor {
     pub missing: Vec<String>,
     /// What to do with an unknown category.
     pub unknown_category: UnknownCategory,
+    /// Whether numeric inputs are clipped to their training range [min, max] (models saved
+    /// before clipping existed read as `false`).
+    #[serde(default)]
+    pub clip: bool,
+}
+
+/// The suspected missing-value codes found in one numeric input column while fitting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeReport {
+    /// The column.
+    pub column: String,
+    /// The codes found (values, counts, distance from the rest).
+    pub codes: Vec<SuspectedCode>,
+    /// The value they were replaced by, or `None` when they were kept as numbers.
+    pub replaced_by: Option<f64>,
+    /// First line of the file holding one of them.
+    pub first_line: usize,
 }
 
 /// Network inputs of some rows, with the rows that lie outside the training range.
@@ -133,11 +248,15 @@ impl Preprocessor {
                     min,
                     max,
                     fill,
+                    codes,
+                    scaling,
                 } => {
                     let finite = [*mean, *std, *min, *max]
                         .iter()
                         .chain(fill.iter())
-                        .all(|v| v.is_finite());
+                        .chain(codes.iter().flat_map(|c| c.values.iter().chain([&c.fill])))
+                        .all(|v| v.is_finite())
+                        && scaling.as_ref().is_none_or(Scaling::is_valid);
                     if !finite || *std <= 0.0 || min > max {
                         return bad(format!(
                             "statistics must be finite with std > 0 and min ≤ max (mean {mean}, \
@@ -166,31 +285,77 @@ impl Preprocessor {
     }
 
     /// Fits the preprocessing of the `inputs` (column names of `table`) under `spec`'s rules
-    /// (target, forced categorical columns, missing markers, imputation, unknown categories):
-    /// each column's kind from all rows, statistics and imputation values from the `train`
-    /// rows only.
+    /// (target, forced categorical columns, missing markers, imputation, unknown categories,
+    /// missing-value codes, clipping): each column's kind and suspected codes from all rows,
+    /// statistics and imputation values from the `train` rows only.
     pub fn fit(
         table: &RawTable,
         spec: &TableSpec,
         inputs: &[String],
         train: &[usize],
     ) -> Result<Self, DataError> {
+        Ok(Self::fit_reporting(table, spec, inputs, train)?.0)
+    }
+
+    /// [`fit`](Self::fit), also returning the suspected missing-value codes of every numeric
+    /// column that has some (whether they were replaced or kept).
+    pub fn fit_reporting(
+        table: &RawTable,
+        spec: &TableSpec,
+        inputs: &[String],
+        train: &[usize],
+    ) -> Result<(Self, Vec<CodeReport>), DataError> {
         let mut columns = Vec::with_capacity(inputs.len());
+        let mut reports = Vec::new();
         for name in inputs {
             let j = column_index(table, name)?;
             let forced = spec.categorical.contains(name);
             let kind = infer_kind(table, j, forced, &spec.missing)?;
+            let found = match kind {
+                RawKind::Numeric => column_codes(table, j, &spec.missing)?,
+                RawKind::Categorical => Vec::new(),
+            };
+            let act = if spec.keep_outliers {
+                &[][..]
+            } else {
+                &found[..]
+            };
+            let kind = fit_column(table, j, kind, train, spec, act)?;
+            if !found.is_empty() {
+                let values: Vec<f64> = found.iter().map(|c| c.value).collect();
+                let first_line = table
+                    .rows
+                    .iter()
+                    .find(|r| {
+                        r.fields[j]
+                            .parse::<f64>()
+                            .is_ok_and(|v| values.contains(&v))
+                    })
+                    .map_or(0, |r| r.line);
+                let replaced_by = match &kind {
+                    ColumnKind::Numeric { codes, .. } => codes.as_ref().map(|c| c.fill),
+                    ColumnKind::Categorical { .. } => None,
+                };
+                reports.push(CodeReport {
+                    column: name.clone(),
+                    codes: found,
+                    replaced_by,
+                    first_line,
+                });
+            }
             columns.push(InputColumn {
                 name: name.clone(),
-                kind: fit_column(table, j, kind, train, &spec.missing, spec.impute)?,
+                kind,
             });
         }
-        Ok(Self {
+        let prep = Self {
             target: spec.target.clone(),
             columns,
             missing: spec.missing.clone(),
             unknown_category: spec.unknown_category,
-        })
+            clip: spec.clip,
+        };
+        Ok((prep, reports))
     }
 
     /// The network inputs of `rows` of `table` (all rows when `None`). Columns are found by
@@ -227,20 +392,33 @@ impl Preprocessor {
                         min,
                         max,
                         fill,
+                        codes,
+                        scaling,
                     } => {
-                        let v = if self.is_missing(cell) {
+                        let mut v = if self.is_missing(cell) {
                             fill.ok_or_else(|| missing_cell(table, row.line, &col.name, cell))?
                         } else {
                             parse_number(table, row.line, &col.name, cell)?
                         };
+                        if let Some(c) = codes.as_ref().filter(|c| c.contains(v)) {
+                            v = c.fill;
+                        }
                         let margin = 0.5 * (max - min);
                         if (v < min - margin || v > max + margin) && out_of_range[i].is_none() {
+                            let what = if self.clip { "clipped to" } else { "outside" };
                             out_of_range[i] = Some(format!(
-                                "`{}` = {v} is outside the training range [{min}, {max}]",
-                                col.name
+                                "`{}` = {} is {what} the training range [{min}, {max}]",
+                                col.name,
+                                short_number(v)
                             ));
                         }
-                        x[[i, k]] = (v - mean) / std;
+                        if self.clip {
+                            v = v.clamp(*min, *max);
+                        }
+                        x[[i, k]] = match scaling {
+                            None => (v - mean) / std,
+                            Some(s) => s.apply(v),
+                        };
                     }
                     ColumnKind::Categorical { categories, fill } => {
                         let value = if self.is_missing(cell) {
@@ -470,9 +648,10 @@ fn fit_column(
     j: usize,
     kind: RawKind,
     train: &[usize],
-    missing: &[String],
-    impute: Impute,
+    spec: &TableSpec,
+    codes: &[SuspectedCode],
 ) -> Result<ColumnKind, DataError> {
+    let (missing, impute) = (&spec.missing[..], spec.impute);
     let name = &table.names[j];
     let is_missing = |c: &str| missing.iter().any(|m| m == c);
     let present: Vec<(usize, &str)> = train
@@ -491,15 +670,33 @@ fn fit_column(
     }
     match kind {
         RawKind::Numeric => {
-            let mut values = present
+            let parsed = present
                 .iter()
                 .map(|&(line, c)| parse_number(table, line, name, c))
                 .collect::<Result<Vec<f64>, _>>()?;
+            let is_code = |v: &f64| codes.iter().any(|c| c.value == *v);
+            let mut values: Vec<f64> = parsed.iter().copied().filter(|v| !is_code(v)).collect();
+            if values.is_empty() {
+                return Err(DataError::invalid(
+                    format!("column `{name}`"),
+                    format!(
+                        "{}: every training value is a suspected missing-value code; exclude                          the column, or keep the codes as numbers (--keep-outliers)",
+                        table.path.display()
+                    ),
+                ));
+            }
             let fill = match impute {
                 Impute::None => None,
                 Impute::Median => Some(median(&mut values.clone())),
                 Impute::Mode => Some(mode_f64(&values)),
             };
+            let codes = (!codes.is_empty()).then(|| MissingCodes {
+                values: codes.iter().map(|c| c.value).collect(),
+                fill: fill.unwrap_or_else(|| median(&mut values.clone())),
+            });
+            if let Some(c) = &codes {
+                values.resize(parsed.len(), c.fill);
+            }
             if let Some(f) = fill {
                 values.resize(train.len(), f);
             }
@@ -524,12 +721,16 @@ fn fit_column(
                     ),
                 ));
             }
+            let mut sorted = values;
+            sorted.sort_by(f64::total_cmp);
             Ok(ColumnKind::Numeric {
                 mean,
                 std,
                 min,
                 max,
                 fill,
+                codes,
+                scaling: Scaling::fit(spec.scale, &sorted, std),
             })
         }
         RawKind::Categorical => {
@@ -560,6 +761,32 @@ fn fit_column(
             };
             Ok(ColumnKind::Categorical { categories, fill })
         }
+    }
+}
+
+/// The suspected missing-value codes among every non-missing cell of numeric column `j`.
+fn column_codes(
+    table: &RawTable,
+    j: usize,
+    missing: &[String],
+) -> Result<Vec<SuspectedCode>, DataError> {
+    let values = table
+        .rows
+        .iter()
+        .filter(|r| !missing.iter().any(|m| *m == r.fields[j]))
+        .map(|r| parse_number(table, r.line, &table.names[j], &r.fields[j]))
+        .collect::<Result<Vec<f64>, _>>()?;
+    Ok(suspected_codes(&values))
+}
+
+/// A number with at most seven significant digits, in scientific notation when it is very
+/// large or small (14.844999999999999 → 14.845, 1e308 → 1e308).
+pub(crate) fn short_number(v: f64) -> String {
+    let r: f64 = format!("{v:.6e}").parse().unwrap_or(v);
+    if r != 0.0 && !(1e-4..1e7).contains(&r.abs()) {
+        format!("{r:e}")
+    } else {
+        r.to_string()
     }
 }
 
@@ -620,6 +847,43 @@ mod tests {
 
     fn names(n: &[&str]) -> Vec<String> {
         n.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn scalings_fit_on_training_rows_and_map_as_documented() {
+        use approx::assert_abs_diff_eq;
+        let mut text = String::from("a,y\n");
+        for v in [1.0, 2.0, 3.0, 4.0, 5.0, 1000.0] {
+            text += &format!("{v},0\n");
+        }
+        let t = table(&text);
+        let fit = |scale| {
+            let mut s = spec(&[], Impute::None, UnknownCategory::Error);
+            s.scale = scale;
+            s.clip = false;
+            Preprocessor::fit(&t, &s, &names(&["a"]), &[0, 1, 2, 3, 4, 5]).unwrap()
+        };
+        // Robust: median 3.5, IQR (quartiles 2.25 and 4.75) / 1.349 — the 1000 does not
+        // squeeze the rest as σ ≈ 371 would.
+        let p = fit(InputScale::Robust);
+        p.check().unwrap();
+        let x = p.transform(&t, None).unwrap().x;
+        assert_abs_diff_eq!(x[[0, 0]], (1.0 - 3.5) / (2.5 / 1.349), epsilon = 1e-12);
+        // Quantile: the six values are evenly spread over [−√3, √3] whatever their scale.
+        let p = fit(InputScale::Quantile);
+        p.check().unwrap();
+        let x = p.transform(&t, None).unwrap().x;
+        let r3 = 3f64.sqrt();
+        assert_abs_diff_eq!(x[[0, 0]], -r3, epsilon = 1e-12);
+        assert_abs_diff_eq!(x[[5, 0]], r3, epsilon = 1e-12);
+        assert!(x.column(0).windows(2).into_iter().all(|w| w[0] < w[1]));
+        assert_abs_diff_eq!(ecdf(&[0.0, 1.0, 1.0, 1.0, 2.0], 1.0), 0.5, epsilon = 1e-12);
+        assert_abs_diff_eq!(ecdf(&[0.0, 2.0, 4.0], 3.0), 0.75, epsilon = 1e-12);
+        assert_eq!(ecdf(&[0.0, 2.0], -1.0), 0.0);
+        assert_eq!(ecdf(&[0.0, 2.0], 9.0), 1.0);
+        // Standard stays (x − μ)/σ and is not written to the model file.
+        let p = fit(InputScale::Standard);
+        assert!(!serde_json::to_string(&p).unwrap().contains("scaling"));
     }
 
     #[test]

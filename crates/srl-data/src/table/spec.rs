@@ -46,6 +46,22 @@ pub enum UnknownCategory {
     Ignore,
 }
 
+/// How a numeric input is scaled before the network sees it (fitted on the training rows).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputScale {
+    /// x' = (x − μ)/σ: training mean and population standard deviation.
+    #[default]
+    Standard,
+    /// x' = (x − median)/(IQR/1.349): training median and inter-quartile range (σ when the
+    /// IQR is 0), so a few extreme training values do not squeeze the rest.
+    Robust,
+    /// x' = √12 · (F̂(x) − ½): the training empirical CDF F̂ (linear between 101 quantiles),
+    /// a uniform score with unit variance — any monotone transform of the column gives the
+    /// same inputs.
+    Quantile,
+}
+
 /// How the rows are divided into training, validation and test parts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
@@ -70,6 +86,20 @@ pub enum SplitSpec {
     Column {
         /// The column's name.
         name: String,
+    },
+    /// Fold `fold` of a `folds`-fold cross-validation over the training and validation rows
+    /// of the `outer` split ([`crate::split::stratified_folds`], stratified by the automatic
+    /// target bins of those rows, seeded by `seed`): that fold validates, the other folds
+    /// train, and the outer test part stays the test part — every fold shares it.
+    CrossValidation {
+        /// The split whose training + validation rows are folded (not itself a fold).
+        outer: Box<SplitSpec>,
+        /// Number of folds k ≥ 2.
+        folds: usize,
+        /// Which fold validates, 0 ≤ fold < k.
+        fold: usize,
+        /// Seed of the fold assignment.
+        seed: u64,
     },
 }
 
@@ -139,6 +169,23 @@ pub struct TableSpec {
     /// Seed of the split.
     #[serde(default)]
     pub split_seed: u64,
+    /// Keep suspected missing-value codes (`9999` among values in [7, 22], see
+    /// [`crate::table::suspected_codes`]) as numbers instead of treating them as missing;
+    /// they are reported either way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_outliers: bool,
+    /// Clip numeric inputs to their training range [min, max] before the network sees them
+    /// (validation, test, prediction); rows beyond it are still flagged. `false` lets the
+    /// network extrapolate.
+    #[serde(default = "yes")]
+    pub clip: bool,
+    /// How numeric inputs are scaled.
+    #[serde(default)]
+    pub scale: InputScale,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_missing() -> Vec<String> {
@@ -147,7 +194,8 @@ fn default_missing() -> Vec<String> {
 
 impl TableSpec {
     /// A spec with every default: detected layout, all other columns as inputs, missing cells
-    /// are errors, automatic bins, stratified 70/15/15 split with seed 0.
+    /// are errors, suspected missing-value codes treated as missing, inputs clipped to the
+    /// training range, automatic bins, stratified 70/15/15 split with seed 0.
     pub fn new(path: impl Into<PathBuf>, target: impl Into<String>) -> Self {
         Self {
             path: path.into(),
@@ -163,6 +211,9 @@ impl TableSpec {
             bins: None,
             split: SplitSpec::default(),
             split_seed: 0,
+            keep_outliers: false,
+            clip: true,
+            scale: InputScale::Standard,
         }
     }
 
@@ -200,7 +251,39 @@ impl TableSpec {
                 ),
             ));
         }
-        match &self.split {
+        self.check_split(&self.split)?;
+        match self.bins {
+            Some(BinSpec::Count(k)) if k < 2 => Err(DataError::invalid(
+                "data.bins.count",
+                format!("{k}: need at least 2 bins"),
+            )),
+            Some(BinSpec::Width(w)) if !(w.is_finite() && w > 0.0) => Err(DataError::invalid(
+                "data.bins.width",
+                format!("{w}: must be finite and > 0"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_split(&self, split: &SplitSpec) -> Result<(), DataError> {
+        match split {
+            SplitSpec::CrossValidation {
+                outer, folds, fold, ..
+            } => {
+                if matches!(**outer, SplitSpec::CrossValidation { .. }) {
+                    return Err(DataError::invalid(
+                        "data.split.outer",
+                        "a cross-validation fold cannot fold another fold",
+                    ));
+                }
+                if *folds < 2 || fold >= folds {
+                    return Err(DataError::invalid(
+                        "data.split.fold",
+                        format!("fold {fold} of {folds}: need k ≥ 2 folds and 0 ≤ fold < k"),
+                    ));
+                }
+                self.check_split(outer)?;
+            }
             SplitSpec::Stratified { val, test } => {
                 for (field, v) in [("data.split.val", *val), ("data.split.test", *test)] {
                     if !(v.is_finite() && v > 0.0 && v < 1.0) {
@@ -234,17 +317,7 @@ impl TableSpec {
                 }
             }
         }
-        match self.bins {
-            Some(BinSpec::Count(k)) if k < 2 => Err(DataError::invalid(
-                "data.bins.count",
-                format!("{k}: need at least 2 bins"),
-            )),
-            Some(BinSpec::Width(w)) if !(w.is_finite() && w > 0.0) => Err(DataError::invalid(
-                "data.bins.width",
-                format!("{w}: must be finite and > 0"),
-            )),
-            _ => Ok(()),
-        }
+        Ok(())
     }
 }
 
