@@ -17,12 +17,11 @@ use crate::data;
 use crate::error::CliError;
 use crate::out::{say, sayln};
 use rayon::prelude::*;
-use srl_data::metrics::ShotMetrics;
 use srl_data::table::SplitSpec;
 use srl_data::Benchmark;
 use srl_train::compare::{
-    best_run, select_over_noise, summarise, MeanStd, MethodSummary, PairedDifference, Selection,
-    DEFAULT_COMPARE_METHODS,
+    best_run, decide, markdown_table, rule_text, test_summary, DecideParams, Decision,
+    MethodResult, RunResult, Selection, DEFAULT_COMPARE_METHODS,
 };
 use srl_train::{run_folder, DataConfig, Ensemble, MethodName, RunConfig, RunReport, TrainedModel};
 use std::path::{Path, PathBuf};
@@ -54,22 +53,6 @@ struct Protocol {
     reference: String,
     /// The rule's margin, as a fraction of the reference's mean validation MAE.
     min_gain: f64,
-}
-
-/// One method's numbers beyond [`MethodSummary`].
-#[derive(Debug, Clone, serde::Serialize)]
-struct MethodResult {
-    #[serde(flatten)]
-    summary: MethodSummary,
-    /// Paired validation difference to the reference over folds × seeds (the rule's score).
-    val_vs_reference: Option<PairedDifference>,
-    /// Test MAE (All, Many, Medium, Few) of the per-seed ensembles (the seed's fold models
-    /// averaged), mean ± std over seeds; for one split, the single runs.
-    test_ensemble_per_seed: [Option<MeanStd>; 4],
-    /// Test MAE (All, Many, Medium, Few) of the ensemble of every run of the method.
-    test_ensemble: [Option<f64>; 4],
-    /// Paired test difference (All MAE) of the per-seed ensembles to the reference's.
-    test_vs_reference: Option<PairedDifference>,
 }
 
 /// What `comparison.json` holds.
@@ -294,101 +277,39 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     }
     let seconds = started.elapsed().as_secs_f64();
 
-    // Validation scores in one order for every method (fold-major, then seed), so the pairs
-    // line up; the rule's ρ corrects for the folds' overlapping training sets.
-    let score = |r: &RunReport| match selection {
-        Selection::All => r.val.all.mae,
-        Selection::Few => r.val.few.mae.or(r.val.all.mae),
-    };
-    let rho = if folds > 1 {
-        1.0 / (folds as f64 - 1.0)
-    } else {
-        0.0
-    };
-    let scores: Vec<Vec<Option<f64>>> = outcomes
-        .iter()
-        .map(|o| o.iter().map(|x| score(&x.report)).collect())
-        .collect();
-    let paired = |a: &[Option<f64>], b: &[Option<f64>], rho: f64| {
-        let (x, y): (Vec<f64>, Vec<f64>) = a
-            .iter()
-            .zip(b)
-            .filter_map(|(p, q)| Some(((*p)?, (*q)?)))
-            .unzip();
-        PairedDifference::of(&x, &y, rho)
-    };
-    // Test: per-seed ensembles (the seed's fold models averaged) on the shared test rows.
-    let test_y = bench.test.y.to_vec();
-    // Every method's runs come in the same (fold, seed) order.
+    // Every method's runs come in the same (fold, seed) order, so the pairs line up.
     let keys: Vec<(Option<usize>, u64)> = jobs
         .iter()
         .filter(|j| j.method == 0)
         .map(|j| (j.fold, j.seed))
         .collect();
-    let per_seed_test: Vec<Vec<ShotMetrics>> = outcomes
+    let runs: Vec<Vec<RunResult<'_>>> = outcomes
         .iter()
         .map(|o| {
-            (0..args.seeds)
-                .map(|s| {
-                    let runs: Vec<&srl_train::RunOutcome> = o
-                        .iter()
-                        .zip(&keys)
-                        .filter(|(_, (_, seed))| *seed == s as u64)
-                        .map(|(x, _)| x)
-                        .collect();
-                    test_metrics(&runs, &test_y, &bench)
+            o.iter()
+                .zip(&keys)
+                .map(|(x, &(fold, seed))| RunResult {
+                    fold,
+                    seed,
+                    report: &x.report,
+                    test_predictions: &x.test_predictions,
                 })
-                .collect::<Result<_, _>>()
+                .collect()
         })
-        .collect::<Result<_, CliError>>()?;
-    let mut results: Vec<MethodResult> = Vec::with_capacity(methods.len());
-    for (mi, m) in methods.iter().enumerate() {
-        let reports: Vec<RunReport> = outcomes[mi].iter().map(|o| o.report.clone()).collect();
-        let all_runs: Vec<&srl_train::RunOutcome> = outcomes[mi].iter().collect();
-        let ens = test_metrics(&all_runs, &test_y, &bench)?;
-        let seed_all =
-            |x: usize| -> Vec<Option<f64>> { per_seed_test[x].iter().map(|t| t.all.mae).collect() };
-        results.push(MethodResult {
-            summary: summarise(m, &reports),
-            val_vs_reference: (mi != reference)
-                .then(|| paired(&scores[mi], &scores[reference], rho))
-                .flatten(),
-            test_ensemble_per_seed: std::array::from_fn(|g| {
-                MeanStd::of_present(per_seed_test[mi].iter().map(|t| groups(t)[g]))
-            }),
-            test_ensemble: groups(&ens),
-            test_vs_reference: (mi != reference)
-                .then(|| paired(&seed_all(mi), &seed_all(reference), 0.0))
-                .flatten(),
-        });
-    }
-    let mean_scores: Vec<Option<f64>> = scores
-        .iter()
-        .map(|s| MeanStd::of_present(s.iter().copied()).map(|m| m.mean))
         .collect();
-    let diffs: Vec<Option<PairedDifference>> = results.iter().map(|r| r.val_vs_reference).collect();
-    let min_gain = args.min_gain / 100.0;
-    let chosen = select_over_noise(&mean_scores, &diffs, reference, min_gain);
-    let reference_name = methods[reference].to_string();
-    let rule = if chosen == reference {
-        format!(
-            "kept {reference_name}: no method's validation MAE{} is lower by more than the \
-             noise (upper end of the 95 % interval of the paired difference below {})",
-            if selection == Selection::Few {
-                " (Few)"
-            } else {
-                ""
-            },
-            margin_text(min_gain)
-        )
-    } else {
-        format!(
-            "{} replaces {reference_name}: its paired validation difference {} lies below {}",
-            methods[chosen],
-            diffs[chosen].map_or("—".to_string(), |d| format!("{d:.3}")),
-            margin_text(min_gain)
-        )
+    let params = DecideParams {
+        selection,
+        reference,
+        min_gain: args.min_gain / 100.0,
+        folds,
     };
+    let test_y = bench.test.y.to_vec();
+    let Decision {
+        results,
+        chosen,
+        rule,
+    } = decide(&methods, &runs, &test_y, &bench.test.shots, &params)?;
+    let reference_name = methods[reference].to_string();
 
     // The delivered model: every run of the chosen method as one ensemble (tables), or the
     // validation-best run (benchmarks, whose models predict prepared rows only).
@@ -423,12 +344,12 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         },
         val_rows_per_fold: val_rows.clone(),
         test_rows: bench.test.len(),
-        rho,
+        rho: params.rho(),
         reference: reference_name.clone(),
-        min_gain,
+        min_gain: params.min_gain,
     };
     let table = markdown_table(&results, chosen, reference, folds > 1);
-    let test_line = test_summary(&results, &methods, chosen, reference, folds > 1);
+    let test_line = test_summary(&results, chosen, reference, folds > 1);
     let md = format!(
         "# Method comparison on {}\n\n{protocol_text}. MAE in target units. Validation: mean ± \
          sample std over the {} runs of each method; Δ val: the paired difference to \
@@ -442,7 +363,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         } else {
             String::new()
         },
-        rule_text(selection, min_gain, &reference_name),
+        rule_text(selection, params.min_gain, &reference_name),
         match &data_cfg {
             DataConfig::Csv(_) => format!(
                 "the {} runs of {} averaged (`srl predict` applies it)",
@@ -485,46 +406,6 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn groups(m: &ShotMetrics) -> [Option<f64>; 4] {
-    [m.all.mae, m.many.mae, m.medium.mae, m.few.mae]
-}
-
-/// Shot metrics of the mean test prediction of `runs` on the shared test rows.
-fn test_metrics(
-    runs: &[&srl_train::RunOutcome],
-    y: &[f64],
-    bench: &Benchmark,
-) -> Result<ShotMetrics, CliError> {
-    let mut mean = vec![0.0; y.len()];
-    for r in runs {
-        for (m, p) in mean.iter_mut().zip(&r.test_predictions) {
-            *m += p / runs.len() as f64;
-        }
-    }
-    Ok(srl_data::metrics::evaluate(&mean, y, &bench.test.shots)?)
-}
-
-fn margin_text(min_gain: f64) -> String {
-    if min_gain > 0.0 {
-        format!("−{:.1} % of vanilla's validation MAE", 100.0 * min_gain)
-    } else {
-        "zero".into()
-    }
-}
-
-fn rule_text(selection: Selection, min_gain: f64, reference: &str) -> String {
-    format!(
-        "keep {reference} unless a method's mean validation MAE{} is lower and the upper end \
-         of its interval lies below {}; of those, the lowest",
-        if selection == Selection::Few {
-            " of the few-shot rows"
-        } else {
-            ""
-        },
-        margin_text(min_gain)
-    )
-}
-
 /// "5-fold cross-validation over 338 …" — what the numbers are computed on.
 fn describe_protocol(folds: usize, seeds: usize, bench: &Benchmark, val_rows: &[usize]) -> String {
     let (lo, hi) = (
@@ -553,91 +434,6 @@ fn describe_protocol(folds: usize, seeds: usize, bench: &Benchmark, val_rows: &[
             bench.test.len()
         )
     }
-}
-
-/// The comparison as a Markdown table.
-fn markdown_table(results: &[MethodResult], chosen: usize, reference: usize, cv: bool) -> String {
-    let cell = |m: &Option<MeanStd>| m.map_or("—".to_string(), |m| format!("{m:.3}"));
-    let one = |v: &Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
-    let mut out = format!(
-        "| method | runs | val All | Δ val vs {} | val Few | test All (single) | test All \
-         ({}) | test Few ({}) | epochs | ms/epoch |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-        results[reference].summary.method,
-        if cv { "ensemble" } else { "mean of runs" },
-        if cv { "ensemble" } else { "mean of runs" },
-    );
-    for (i, r) in results.iter().enumerate() {
-        let s = &r.summary;
-        let mark = if i == chosen { " (selected)" } else { "" };
-        let diff = if i == reference {
-            "reference".to_string()
-        } else {
-            r.val_vs_reference
-                .map_or("—".to_string(), |d| format!("{d:.3}"))
-        };
-        // With folds: the delivered ensemble's test MAE; with one split: the runs' mean.
-        let (ens_all, ens_few) = if cv {
-            (one(&r.test_ensemble[0]), one(&r.test_ensemble[3]))
-        } else {
-            (cell(&s.test[0]), cell(&s.test[3]))
-        };
-        out.push_str(&format!(
-            "| {}{mark} | {} | {} | {diff} | {} | {} | {ens_all} | {ens_few} | {:.0} | {:.2} |\n",
-            s.method,
-            s.runs,
-            cell(&s.val[0]),
-            cell(&s.val[3]),
-            cell(&s.test[0]),
-            s.epochs.mean,
-            1e3 * s.seconds_per_epoch.mean,
-        ));
-    }
-    out
-}
-
-/// The test line: the selected method's delivered model next to the reference's, with the
-/// paired difference over seeds.
-fn test_summary(
-    results: &[MethodResult],
-    methods: &[MethodName],
-    chosen: usize,
-    reference: usize,
-    cv: bool,
-) -> String {
-    let one = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
-    let (c, r) = (&results[chosen], &results[reference]);
-    let what = if cv {
-        "ensemble of its fold × seed runs"
-    } else {
-        "ensemble of its seed runs"
-    };
-    let numbers = |x: &MethodResult| {
-        format!(
-            "MAE All {}, Few {} (single runs: All {})",
-            one(x.test_ensemble[0]),
-            one(x.test_ensemble[3]),
-            x.summary.test[0].map_or("—".into(), |m| format!("{m:.3}")),
-        )
-    };
-    let mut line = format!(
-        "Test (held out): {} — {what}: {}",
-        methods[chosen],
-        numbers(c)
-    );
-    if chosen != reference {
-        line.push_str(&format!("; {} — {}", methods[reference], numbers(r)));
-    }
-    if chosen != reference {
-        if let Some(d) = c.test_vs_reference {
-            line.push_str(&format!(
-                "; paired test difference of the per-seed ensembles (All): {d:.3} over {} seeds",
-                d.n
-            ));
-        }
-    }
-    line.push('.');
-    line
 }
 
 fn run_dir(out: &Path, method: &MethodName, fold: Option<usize>, seed: u64) -> PathBuf {

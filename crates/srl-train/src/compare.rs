@@ -1,29 +1,24 @@
 //! Comparing DIR methods on one dataset and choosing one on validation data only.
 //!
-//! Every method is trained with the same split, the same preset (network, optimiser, training
-//! length) and the same seeds; [`summarise`] gives mean ± std over seeds of the validation and
-//! test MAE per shot group and the cost; [`select`] picks a method by its **validation** MAE
-//! (All by default, Few with [`Selection::Few`]) — test numbers are reported, never used to
-//! choose. Ties go to the method listed first, so listing `vanilla` first prefers it when a
-//! DIR method is not better.
+//! Every method is trained with the same split (or the same cross-validation folds), the same
+//! preset (network, optimiser, training length) and the same seeds. [`decide`] turns the runs
+//! into one [`MethodResult`] per method — mean ± std of the validation and test MAE per shot
+//! group ([`summarise`]), the paired validation difference to the reference method over the
+//! same folds × seeds ([`PairedDifference`]), the test MAE of the ensembles (runs' predictions
+//! averaged) — and applies the rule [`select_over_noise`]: keep the reference (vanilla) unless
+//! a method is better on **validation** by more than the noise. Test numbers are reported,
+//! never used to choose.
 //!
 //! ```
-//! use srl_train::compare::{select, MeanStd, MethodSummary, Selection};
-//! let row = |name: &str, val: f64, test: f64| MethodSummary {
-//!     method: name.parse().unwrap(),
-//!     runs: 3,
-//!     val: [Some(MeanStd::of(&[val])), None, None, None],
-//!     test: [Some(MeanStd::of(&[test])), None, None, None],
-//!     seconds_per_epoch: MeanStd::of(&[0.01]),
-//!     epochs: MeanStd::of(&[100.0]),
-//! };
-//! // `srl` is best on test, but `lds` is best on validation: `lds` is chosen.
-//! let rows = [row("vanilla", 2.0, 2.0), row("lds", 1.8, 1.9), row("srl", 1.9, 1.5)];
-//! assert_eq!(select(&rows, Selection::All), Some(1));
+//! use srl_train::compare::{select_over_noise, PairedDifference};
+//! // `lds` has the lower mean validation MAE, but its paired interval straddles zero.
+//! let noisy = PairedDifference { mean: -0.05, low: -0.2, high: 0.1, n: 15 };
+//! assert_eq!(select_over_noise(&[Some(2.0), Some(1.95)], &[None, Some(noisy)], 0, 0.0), 0);
 //! ```
 
 use crate::method::MethodName;
 use crate::report::RunReport;
+use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use srl_data::metrics::{GroupMetrics, ShotMetrics};
 
@@ -247,29 +242,6 @@ pub fn summarise(method: &MethodName, reports: &[RunReport]) -> MethodSummary {
     }
 }
 
-/// The validation score `rule` minimises for one summary.
-pub fn validation_score(s: &MethodSummary, rule: Selection) -> Option<f64> {
-    let all = s.val[0].map(|m| m.mean);
-    match rule {
-        Selection::All => all,
-        Selection::Few => s.val[3].map(|m| m.mean).or(all),
-    }
-}
-
-/// Index of the method with the lowest validation score (ties: the first listed); test
-/// metrics are not looked at. `None` when no summary has a score.
-pub fn select(summaries: &[MethodSummary], rule: Selection) -> Option<usize> {
-    let mut best: Option<(usize, f64)> = None;
-    for (i, s) in summaries.iter().enumerate() {
-        if let Some(v) = validation_score(s, rule) {
-            if v.is_finite() && best.is_none_or(|(_, b)| v < b) {
-                best = Some((i, v));
-            }
-        }
-    }
-    best.map(|(i, _)| i)
-}
-
 /// Of one method's runs, the index of the one with the lowest validation score (the model to
 /// keep).
 pub fn best_run(reports: &[RunReport], rule: Selection) -> Option<usize> {
@@ -288,29 +260,247 @@ pub fn best_run(reports: &[RunReport], rule: Selection) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
-/// The comparison as a Markdown table (validation and test MAE per group, cost).
-pub fn markdown_table(summaries: &[MethodSummary], selected: Option<usize>) -> String {
-    let cell = |m: &Option<MeanStd>| m.map_or("—".to_string(), |m| format!("{m:.3}"));
-    let mut out = String::from(
-        "| method | runs | val All | val Few | test All | test Many | test Med | test Few | epochs | ms/epoch |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
-    for (i, s) in summaries.iter().enumerate() {
-        let mark = if Some(i) == selected {
-            " (selected)"
+/// One finished run as the comparison sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct RunResult<'a> {
+    /// Cross-validation fold (`None` on one split).
+    pub fold: Option<usize>,
+    /// Training seed.
+    pub seed: u64,
+    /// The run's report (validation and test metrics, cost).
+    pub report: &'a RunReport,
+    /// Its test predictions (target units), on the test rows every run shares.
+    pub test_predictions: &'a Array1<f64>,
+}
+
+/// How [`decide`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DecideParams {
+    /// Which validation MAE the rule looks at.
+    pub selection: Selection,
+    /// Index of the reference method (vanilla) the others are paired with.
+    pub reference: usize,
+    /// Margin of the rule, a fraction of the reference's mean validation MAE (0: the interval
+    /// must lie below zero).
+    pub min_gain: f64,
+    /// Cross-validation folds k (1: one validation part); sets the correction ρ = 1/(k − 1).
+    pub folds: usize,
+}
+
+impl DecideParams {
+    /// The variance correction ρ of the paired validation intervals: n_val/n_train = 1/(k − 1)
+    /// for k-fold cross-validation, 0 for one validation part.
+    pub fn rho(&self) -> f64 {
+        if self.folds > 1 {
+            1.0 / (self.folds as f64 - 1.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One method's numbers in a comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodResult {
+    /// Mean ± std over the runs.
+    #[serde(flatten)]
+    pub summary: MethodSummary,
+    /// Paired validation difference to the reference over folds × seeds (the rule's score).
+    pub val_vs_reference: Option<PairedDifference>,
+    /// Test MAE (All, Many, Medium, Few) of the per-seed ensembles (each seed's fold runs
+    /// averaged; on one split, the seed's run), mean ± std over seeds.
+    pub test_ensemble_per_seed: [Option<MeanStd>; 4],
+    /// Test MAE (All, Many, Medium, Few) of the ensemble of every run of the method.
+    pub test_ensemble: [Option<f64>; 4],
+    /// Paired test difference (All) of the per-seed ensembles to the reference's, over seeds.
+    pub test_vs_reference: Option<PairedDifference>,
+}
+
+/// The outcome of [`decide`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// One result per method, in the order given.
+    pub results: Vec<MethodResult>,
+    /// Index of the chosen method.
+    pub chosen: usize,
+    /// Why, in one sentence.
+    pub rule: String,
+}
+
+/// Summarises every method's runs and chooses one (see the module docs). `runs[m]` holds
+/// method `m`'s runs, every method in the same (fold, seed) order; `test_y` and `test_shots`
+/// describe the test rows every run predicted.
+pub fn decide(
+    methods: &[MethodName],
+    runs: &[Vec<RunResult<'_>>],
+    test_y: &[f64],
+    test_shots: &[srl_data::Shot],
+    params: &DecideParams,
+) -> Result<Decision, crate::TrainError> {
+    let score = |r: &RunReport| match params.selection {
+        Selection::All => r.val.all.mae,
+        Selection::Few => r.val.few.mae.or(r.val.all.mae),
+    };
+    let rho = params.rho();
+    let scores: Vec<Vec<Option<f64>>> = runs
+        .iter()
+        .map(|r| r.iter().map(|x| score(x.report)).collect())
+        .collect();
+    let paired = |a: &[Option<f64>], b: &[Option<f64>], rho: f64| {
+        let (x, y): (Vec<f64>, Vec<f64>) = a
+            .iter()
+            .zip(b)
+            .filter_map(|(p, q)| Some(((*p)?, (*q)?)))
+            .unzip();
+        PairedDifference::of(&x, &y, rho)
+    };
+    let ensemble = |runs: &[&RunResult<'_>]| -> Result<ShotMetrics, crate::TrainError> {
+        let mut mean = vec![0.0; test_y.len()];
+        for r in runs {
+            for (m, p) in mean.iter_mut().zip(r.test_predictions) {
+                *m += p / runs.len() as f64;
+            }
+        }
+        Ok(srl_data::metrics::evaluate(&mean, test_y, test_shots)?)
+    };
+    let mut seeds: Vec<u64> = runs
+        .first()
+        .map(|r| r.iter().map(|x| x.seed).collect())
+        .unwrap_or_default();
+    seeds.sort_unstable();
+    seeds.dedup();
+    let per_seed: Vec<Vec<ShotMetrics>> = runs
+        .iter()
+        .map(|r| {
+            seeds
+                .iter()
+                .map(|&s| ensemble(&r.iter().filter(|x| x.seed == s).collect::<Vec<_>>()))
+                .collect::<Result<_, _>>()
+        })
+        .collect::<Result<_, _>>()?;
+    let r = params.reference;
+    let mut results = Vec::with_capacity(methods.len());
+    for (mi, m) in methods.iter().enumerate() {
+        let reports: Vec<RunReport> = runs[mi].iter().map(|x| x.report.clone()).collect();
+        let all = ensemble(&runs[mi].iter().collect::<Vec<_>>())?;
+        let seed_all =
+            |x: usize| -> Vec<Option<f64>> { per_seed[x].iter().map(|t| t.all.mae).collect() };
+        results.push(MethodResult {
+            summary: summarise(m, &reports),
+            val_vs_reference: (mi != r)
+                .then(|| paired(&scores[mi], &scores[r], rho))
+                .flatten(),
+            test_ensemble_per_seed: std::array::from_fn(|g| {
+                MeanStd::of_present(per_seed[mi].iter().map(|t| maes(t)[g]))
+            }),
+            test_ensemble: maes(&all),
+            test_vs_reference: (mi != r)
+                .then(|| paired(&seed_all(mi), &seed_all(r), 0.0))
+                .flatten(),
+        });
+    }
+    let mean_scores: Vec<Option<f64>> = scores
+        .iter()
+        .map(|s| MeanStd::of_present(s.iter().copied()).map(|m| m.mean))
+        .collect();
+    let diffs: Vec<Option<PairedDifference>> = results.iter().map(|x| x.val_vs_reference).collect();
+    let chosen = select_over_noise(&mean_scores, &diffs, r, params.min_gain);
+    let few = if params.selection == Selection::Few {
+        " (Few)"
+    } else {
+        ""
+    };
+    let rule = if chosen == r {
+        format!(
+            "kept {}: no method's validation MAE{few} is lower by more than the noise (upper end \
+             of the 95 % interval of the paired difference below {})",
+            methods[r],
+            margin_text(params.min_gain)
+        )
+    } else {
+        format!(
+            "{} replaces {}: its paired validation difference{few} {} lies below {}",
+            methods[chosen],
+            methods[r],
+            diffs[chosen].map_or("—".to_string(), |d| format!("{d:.3}")),
+            margin_text(params.min_gain)
+        )
+    };
+    Ok(Decision {
+        results,
+        chosen,
+        rule,
+    })
+}
+
+fn maes(m: &ShotMetrics) -> [Option<f64>; 4] {
+    [m.all.mae, m.many.mae, m.medium.mae, m.few.mae]
+}
+
+fn margin_text(min_gain: f64) -> String {
+    if min_gain > 0.0 {
+        format!(
+            "−{:.1} % of the reference's validation MAE",
+            100.0 * min_gain
+        )
+    } else {
+        "zero".into()
+    }
+}
+
+/// The rule of [`select_over_noise`] in words.
+pub fn rule_text(selection: Selection, min_gain: f64, reference: &str) -> String {
+    format!(
+        "keep {reference} unless a method's mean validation MAE{} is lower and the upper end \
+         of its interval lies below {}; of those, the lowest",
+        if selection == Selection::Few {
+            " of the few-shot rows"
         } else {
             ""
+        },
+        margin_text(min_gain)
+    )
+}
+
+/// The comparison as a Markdown table: validation MAE and the paired difference to the
+/// reference, test MAE of the single runs and of the ensembles (`cv`: the delivered
+/// fold × seed ensemble; else the runs' mean), cost.
+pub fn markdown_table(
+    results: &[MethodResult],
+    chosen: usize,
+    reference: usize,
+    cv: bool,
+) -> String {
+    let cell = |m: &Option<MeanStd>| m.map_or("—".to_string(), |m| format!("{m:.3}"));
+    let one = |v: &Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+    let what = if cv { "ensemble" } else { "mean of runs" };
+    let mut out = format!(
+        "| method | runs | val All | Δ val vs {} | val Few | test All (single) | test All \
+         ({what}) | test Few ({what}) | epochs | ms/epoch |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        results[reference].summary.method,
+    );
+    for (i, r) in results.iter().enumerate() {
+        let s = &r.summary;
+        let mark = if i == chosen { " (selected)" } else { "" };
+        let diff = if i == reference {
+            "reference".to_string()
+        } else {
+            r.val_vs_reference
+                .map_or("—".to_string(), |d| format!("{d:.3}"))
+        };
+        let (ens_all, ens_few) = if cv {
+            (one(&r.test_ensemble[0]), one(&r.test_ensemble[3]))
+        } else {
+            (cell(&s.test[0]), cell(&s.test[3]))
         };
         out.push_str(&format!(
-            "| {}{mark} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} |\n",
+            "| {}{mark} | {} | {} | {diff} | {} | {} | {ens_all} | {ens_few} | {:.0} | {:.2} |\n",
             s.method,
             s.runs,
             cell(&s.val[0]),
             cell(&s.val[3]),
             cell(&s.test[0]),
-            cell(&s.test[1]),
-            cell(&s.test[2]),
-            cell(&s.test[3]),
             s.epochs.mean,
             1e3 * s.seconds_per_epoch.mean,
         ));
@@ -318,44 +508,159 @@ pub fn markdown_table(summaries: &[MethodSummary], selected: Option<usize>) -> S
     out
 }
 
+/// The test line: the chosen method's delivered ensemble next to the reference's, with the
+/// paired test difference over seeds.
+pub fn test_summary(results: &[MethodResult], chosen: usize, reference: usize, cv: bool) -> String {
+    let one = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+    let numbers = |x: &MethodResult| {
+        format!(
+            "MAE All {}, Few {} (single runs: All {})",
+            one(x.test_ensemble[0]),
+            one(x.test_ensemble[3]),
+            x.summary.test[0].map_or("—".into(), |m| format!("{m:.3}")),
+        )
+    };
+    let (c, r) = (&results[chosen], &results[reference]);
+    let what = if cv {
+        "ensemble of its fold × seed runs"
+    } else {
+        "ensemble of its seed runs"
+    };
+    let mut line = format!(
+        "Test (held out): {} — {what}: {}",
+        c.summary.method,
+        numbers(c)
+    );
+    if chosen != reference {
+        line.push_str(&format!("; {} — {}", r.summary.method, numbers(r)));
+        if let Some(d) = c.test_vs_reference {
+            line.push_str(&format!(
+                "; paired test difference of the per-seed ensembles (All): {d:.3} over {} seeds",
+                d.n
+            ));
+        }
+    }
+    line.push('.');
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn summary(name: &str, val_all: f64, val_few: Option<f64>, test_all: f64) -> MethodSummary {
-        MethodSummary {
-            method: name.parse().unwrap(),
-            runs: 2,
-            val: [
-                Some(MeanStd::of(&[val_all])),
-                None,
-                None,
-                val_few.map(|v| MeanStd::of(&[v])),
-            ],
-            test: [Some(MeanStd::of(&[test_all])), None, None, None],
-            seconds_per_epoch: MeanStd::of(&[0.1]),
-            epochs: MeanStd::of(&[10.0]),
+    /// A run whose validation MAE is `val` (every validation row off by it) and whose test
+    /// predictions are `pred`.
+    fn report(val: f64, test_y: &[f64], pred: &Array1<f64>, shots: &[srl_data::Shot]) -> RunReport {
+        let v = srl_data::metrics::evaluate(&[1.0 + val], &[1.0], &[srl_data::Shot::Many]).unwrap();
+        let t = srl_data::metrics::evaluate(&pred.to_vec(), test_y, shots).unwrap();
+        let geometry: crate::GeometryReport = serde_json::from_str(
+            r#"{"coverage":null,"coverage_eps":0.1,"soft_coverage":null,"few_shot_share":null,
+                "speed_cv":null,"uniformity":null}"#,
+        )
+        .unwrap();
+        RunReport {
+            benchmark: "t".into(),
+            method: "m".into(),
+            seed: 0,
+            best_epoch: 1,
+            epochs_run: 2,
+            val: v,
+            test: t,
+            geometry,
+            seconds_total: 1.0,
+            seconds_per_epoch: 0.1,
         }
     }
 
     #[test]
-    fn selection_uses_validation_only_and_ties_go_first() {
-        // Test-best is srl (index 2), validation-best is lds (index 1).
-        let rows = [
-            summary("vanilla", 3.0, Some(5.0), 3.0),
-            summary("lds", 2.5, Some(6.0), 2.9),
-            summary("srl", 2.7, Some(4.0), 1.0),
+    fn decide_pairs_runs_ensembles_test_predictions_and_keeps_vanilla_on_noise() {
+        use approx::assert_abs_diff_eq;
+        use srl_data::Shot;
+        let test_y = [0.0, 10.0];
+        let shots = [Shot::Many, Shot::Few];
+        let methods: Vec<MethodName> = ["vanilla", "lds", "srl"]
+            .iter()
+            .map(|m| m.parse().unwrap())
+            .collect();
+        // 2 folds × 2 seeds. lds: 0.1 better on every pair (a clear gain); srl: better on
+        // average, but by ±0.5 alternately (noise).
+        let keys = [(0, 0), (0, 1), (1, 0), (1, 1)];
+        let vals = [
+            [1.0, 1.2, 0.8, 1.0],
+            [0.9, 1.1, 0.7, 0.9],
+            [0.3, 1.6, 0.1, 1.4],
         ];
-        assert_eq!(select(&rows, Selection::All), Some(1));
-        assert_eq!(select(&rows, Selection::Few), Some(2));
-        let tie = [
-            summary("vanilla", 2.0, None, 9.0),
-            summary("srl", 2.0, None, 1.0),
-        ];
-        assert_eq!(select(&tie, Selection::All), Some(0));
-        // No few-shot validation samples: Few falls back to All.
-        assert_eq!(select(&tie, Selection::Few), Some(0));
-        assert_eq!(select(&[], Selection::All), None);
+        // Test predictions: the two seeds' errors cancel in the ensemble for vanilla.
+        let preds: Vec<Vec<Array1<f64>>> = (0..3)
+            .map(|m| {
+                keys.iter()
+                    .map(|&(_, s)| {
+                        let e = if s == 0 { 1.0 } else { -1.0 } * (m as f64 + 1.0);
+                        Array1::from(vec![e, 10.0 + e])
+                    })
+                    .collect()
+            })
+            .collect();
+        let reports: Vec<Vec<RunReport>> = (0..3)
+            .map(|m| {
+                (0..4)
+                    .map(|i| report(vals[m][i], &test_y, &preds[m][i], &shots))
+                    .collect()
+            })
+            .collect();
+        let runs: Vec<Vec<RunResult<'_>>> = (0..3)
+            .map(|m| {
+                (0..4)
+                    .map(|i| RunResult {
+                        fold: Some(keys[i].0),
+                        seed: keys[i].1,
+                        report: &reports[m][i],
+                        test_predictions: &preds[m][i],
+                    })
+                    .collect()
+            })
+            .collect();
+        let params = DecideParams {
+            selection: Selection::All,
+            reference: 0,
+            min_gain: 0.0,
+            folds: 2,
+        };
+        let d = decide(&methods, &runs, &test_y, &shots, &params).unwrap();
+        let lds = d.results[1].val_vs_reference.unwrap();
+        assert_abs_diff_eq!(lds.mean, -0.1, epsilon = 1e-12);
+        assert_abs_diff_eq!(lds.high, -0.1, epsilon = 1e-9); // constant differences
+        let srl = d.results[2].val_vs_reference.unwrap();
+        assert!(srl.mean < lds.mean && srl.high > 0.0, "{srl:?}");
+        assert_eq!(d.chosen, 1, "{}", d.rule);
+        assert!(d.rule.starts_with("lds replaces vanilla"), "{}", d.rule);
+        // Ensembles: ±e errors of the two seeds cancel (MAE 0); single runs have MAE e.
+        for (m, r) in d.results.iter().enumerate() {
+            assert_abs_diff_eq!(r.test_ensemble[0].unwrap(), 0.0, epsilon = 1e-12);
+            assert_abs_diff_eq!(
+                r.summary.test[0].unwrap().mean,
+                m as f64 + 1.0,
+                epsilon = 1e-12
+            );
+            // Per seed (the seed's two folds averaged) the error stays e.
+            assert_abs_diff_eq!(
+                r.test_ensemble_per_seed[0].unwrap().mean,
+                m as f64 + 1.0,
+                epsilon = 1e-12
+            );
+        }
+        assert!(d.results[0].val_vs_reference.is_none());
+        // A margin of 20 % of vanilla's 1.0 is more than lds's 0.1: vanilla is kept.
+        let strict = DecideParams {
+            min_gain: 0.2,
+            ..params
+        };
+        let d = decide(&methods, &runs, &test_y, &shots, &strict).unwrap();
+        assert_eq!(d.chosen, 0);
+        assert!(d.rule.starts_with("kept vanilla"), "{}", d.rule);
+        let table = markdown_table(&d.results, d.chosen, 0, true);
+        assert!(table.contains("| vanilla (selected) | 4 |"), "{table}");
+        assert!(table.contains("-0.100 [-0.100, -0.100]"), "{table}");
     }
 
     #[test]
