@@ -46,8 +46,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Predict the target of new rows of a table with a model trained by `srl train --csv`.
     Predict(PredictArgs),
-    /// Train several methods over several seeds on the same split, print one table, and keep
-    /// the method that is best on validation data.
+    /// Train several methods over the same cross-validation folds (or split) and seeds, print
+    /// one table, and keep vanilla unless a method is better on validation by more than the
+    /// noise; deliver its runs as one averaged ensemble.
     Compare(CompareArgs),
     /// Download (or import with --from-dir) a built-in dataset into the data directory.
     Fetch(FetchArgs),
@@ -283,9 +284,9 @@ fn parse_gib(s: &str) -> Result<f64, String> {
 /// `--select`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SelectArg {
-    /// Lowest mean validation MAE over all samples.
+    /// The rule on the validation MAE over all samples.
     All,
-    /// Lowest mean validation MAE of the few-shot samples.
+    /// The rule on the validation MAE of the few-shot samples (All when a part has none).
     Few,
 }
 
@@ -301,7 +302,7 @@ pub struct CompareArgs {
     /// Seeds per method (0, 1, …).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub seeds: usize,
-    /// Which validation MAE chooses the method.
+    /// Which validation MAE the rule compares (see --min-gain).
     #[arg(long, value_enum, default_value_t = SelectArg::All)]
     pub select: SelectArg,
     /// Cross-validation folds over the training + validation rows of --csv (stratified by
