@@ -7,7 +7,7 @@
 //! fold); above it, and on the built-in benchmarks, on the one validation part. Each method
 //! trains once per fold and seed. The choice keeps the reference (vanilla) unless a method is
 //! better on validation by more than the noise of the paired fold × seed differences
-//! ([`select_over_noise`]). For a table the selected method's runs become one ensemble
+//! ([`srl_train::compare::select_over_noise`]). For a table the selected method's runs become one ensemble
 //! (predictions averaged) in `selected/model.json`, which `srl predict` applies; the test part
 //! reports the ensemble, the single models and the paired test difference to vanilla over
 //! seeds. Runs are independent and deterministic, so the results do not depend on `--jobs`.

@@ -43,3 +43,25 @@ pub fn shared_data_dir() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
     p.is_dir().then_some(p)
 }
+
+/// The shared data directory for a test that needs `needs` (a path inside it, e.g.
+/// `airfoil/airfoil_self_noise.dat`, or `""` for the folder itself), or `None` after printing
+/// `skipped: <test>: …` — a test that returns on `None` never passes silently. Under CI (the
+/// `CI` environment variable set, as `.ci/run` is run) a missing folder or file is a failure,
+/// not a skip: CI always has the data.
+pub fn data_for_test(test: &str, needs: &str) -> Option<PathBuf> {
+    let found = shared_data_dir().filter(|d| needs.is_empty() || d.join(needs).exists());
+    if found.is_none() {
+        let what = if needs.is_empty() {
+            "the shared data folder".to_string()
+        } else {
+            format!("`{needs}` in the shared data folder")
+        };
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: CI must have {what} (set {DATA_DIR_ENV} or provide ../shared/datasets)"
+        );
+        eprintln!("skipped: {test}: no {what} (set {DATA_DIR_ENV} or provide ../shared/datasets)");
+    }
+    found
+}

@@ -6,7 +6,7 @@ use srl_data::metrics::{
     evaluate, shot_of_bins, stsb_bin, stsb_shot_bins, ShotRule, STSB_NUM_BINS,
 };
 use srl_data::stsb::{load_stsb, StsbCopy};
-use srl_data::{datadir::shared_data_dir, Shot};
+use srl_data::{datadir::data_for_test, Shot};
 use std::collections::BTreeSet;
 
 fn counts(shots: &[Shot]) -> [usize; 3] {
@@ -16,7 +16,8 @@ fn counts(shots: &[Shot]) -> [usize; 3] {
 
 #[test]
 fn agedb_shot_groups_match_baselines() {
-    let Some(dir) = shared_data_dir() else {
+    let Some(dir) = data_for_test("agedb_shot_groups_match_baselines", "agedb-dir/agedb.csv")
+    else {
         return;
     };
     let labels = load_agedb(&dir).unwrap();
@@ -93,7 +94,8 @@ fn bin_counts(scores: impl Iterator<Item = f64>) -> Vec<usize> {
 
 #[test]
 fn stsb_sizes_and_fixed_shot_groups() {
-    let Some(dir) = shared_data_dir() else {
+    let Some(dir) = data_for_test("stsb_sizes_and_fixed_shot_groups", "stsb-dir/train_new.tsv")
+    else {
         return;
     };
     let srl = load_stsb(&dir, StsbCopy::Srl).unwrap();

@@ -3,12 +3,11 @@
 //! docs/protocols.md.
 
 use srl_data::manifest::Format;
-use srl_data::{datadir::shared_data_dir, registry, DataError};
+use srl_data::{datadir::data_for_test, registry, DataError};
 
 #[test]
 fn every_sha256sums_entry_is_in_a_manifest() {
-    let Some(dir) = shared_data_dir() else {
-        eprintln!("skipped: no shared data dir");
+    let Some(dir) = data_for_test("data_manifests", "") else {
         return;
     };
     let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
@@ -33,8 +32,7 @@ fn every_sha256sums_entry_is_in_a_manifest() {
 
 #[test]
 fn every_dataset_verifies() {
-    let Some(dir) = shared_data_dir() else {
-        eprintln!("skipped: no shared data dir");
+    let Some(dir) = data_for_test("data_manifests", "") else {
         return;
     };
     for name in registry::builtin_names() {
@@ -44,8 +42,7 @@ fn every_dataset_verifies() {
 
 #[test]
 fn tampered_or_missing_file_is_reported() {
-    let Some(dir) = shared_data_dir() else {
-        eprintln!("skipped: no shared data dir");
+    let Some(dir) = data_for_test("data_manifests", "") else {
         return;
     };
     let m = registry::builtin("real-estate").unwrap();

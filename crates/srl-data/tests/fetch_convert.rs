@@ -5,7 +5,7 @@
 
 use srl_data::checksum::sha256_hex;
 use srl_data::convert::{abalone_data_to_csv, format_number, Converter, ABALONE_HEADER};
-use srl_data::{datadir::shared_data_dir, registry};
+use srl_data::{datadir::data_for_test, registry};
 use std::path::PathBuf;
 
 /// `(dataset, original file below <dataset>/original/)` of every converted dataset.
@@ -17,18 +17,7 @@ const CASES: [(&str, &str); 3] = [
 
 /// The shared data folder, or `None` (and a message) when it or the originals are absent.
 fn data_dir() -> Option<PathBuf> {
-    let Some(dir) = shared_data_dir() else {
-        eprintln!("skipped: no shared data dir (set SRL_DATA_DIR or provide ../shared/datasets)");
-        return None;
-    };
-    if !dir.join("abalone/original/abalone.data").is_file() {
-        eprintln!(
-            "skipped: {} has no <dataset>/original/ files",
-            dir.display()
-        );
-        return None;
-    }
-    Some(dir)
+    data_for_test("fetch_convert", "abalone/original/abalone.data")
 }
 
 /// Converts the original of `dataset` and compares with the canonical CSV, byte for byte.

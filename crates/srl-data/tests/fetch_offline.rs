@@ -222,10 +222,9 @@ fn unsafe_manifest_paths_are_rejected() {
 
 #[test]
 fn from_dir_converts_an_upstream_original_of_a_builtin_dataset() {
-    let Some(shared) = srl_data::datadir::shared_data_dir()
-        .filter(|d| d.join("concrete/original/Concrete_Data.xls").is_file())
+    let Some(shared) =
+        srl_data::datadir::data_for_test("fetch_offline", "concrete/original/Concrete_Data.xls")
     else {
-        eprintln!("skipped: no shared data dir with concrete/original/Concrete_Data.xls");
         return;
     };
     let s = setup();
@@ -259,10 +258,9 @@ fn from_dir_converts_an_upstream_original_of_a_builtin_dataset() {
 
 #[test]
 fn from_dir_refuses_a_damaged_original_and_writes_nothing() {
-    let Some(shared) = srl_data::datadir::shared_data_dir()
-        .filter(|d| d.join("abalone/original/abalone.data").is_file())
+    let Some(shared) =
+        srl_data::datadir::data_for_test("fetch_offline", "abalone/original/abalone.data")
     else {
-        eprintln!("skipped: no shared data dir with abalone/original/abalone.data");
         return;
     };
     let s = setup();

@@ -627,17 +627,7 @@ const UCI_ZIPS: [UciZip; 3] = [
 
 /// The shared data folder with the UCI originals, or `None` (and a message).
 fn shared_originals() -> Option<PathBuf> {
-    let dir = srl_data::datadir::shared_data_dir();
-    match dir {
-        Some(d) if d.join("abalone/original/abalone.data").is_file() => Some(d),
-        _ => {
-            eprintln!(
-                "skipped: no shared data dir with <dataset>/original/ (set SRL_DATA_DIR or \
-                 provide ../shared/datasets)"
-            );
-            None
-        }
-    }
+    srl_data::datadir::data_for_test("fetch_server", "abalone/original/abalone.data")
 }
 
 /// Routes serving every UCI zip of [`UCI_ZIPS`], built from the originals in `shared`;

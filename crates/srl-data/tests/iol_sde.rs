@@ -5,18 +5,14 @@
 
 use ndarray::Array2;
 use ndarray_npy::NpzReader;
-use srl_data::datadir::shared_data_dir;
+use srl_data::datadir::data_for_test;
 use srl_data::iol::{group_identical_rows, location_weight, sde_benchmark, SDE_INPUT_WIDTH};
 use srl_data::{DataError, Part, Shot};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 fn data_dir() -> Option<PathBuf> {
-    let d = shared_data_dir();
-    if d.is_none() {
-        eprintln!("skipping: no data directory (set SRL_DATA_DIR)");
-    }
-    d
+    data_for_test("iol_sde", "iol-sde/train_sde.npz")
 }
 
 fn shot_counts(part: &Part) -> [usize; 3] {

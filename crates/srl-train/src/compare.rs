@@ -148,7 +148,7 @@ pub fn select_over_noise(
     best.0
 }
 
-/// Which validation MAE [`select`] minimises.
+/// Which validation MAE the rule ([`select_over_noise`], [`decide`]) compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Selection {

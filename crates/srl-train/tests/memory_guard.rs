@@ -8,8 +8,7 @@ use srl_train::{prepare_data, MemoryEstimate, MethodName, Profile, RunConfig, Tr
 
 #[test]
 fn every_preset_fits_and_absurd_settings_are_refused() {
-    let Some(dir) = srl_data::datadir::shared_data_dir() else {
-        eprintln!("skipping: no data directory (set SRL_DATA_DIR)");
+    let Some(dir) = srl_data::datadir::data_for_test("memory_guard", "") else {
         return;
     };
     let methods = [

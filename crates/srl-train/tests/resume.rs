@@ -2,29 +2,52 @@
 //! test predictions and features, log and metrics (timings aside), for every kind of method
 //! state (SRL's memory in both update modes, FDS statistics, Balanced MSE's σ and optimiser,
 //! the subsampling generators, the two-stage Rank-N-Contrast) and with early stopping.
+//!
+//! The runs train on a generated table with the tabular preset (the UCI-DIR network, batches of
+//! 64 — the mini-batch path where SRL's memory is read), so the tests need no data folder and
+//! run everywhere.
 
-use srl_data::{Benchmark, BenchmarkId};
+use srl_data::table::TableSpec;
+use srl_data::Benchmark;
 use srl_train::{
-    prepare_data, run_folder, run_with, MethodName, Profile, ResumeState, RunConfig, RunControl,
-    TrainError,
+    prepare_data, run_folder, run_with, DataConfig, MethodName, Profile, ResumeState, RunConfig,
+    RunControl, TrainError,
 };
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-fn data_dir() -> Option<std::path::PathBuf> {
-    let d = srl_data::datadir::shared_data_dir();
-    if d.is_none() {
-        eprintln!("skipping: no data directory (set SRL_DATA_DIR)");
+/// Writes a 300-row table (three inputs, a right-skewed target, so the top bins are rare) into
+/// `dir` and returns its spec.
+fn table(dir: &Path) -> TableSpec {
+    let mut state: u64 = 0x853C_49E6_748F_EA9B;
+    let mut uniform = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut t = String::from("a,b,c,y\n");
+    for _ in 0..300 {
+        let (a, b, c) = (uniform(), uniform(), uniform());
+        let y = 10.0 * a * a * a + 3.0 * b + c * c + 0.2 * uniform();
+        t += &format!("{a:.4},{b:.4},{c:.4},{y:.4}\n");
     }
-    d
+    let path = dir.join("t.csv");
+    std::fs::write(&path, t).unwrap();
+    TableSpec::new(path, "y")
 }
 
-fn config(method: &str, epochs: usize) -> RunConfig {
+fn config(table: &TableSpec, method: &str, epochs: usize) -> RunConfig {
     let method: MethodName = method.parse().unwrap();
-    let mut cfg = RunConfig::preset(BenchmarkId::Airfoil, &method, Profile::Quick).unwrap();
+    let mut cfg = RunConfig::table_preset(table.clone(), &method, Profile::Quick).unwrap();
     cfg.optim.epochs = epochs;
+    cfg.optim.early_stopping = None;
     cfg.optim.eval_every = 1;
     cfg
+}
+
+fn prepare(cfg: &RunConfig) -> Benchmark {
+    prepare_data(&cfg.data, Path::new(".")).unwrap()
 }
 
 /// Trains `cfg` into `dir`, stopping after each epoch listed in `stops` (1-based counts of
@@ -103,8 +126,10 @@ fn assert_same(a: &Path, b: &Path, what: &str) {
 
 #[test]
 fn resumed_runs_end_with_the_bits_of_uninterrupted_ones() {
-    let Some(data) = data_dir() else { return };
-    let bench = prepare_data(&config("vanilla", 1).data, &data).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = table(tmp.path());
+    let config = |method: &str, epochs: usize| config(&t, method, epochs);
+    let bench = prepare(&config("vanilla", 1));
     let mut cases: Vec<(&str, RunConfig, Vec<usize>)> = vec![
         ("vanilla", config("vanilla", 10), vec![4]),
         ("srl (streaming memory)", config("srl", 10), vec![1, 5, 9]),
@@ -136,9 +161,9 @@ fn resumed_runs_end_with_the_bits_of_uninterrupted_ones() {
 
 #[test]
 fn a_resume_state_is_refused_for_other_settings_or_other_data() {
-    let Some(data) = data_dir() else { return };
-    let cfg = config("srl", 6);
-    let bench = prepare_data(&cfg.data, &data).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(&table(tmp.path()), "srl", 6);
+    let bench = prepare(&cfg);
     let dir = tempfile::tempdir().unwrap();
     let stop = AtomicBool::new(true);
     let control = RunControl {
@@ -164,12 +189,12 @@ fn a_resume_state_is_refused_for_other_settings_or_other_data() {
     let e = run_with(&other, &bench, &resume, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("another configuration"), "{e}");
 
-    // Other data (another split of the same benchmark).
+    // Other data (another split of the same table).
     let mut moved = cfg.clone();
-    if let srl_train::DataConfig::Benchmark { split_seed, .. } = &mut moved.data {
-        *split_seed += 1;
+    if let DataConfig::Csv(spec) = &mut moved.data {
+        spec.split_seed += 1;
     }
-    let other_bench = prepare_data(&moved.data, &data).unwrap();
+    let other_bench = prepare(&moved);
     let state = ResumeState::load(&dir.path().join(run_folder::RESUME)).unwrap();
     let e = srl_train::Trainer::resume(state.clone(), &other_bench)
         .err()

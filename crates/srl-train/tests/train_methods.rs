@@ -6,11 +6,7 @@ use srl_data::BenchmarkId;
 use srl_train::{prepare_data, run, run_folder, Component, MethodName, Profile, RunConfig};
 
 fn data_dir() -> Option<std::path::PathBuf> {
-    let d = srl_data::datadir::shared_data_dir();
-    if d.is_none() {
-        eprintln!("skipping: no data directory (set SRL_DATA_DIR)");
-    }
-    d
+    srl_data::datadir::data_for_test("train_methods", "airfoil")
 }
 
 fn config(bench: BenchmarkId, method: &MethodName, epochs: usize) -> RunConfig {

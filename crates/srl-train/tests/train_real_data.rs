@@ -5,11 +5,7 @@ use srl_data::{BenchmarkId, BinSpec};
 use srl_train::{prepare_data, run, DataConfig, Profile, RunConfig, TrainError};
 
 fn data_dir() -> Option<std::path::PathBuf> {
-    let d = srl_data::datadir::shared_data_dir();
-    if d.is_none() {
-        eprintln!("skipping: no data directory (set SRL_DATA_DIR)");
-    }
-    d
+    srl_data::datadir::data_for_test("train_real_data", "")
 }
 
 fn quick(benchmark: &str, method: &str, epochs: usize) -> RunConfig {
