@@ -17,7 +17,7 @@
 //! CV) and the cost (epochs, seconds per epoch, and the cost per epoch relative to vanilla).
 
 use crate::reproduce::default_methods;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use srl_data::metrics::{GroupMetrics, ShotMetrics};
 use srl_data::BenchmarkId;
 use srl_train::{run_folder, Component, MethodName, RunReport};
@@ -177,7 +177,7 @@ pub fn method_of(report: &RunReport) -> Result<MethodName, String> {
 // Statistics and formatting
 
 /// Mean and sample standard deviation of a metric over seeds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Stat {
     /// Arithmetic mean.
     pub mean: f64,

@@ -12,11 +12,19 @@
 //! `metrics.json` is read with [`srl_train::run_folder::read_report`] and immediately reduced
 //! to a [`ValidationView`] by [`validation_view`], the one function that sees the whole report:
 //! it keeps the **validation** metrics, the geometry and the timing and drops the test metrics,
-//! so nothing downstream (aggregation, choice, summary) can look at test data. The variant with
-//! the lowest mean validation All MAE is marked as chosen.
+//! so nothing downstream (aggregation, choice, summary) can look at test data. A grid chooses
+//! a setting for each method it tunes — each method with at least two variants: of that
+//! method's variants, the one with the lowest mean validation All MAE is marked as chosen. A
+//! method with a single variant (vanilla, the reference every grid carries; INV or FDS alone
+//! beside an LDS or LDS+FDS grid) has nothing to choose and is never marked, so a grid whose
+//! variants are all worse than vanilla still names its best setting, and the "vs vanilla"
+//! column says what it costs.
 //!
 //! Output: `<out>/<grid>.md` and `<out>/<grid>.json` (default `docs/results/tuning/`), the
 //! exact configurations in `<out>/<grid>/configs/`, run folders in `target/tune/<grid>/`.
+//! `--aggregate-only` rebuilds both from the run folders; `--from-json` re-renders them from
+//! the committed `<grid>.json` (its per-variant validation results) when the run folders are
+//! gone — no training either way.
 
 use crate::reproduce::{build_srl, repo_root};
 use crate::runner::{self, Job, OnFailure};
@@ -50,6 +58,10 @@ pub struct TuneArgs {
     /// Only aggregate the runs already in the runs folder (no training).
     #[arg(long)]
     pub aggregate_only: bool,
+    /// Re-render OUT/GRID.md and OUT/GRID.json from the committed OUT/GRID.json (no training,
+    /// no run folders needed; the choice is recomputed from its validation results).
+    #[arg(long, conflicts_with = "aggregate_only")]
+    pub from_json: bool,
 }
 
 /// A grid file.
@@ -200,7 +212,7 @@ fn read_validation(dir: &Path) -> Result<ValidationView, String> {
 }
 
 /// One variant's validation results over seeds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VariantResult {
     /// Variant name.
     pub name: String,
@@ -210,7 +222,8 @@ pub struct VariantResult {
     pub set: Vec<String>,
     /// Seeds planned.
     pub seeds: Vec<u64>,
-    /// Seeds whose run failed (no metrics).
+    /// Seeds whose run failed (no metrics); absent from summaries written before it existed.
+    #[serde(default)]
     pub failed_seeds: Vec<u64>,
     /// Validation All MAE per seed that finished.
     pub val_mae_all: Vec<f64>,
@@ -231,14 +244,16 @@ pub struct VariantResult {
 }
 
 /// The outcome of a grid.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TuneSummary {
     /// The grid as given.
     pub grid: Grid,
     /// Results per variant, in grid order.
     pub results: Vec<VariantResult>,
-    /// Name of the variant with the lowest mean validation All MAE.
-    pub chosen: Option<String>,
+    /// The chosen variants, one per tuned method (see [`choose`]), in grid order. Computed,
+    /// never read: a summary read back gets its choice recomputed.
+    #[serde(skip_deserializing)]
+    pub chosen: Vec<String>,
     /// `git rev-parse HEAD` at the time.
     pub commit: String,
     /// Wall time of the training, seconds.
@@ -272,6 +287,9 @@ pub fn run(args: &TuneArgs) -> Result<(), String> {
         for seed in 0..grid.seeds as u64 {
             planned.push((v, seed, grid.config(v, seed)?));
         }
+    }
+    if args.from_json {
+        return rerender(&grid, &out, &stem);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.jobs.unwrap_or(cores).max(1);
@@ -351,17 +369,40 @@ pub fn run(args: &TuneArgs) -> Result<(), String> {
         commit: crate::reproduce::git_commit(&root),
         train_seconds,
     };
-    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    write_summary(&summary, &out, &stem)
+}
+
+/// Writes `<out>/<stem>.md` and `<out>/<stem>.json` and prints the Markdown.
+fn write_summary(summary: &TuneSummary, out: &Path, stem: &str) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let md = out.join(format!("{stem}.md"));
     let json = out.join(format!("{stem}.json"));
-    std::fs::write(&md, summary.to_markdown(&stem))
+    std::fs::write(&md, summary.to_markdown(stem))
         .map_err(|e| format!("cannot write {}: {e}", md.display()))?;
-    let json_text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())? + "\n";
-    std::fs::write(&json, json_text)
+    std::fs::write(&json, summary.to_json()?)
         .map_err(|e| format!("cannot write {}: {e}", json.display()))?;
-    println!("{}", summary.to_markdown(&stem));
+    println!("{}", summary.to_markdown(stem));
     println!("summary: {}", md.display());
     Ok(())
+}
+
+/// `--from-json`: reads the summary `<out>/<stem>.json` written by an earlier run, recomputes
+/// the choice from its validation results and writes the Markdown and JSON again. The grid,
+/// commit and wall time stay those of the run that trained the variants; a grid file that has
+/// changed since (renamed override paths, say) is reported, not applied.
+fn rerender(grid: &Grid, out: &Path, stem: &str) -> Result<(), String> {
+    let path = out.join(format!("{stem}.json"));
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("--from-json: cannot read {}: {e}", path.display()))?;
+    let summary = TuneSummary::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if &summary.grid != grid {
+        eprintln!(
+            "note: the grid in {} differs from the grid file; the summary keeps the grid its \
+             runs were trained with",
+            path.display()
+        );
+    }
+    write_summary(&summary, out, stem)
 }
 
 fn run_dir(runs_dir: &Path, variant: &str, seed: u64) -> PathBuf {
@@ -407,17 +448,53 @@ fn aggregate_variant(v: &Variant, seeds: usize, runs_dir: &Path) -> Result<Varia
     })
 }
 
-/// The variant with the lowest mean validation All MAE (every seed must be defined).
-pub fn choose(results: &[VariantResult]) -> Option<String> {
+/// The chosen variants, in grid order: for each method with at least two variants in the grid
+/// (a method the grid tunes), the variant with the lowest mean validation All MAE among that
+/// method's variants whose every seed finished (ties: the earlier variant). A method with one
+/// variant — vanilla, the reference, or a single comparison such as FDS alone in the LDS+FDS
+/// grid — has nothing to choose and gets no mark.
+pub fn choose(results: &[VariantResult]) -> Vec<String> {
+    let mut best: Vec<(&MethodName, f64, &str)> = Vec::new();
+    for r in results {
+        if results.iter().filter(|o| o.method == r.method).count() < 2 {
+            continue;
+        }
+        let Some(mean) = r
+            .all
+            .filter(|_| r.val_mae_all.len() == r.seeds.len())
+            .map(|s| s.mean)
+        else {
+            continue;
+        };
+        match best.iter_mut().find(|(m, _, _)| **m == r.method) {
+            Some(b) if mean < b.1 => *b = (&r.method, mean, &r.name),
+            Some(_) => {}
+            None => best.push((&r.method, mean, &r.name)),
+        }
+    }
+    let chosen: Vec<&str> = best.iter().map(|b| b.2).collect();
     results
         .iter()
-        .filter(|r| r.val_mae_all.len() == r.seeds.len())
-        .filter_map(|r| r.all.map(|s| (s.mean, &r.name)))
-        .min_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, n)| n.clone())
+        .filter(|r| chosen.contains(&r.name.as_str()))
+        .map(|r| r.name.clone())
+        .collect()
 }
 
 impl TuneSummary {
+    /// Reads a summary written by [`TuneSummary::to_json`] and recomputes its choice with
+    /// [`choose`] (a summary written before vanilla stopped being a candidate is corrected).
+    pub fn from_json(text: &str) -> Result<TuneSummary, String> {
+        let mut summary: TuneSummary =
+            serde_json::from_str(text).map_err(|e| format!("invalid tuning summary: {e}"))?;
+        summary.chosen = choose(&summary.results);
+        Ok(summary)
+    }
+
+    /// The summary as pretty JSON with a final newline.
+    pub fn to_json(&self) -> Result<String, String> {
+        Ok(serde_json::to_string_pretty(self).map_err(|e| e.to_string())? + "\n")
+    }
+
     /// The summary as a Markdown page.
     pub fn to_markdown(&self, stem: &str) -> String {
         let g = &self.grid;
@@ -444,12 +521,14 @@ impl TuneSummary {
             .find(|r| r.method.is_vanilla())
             .and_then(|r| r.all.map(|a| a.mean));
         s += "Validation MAE of the model kept by validation (mean ± sample std over seeds); \
-              soft coverage = 1 − L_env of the training-bin centroids; the chosen variant has \
-              the lowest mean validation All MAE.\n\n";
+              soft coverage = 1 − L_env of the training-bin centroids; *chosen* = of a tuned \
+              method's variants (a method with at least two), the one with the lowest mean \
+              validation All MAE; a method with a single variant (vanilla, the reference) is \
+              not tuned here and never chosen.\n\n";
         s += "| variant | method | overrides | val MAE All | vs vanilla | val MAE Few | soft coverage | speed CV | best epoch | s/epoch |\n";
         s += "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
         for r in &self.results {
-            let chosen = self.chosen.as_deref() == Some(r.name.as_str());
+            let chosen = self.chosen.contains(&r.name);
             let mut name = if chosen {
                 format!("**{}** (chosen)", r.name)
             } else {
@@ -519,6 +598,11 @@ name = "ranksim-strong"
 method = "ranksim+srl"
 [variant.set]
 "method.ranksim.weight" = 10.0
+[[variant]]
+name = "ranksim-weak"
+method = "srl+ranksim"
+[variant.set]
+"method.ranksim.weight" = 0.1
 "#;
 
     #[test]
@@ -618,12 +702,14 @@ method = "ranksim+srl"
         use crate::tables::tests::{report, write_report};
         let dir = tempfile::tempdir().unwrap();
         let grid = Grid::from_toml_str(GRID).unwrap();
-        // Validation and test disagree: by test MAE `ranksim-strong` would win, by validation
-        // `tau-0.5`.
+        // Validation and test disagree: by test MAE `ranksim-strong` would win the SRL+RankSim
+        // pair, by validation `ranksim-weak`; `tau-0.5` (SRL's only variant) and vanilla are
+        // not tuned here and never chosen, even with the lowest validation MAE.
         for (name, val, test) in [
             ("vanilla", 2.0, 0.5),
             ("tau-0.5", 1.0, 9.0),
             ("ranksim-strong", 3.0, 0.01),
+            ("ranksim-weak", 2.5, 5.0),
         ] {
             for seed in 0..2u64 {
                 let a = BenchmarkId::Airfoil;
@@ -639,7 +725,7 @@ method = "ranksim+srl"
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(results[1].val_mae_all, vec![1.0, 1.0]);
-        assert_eq!(choose(&results).as_deref(), Some("tau-0.5"));
+        assert_eq!(choose(&results), vec!["ranksim-weak".to_string()]);
         // A missing seed is a failed seed, not an error.
         std::fs::remove_file(run_dir(dir.path(), "vanilla", 1).join(run_folder::METRICS)).unwrap();
         let r = aggregate_variant(&grid.variants[0], 2, dir.path()).unwrap();
@@ -656,17 +742,81 @@ method = "ranksim+srl"
             result("b", "srl", &[0.8, 1.3]),
             incomplete,
         ];
-        assert_eq!(choose(&rs).as_deref(), Some("a"));
+        assert_eq!(choose(&rs), vec!["a".to_string()]);
         let summary = TuneSummary {
             grid: Grid::from_toml_str(GRID).unwrap(),
             results: rs,
-            chosen: Some("a".into()),
+            chosen: vec!["a".into()],
             commit: "abc".into(),
             train_seconds: 1.0,
         };
         let md = summary.to_markdown("t");
         assert!(md.contains("**a** (chosen)"), "{md}");
+        assert!(md.contains("| vanilla |"), "{md}");
         assert!(md.contains("-13.6 %"), "{md}");
         assert!(!md.to_lowercase().contains("test mae"), "{md}");
+    }
+
+    #[test]
+    fn vanilla_and_single_variant_methods_are_never_chosen_and_each_tuned_method_gets_one() {
+        // Every variant is worse than vanilla (an LDS grid on Airfoil): the best LDS setting is
+        // still the grid's choice; INV, alone in the grid, is a comparison, not a choice.
+        let rs = vec![
+            result("vanilla", "vanilla", &[1.0, 1.1]),
+            result("inv", "inv", &[1.05, 1.1]),
+            result("lds-a", "lds", &[1.4, 1.5]),
+            result("lds-b", "lds", &[1.3, 1.4]),
+            result("bni-a", "bni", &[1.2, 1.2]),
+            result("bni-b", "bni", &[1.3, 1.2]),
+        ];
+        assert_eq!(choose(&rs), vec!["lds-b".to_string(), "bni-a".to_string()]);
+        let only_references = vec![
+            result("vanilla", "vanilla", &[1.0]),
+            result("fds", "fds", &[0.9]),
+        ];
+        assert!(choose(&only_references).is_empty());
+    }
+
+    /// The committed summaries (`docs/results/tuning/<grid>.json`) are what the tool writes
+    /// from them: the Markdown pages and the choices are up to date with the current rule
+    /// (`cargo xtask tune GRID --from-json` rewrites them).
+    #[test]
+    fn committed_tuning_pages_are_the_tools_rendering_of_their_json() {
+        let dir = repo_root().join("docs/results/tuning");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let summary =
+                TuneSummary::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                summary.to_json().unwrap(),
+                text,
+                "{} is stale: run `cargo xtask tune docs/results/tuning/grids/{stem}.toml \
+                 --from-json`",
+                path.display()
+            );
+            let md = std::fs::read_to_string(dir.join(format!("{stem}.md"))).unwrap();
+            assert_eq!(
+                summary.to_markdown(&stem),
+                md,
+                "{stem}.md is stale: run `cargo xtask tune docs/results/tuning/grids/{stem}.toml \
+                 --from-json`"
+            );
+            assert!(
+                summary
+                    .results
+                    .iter()
+                    .filter(|r| summary.chosen.contains(&r.name))
+                    .all(|r| !r.method.is_vanilla()),
+                "{stem}: vanilla chosen"
+            );
+            count += 1;
+        }
+        assert!(count > 0, "no tuning summary in {}", dir.display());
     }
 }
