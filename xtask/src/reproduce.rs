@@ -30,7 +30,7 @@ use crate::runner::{self, Job, JobResult, OnFailure, TrainCall};
 use crate::{figures, tables};
 use serde::{Deserialize, Serialize};
 use srl_data::BenchmarkId;
-use srl_train::{run_folder, Component, MethodName, Profile, RunConfig};
+use srl_train::{run_folder, MethodName, Profile, RunConfig};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -1174,8 +1174,7 @@ fn finished_with_same_config(spec: &RunSpec, out: &Path) -> bool {
 
 /// A rough relative cost of a run, for ordering only: operator-learning runs (thousands of
 /// full-batch iterations) cost ~20 UCI-DIR runs; per method, 1 for the regression loss plus
-/// the representation terms' extra (SRL ~2.5, measured 1.5–5× vanilla; ConR and RankSim ~1.5,
-/// pairwise on the batch; OE 0.5; FDS 0.3; Balanced MSE 0.2; re-weightings, focal ~0).
+/// each component's extra from its row of the method table (`ComponentInfo::cost`).
 pub fn estimated_cost(spec: &RunSpec) -> f64 {
     let benchmark = if spec.benchmark.is_operator() {
         20.0
@@ -1187,14 +1186,7 @@ pub fn estimated_cost(spec: &RunSpec) -> f64 {
             .method
             .components()
             .iter()
-            .map(|c| match c {
-                Component::Srl => 2.5,
-                Component::Conr | Component::Ranksim | Component::Rnc => 1.5,
-                Component::Oe => 0.5,
-                Component::Fds => 0.3,
-                Component::Bmc | Component::Bni | Component::Gai => 0.2,
-                Component::Inv | Component::Sqinv | Component::Lds | Component::Focal => 0.05,
-            })
+            .map(|c| c.info().cost)
             .sum::<f64>();
     benchmark * method
 }

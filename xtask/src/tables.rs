@@ -573,25 +573,6 @@ pub fn aggregate(benchmark: BenchmarkId, reports: &[RunReport]) -> Result<Benchm
     })
 }
 
-/// Display name of a component (`ranksim` → `RankSim`).
-fn display_component(c: Component) -> &'static str {
-    match c {
-        Component::Inv => "INV",
-        Component::Sqinv => "SQINV",
-        Component::Lds => "LDS",
-        Component::Focal => "Focal-R",
-        Component::Bmc => "BMC",
-        Component::Bni => "BNI",
-        Component::Gai => "GAI",
-        Component::Srl => "SRL",
-        Component::Fds => "FDS",
-        Component::Ranksim => "RankSim",
-        Component::Conr => "ConR",
-        Component::Oe => "OE",
-        Component::Rnc => "RnC",
-    }
-}
-
 /// Display name of a method (`vanilla` → `Vanilla`, `srl+ranksim` → `SRL+RankSim`).
 pub fn display_method(method: &MethodName) -> String {
     if method.is_vanilla() {
@@ -600,7 +581,7 @@ pub fn display_method(method: &MethodName) -> String {
     method
         .components()
         .iter()
-        .map(|c| display_component(*c))
+        .map(|c| c.display_name())
         .collect::<Vec<_>>()
         .join("+")
 }
@@ -930,6 +911,57 @@ pub(crate) mod tests {
 
     #[test]
     fn paper_rows_match_method_md() {
+        // Every paper row equals the cells of docs/method.md's paper tables: the row of the
+        // benchmark, the column of the method, "All / Many / Medium / Few" (IOL ×10⁻³).
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/method.md"),
+        )
+        .unwrap();
+        let label = |b: BenchmarkId| match b {
+            BenchmarkId::Airfoil => "Airfoil",
+            BenchmarkId::Abalone => "Abalone",
+            BenchmarkId::Concrete => "Concrete",
+            BenchmarkId::RealEstate => "Real estate",
+            BenchmarkId::IolLinear => "linear (antiderivative)",
+            BenchmarkId::IolSde => "nonlinear (stochastic elliptic)",
+        };
+        let mut checked = 0;
+        for b in BenchmarkId::ALL {
+            let scale = if b.is_operator() { 1e-3 } else { 1.0 };
+            let cells = |l: &str| -> Vec<String> {
+                l.trim()
+                    .trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_string())
+                    .collect()
+            };
+            let lines: Vec<&str> = text.lines().collect();
+            let at = lines
+                .iter()
+                .position(|l| cells(l).first().map(String::as_str) == Some(label(b)))
+                .unwrap_or_else(|| panic!("no row `{}` in docs/method.md", label(b)));
+            // The header is the nearest line above starting with `| benchmark` or `| operator`.
+            let header = lines[..at]
+                .iter()
+                .rev()
+                .find(|l| l.starts_with("| benchmark") || l.starts_with("| operator"))
+                .map(|l| cells(l))
+                .unwrap();
+            let row = cells(lines[at]);
+            for r in paper_rows(b) {
+                let col = header.iter().position(|h| h == r.method).unwrap();
+                let doc: Vec<f64> = row[col]
+                    .split('/')
+                    .map(|v| v.trim().parse::<f64>().unwrap() * scale)
+                    .collect();
+                for (d, m) in doc.iter().zip(r.mae) {
+                    assert_close!(*d, m);
+                }
+                assert_eq!(doc.len(), 4, "{b} {}", r.method);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, PAPER_ROWS.len());
         let airfoil = paper_rows(BenchmarkId::Airfoil);
         assert_eq!(airfoil.len(), 3);
         assert_eq!(airfoil[2].method, "SRL");

@@ -56,13 +56,6 @@ pub enum Command {
     Config(ConfigArgs),
 }
 
-/// Vanilla regression or SRL.
-/// Text of `--method`: every method and combination the trainer knows.
-pub const METHOD_HELP: &str = "\
-A DIR method: `vanilla`, or components joined with `+` in any order: regression side \
-inv | sqinv | lds, focal, bmc | bni | gai (`bmse` = bmc); representation side srl, fds, \
-ranksim, conr, oe. Examples: srl, lds+fds, ranksim, bmse, srl+ranksim, srl+lds.";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProfileArg {
     /// Few epochs: a smoke run in seconds.
@@ -230,7 +223,7 @@ pub struct TrainArgs {
     pub data: DataArgs,
     /// Method of the preset [default: srl on a benchmark, vanilla on --csv (see `srl
     /// compare`)]. Not with --config (edit the file instead).
-    #[arg(long, value_name = "METHOD", long_help = METHOD_HELP)]
+    #[arg(long, value_name = "METHOD", long_help = srl_train::method::method_help())]
     pub method: Option<srl_train::MethodName>,
     /// A full run configuration in TOML (see `srl config`).
     #[arg(long, value_name = "FILE.toml")]
@@ -297,7 +290,7 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Methods to compare, comma-separated [default: vanilla,lds,bni,conr,srl,lds+srl].
-    #[arg(long, value_name = "M1,M2,…", value_delimiter = ',', long_help = METHOD_HELP)]
+    #[arg(long, value_name = "M1,M2,…", value_delimiter = ',', long_help = srl_train::method::method_help())]
     pub methods: Option<Vec<srl_train::MethodName>>,
     /// Seeds per method (0, 1, …).
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -412,7 +405,7 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "NAME")]
     pub benchmark: srl_data::BenchmarkId,
     /// Method of the preset [default: srl].
-    #[arg(long, value_name = "METHOD", long_help = METHOD_HELP)]
+    #[arg(long, value_name = "METHOD", long_help = srl_train::method::method_help())]
     pub method: Option<srl_train::MethodName>,
     /// Size of the preset.
     #[arg(long, value_enum, value_name = "PROFILE", default_value_t = ProfileArg::Quick)]

@@ -73,57 +73,233 @@ pub enum Component {
     Rnc,
 }
 
+/// Which part of a method a component is, and so what it combines with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Per-sample re-weighting of the regression loss (at most one).
+    Reweighting,
+    /// A change of the regression loss itself (focal).
+    Loss,
+    /// Balanced MSE in place of the regression loss (at most one; with neither a re-weighting
+    /// nor focal).
+    BalancedMse,
+    /// A term on the representation (any number).
+    Representation,
+    /// Two-stage training of the encoder (only with the regression side).
+    TwoStage,
+}
+
+/// What the rest of the project needs to know about one component, in one row: its
+/// `--method` name, the name tables and figures print, its family, a rough relative cost per
+/// epoch (ordering of long sweeps only) and one line of help. [`Component::info`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ComponentInfo {
+    /// The component.
+    pub component: Component,
+    /// The name in `--method` (and in run folders).
+    pub name: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// The name in tables and figures.
+    pub display: &'static str,
+    /// The family (and its combination rules).
+    pub family: Family,
+    /// Extra cost of an epoch relative to the regression loss alone (1), for ordering runs.
+    pub cost: f64,
+    /// One line of help.
+    pub help: &'static str,
+}
+
+/// Every component, one row each, in canonical order (regression side first).
+pub const COMPONENTS: [ComponentInfo; 13] = [
+    ComponentInfo {
+        component: Component::Inv,
+        name: "inv",
+        aliases: &[],
+        display: "INV",
+        family: Family::Reweighting,
+        cost: 0.05,
+        help: "inverse-frequency re-weighting",
+    },
+    ComponentInfo {
+        component: Component::Sqinv,
+        name: "sqinv",
+        aliases: &[],
+        display: "SQINV",
+        family: Family::Reweighting,
+        cost: 0.05,
+        help: "square-root inverse-frequency re-weighting",
+    },
+    ComponentInfo {
+        component: Component::Lds,
+        name: "lds",
+        aliases: &[],
+        display: "LDS",
+        family: Family::Reweighting,
+        cost: 0.05,
+        help: "label distribution smoothing (SQINV of smoothed counts)",
+    },
+    ComponentInfo {
+        component: Component::Focal,
+        name: "focal",
+        aliases: &[],
+        display: "Focal-R",
+        family: Family::Loss,
+        cost: 0.05,
+        help: "focal regression loss",
+    },
+    ComponentInfo {
+        component: Component::Bmc,
+        name: "bmc",
+        aliases: &["bmse"],
+        display: "BMC",
+        family: Family::BalancedMse,
+        cost: 0.2,
+        help: "Balanced MSE, batch Monte-Carlo",
+    },
+    ComponentInfo {
+        component: Component::Bni,
+        name: "bni",
+        aliases: &[],
+        display: "BNI",
+        family: Family::BalancedMse,
+        cost: 0.2,
+        help: "Balanced MSE, bin-based numerical integration",
+    },
+    ComponentInfo {
+        component: Component::Gai,
+        name: "gai",
+        aliases: &[],
+        display: "GAI",
+        family: Family::BalancedMse,
+        cost: 0.2,
+        help: "Balanced MSE, Gaussian-mixture integration",
+    },
+    ComponentInfo {
+        component: Component::Srl,
+        name: "srl",
+        aliases: &[],
+        display: "SRL",
+        family: Family::Representation,
+        cost: 2.5,
+        help: "SRL: enveloping + homogeneity + centroid contrastive losses",
+    },
+    ComponentInfo {
+        component: Component::Fds,
+        name: "fds",
+        aliases: &[],
+        display: "FDS",
+        family: Family::Representation,
+        cost: 0.3,
+        help: "feature distribution smoothing",
+    },
+    ComponentInfo {
+        component: Component::Ranksim,
+        name: "ranksim",
+        aliases: &[],
+        display: "RankSim",
+        family: Family::Representation,
+        cost: 1.5,
+        help: "RankSim ranking similarity regulariser",
+    },
+    ComponentInfo {
+        component: Component::Conr,
+        name: "conr",
+        aliases: &[],
+        display: "ConR",
+        family: Family::Representation,
+        cost: 1.5,
+        help: "ConR contrastive regulariser",
+    },
+    ComponentInfo {
+        component: Component::Oe,
+        name: "oe",
+        aliases: &[],
+        display: "OE",
+        family: Family::Representation,
+        cost: 0.5,
+        help: "ordinal entropy",
+    },
+    ComponentInfo {
+        component: Component::Rnc,
+        name: "rnc",
+        aliases: &[],
+        display: "RnC",
+        family: Family::TwoStage,
+        cost: 1.5,
+        help: "Rank-N-Contrast pre-training, then the head on the frozen encoder",
+    },
+];
+
 impl Component {
     /// Every component, in canonical order (regression side first).
-    pub const ALL: [Component; 13] = [
-        Component::Inv,
-        Component::Sqinv,
-        Component::Lds,
-        Component::Focal,
-        Component::Bmc,
-        Component::Bni,
-        Component::Gai,
-        Component::Srl,
-        Component::Fds,
-        Component::Ranksim,
-        Component::Conr,
-        Component::Oe,
-        Component::Rnc,
-    ];
+    pub const ALL: [Component; 13] = {
+        let mut all = [Component::Inv; 13];
+        let mut i = 0;
+        while i < COMPONENTS.len() {
+            all[i] = COMPONENTS[i].component;
+            i += 1;
+        }
+        all
+    };
+
+    /// The component's row of [`COMPONENTS`].
+    pub fn info(self) -> &'static ComponentInfo {
+        // The table lists the components in declaration order (tested).
+        &COMPONENTS[self as usize]
+    }
 
     /// The name used in `--method`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Component::Inv => "inv",
-            Component::Sqinv => "sqinv",
-            Component::Lds => "lds",
-            Component::Focal => "focal",
-            Component::Bmc => "bmc",
-            Component::Bni => "bni",
-            Component::Gai => "gai",
-            Component::Srl => "srl",
-            Component::Fds => "fds",
-            Component::Ranksim => "ranksim",
-            Component::Conr => "conr",
-            Component::Oe => "oe",
-            Component::Rnc => "rnc",
-        }
+        self.info().name
+    }
+
+    /// The name in tables and figures (`ranksim` → `RankSim`).
+    pub fn display_name(self) -> &'static str {
+        self.info().display
     }
 
     fn parse(s: &str) -> Option<Component> {
-        match s {
-            "bmse" => Some(Component::Bmc),
-            _ => Component::ALL.into_iter().find(|c| c.as_str() == s),
-        }
+        COMPONENTS
+            .iter()
+            .find(|i| i.name == s || i.aliases.contains(&s))
+            .map(|i| i.component)
     }
 
     fn is_reweighting(self) -> bool {
-        matches!(self, Component::Inv | Component::Sqinv | Component::Lds)
+        self.info().family == Family::Reweighting
     }
 
     fn is_balanced_mse(self) -> bool {
-        matches!(self, Component::Bmc | Component::Bni | Component::Gai)
+        self.info().family == Family::BalancedMse
     }
+}
+
+/// The help text of `--method`, made from [`COMPONENTS`].
+pub fn method_help() -> String {
+    let list = |f: Family| -> String {
+        COMPONENTS
+            .iter()
+            .filter(|i| i.family == f)
+            .map(|i| {
+                let aliases: Vec<String> = i.aliases.iter().map(|a| format!(" = {a}")).collect();
+                format!("{}{} ({})", i.name, aliases.concat(), i.help)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    format!(
+        "A DIR method: `vanilla`, or components joined with `+` in any order. Regression side — \
+         re-weighting (at most one): {}; loss: {}; Balanced MSE (at most one, replaces the loss: \
+         not with a re-weighting or focal): {}. Representation side (any number): {}. Two-stage \
+         (with the regression side only): {}. Examples: srl, lds+fds, ranksim, bmse, \
+         srl+ranksim, srl+lds, rnc+lds.",
+        list(Family::Reweighting),
+        list(Family::Loss),
+        list(Family::BalancedMse),
+        list(Family::Representation),
+        list(Family::TwoStage),
+    )
 }
 
 /// A method as a set of components: `vanilla` is the empty set.
@@ -163,17 +339,8 @@ impl MethodName {
                 "choose one Balanced MSE variant of bmc, bni, gai".into(),
             ));
         }
-        if v.contains(&Component::Rnc)
-            && v.iter().any(|c| {
-                matches!(
-                    c,
-                    Component::Srl
-                        | Component::Fds
-                        | Component::Ranksim
-                        | Component::Conr
-                        | Component::Oe
-                )
-            })
+        if count(|c| c.info().family == Family::TwoStage) > 0
+            && count(|c| c.info().family == Family::Representation) > 0
         {
             return Err(invalid(
                 "method",
@@ -748,6 +915,30 @@ mod tests {
             let n: MethodName = text.parse().unwrap();
             assert_eq!(n.to_string(), canonical, "{text}");
             assert_eq!(canonical.parse::<MethodName>().unwrap(), n);
+        }
+    }
+
+    #[test]
+    fn the_component_table_is_complete_and_consistent() {
+        // One row per component, in the enum's (canonical) order, with distinct names.
+        for (i, info) in COMPONENTS.iter().enumerate() {
+            assert_eq!(Component::ALL[i], info.component);
+            assert_eq!(info.component.info(), info);
+            assert!(info.cost >= 0.0);
+            for name in std::iter::once(&info.name).chain(info.aliases) {
+                assert_eq!(Component::parse(name), Some(info.component), "{name}");
+            }
+        }
+        let mut sorted = Component::ALL.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, Component::ALL.to_vec());
+        let help = method_help();
+        for info in &COMPONENTS {
+            assert!(
+                help.contains(info.name),
+                "{} missing from the help",
+                info.name
+            );
         }
     }
 
