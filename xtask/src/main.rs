@@ -12,6 +12,8 @@
 //! - `tune`: a validation-only hyper-parameter search over a grid file (docs/results/tuning/).
 //! - `ablate`: SRL's ingredients switched off one by one, as configurations
 //!   (docs/results/ablation/).
+//! - `prose`: the numbers the results prose quotes, generated from the committed run folders
+//!   into docs/results/numbers.md, and the prose checked against them.
 
 // Every declared dependency is used (checked by clippy in CI; test builds, which also see the
 // dev-dependencies, are exempt).
@@ -21,6 +23,7 @@ mod ablate;
 mod bench;
 mod fetch;
 mod figures;
+mod prose;
 mod reproduce;
 mod runner;
 mod tables;
@@ -49,6 +52,8 @@ enum Command {
     Tune(tune::TuneArgs),
     /// Train SRL's ablation variants (docs/results/ablation/variants.toml) and write the tables.
     Ablate(ablate::AblateArgs),
+    /// Write docs/results/numbers.md from the committed runs and check the prose against it.
+    Prose(prose::ProseArgs),
 }
 
 fn main() {
@@ -59,6 +64,7 @@ fn main() {
         Command::Fetch(args) => fetch::run(args),
         Command::Tune(args) => tune::run(args),
         Command::Ablate(args) => ablate::run(args),
+        Command::Prose(args) => prose::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
