@@ -77,32 +77,19 @@ impl MemoryEstimate {
             + 4.0 * 2.0 * f(n_train.max(n_test)) * width_sum
             + 8.0 * f(n_train + n_test) * d;
 
-        let m = &cfg.method;
         let k = f(bench.binning.num_bins());
-        let mut method = 2.0 * 8.0 * k * d + 8.0 * 4000.0 * d; // monitor memory, geometry points
-        if let Some(srl) = &m.srl {
-            method += srl_memory_estimate(bench.binning.num_bins(), srl.num_points, d as usize)
-                + 8.0 * k * d;
-        }
-        if m.fds.is_some() {
-            method += 6.0 * 4.0 * k * d;
-        }
-        let pairwise = |s: usize| {
-            let s = f(s.min(batch));
-            4.0 * (4.0 * s * s + 3.0 * s * d)
+        // The monitor's memory and the geometry points, then each method room's own share.
+        let shape = crate::components::MemoryShape {
+            num_bins: bench.binning.num_bins(),
+            dim: d as usize,
+            batch,
         };
-        if let Some(p) = &m.ranksim {
-            method += pairwise(p.max_samples);
-        }
-        if let Some(p) = &m.conr {
-            method += pairwise(p.max_samples);
-        }
-        if let Some(p) = &m.ordinal_entropy {
-            method += pairwise(p.max_samples);
-        }
-        if let Some(p) = &m.rnc {
-            method += pairwise(p.max_samples);
-        }
+        let method = 2.0 * 8.0 * k * d
+            + 8.0 * 4000.0 * d
+            + crate::components::ROOMS
+                .iter()
+                .map(|r| (r.memory_bytes)(&cfg.method, &shape))
+                .sum::<f64>();
         MemoryEstimate {
             data,
             network,

@@ -30,9 +30,13 @@
 //! assert!("lds+inv".parse::<MethodName>().is_err()); // two re-weightings
 //! ```
 
+pub use crate::components::conr::ConrParams;
+pub use crate::components::ordinal_entropy::OrdinalEntropyParams;
+pub use crate::components::ranksim::RankSimParams;
+pub use crate::components::rnc::RncParams;
+use crate::components::ROOMS;
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
-use srl_losses::baselines::conr::ConrConfig;
 use srl_losses::baselines::fds::FdsParams;
 use srl_losses::baselines::lds::{LdsKernel, Reweight};
 use srl_losses::regression::RegressionLoss;
@@ -442,7 +446,8 @@ pub enum PresetContext {
 }
 
 impl PresetContext {
-    fn is_operator(self) -> bool {
+    /// Whether this is an operator-learning (full-batch, MSE) context.
+    pub fn is_operator(self) -> bool {
         self != PresetContext::Tabular
     }
 }
@@ -504,65 +509,6 @@ pub struct RegressionParams {
     /// Balanced MSE in place of `loss`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balanced_mse: Option<BalancedMseParams>,
-}
-
-/// RankSim (Gong et al., ICML 2022): γ·Σ_anchors mean_j (rank(sim_ij) − rank(−|y_i − y_j|))²
-/// on the batch's features, blackbox-differentiated with interpolation λ.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RankSimParams {
-    /// γ, the weight of the term (reference 100 on AgeDB).
-    pub weight: f64,
-    /// λ, the blackbox interpolation strength (reference 2).
-    pub lambda: f64,
-    /// Use a random subset of at most this many rows of the batch (the O(M² log M) cost makes a
-    /// full-batch IOL step with 10⁴ rows impractical; the reference batches hold 64–256).
-    pub max_samples: usize,
-}
-
-/// ConR (Keramati et al., ICLR 2024) on the batch's features: positives are samples within ω
-/// in label, hard negatives are label-far but prediction-near samples, pushed with weight
-/// exp(e·|Δy|). Tabular data has no augmented views: the batch itself is the single view.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConrParams {
-    /// β, the weight of the term (reference 4 on AgeDB).
-    pub weight: f64,
-    /// Use a random subset of at most this many rows of the batch (O(M²) memory and time).
-    pub max_samples: usize,
-    /// ω, τ, e and the denominator choice of the loss. Here ω is counted in **bin widths** of
-    /// the data's binning (the reference's ω = 1 year is one AgeDB bin), so one preset fits
-    /// every target scale.
-    pub loss: ConrConfig,
-}
-
-/// Ordinal entropy (Zhang et al., ICLR 2023) on the normalised features: λ_d·L_d + λ_t·L_t
-/// (diversity weighted by label distance, tightness to the label's mean feature).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrdinalEntropyParams {
-    /// λ_d, weight of the diversity term (SRL's baselines: 1e-3).
-    pub diversity_weight: f64,
-    /// λ_t, weight of the tightness term.
-    pub tightness_weight: f64,
-    /// Subsample at most this many rows of the batch for the O(M²) diversity term (the
-    /// reference uses 100; 10 in the operator code).
-    pub max_samples: usize,
-}
-
-/// Rank-N-Contrast (Zha et al., NeurIPS 2023): the first `pretrain_share` of the epochs train
-/// the encoder with L_RnC alone (the head is not trained); the rest train the head with the
-/// regression side on the frozen encoder. Each stage runs the learning-rate schedule over its
-/// own length; the model is selected on validation in the second stage only.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RncParams {
-    /// Temperature τ of s_ij = −‖z_i − z_j‖/τ (reference 2).
-    pub tau: f64,
-    /// Share of the epochs spent pre-training the encoder (reference 400 of 500 = 0.8).
-    pub pretrain_share: f64,
-    /// Use a random subset of at most this many rows per step (O(n² log n) per step).
-    pub max_samples: usize,
 }
 
 /// The `[method]` table: a regression side and the representation-side components that are on.
@@ -673,50 +619,10 @@ impl MethodParams {
                         gmm_components: default_gmm_components(),
                     })
                 }
-                Component::Srl => {
-                    p.srl = Some(match ctx {
-                        PresetContext::Tabular => SrlParams::tabular(),
-                        PresetContext::OperatorLinear => SrlParams::iol_linear(),
-                        PresetContext::OperatorNonlinear => SrlParams::operator(),
-                    })
-                }
-                Component::Fds => {
-                    p.fds = Some(FdsParams {
-                        momentum: Some(if op { 0.9 } else { 0.99 }),
-                        ..FdsParams::default()
-                    })
-                }
-                Component::Ranksim => {
-                    p.ranksim = Some(RankSimParams {
-                        weight: if op { 1e-3 } else { 0.01 },
-                        lambda: 2.0,
-                        max_samples: 256,
-                    })
-                }
-                Component::Conr => {
-                    p.conr = Some(ConrParams {
-                        weight: if op { 1e-2 } else { 0.1 },
-                        max_samples: 256,
-                        loss: ConrConfig {
-                            omega: if op { 1.0 } else { 0.5 },
-                            temperature: 0.2,
-                            ..ConrConfig::default()
-                        },
-                    })
-                }
-                Component::Rnc => {
-                    p.rnc = Some(RncParams {
-                        tau: if op { 2.0 } else { 0.25 },
-                        pretrain_share: 0.8,
-                        max_samples: 256,
-                    })
-                }
-                Component::Oe => {
-                    p.ordinal_entropy = Some(OrdinalEntropyParams {
-                        diversity_weight: if op { 1e-3 } else { 1.0 },
-                        tightness_weight: if op { 0.0 } else { 1.0 },
-                        max_samples: 100,
-                    })
+                c => {
+                    if let Some(room) = ROOMS.iter().find(|r| r.component == c) {
+                        (room.set_preset)(&mut p, ctx);
+                    }
                 }
             }
         }
@@ -746,18 +652,12 @@ impl MethodParams {
                 BalancedMseKind::Gai => Component::Gai,
             });
         }
-        for (on, c) in [
-            (self.srl.is_some(), Component::Srl),
-            (self.fds.is_some(), Component::Fds),
-            (self.ranksim.is_some(), Component::Ranksim),
-            (self.conr.is_some(), Component::Conr),
-            (self.ordinal_entropy.is_some(), Component::Oe),
-            (self.rnc.is_some(), Component::Rnc),
-        ] {
-            if on {
-                v.push(c);
-            }
-        }
+        v.extend(
+            ROOMS
+                .iter()
+                .filter(|r| (r.is_on)(self))
+                .map(|r| r.component),
+        );
         v.sort();
         MethodName(v)
     }
@@ -798,104 +698,17 @@ impl MethodParams {
                 ));
             }
         }
-        if let Some(s) = &self.srl {
-            s.check().map_err(|e| match e {
-                srl_losses::LossError::InvalidParameter { name, reason } => {
-                    TrainError::InvalidConfig {
-                        field: srl_field(name),
-                        reason,
-                    }
-                }
-                other => invalid("method.srl", other.to_string()),
-            })?;
-        }
-        if let Some(f) = &self.fds {
-            f.check()
-                .map_err(|e| invalid("method.fds", e.to_string()))?;
-        }
-        if let Some(rs) = &self.ranksim {
-            non_negative("method.ranksim.weight", rs.weight)?;
-            positive("method.ranksim.lambda", rs.lambda)?;
-            if rs.max_samples < 2 {
-                return Err(invalid("method.ranksim.max_samples", "must be ≥ 2".into()));
-            }
-        }
-        if let Some(c) = &self.conr {
-            non_negative("method.conr.weight", c.weight)?;
-            if c.max_samples < 2 {
-                return Err(invalid("method.conr.max_samples", "must be ≥ 2".into()));
-            }
-            srl_losses::baselines::conr::ConR::new(c.loss)
-                .map_err(|e| invalid("method.conr.loss", e.to_string()))?;
-        }
-        if let Some(r) = &self.rnc {
-            positive("method.rnc.tau", r.tau)?;
-            if !(r.pretrain_share > 0.0 && r.pretrain_share < 1.0) {
-                return Err(invalid(
-                    "method.rnc.pretrain_share",
-                    format!("must be in (0, 1), got {}", r.pretrain_share),
-                ));
-            }
-            if r.max_samples < 2 {
-                return Err(invalid("method.rnc.max_samples", "must be ≥ 2".into()));
-            }
+        for room in &ROOMS {
+            (room.check)(self)?;
         }
         // The combination rules have one home: a table must form a valid method name too (no
         // focal loss with Balanced MSE, no rnc beside a representation term, …).
         MethodName::new(self.name().components())?;
-        if let Some(o) = &self.ordinal_entropy {
-            non_negative(
-                "method.ordinal_entropy.diversity_weight",
-                o.diversity_weight,
-            )?;
-            non_negative(
-                "method.ordinal_entropy.tightness_weight",
-                o.tightness_weight,
-            )?;
-            if o.max_samples < 2 {
-                return Err(invalid(
-                    "method.ordinal_entropy.max_samples",
-                    "must be ≥ 2".into(),
-                ));
-            }
-        }
         Ok(self)
     }
 }
 
-/// The config path of an SRL parameter named by [`SrlParams::check`].
-fn srl_field(name: &str) -> &'static str {
-    match name {
-        "weights.envelope" => "method.srl.weights.envelope",
-        "weights.homogeneity" => "method.srl.weights.homogeneity",
-        "weights.contrastive" => "method.srl.weights.contrastive",
-        "tau" => "method.srl.tau",
-        "num_points" => "method.srl.num_points",
-        "homogeneity.beta" => "method.srl.homogeneity.beta",
-        "memory.momentum" => "method.srl.memory.momentum",
-        _ => "method.srl",
-    }
-}
-
-fn invalid(field: &'static str, reason: String) -> TrainError {
-    TrainError::InvalidConfig { field, reason }
-}
-
-fn positive(field: &'static str, v: f64) -> Result<(), TrainError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(invalid(field, format!("must be finite and > 0, got {v}")))
-    }
-}
-
-fn non_negative(field: &'static str, v: f64) -> Result<(), TrainError> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err(invalid(field, format!("must be finite and ≥ 0, got {v}")))
-    }
-}
+use crate::components::{invalid, non_negative, positive};
 
 #[cfg(test)]
 mod tests {

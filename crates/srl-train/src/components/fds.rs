@@ -9,11 +9,50 @@
 //! calibration needs the sample's label bin (docs/baselines.md).
 
 use super::{
-    from_state, loss_error, to_state, BuildContext, MethodComponent, MethodState, TrainPass,
+    from_state, loss_error, to_state, BuildContext, MemoryShape, MethodComponent, MethodState,
+    Room, TrainPass,
 };
+use crate::method::{Component, MethodParams, PresetContext};
 use crate::TrainError;
 use ndarray::ArrayViewMut2;
 use srl_losses::baselines::fds::{FdsConfig, FdsParams, FeatureDistributionSmoothing};
+
+/// FDS's room: its parameters are [`FdsParams`] (srl-losses).
+impl Room for FdsParams {
+    const COMPONENT: Component = Component::Fds;
+
+    fn slot(p: &MethodParams) -> Option<&Self> {
+        p.fds.as_ref()
+    }
+
+    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self> {
+        &mut p.fds
+    }
+
+    /// Momentum 0.99 on tables (chosen on Airfoil validation, docs/results/tuning/uci-fds.md),
+    /// 0.9 (the reference) on IOL; the reference's kernel.
+    fn preset(ctx: PresetContext) -> Self {
+        FdsParams {
+            momentum: Some(if ctx.is_operator() { 0.9 } else { 0.99 }),
+            ..FdsParams::default()
+        }
+    }
+
+    fn check(&self) -> Result<(), TrainError> {
+        FdsParams::check(self)
+            .map(|_| ())
+            .map_err(|e| super::invalid("method.fds", e.to_string()))
+    }
+
+    /// Running, smoothed and epoch statistics: six K × d tables (f32).
+    fn memory_bytes(&self, shape: &MemoryShape) -> f64 {
+        6.0 * 4.0 * shape.num_bins as f64 * shape.dim as f64
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
+        Ok(Box::new(FdsLayer::new(self, ctx)?))
+    }
+}
 
 /// The FDS statistics and calibration.
 #[derive(Debug)]

@@ -9,17 +9,33 @@
 //! [`MethodComponent::end_epoch`]. A component's learned state goes into the checkpoint through
 //! [`MethodComponent::save_state`].
 
+//!
+//! **One room per representation-side method.** Each such component has one file here
+//! holding everything the project knows about it — its parameters (the `[method]` table's
+//! entry), presets, validation, memory estimate and training-step term — tied together by the
+//! [`Room`] trait; [`ROOMS`] lists them in step order, and the method layer (presets, names,
+//! checks), the memory guard and [`build`] iterate over it. Adding such a method is its file,
+//! its row in [`crate::method::COMPONENTS`] and in [`ROOMS`], its `Component` variant and its
+//! `MethodParams` field.
+
+pub(crate) mod conr;
 mod fds;
-mod feature_terms;
+pub(crate) mod ordinal_entropy;
+pub(crate) mod ranksim;
 mod regression;
+pub(crate) mod rnc;
+mod row_sample;
 mod srl;
 
+pub use conr::ConrTerm;
 pub use fds::FdsLayer;
-pub use feature_terms::{ConrTerm, OrdinalEntropyTerm, RankSimTerm, RncTerm};
+pub use ordinal_entropy::OrdinalEntropyTerm;
+pub use ranksim::RankSimTerm;
 pub use regression::{fit_gmm_1d, RegressionSide};
+pub use rnc::RncTerm;
 pub use srl::SrlTerm;
 
-use crate::method::MethodParams;
+use crate::method::{Component, MethodParams, PresetContext};
 use crate::TrainError;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
@@ -257,8 +273,112 @@ pub trait MethodComponent: Send {
     }
 }
 
-/// Builds the components of `params` in step order: regression side first, then FDS, SRL,
-/// RankSim, ConR, ordinal entropy, Rank-N-Contrast.
+/// The sizes a component's memory estimate depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryShape {
+    /// Number of label bins K.
+    pub num_bins: usize,
+    /// Representation width d.
+    pub dim: usize,
+    /// Rows per step (the batch, or the training set for full-batch runs).
+    pub batch: usize,
+}
+
+impl MemoryShape {
+    /// Bytes of an O(s²) pairwise term on at most `max_samples` rows of the batch (f32): the
+    /// s × s similarity, rank and gradient matrices and the gathered s × d features.
+    pub fn pairwise(&self, max_samples: usize) -> f64 {
+        let s = max_samples.min(self.batch) as f64;
+        4.0 * (4.0 * s * s + 3.0 * s * self.dim as f64)
+    }
+}
+
+/// Everything the project knows about one representation-side method component, implemented on
+/// its parameter type (see the module docs).
+pub trait Room: Sized + 'static {
+    /// Its row of the method table.
+    const COMPONENT: Component;
+    /// Its entry of the `[method]` table, if on.
+    fn slot(p: &MethodParams) -> Option<&Self>;
+    /// Its entry of the `[method]` table.
+    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self>;
+    /// The project's preset in `ctx`.
+    fn preset(ctx: PresetContext) -> Self;
+    /// Validates every field; the error names it (`method.ranksim.weight`).
+    fn check(&self) -> Result<(), TrainError>;
+    /// Bytes the component adds to a run (buffers per step, statistics).
+    fn memory_bytes(&self, shape: &MemoryShape) -> f64;
+    /// The training-step component.
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError>;
+}
+
+/// A [`Room`] as plain functions, so rooms of different types share one list.
+#[derive(Clone, Copy)]
+pub struct RoomFns {
+    /// Its component.
+    pub component: Component,
+    /// Switches the component on with its preset.
+    pub set_preset: fn(&mut MethodParams, PresetContext),
+    /// Whether the `[method]` table has it on.
+    pub is_on: fn(&MethodParams) -> bool,
+    /// [`Room::check`] when on.
+    pub check: fn(&MethodParams) -> Result<(), TrainError>,
+    /// [`Room::memory_bytes`] when on, else 0.
+    pub memory_bytes: fn(&MethodParams, &MemoryShape) -> f64,
+    /// [`Room::build`] when on.
+    pub build: BuildFn,
+}
+
+/// [`RoomFns::build`]: the component if the `[method]` table has it on.
+pub type BuildFn =
+    fn(&MethodParams, &BuildContext<'_>) -> Result<Option<Box<dyn MethodComponent>>, TrainError>;
+
+fn set_preset<R: Room>(p: &mut MethodParams, ctx: PresetContext) {
+    *R::slot_mut(p) = Some(R::preset(ctx));
+}
+
+fn is_on<R: Room>(p: &MethodParams) -> bool {
+    R::slot(p).is_some()
+}
+
+fn check_room<R: Room>(p: &MethodParams) -> Result<(), TrainError> {
+    R::slot(p).map_or(Ok(()), R::check)
+}
+
+fn memory_room<R: Room>(p: &MethodParams, shape: &MemoryShape) -> f64 {
+    R::slot(p).map_or(0.0, |r| r.memory_bytes(shape))
+}
+
+fn build_room<R: Room>(
+    p: &MethodParams,
+    ctx: &BuildContext<'_>,
+) -> Result<Option<Box<dyn MethodComponent>>, TrainError> {
+    R::slot(p).map(|r| r.build(ctx)).transpose()
+}
+
+const fn room<R: Room>() -> RoomFns {
+    RoomFns {
+        component: R::COMPONENT,
+        set_preset: set_preset::<R>,
+        is_on: is_on::<R>,
+        check: check_room::<R>,
+        memory_bytes: memory_room::<R>,
+        build: build_room::<R>,
+    }
+}
+
+/// The representation-side rooms, in step order (the order their gradients are added).
+pub const ROOMS: [RoomFns; 6] = [
+    room::<srl_losses::baselines::fds::FdsParams>(),
+    room::<srl_losses::SrlParams>(),
+    room::<ranksim::RankSimParams>(),
+    room::<conr::ConrParams>(),
+    room::<ordinal_entropy::OrdinalEntropyParams>(),
+    room::<rnc::RncParams>(),
+];
+
+/// Builds the components of `params` in step order: the regression side first, then the
+/// rooms of [`ROOMS`] that are on (FDS, SRL, RankSim, ConR, ordinal entropy, Rank-N-Contrast).
 pub fn build(
     params: &MethodParams,
     ctx: &BuildContext<'_>,
@@ -266,25 +386,40 @@ pub fn build(
     params.check()?;
     let mut out: Vec<Box<dyn MethodComponent>> =
         vec![Box::new(RegressionSide::new(&params.regression, ctx)?)];
-    if let Some(p) = &params.fds {
-        out.push(Box::new(FdsLayer::new(p, ctx)?));
-    }
-    if let Some(p) = &params.srl {
-        out.push(Box::new(SrlTerm::new(p, ctx)?));
-    }
-    if let Some(p) = &params.ranksim {
-        out.push(Box::new(RankSimTerm::new(p, ctx)?));
-    }
-    if let Some(p) = &params.conr {
-        out.push(Box::new(ConrTerm::new(p, ctx)?));
-    }
-    if let Some(p) = &params.ordinal_entropy {
-        out.push(Box::new(OrdinalEntropyTerm::new(p, ctx)?));
-    }
-    if let Some(p) = &params.rnc {
-        out.push(Box::new(RncTerm::new(p, ctx)?));
+    for r in &ROOMS {
+        if let Some(c) = (r.build)(params, ctx)? {
+            out.push(c);
+        }
     }
     Ok(out)
+}
+
+pub(crate) fn invalid(field: &'static str, reason: String) -> TrainError {
+    TrainError::InvalidConfig { field, reason }
+}
+
+pub(crate) fn positive(field: &'static str, v: f64) -> Result<(), TrainError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("must be finite and > 0, got {v}")))
+    }
+}
+
+pub(crate) fn non_negative(field: &'static str, v: f64) -> Result<(), TrainError> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("must be finite and ≥ 0, got {v}")))
+    }
+}
+
+pub(crate) fn at_least_two(field: &'static str, v: usize) -> Result<(), TrainError> {
+    if v >= 2 {
+        Ok(())
+    } else {
+        Err(invalid(field, "must be ≥ 2".into()))
+    }
 }
 
 /// A component's resumable state as JSON.

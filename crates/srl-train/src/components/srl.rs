@@ -2,14 +2,73 @@
 //! on the surrogate table (Eq. 8–9), and the memory it is completed from.
 
 use super::{
-    from_state, to_state, BuildContext, Contribution, MethodComponent, StepBatch, StepGrads, Terms,
-    TrainPass,
+    from_state, to_state, BuildContext, Contribution, MemoryShape, MethodComponent, Room,
+    StepBatch, StepGrads, Terms, TrainPass,
 };
+use crate::method::{Component, MethodParams, PresetContext};
 use crate::TrainError;
 use ndarray::{s, Array2};
 use srl_losses::objective::{SrlConfig, SrlObjective};
 use srl_losses::SrlParams;
 use srl_surrogate::{MemoryUpdate, Surrogate, SurrogateConfig};
+
+/// SRL's room: its parameters are [`SrlParams`] (srl-losses, the one home of SRL's
+/// hyper-parameters and presets).
+impl Room for SrlParams {
+    const COMPONENT: Component = Component::Srl;
+
+    fn slot(p: &MethodParams) -> Option<&Self> {
+        p.srl.as_ref()
+    }
+
+    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self> {
+        &mut p.srl
+    }
+
+    /// [`SrlParams::tabular`], [`SrlParams::iol_linear`] or [`SrlParams::operator`].
+    fn preset(ctx: PresetContext) -> Self {
+        match ctx {
+            PresetContext::Tabular => SrlParams::tabular(),
+            PresetContext::OperatorLinear => SrlParams::iol_linear(),
+            PresetContext::OperatorNonlinear => SrlParams::operator(),
+        }
+    }
+
+    fn check(&self) -> Result<(), TrainError> {
+        SrlParams::check(self).map(|_| ()).map_err(|e| match e {
+            srl_losses::LossError::InvalidParameter { name, reason } => TrainError::InvalidConfig {
+                field: srl_field(name),
+                reason,
+            },
+            other => super::invalid("method.srl", other.to_string()),
+        })
+    }
+
+    /// The objective's N×K point–table matrices ([`crate::memory::srl_memory_estimate`]) and
+    /// the K × d memory.
+    fn memory_bytes(&self, shape: &MemoryShape) -> f64 {
+        crate::memory::srl_memory_estimate(shape.num_bins, self.num_points, shape.dim)
+            + 8.0 * shape.num_bins as f64 * shape.dim as f64
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
+        Ok(Box::new(SrlTerm::new(self, ctx)?))
+    }
+}
+
+/// The config path of an SRL parameter named by [`SrlParams::check`].
+fn srl_field(name: &str) -> &'static str {
+    match name {
+        "weights.envelope" => "method.srl.weights.envelope",
+        "weights.homogeneity" => "method.srl.weights.homogeneity",
+        "weights.contrastive" => "method.srl.weights.contrastive",
+        "tau" => "method.srl.tau",
+        "num_points" => "method.srl.num_points",
+        "homogeneity.beta" => "method.srl.homogeneity.beta",
+        "memory.momentum" => "method.srl.memory.momentum",
+        _ => "method.srl",
+    }
+}
 
 /// The SRL objective and its memory.
 #[derive(Debug)]
