@@ -402,9 +402,9 @@ pub struct VsVanilla {
     pub wins_all: PairedWins,
     /// Paired wins on Few MAE.
     pub wins_few: PairedWins,
-    /// Change of the mean All MAE over vanilla's, in percent.
+    /// Change of the mean All MAE over vanilla's on the same seeds, in percent.
     pub change_all_percent: Option<f64>,
-    /// Change of the mean Few MAE over vanilla's, in percent.
+    /// Change of the mean Few MAE over vanilla's on the same seeds, in percent.
     pub change_few_percent: Option<f64>,
 }
 
@@ -555,7 +555,33 @@ pub fn aggregate(benchmark: BenchmarkId, reports: &[RunReport]) -> Result<Benchm
             if row.method.is_vanilla() {
                 continue;
             }
-            let change = |g: usize| change_percent(mean_mae(row, g)?, mean_mae(&vanilla, g)?);
+            // Paired on the seeds both ran: with the same seeds, the two means; with fewer seeds
+            // (3-seed baselines beside a 5-seed vanilla), vanilla's mean over those seeds.
+            let by_seed = |r: &MethodRow, g: usize| {
+                if g == ALL {
+                    r.mae_all_by_seed.clone()
+                } else {
+                    r.mae_few_by_seed.clone()
+                }
+            };
+            let change = |g: usize| {
+                if row.seeds == vanilla.seeds {
+                    return change_percent(mean_mae(row, g)?, mean_mae(&vanilla, g)?);
+                }
+                let (m, v) = (by_seed(row, g), by_seed(&vanilla, g));
+                let common: Vec<(f64, f64)> = m
+                    .iter()
+                    .filter_map(|(s, a)| v.get(s).map(|b| (*a, *b)))
+                    .collect();
+                if common.is_empty() {
+                    return None;
+                }
+                let n = common.len() as f64;
+                change_percent(
+                    common.iter().map(|p| p.0).sum::<f64>() / n,
+                    common.iter().map(|p| p.1).sum::<f64>() / n,
+                )
+            };
             row.vs_vanilla = Some(VsVanilla {
                 wins_all: PairedWins::count(&row.mae_all_by_seed, &vanilla.mae_all_by_seed),
                 wins_few: PairedWins::count(&row.mae_few_by_seed, &vanilla.mae_few_by_seed),
@@ -979,6 +1005,21 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn changes_are_paired_on_the_seeds_both_ran() {
+        let a = BenchmarkId::IolLinear;
+        let mut reports: Vec<RunReport> = (0..5)
+            .map(|s| report(a, "vanilla", s, [1.0 + s as f64; 4]))
+            .collect();
+        reports.extend((0..3).map(|s| report(a, "srl", s, [1.5 + s as f64; 4])));
+        let t = aggregate(a, &reports).unwrap();
+        let vs = t.row(&method_name("srl")).unwrap().vs_vanilla.unwrap();
+        // srl 2.5 vs vanilla's 2.0 on seeds 0–2: +25 % (against all five seeds' 3.0: −16.7 %).
+        assert_close!(vs.change_all_percent.unwrap(), 25.0);
+        assert_close!(vs.change_few_percent.unwrap(), 25.0);
+        assert_eq!(vs.wins_all.pairs, 3);
+    }
+
+    #[test]
     fn aggregation_over_seeds_and_markdown() {
         let a = BenchmarkId::Airfoil;
         let reports = vec![
@@ -1078,11 +1119,9 @@ pub(crate) mod tests {
         let vs = t.row(&method_name("ranksim")).unwrap().vs_vanilla.unwrap();
         assert_eq!(vs.wins_all, PairedWins { wins: 1, pairs: 2 });
         assert_eq!(vs.wins_few, PairedWins { wins: 1, pairs: 2 });
-        // Mean All (1 + 6 + 1)/3 = 8/3 vs 5: −46.7 %.
-        assert_close!(
-            vs.change_all_percent.unwrap(),
-            100.0 * (8.0 / 3.0 - 5.0) / 5.0
-        );
+        // Paired on the seeds both ran (0 and 2; seed 3 has no vanilla): (1 + 6)/2 = 3.5 vs 5,
+        // −30 % (the unpaired means, 8/3 vs 5, would say −46.7 %).
+        assert_close!(vs.change_all_percent.unwrap(), -30.0);
     }
 
     fn method_name(m: &str) -> MethodName {
