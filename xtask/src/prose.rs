@@ -21,7 +21,7 @@
 //! stale or the prose disagrees with it.
 
 use crate::reproduce::repo_root;
-use crate::tables::{collect_reports, display_method, method_of, method_order, Kind, Metric};
+use crate::tables::{collect_reports, display_method, method_order, Kind, Metric};
 use srl_data::BenchmarkId;
 use srl_train::MethodName;
 use std::collections::{BTreeMap, BTreeSet};
@@ -257,7 +257,7 @@ pub fn read_runs(root: &Path) -> Result<Vec<Bench>, String> {
         for &id in *benchmarks {
             let mut by_method: BTreeMap<_, (MethodName, Seeds)> = BTreeMap::new();
             for report in collect_reports(&runs_dir, id)? {
-                let method = method_of(&report)?;
+                let method = report.method.clone();
                 let seed = report.seed;
                 let mae = |g: &srl_data::metrics::GroupMetrics| {
                     Metric::Mae.of(g).ok_or_else(|| {

@@ -560,7 +560,7 @@ mod tests {
         .unwrap();
         RunReport {
             benchmark: "t".into(),
-            method: "m".into(),
+            method: MethodName::vanilla(),
             seed: 0,
             best_epoch: 1,
             epochs_run: 2,

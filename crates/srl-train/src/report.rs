@@ -91,8 +91,8 @@ pub struct TableGeometry {
 pub struct RunReport {
     /// Benchmark or CSV name.
     pub benchmark: String,
-    /// The method's name (`vanilla`, `srl`, `lds+fds`, `srl+ranksim`, …).
-    pub method: String,
+    /// The method (`vanilla`, `srl`, `lds+fds`, `srl+ranksim`, … in metrics.json).
+    pub method: crate::MethodName,
     /// Training seed.
     pub seed: u64,
     /// Epoch of the model kept (best validation MAE).

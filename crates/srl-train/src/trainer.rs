@@ -732,7 +732,7 @@ impl<'a> Trainer<'a> {
         let epochs_run = self.epoch.max(1);
         let report = RunReport {
             benchmark: bench.name.clone(),
-            method: self.cfg.method_name().to_string(),
+            method: self.cfg.method_name(),
             seed: self.cfg.seed,
             best_epoch: best.epoch,
             epochs_run: self.epoch,

@@ -77,7 +77,7 @@ fn every_method_and_srl_combination_trains_on_airfoil() {
         let test = &outcome.report.test;
         assert!(test.all.mae.is_some_and(f64::is_finite), "{method}");
         assert!(test.few.mae.is_some_and(f64::is_finite), "{method}");
-        assert_eq!(outcome.report.method, method.to_string());
+        assert_eq!(outcome.report.method, method);
         for &c in method.components() {
             if let Some(term) = logged_term(c) {
                 assert!(
