@@ -214,37 +214,24 @@ impl std::str::FromStr for BenchmarkId {
             .find(|b| b.as_str() == s)
             .ok_or_else(|| DataError::UnknownDataset {
                 name: s.to_string(),
-                known: BENCHMARKS.join(", "),
+                known: BenchmarkId::ALL.map(BenchmarkId::as_str).join(", "),
             })
     }
 }
 
-/// The benchmarks `load_benchmark` knows, in the order of the paper's tables.
-pub const BENCHMARKS: &[&str] = &[
-    "airfoil",
-    "abalone",
-    "concrete",
-    "real-estate",
-    "iol-linear",
-    "iol-sde",
-];
-
-/// Loads and prepares a benchmark by name.
+/// Loads and prepares a benchmark.
 ///
 /// UCI-DIR sets (`airfoil`, `abalone`, `concrete`, `real-estate`) use the balanced DIR split
 /// of docs/protocols.md; `iol-linear` is generated, `iol-sde` read from `iol-sde/*.npz`.
-pub fn load_benchmark(name: &str, opts: &LoadOptions) -> Result<Benchmark, DataError> {
-    match name {
-        "airfoil" | "abalone" | "concrete" | "real-estate" => {
-            crate::uci::load_uci_benchmark(name, opts)
-        }
-        "iol-linear" => {
+pub fn load_benchmark(id: BenchmarkId, opts: &LoadOptions) -> Result<Benchmark, DataError> {
+    match id {
+        BenchmarkId::Airfoil
+        | BenchmarkId::Abalone
+        | BenchmarkId::Concrete
+        | BenchmarkId::RealEstate => crate::uci::load_uci_benchmark(id.as_str(), opts),
+        BenchmarkId::IolLinear => {
             crate::iol::linear_benchmark(&crate::iol::LinearIolConfig::default(), opts.split_seed)
         }
-        "iol-sde" => crate::iol::sde_benchmark(&opts.data_dir, opts.split_seed),
-        _ => Err(DataError::UnknownDataset {
-            name: name.to_string(),
-            known: BENCHMARKS.join(", "),
-        }),
+        BenchmarkId::IolSde => crate::iol::sde_benchmark(&opts.data_dir, opts.split_seed),
     }
 }

@@ -37,7 +37,7 @@ pub mod table;
 pub mod tabular;
 pub mod uci;
 
-pub use benchmark::{load_benchmark, Benchmark, BenchmarkId, LoadOptions, Part, Shot, BENCHMARKS};
+pub use benchmark::{load_benchmark, Benchmark, BenchmarkId, LoadOptions, Part, Shot};
 pub use binning::{BinSpec, Binning};
 pub use error::DataError;
 pub use manifest::Manifest;

@@ -68,7 +68,7 @@ fn tampered_or_missing_file_is_reported() {
         split_seed: 0,
     };
     assert!(matches!(
-        srl_data::load_benchmark("real-estate", &opts),
+        srl_data::load_benchmark(srl_data::BenchmarkId::RealEstate, &opts),
         Err(DataError::ChecksumMismatch { .. })
     ));
 }

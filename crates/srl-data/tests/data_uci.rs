@@ -9,7 +9,7 @@ fn load(name: &str, seed: u64) -> Option<Benchmark> {
     let dir = data_for_test("data_uci", name)?;
     Some(
         load_benchmark(
-            name,
+            name.parse().unwrap(),
             &LoadOptions {
                 data_dir: dir,
                 split_seed: seed,
@@ -124,7 +124,7 @@ fn uci_loader_rejects_other_names() {
         Err(srl_data::DataError::UnknownDataset { .. })
     ));
     assert!(matches!(
-        load_benchmark("airfoil", &opts),
+        load_benchmark(srl_data::BenchmarkId::Airfoil, &opts),
         Err(srl_data::DataError::MissingFile { .. })
     ));
 }

@@ -252,7 +252,7 @@ fn export(args: &Args, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
 
 fn load(benchmark: BenchmarkId, data_dir: &Path) -> Result<Benchmark, srl_data::DataError> {
     srl_data::load_benchmark(
-        benchmark.as_str(),
+        benchmark,
         &srl_data::LoadOptions {
             data_dir: data_dir.to_path_buf(),
             split_seed: 0,

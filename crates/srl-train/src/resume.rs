@@ -24,7 +24,7 @@
 //! let dir = std::env::var("SRL_DATA_DIR").unwrap_or_else(|_| "../../datasets".into());
 //! # if !std::path::Path::new(&dir).join("airfoil/airfoil.csv").exists() { return Ok(()); }
 //! let bench = srl_data::load_benchmark(
-//!     "airfoil",
+//!     srl_data::BenchmarkId::Airfoil,
 //!     &srl_data::LoadOptions { data_dir: dir.into(), split_seed: 0 },
 //! )?;
 //! // The same data always gives the same fingerprint.

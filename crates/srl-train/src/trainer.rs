@@ -61,7 +61,7 @@ pub struct RunOutcome {
 pub fn prepare_data(cfg: &DataConfig, data_dir: &Path) -> Result<Benchmark, TrainError> {
     match cfg {
         DataConfig::Benchmark { name, split_seed } => Ok(srl_data::load_benchmark(
-            name.as_str(),
+            *name,
             &srl_data::LoadOptions {
                 data_dir: data_dir.to_path_buf(),
                 split_seed: *split_seed,
