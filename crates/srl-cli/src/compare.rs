@@ -348,8 +348,11 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         reference: reference_name.clone(),
         min_gain: params.min_gain,
     };
-    let table = markdown_table(&results, chosen, reference, folds > 1);
-    let test_line = test_summary(&results, chosen, reference, folds > 1);
+    let table = markdown_table(&results, chosen, reference, folds > 1, selection);
+    let mut test_line = test_summary(&results, chosen, reference, folds > 1);
+    if matches!(data_cfg, DataConfig::Benchmark { .. }) {
+        test_line.push_str(" The model copied to `selected/` is its validation-best single run.");
+    }
     let md = format!(
         "# Method comparison on {}\n\n{protocol_text}. MAE in target units. Validation: mean ± \
          sample std over the {} runs of each method; Δ val: the paired difference to \

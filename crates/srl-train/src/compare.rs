@@ -470,14 +470,20 @@ pub fn markdown_table(
     chosen: usize,
     reference: usize,
     cv: bool,
+    selection: Selection,
 ) -> String {
     let cell = |m: &Option<MeanStd>| m.map_or("—".to_string(), |m| format!("{m:.3}"));
     let one = |v: &Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
     let what = if cv { "ensemble" } else { "mean of runs" };
     let mut out = format!(
-        "| method | runs | val All | Δ val vs {} | val Few | test All (single) | test All \
+        "| method | runs | val All | Δ val{} vs {} | val Few | test All (single) | test All \
          ({what}) | test Few ({what}) | epochs | ms/epoch |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        if selection == Selection::Few {
+            " Few"
+        } else {
+            ""
+        },
         results[reference].summary.method,
     );
     for (i, r) in results.iter().enumerate() {
@@ -658,7 +664,7 @@ mod tests {
         let d = decide(&methods, &runs, &test_y, &shots, &strict).unwrap();
         assert_eq!(d.chosen, 0);
         assert!(d.rule.starts_with("kept vanilla"), "{}", d.rule);
-        let table = markdown_table(&d.results, d.chosen, 0, true);
+        let table = markdown_table(&d.results, d.chosen, 0, true, Selection::All);
         assert!(table.contains("| vanilla (selected) | 4 |"), "{table}");
         assert!(table.contains("-0.100 [-0.100, -0.100]"), "{table}");
     }
