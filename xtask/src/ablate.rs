@@ -182,10 +182,7 @@ pub struct BenchmarkAblation {
 }
 
 fn run_dir(out: &Path, b: BenchmarkId, variant: &str, seed: u64) -> PathBuf {
-    out.join("runs")
-        .join(b.as_str())
-        .join(variant)
-        .join(format!("seed{seed}"))
+    run_folder::sweep_run_dir(&out.join("runs"), b.as_str(), variant, seed)
 }
 
 /// Runs `cargo xtask ablate`.
@@ -293,12 +290,8 @@ fn seeds_on_disk(out: &Path, b: BenchmarkId) -> usize {
         .flat_map(dirs)
         .filter(|dir| run_folder::is_complete(dir))
         .filter_map(|dir| {
-            let name = dir
-                .file_name()?
-                .to_str()?
-                .strip_prefix("seed")?
-                .parse::<usize>();
-            name.ok().map(|k| k + 1)
+            let seed = run_folder::seed_of_dir(dir.file_name()?.to_str()?)?;
+            Some(seed as usize + 1)
         })
         .max()
         .unwrap_or(0)

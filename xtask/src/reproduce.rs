@@ -178,10 +178,12 @@ impl RunSpec {
 
     /// `runs/airfoil/srl/seed0` under `out`.
     pub fn run_dir(&self, out: &Path) -> PathBuf {
-        out.join("runs")
-            .join(self.benchmark.as_str())
-            .join(self.method.to_string())
-            .join(format!("seed{}", self.seed))
+        run_folder::sweep_run_dir(
+            &out.join("runs"),
+            self.benchmark.as_str(),
+            &self.method.to_string(),
+            self.seed,
+        )
     }
 
     /// `logs/airfoil/srl-seed0.log` under `out`.
@@ -1095,7 +1097,7 @@ fn prepare_out_dir(
                 let method_dir = out.join("runs").join(b.as_str()).join(m.to_string());
                 for entry in list_dir(&method_dir)? {
                     let name = entry.file_name().to_string_lossy().into_owned();
-                    let seed: Option<u64> = name.strip_prefix("seed").and_then(|s| s.parse().ok());
+                    let seed = run_folder::seed_of_dir(&name);
                     if !seed.is_some_and(|seed| is_planned(b, m, seed)) {
                         remove_dir(&entry.path())?;
                     }

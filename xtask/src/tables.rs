@@ -157,8 +157,7 @@ pub fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let number: Option<u64> = name.strip_prefix("seed").and_then(|s| s.parse().ok());
-        (number.unwrap_or(u64::MAX), name)
+        (run_folder::seed_of_dir(&name).unwrap_or(u64::MAX), name)
     });
     Ok(dirs)
 }

@@ -406,7 +406,7 @@ fn rerender(grid: &Grid, out: &Path, stem: &str) -> Result<(), String> {
 }
 
 fn run_dir(runs_dir: &Path, variant: &str, seed: u64) -> PathBuf {
-    runs_dir.join(variant).join(format!("seed{seed}"))
+    runs_dir.join(variant).join(run_folder::seed_dir(seed))
 }
 
 /// Reads the validation results of one variant's seeds; a seed without `metrics.json` (the

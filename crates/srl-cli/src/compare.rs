@@ -444,7 +444,7 @@ fn run_dir(out: &Path, method: &MethodName, fold: Option<usize>, seed: u64) -> P
     if let Some(f) = fold {
         d = d.join(format!("fold{f}"));
     }
-    d.join(format!("seed{seed}"))
+    d.join(run_folder::seed_dir(seed))
 }
 
 /// Refuses a folder holding an earlier comparison unless `force` (then removes its files).

@@ -15,6 +15,10 @@
 //!
 //! Every file is written atomically (temp file + rename), so an interrupted or diverged run
 //! never leaves a half-written file behind.
+//!
+//! **Sweep layout** (`cargo xtask reproduce`, `tune`, `ablate`, `srl compare`): one run per
+//! folder `<runs>/<benchmark>/<variant>/seed<k>` ([`sweep_run_dir`], [`seed_dir`],
+//! [`seed_of_dir`]); `srl compare`'s cross-validation adds `fold<f>` before the seed.
 
 use crate::model::TrainedModel;
 use crate::report::{EpochLog, RunReport};
@@ -24,7 +28,28 @@ use ndarray_npy::WriteNpyExt;
 use srl_data::atomic::write_atomic;
 use srl_data::{Benchmark, Shot};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The folder name of seed `k`: `seed<k>`.
+pub fn seed_dir(seed: u64) -> String {
+    format!("seed{seed}")
+}
+
+/// The seed a `seed<k>` folder name stands for (`None` for any other name).
+///
+/// ```
+/// use srl_train::run_folder::{seed_dir, seed_of_dir};
+/// assert_eq!(seed_of_dir(&seed_dir(7)), Some(7));
+/// assert_eq!(seed_of_dir("fold2"), None);
+/// ```
+pub fn seed_of_dir(name: &str) -> Option<u64> {
+    name.strip_prefix("seed")?.parse().ok()
+}
+
+/// `<runs>/<benchmark>/<variant>/seed<k>`: where a sweep keeps one run.
+pub fn sweep_run_dir(runs: &Path, benchmark: &str, variant: &str, seed: u64) -> PathBuf {
+    runs.join(benchmark).join(variant).join(seed_dir(seed))
+}
 
 /// `config.toml`.
 pub const CONFIG: &str = "config.toml";
