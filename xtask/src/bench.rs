@@ -127,7 +127,7 @@ pub fn timing_config(benchmark: BenchmarkId, method: &MethodName) -> Result<RunC
             min_lr,
         });
     }
-    cfg.validate().map_err(|e| e.to_string())?;
+    cfg.check().map_err(|e| e.to_string())?;
     Ok(cfg)
 }
 

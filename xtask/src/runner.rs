@@ -228,7 +228,7 @@ mod tests {
         assert!(!call.resumes && call.args.contains(&"--force".into()));
 
         std::fs::create_dir_all(&run).unwrap();
-        let trainer = srl_train::Trainer::new(&cfg, &bench).unwrap();
+        let trainer = srl_train::Trainer::new(&cfg.check().unwrap(), &bench).unwrap();
         let state = trainer.resume_state().unwrap();
         state.save(&run.join(run_folder::RESUME)).unwrap();
         let call = srl_train_call(&config, &cfg, &data, &run);

@@ -142,7 +142,7 @@ impl Grid {
         }
         let text = toml::to_string(&value).map_err(|e| context(e.to_string()))?;
         let cfg = RunConfig::from_toml_str(&text).map_err(|e| context(e.to_string()))?;
-        cfg.validate().map_err(|e| context(e.to_string()))?;
+        cfg.check().map_err(|e| context(e.to_string()))?;
         Ok(cfg)
     }
 }

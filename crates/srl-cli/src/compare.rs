@@ -23,7 +23,10 @@ use srl_train::compare::{
     best_run, decide, markdown_table, rule_text, test_summary, DecideParams, Decision,
     MethodResult, RunResult, Selection, DEFAULT_COMPARE_METHODS,
 };
-use srl_train::{run_folder, DataConfig, Ensemble, MethodName, RunConfig, RunReport, TrainedModel};
+use srl_train::{
+    run_folder, DataConfig, Ensemble, MethodName, RunConfig, RunReport, TrainedModel,
+    ValidRunConfig,
+};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -73,7 +76,7 @@ struct Job {
     method: usize,
     fold: Option<usize>,
     seed: u64,
-    cfg: RunConfig,
+    cfg: ValidRunConfig,
 }
 
 /// Runs `srl compare`.
@@ -182,12 +185,11 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
                     cfg.data = fold_cfg(f);
                 }
                 cfg.seed = seed;
-                cfg.validate()?;
                 jobs.push(Job {
                     method: mi,
                     fold,
                     seed,
-                    cfg,
+                    cfg: cfg.check()?,
                 });
             }
         }

@@ -84,7 +84,7 @@ fn resume(args: &TrainArgs, dir: &Path) -> Result<(), CliError> {
         )));
     }
     let state = srl_train::ResumeState::load(&path)?;
-    let cfg = srl_train::RunConfig::from_toml_str(&state.config)?;
+    let cfg = srl_train::RunConfig::from_toml_str(&state.config)?.check()?;
     eprintln!(
         "resuming {} after epoch {} of {}",
         dir.display(),
@@ -95,7 +95,12 @@ fn resume(args: &TrainArgs, dir: &Path) -> Result<(), CliError> {
 }
 
 /// Loads the data, trains and writes the run folder (already checked by [`run`]).
-fn train_into(args: &TrainArgs, cfg: &RunConfig, out: &Path, resume: bool) -> Result<(), CliError> {
+fn train_into(
+    args: &TrainArgs,
+    cfg: &srl_train::ValidRunConfig,
+    out: &Path,
+    resume: bool,
+) -> Result<(), CliError> {
     let bench = data::load(&cfg.data, &args.data)?;
     if let Some(t) = bench.table.as_deref() {
         eprintln!(
@@ -169,7 +174,7 @@ fn train_into(args: &TrainArgs, cfg: &RunConfig, out: &Path, resume: bool) -> Re
 }
 
 /// The run configuration the flags describe (see the module docs for precedence).
-pub fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
+pub fn build_config(args: &TrainArgs) -> Result<srl_train::ValidRunConfig, CliError> {
     let data_override = args.data.to_data_config()?;
     let mut cfg = match &args.config {
         Some(path) => {
@@ -219,8 +224,7 @@ pub fn build_config(args: &TrainArgs) -> Result<RunConfig, CliError> {
     if let Some(epochs) = args.epochs {
         set_epochs(&mut cfg, epochs);
     }
-    cfg.validate()?;
-    Ok(cfg)
+    Ok(cfg.check()?)
 }
 
 /// Sets the number of epochs, stretching a cosine schedule (and the evaluation period, if it
@@ -312,7 +316,7 @@ mod tests {
         let mut a = train_args();
         a.config = Some(path.clone());
         let cfg = build_config(&a).unwrap();
-        assert_eq!(cfg, preset);
+        assert_eq!(*cfg, preset);
         a.method = Some("srl".parse().unwrap());
         assert!(matches!(build_config(&a), Err(CliError::Usage(_))));
         a.method = None;

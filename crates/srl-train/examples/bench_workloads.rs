@@ -128,7 +128,7 @@ fn timing_config(
             min_lr,
         });
     }
-    cfg.validate()?;
+    cfg.check()?;
     Ok(cfg)
 }
 
@@ -142,7 +142,7 @@ fn time_training(
 ) -> Result<Vec<f64>, TrainError> {
     let warmup = warmup.max(2);
     let cfg = timing_config(benchmark, method, warmup + repeats)?;
-    let mut trainer = Trainer::new(&cfg, bench)?;
+    let mut trainer = Trainer::new(&cfg.check()?, bench)?;
     let mut samples = Vec::with_capacity(repeats);
     for epoch in 0..warmup + repeats {
         let start = Instant::now();

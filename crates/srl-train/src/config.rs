@@ -17,7 +17,7 @@
 //! assert_eq!(back.method_name(), method);
 //! ```
 
-use crate::method::{MethodName, MethodParams, PresetContext};
+use crate::method::{MethodName, MethodParams, PresetContext, ValidMethodParams};
 use crate::{FeatureActivation, HeadInput, LrDecay, LrSchedule, OptimizerConfig, TrainError};
 use serde::{Deserialize, Serialize};
 use srl_data::BenchmarkId;
@@ -175,7 +175,6 @@ impl RunConfig {
                 .saturating_sub(cfg.optim.schedule.warmup_steps)
                 .max(1);
         }
-        cfg.validate()?;
         Ok(cfg)
     }
 
@@ -274,7 +273,6 @@ impl RunConfig {
             optim,
             seed: 0,
         };
-        cfg.validate()?;
         Ok(cfg)
     }
 
@@ -301,7 +299,7 @@ impl RunConfig {
                 ),
             });
         }
-        cfg.validate()?;
+        cfg.check()?;
         Ok(cfg)
     }
 
@@ -318,8 +316,10 @@ impl RunConfig {
         self.method.name()
     }
 
-    /// Checks every field that can be checked without the data; errors name the field.
-    pub fn validate(&self) -> Result<(), TrainError> {
+    /// Checks every field that can be checked without the data (errors name the field) and
+    /// returns the configuration as a [`ValidRunConfig`], the only form the trainer takes — so
+    /// a run's configuration is checked once.
+    pub fn check(&self) -> Result<ValidRunConfig, TrainError> {
         let bad =
             |field: &'static str, reason: String| Err(TrainError::InvalidConfig { field, reason });
         if self.model.hidden.is_empty() || self.model.hidden.contains(&0) {
@@ -367,14 +367,55 @@ impl RunConfig {
         if let DataConfig::Csv(table) = &self.data {
             table.check()?;
         }
-        self.method.check()?;
+        let method = self.method.check()?;
         if self.method.fds.is_some() && self.model.head_input != HeadInput::Raw {
             return bad(
                 "method.fds",
                 "FDS calibrates the head's input: it needs `model.head_input = \"raw\"`".into(),
             );
         }
-        Ok(())
+        Ok(ValidRunConfig {
+            cfg: self.clone(),
+            method,
+        })
+    }
+}
+
+/// A [`RunConfig`] that passed [`RunConfig::check`] (linfa's `*Params` → `check()` → valid
+/// params): the trainer, [`crate::run`] and [`crate::run_with`] take only this, so no part of
+/// the configuration is re-checked during a run. Reads like a `RunConfig` (`Deref`).
+///
+/// ```
+/// use srl_train::{Profile, RunConfig};
+/// let mut cfg = RunConfig::preset(srl_data::BenchmarkId::Airfoil, &"srl".parse().unwrap(),
+///     Profile::Quick).unwrap();
+/// let valid = cfg.check().unwrap();
+/// assert_eq!(valid.optim.epochs, cfg.optim.epochs);
+/// cfg.optim.epochs = 0;
+/// assert!(cfg.check().unwrap_err().to_string().contains("optim.epochs"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidRunConfig {
+    cfg: RunConfig,
+    method: ValidMethodParams,
+}
+
+impl ValidRunConfig {
+    /// The checked `[method]` table.
+    pub fn method_params(&self) -> &ValidMethodParams {
+        &self.method
+    }
+
+    /// The configuration itself.
+    pub fn into_inner(self) -> RunConfig {
+        self.cfg
+    }
+}
+
+impl std::ops::Deref for ValidRunConfig {
+    type Target = RunConfig;
+    fn deref(&self) -> &RunConfig {
+        &self.cfg
     }
 }
 
@@ -416,6 +457,34 @@ mod tests {
                         .unwrap_or_else(|e| panic!("{bench} {method} {profile:?}: {e}"));
                     assert_eq!(back, cfg);
                 }
+            }
+        }
+    }
+
+    /// Presets are built unchecked (their users change seeds and lengths, then check once):
+    /// every preset of every benchmark, table and method must pass the check.
+    #[test]
+    fn every_preset_checks() {
+        let table = srl_data::table::TableSpec::new("t.csv", "y");
+        let methods = crate::method::Component::ALL
+            .iter()
+            .map(|c| crate::method::MethodName::new(&[*c]).unwrap());
+        for method in methods.chain(
+            ["vanilla", "lds+srl", "bni+srl", "srl+ranksim"]
+                .iter()
+                .map(|m| m.parse().unwrap()),
+        ) {
+            for profile in [Profile::Quick, Profile::Full] {
+                for bench in BenchmarkId::ALL {
+                    RunConfig::preset(bench, &method, profile)
+                        .unwrap()
+                        .check()
+                        .unwrap_or_else(|e| panic!("{bench} {method} {profile:?}: {e}"));
+                }
+                RunConfig::table_preset(table.clone(), &method, profile)
+                    .unwrap()
+                    .check()
+                    .unwrap_or_else(|e| panic!("table {method} {profile:?}: {e}"));
             }
         }
     }

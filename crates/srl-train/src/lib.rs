@@ -53,10 +53,10 @@ pub mod trainer;
 
 pub use batches::{gather_rows_into, gather_values_into, BatchBuffer, BatchMode, BatchSampler};
 pub use components::{MethodComponent, MethodState};
-pub use config::{DataConfig, ModelConfig, OptimConfig, Profile, RunConfig};
+pub use config::{DataConfig, ModelConfig, OptimConfig, Profile, RunConfig, ValidRunConfig};
 pub use error::{check_finite, TrainError};
 pub use memory::{MemoryEstimate, DEFAULT_MEMORY_LIMIT};
-pub use method::{Component, MethodName, MethodParams};
+pub use method::{Component, MethodName, MethodParams, ValidMethodParams};
 pub use mlp::{
     FeatureActivation, HeadInput, LayerState, Mlp, MlpConfig, MlpGradients, MlpState, MlpWorkspace,
 };

@@ -663,8 +663,8 @@ impl MethodParams {
     }
 
     /// Validates every parameter of every component that is on; the error names the field
-    /// (e.g. `method.ranksim.weight`).
-    pub fn check(&self) -> Result<&Self, TrainError> {
+    /// (e.g. `method.ranksim.weight`). The result is what the components are built from.
+    pub fn check(&self) -> Result<ValidMethodParams, TrainError> {
         let r = &self.regression;
         r.loss
             .validate()
@@ -704,7 +704,19 @@ impl MethodParams {
         // The combination rules have one home: a table must form a valid method name too (no
         // focal loss with Balanced MSE, no rnc beside a representation term, …).
         MethodName::new(self.name().components())?;
-        Ok(self)
+        Ok(ValidMethodParams(self.clone()))
+    }
+}
+
+/// A [`MethodParams`] that passed [`MethodParams::check`]; [`crate::components::build`]
+/// takes only this. Reads like a `MethodParams` (`Deref`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidMethodParams(MethodParams);
+
+impl std::ops::Deref for ValidMethodParams {
+    type Target = MethodParams;
+    fn deref(&self) -> &MethodParams {
+        &self.0
     }
 }
 

@@ -19,7 +19,7 @@
 use crate::components::{
     self, BuildContext, MethodComponent, MethodState, StepBatch, StepGrads, TrainPass,
 };
-use crate::config::{DataConfig, RunConfig};
+use crate::config::{DataConfig, RunConfig, ValidRunConfig};
 use crate::memory::{MemoryEstimate, DEFAULT_MEMORY_LIMIT};
 use crate::model::TrainedModel;
 use crate::report::{geometry_report, table_geometry, EpochLog, RunReport};
@@ -117,18 +117,17 @@ pub struct Trainer<'a> {
 impl<'a> Trainer<'a> {
     /// Validates `cfg` against `bench` and builds the network, optimiser and components, after
     /// checking the run's memory estimate against [`DEFAULT_MEMORY_LIMIT`].
-    pub fn new(cfg: &RunConfig, bench: &'a Benchmark) -> Result<Self, TrainError> {
+    pub fn new(cfg: &ValidRunConfig, bench: &'a Benchmark) -> Result<Self, TrainError> {
         Self::with_memory_limit(cfg, bench, DEFAULT_MEMORY_LIMIT)
     }
 
     /// [`Trainer::new`] with another memory limit (bytes) for the estimate
     /// ([`MemoryEstimate`]).
     pub fn with_memory_limit(
-        cfg: &RunConfig,
+        cfg: &ValidRunConfig,
         bench: &'a Benchmark,
         memory_limit: f64,
     ) -> Result<Self, TrainError> {
-        cfg.validate()?;
         MemoryEstimate::of(cfg, bench).check(memory_limit)?;
         for (what, part) in [
             ("train part", &bench.train),
@@ -162,7 +161,7 @@ impl<'a> Trainer<'a> {
         let grads = mlp.gradients();
 
         let components = components::build(
-            &cfg.method,
+            cfg.method_params(),
             &BuildContext {
                 num_bins,
                 dim,
@@ -213,7 +212,7 @@ impl<'a> Trainer<'a> {
         let sampler = BatchSampler::new(n, mode, cfg.seed)?;
         let batch = sampler.batch_size();
         Ok(Trainer {
-            cfg: cfg.clone(),
+            cfg: RunConfig::clone(cfg),
             bench,
             y_mean,
             y_std,
@@ -307,7 +306,7 @@ impl<'a> Trainer<'a> {
     /// configuration comes from the state; `bench` must be the data it trained on (checked by
     /// its fingerprint), and everything restored is checked against what a fresh start builds.
     pub fn resume(state: ResumeState, bench: &'a Benchmark) -> Result<Self, TrainError> {
-        let cfg = RunConfig::from_toml_str(&state.config)?;
+        let cfg = RunConfig::from_toml_str(&state.config)?.check()?;
         let mut t = Trainer::new(&cfg, bench)?;
         t.restore(state)?;
         Ok(t)
@@ -756,7 +755,7 @@ impl<'a> Trainer<'a> {
 /// metrics. With `out_dir`, writes the run folder ([`crate::run_folder`]). `observer` sees
 /// every log line as it is produced. See [`run_with`] for resuming and stopping.
 pub fn run(
-    cfg: &RunConfig,
+    cfg: &ValidRunConfig,
     bench: &Benchmark,
     out_dir: Option<&Path>,
     observer: &mut dyn FnMut(&EpochLog),
@@ -791,7 +790,7 @@ pub struct RunControl<'a> {
 /// [`run`] with a [`RunControl`]: resumable, stoppable. A resumed run ends with the same
 /// model, predictions and metrics (timings aside) as an uninterrupted one.
 pub fn run_with(
-    cfg: &RunConfig,
+    cfg: &ValidRunConfig,
     bench: &Benchmark,
     control: &RunControl<'_>,
     observer: &mut dyn FnMut(&EpochLog),

@@ -54,7 +54,9 @@ fn every_preset_fits_and_absurd_settings_are_refused() {
         // Two hundred million sphere points are refused by Trainer::new, naming the limit.
         let mut huge = RunConfig::preset(b, &"srl".parse().unwrap(), Profile::Quick).unwrap();
         huge.method.srl.as_mut().unwrap().num_points = 200_000_000;
-        let err = Trainer::new(&huge, &bench).err().expect("refused");
+        let err = Trainer::new(&huge.check().unwrap(), &bench)
+            .err()
+            .expect("refused");
         assert!(err.to_string().contains("above the limit"), "{err}");
         // … and accepted under a limit raised far enough (the estimate only, nothing is built).
         assert!(MemoryEstimate::of(&huge, &bench).check(1e15).is_ok());

@@ -59,7 +59,7 @@ fn allocations_per_epoch(method: &str) -> Option<(usize, usize, usize)> {
     cfg.optim.epochs = 10;
     cfg.optim.eval_every = 10; // no validation pass in the epochs measured
     let bench = prepare_data(&cfg.data, &dir).unwrap();
-    let mut t = Trainer::new(&cfg, &bench).unwrap();
+    let mut t = Trainer::new(&cfg.check().unwrap(), &bench).unwrap();
     t.run_epoch().unwrap();
     t.run_epoch().unwrap();
     ALLOCATIONS.store(0, Ordering::SeqCst);

@@ -53,6 +53,7 @@ fn prepare(cfg: &RunConfig) -> Benchmark {
 /// Trains `cfg` into `dir`, stopping after each epoch listed in `stops` (1-based counts of
 /// completed epochs) and resuming, until the run ends.
 fn train_with_stops(cfg: &RunConfig, bench: &Benchmark, dir: &Path, stops: &[usize]) {
+    let cfg = &cfg.check().unwrap();
     let mut resume = false;
     for &at in stops {
         let stop = AtomicBool::new(false);
@@ -173,7 +174,7 @@ fn a_resume_state_is_refused_for_other_settings_or_other_data() {
         memory_limit: None,
     };
     assert!(matches!(
-        run_with(&cfg, &bench, &control, &mut |_| {}),
+        run_with(&cfg.check().unwrap(), &bench, &control, &mut |_| {}),
         Err(TrainError::Interrupted { epoch: 1, .. })
     ));
     let resume = RunControl {
@@ -186,7 +187,7 @@ fn a_resume_state_is_refused_for_other_settings_or_other_data() {
     // Other settings.
     let mut other = cfg.clone();
     other.optim.epochs = 7;
-    let e = run_with(&other, &bench, &resume, &mut |_| {}).unwrap_err();
+    let e = run_with(&other.check().unwrap(), &bench, &resume, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("another configuration"), "{e}");
 
     // Other data (another split of the same table).
@@ -211,7 +212,7 @@ fn a_resume_state_is_refused_for_other_settings_or_other_data() {
     let e = srl_train::Trainer::resume(renamed, &bench).err().unwrap();
     assert!(e.to_string().contains("ranksim"), "{e}");
     std::fs::write(dir.path().join(run_folder::RESUME), "{\"format\": 1").unwrap();
-    let e = run_with(&cfg, &bench, &resume, &mut |_| {}).unwrap_err();
+    let e = run_with(&cfg.check().unwrap(), &bench, &resume, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("resume.json"), "{e}");
 
     // Resuming where nothing was saved.
@@ -222,6 +223,6 @@ fn a_resume_state_is_refused_for_other_settings_or_other_data() {
         stop: None,
         memory_limit: None,
     };
-    let e = run_with(&cfg, &bench, &control, &mut |_| {}).unwrap_err();
+    let e = run_with(&cfg.check().unwrap(), &bench, &control, &mut |_| {}).unwrap_err();
     assert!(e.to_string().contains("resume.json"), "{e}");
 }

@@ -57,7 +57,7 @@ fn every_method_and_srl_combination_trains_on_airfoil() {
         let cfg = config(BenchmarkId::Airfoil, &method, 8);
         let out = tempfile::tempdir().unwrap();
         let mut lines = Vec::new();
-        let outcome = run(&cfg, &bench, Some(out.path()), &mut |l| {
+        let outcome = run(&cfg.check().unwrap(), &bench, Some(out.path()), &mut |l| {
             lines.push(l.clone())
         })
         .unwrap_or_else(|e| panic!("{method}: {e}"));
@@ -158,8 +158,10 @@ fn full_batch_operator_learning_runs_the_batch_methods() {
         let method: MethodName = m.parse().unwrap();
         let cfg = config(BenchmarkId::IolSde, &method, 20);
         let mut lines = Vec::new();
-        let outcome = run(&cfg, &bench, None, &mut |l| lines.push(l.clone()))
-            .unwrap_or_else(|e| panic!("{m}: {e}"));
+        let outcome = run(&cfg.check().unwrap(), &bench, None, &mut |l| {
+            lines.push(l.clone())
+        })
+        .unwrap_or_else(|e| panic!("{m}: {e}"));
         // Early full-batch iterations move the validation MAE little; the training loss falls
         // (Balanced MSE's value is scaled by its growing 2σ², so there σ must move instead).
         let reg: Vec<f64> = lines.iter().map(|l| l.reg).collect();
@@ -184,13 +186,13 @@ fn a_zero_weight_term_changes_nothing_but_is_still_logged() {
     let bench = prepare_data(&vanilla.data, &dir).unwrap();
     let mut zero = config(BenchmarkId::Concrete, &"ranksim".parse().unwrap(), 4);
     zero.method.ranksim.as_mut().unwrap().weight = 0.0;
-    let a = run(&vanilla, &bench, None, &mut |_| {}).unwrap();
-    let b = run(&zero, &bench, None, &mut |_| {}).unwrap();
+    let a = run(&vanilla.check().unwrap(), &bench, None, &mut |_| {}).unwrap();
+    let b = run(&zero.check().unwrap(), &bench, None, &mut |_| {}).unwrap();
     assert_eq!(a.test_predictions, b.test_predictions);
     assert!(b.log.last().unwrap().terms.contains_key("ranksim"));
     // With its preset weight it does change the model.
     let on = config(BenchmarkId::Concrete, &"ranksim".parse().unwrap(), 4);
-    let c = run(&on, &bench, None, &mut |_| {}).unwrap();
+    let c = run(&on.check().unwrap(), &bench, None, &mut |_| {}).unwrap();
     assert_ne!(a.test_predictions, c.test_predictions);
 }
 
@@ -199,7 +201,7 @@ fn rank_n_contrast_freezes_the_encoder_after_pretraining() {
     let Some(dir) = data_dir() else { return };
     let cfg = config(BenchmarkId::Concrete, &"rnc".parse().unwrap(), 10);
     let bench = prepare_data(&cfg.data, &dir).unwrap();
-    let mut trainer = srl_train::Trainer::new(&cfg, &bench).unwrap();
+    let mut trainer = srl_train::Trainer::new(&cfg.check().unwrap(), &bench).unwrap();
     let head = trainer.mlp().head_parameter_range();
     let snapshot = |t: &srl_train::Trainer<'_>| t.mlp().flat_parameters().to_vec();
     let start = snapshot(&trainer);

@@ -29,7 +29,7 @@ fn airfoil_vanilla_and_srl_learn_and_write_outputs() {
         let cfg = quick("airfoil", method, 12);
         let out = tempfile::tempdir().unwrap();
         let mut lines = Vec::new();
-        let outcome = run(&cfg, &bench, Some(out.path()), &mut |l| {
+        let outcome = run(&cfg.check().unwrap(), &bench, Some(out.path()), &mut |l| {
             lines.push(l.clone())
         })
         .unwrap();
@@ -101,7 +101,10 @@ fn iol_sde_full_batch_srl_runs() {
     cfg.optim.eval_every = 10;
     let bench = prepare_data(&cfg.data, &dir).unwrap();
     let mut lines = Vec::new();
-    let outcome = run(&cfg, &bench, None, &mut |l| lines.push(l.clone())).unwrap();
+    let outcome = run(&cfg.check().unwrap(), &bench, None, &mut |l| {
+        lines.push(l.clone())
+    })
+    .unwrap();
     assert_eq!(lines.len(), 3);
     assert!(lines[2].reg < lines[0].reg);
     assert!(outcome.report.test.few.mae.unwrap().is_finite());
@@ -120,7 +123,7 @@ fn divergence_stops_with_a_named_term() {
     cfg.method.regression.loss = srl_losses::RegressionLoss::Mse;
     let bench = prepare_data(&cfg.data, &dir).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let err = run(&cfg, &bench, Some(out.path()), &mut |_| {}).unwrap_err();
+    let err = run(&cfg.check().unwrap(), &bench, Some(out.path()), &mut |_| {}).unwrap_err();
     match err {
         TrainError::Diverged { term, .. } => assert!(!term.is_empty()),
         other => panic!("expected Diverged, got {other}"),
@@ -149,14 +152,14 @@ fn csv_data_and_bad_config_are_handled() {
     cfg.data = DataConfig::Csv(table);
     let bench = prepare_data(&cfg.data, dir.path()).unwrap();
     assert_eq!(bench.binning.num_bins(), 10);
-    let outcome = run(&cfg, &bench, None, &mut |_| {}).unwrap();
+    let outcome = run(&cfg.check().unwrap(), &bench, None, &mut |_| {}).unwrap();
     assert!(outcome.report.test.all.mae.unwrap().is_finite());
 
     let mut bad = cfg.clone();
     if let Some(srl) = &mut bad.method.srl {
         srl.tau = 0.0;
     }
-    let err = bad.validate().unwrap_err();
+    let err = bad.check().unwrap_err();
     assert!(err.to_string().contains("method.srl.tau"), "{err}");
 }
 
@@ -182,7 +185,7 @@ fn a_run_keeps_its_best_model_so_far_on_disk() {
     // Before the end of the run (epochs 2, 4, … write), the file is a loadable model whose
     // preprocessing takes raw rows; metrics.json (the end marker) is not there yet.
     let mut seen_mid_run = 0;
-    run(&cfg, &bench, Some(&out), &mut |log| {
+    run(&cfg.check().unwrap(), &bench, Some(&out), &mut |log| {
         if log.epoch >= 10 && log.epoch < 39 {
             let m = srl_train::TrainedModel::load(&model).unwrap();
             assert!(m.input().is_some());

@@ -35,7 +35,7 @@ pub use regression::{fit_gmm_1d, RegressionSide};
 pub use rnc::RncTerm;
 pub use srl::SrlTerm;
 
-use crate::method::{Component, MethodParams, PresetContext};
+use crate::method::{Component, MethodParams, PresetContext, ValidMethodParams};
 use crate::TrainError;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
@@ -380,10 +380,9 @@ pub const ROOMS: [RoomFns; 6] = [
 /// Builds the components of `params` in step order: the regression side first, then the
 /// rooms of [`ROOMS`] that are on (FDS, SRL, RankSim, ConR, ordinal entropy, Rank-N-Contrast).
 pub fn build(
-    params: &MethodParams,
+    params: &ValidMethodParams,
     ctx: &BuildContext<'_>,
 ) -> Result<Vec<Box<dyn MethodComponent>>, TrainError> {
-    params.check()?;
     let mut out: Vec<Box<dyn MethodComponent>> =
         vec![Box::new(RegressionSide::new(&params.regression, ctx)?)];
     for r in &ROOMS {
