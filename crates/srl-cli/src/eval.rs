@@ -65,13 +65,21 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
         data::describe(&data_cfg),
         bench.test.len()
     ))?;
-    say(&report::metrics_table(&metrics))?;
+    report_metrics(args, &metrics)
+}
+
+/// Prints the metrics table and, with `--json`, writes the metrics (atomically).
+fn report_metrics(
+    args: &EvalArgs,
+    metrics: &srl_data::metrics::ShotMetrics,
+) -> Result<(), CliError> {
+    say(&report::metrics_table(metrics))?;
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&metrics).map_err(|e| CliError::Serialise {
+        let text = serde_json::to_string_pretty(metrics).map_err(|e| CliError::Serialise {
             what: "metrics",
             reason: e.to_string(),
         })?;
-        std::fs::write(path, text + "\n").map_err(|e| CliError::io("write", path, e))?;
+        srl_data::atomic::write_atomic(path, (text + "\n").as_bytes())?;
         sayln(&format!("wrote {}", path.display()))?;
     }
     Ok(())
@@ -115,14 +123,5 @@ fn run_ensemble(args: &EvalArgs, ensemble: &srl_train::Ensemble) -> Result<(), C
         data::describe(&cfg),
         bench.test.len()
     ))?;
-    say(&report::metrics_table(&metrics))?;
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&metrics).map_err(|e| CliError::Serialise {
-            what: "metrics",
-            reason: e.to_string(),
-        })?;
-        srl_data::atomic::write_atomic(path, (text + "\n").as_bytes())?;
-        sayln(&format!("wrote {}", path.display()))?;
-    }
-    Ok(())
+    report_metrics(args, &metrics)
 }
