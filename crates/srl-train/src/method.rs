@@ -33,12 +33,14 @@
 pub use crate::components::conr::ConrParams;
 pub use crate::components::ordinal_entropy::OrdinalEntropyParams;
 pub use crate::components::ranksim::RankSimParams;
+pub use crate::components::regression::{
+    BalancedMseKind, BalancedMseParams, RegressionParams, ReweightParams,
+};
 pub use crate::components::rnc::RncParams;
 use crate::components::ROOMS;
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
 use srl_losses::baselines::fds::FdsParams;
-use srl_losses::baselines::lds::{LdsKernel, Reweight};
 use srl_losses::regression::RegressionLoss;
 use srl_losses::SrlParams;
 use std::fmt;
@@ -452,65 +454,6 @@ impl PresetContext {
     }
 }
 
-/// Re-weighting of the per-sample regression loss by the training label density
-/// (DIR: Yang et al. 2021): w_i ∝ 1/ñ_{b(y_i)}, rescaled to mean 1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReweightParams {
-    /// INV (counts clipped to [5, 1000]) or SQINV (√counts).
-    pub kind: Reweight,
-    /// LDS: smooth the (clipped / square-rooted) counts with this max-normalised kernel.
-    #[serde(default)]
-    pub lds: Option<LdsKernel>,
-}
-
-/// Which Balanced MSE estimator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BalancedMseKind {
-    /// Batch Monte-Carlo: the batch's targets stand in for the training label distribution.
-    Bmc,
-    /// Bin-based numerical integration over the training histogram of the bins.
-    Bni,
-    /// Gaussian-mixture analytic integration (a 1-D GMM fitted to the training targets).
-    Gai,
-}
-
-/// Balanced MSE (Ren et al., CVPR 2022): L = −log N(y; ŷ, σ²) + log ∫ N(y'; ŷ, σ²) p_train(y')
-/// dy', times 2σ² (detached), with the noise scale σ a trained parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BalancedMseParams {
-    /// The estimator of the normalising integral.
-    pub kind: BalancedMseKind,
-    /// Initial σ, in units of the training target's standard deviation (the model is trained
-    /// on the standardised target).
-    pub init_sigma: f64,
-    /// Learning rate of σ (its own Adam; reference 1e-2); 0 keeps σ fixed.
-    pub sigma_lr: f64,
-    /// Number of mixture components of GAI (reference 8).
-    #[serde(default = "default_gmm_components")]
-    pub gmm_components: usize,
-}
-
-fn default_gmm_components() -> usize {
-    8
-}
-
-/// The regression side of a method.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegressionParams {
-    /// Loss on the predictions (ignored by Balanced MSE, which has its own).
-    pub loss: RegressionLoss,
-    /// Per-sample re-weighting (INV/SQINV, optionally LDS-smoothed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reweight: Option<ReweightParams>,
-    /// Balanced MSE in place of `loss`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balanced_mse: Option<BalancedMseParams>,
-}
-
 /// The `[method]` table: a regression side and the representation-side components that are on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -574,51 +517,7 @@ impl MethodParams {
         let mut p = MethodParams::vanilla(base_loss);
         for &c in name.components() {
             match c {
-                Component::Inv | Component::Sqinv => {
-                    p.regression.reweight = Some(ReweightParams {
-                        kind: if c == Component::Inv {
-                            Reweight::Inverse
-                        } else {
-                            Reweight::SqrtInverse
-                        },
-                        lds: None,
-                    })
-                }
-                Component::Lds => {
-                    p.regression.reweight = Some(ReweightParams {
-                        kind: Reweight::SqrtInverse,
-                        lds: Some(if op {
-                            LdsKernel::dir_default()
-                        } else {
-                            LdsKernel::Gaussian {
-                                size: 15,
-                                sigma: 3.0,
-                            }
-                        }),
-                    })
-                }
-                Component::Focal => {
-                    p.regression.loss = if op {
-                        RegressionLoss::focal_mse()
-                    } else {
-                        RegressionLoss::focal_l1()
-                    }
-                }
-                Component::Bmc | Component::Bni | Component::Gai => {
-                    let (kind, init_sigma, sigma_lr) = match (c, op) {
-                        (Component::Bmc, false) => (BalancedMseKind::Bmc, 0.1, 0.0),
-                        (Component::Bmc, true) => (BalancedMseKind::Bmc, 0.1, 1e-2),
-                        (Component::Bni, _) => (BalancedMseKind::Bni, 0.1, 1e-2),
-                        (_, false) => (BalancedMseKind::Gai, 0.03, 1e-2),
-                        (_, true) => (BalancedMseKind::Gai, 0.1, 1e-2),
-                    };
-                    p.regression.balanced_mse = Some(BalancedMseParams {
-                        kind,
-                        init_sigma,
-                        sigma_lr,
-                        gmm_components: default_gmm_components(),
-                    })
-                }
+                c if p.regression.apply_preset(c, ctx) => {}
                 c => {
                     if let Some(room) = ROOMS.iter().find(|r| r.component == c) {
                         (room.set_preset)(&mut p, ctx);
@@ -631,27 +530,7 @@ impl MethodParams {
 
     /// The method's name, read off the components that are on.
     pub fn name(&self) -> MethodName {
-        let mut v = Vec::new();
-        if let Some(r) = &self.regression.reweight {
-            v.push(match (r.kind, r.lds.is_some()) {
-                (_, true) => Component::Lds,
-                (Reweight::Inverse, false) => Component::Inv,
-                _ => Component::Sqinv,
-            });
-        }
-        if matches!(
-            self.regression.loss,
-            RegressionLoss::FocalL1 { .. } | RegressionLoss::FocalMse { .. }
-        ) {
-            v.push(Component::Focal);
-        }
-        if let Some(b) = &self.regression.balanced_mse {
-            v.push(match b.kind {
-                BalancedMseKind::Bmc => Component::Bmc,
-                BalancedMseKind::Bni => Component::Bni,
-                BalancedMseKind::Gai => Component::Gai,
-            });
-        }
+        let mut v = self.regression.components();
         v.extend(
             ROOMS
                 .iter()
@@ -665,39 +544,7 @@ impl MethodParams {
     /// Validates every parameter of every component that is on; the error names the field
     /// (e.g. `method.ranksim.weight`). The result is what the components are built from.
     pub fn check(&self) -> Result<ValidMethodParams, TrainError> {
-        let r = &self.regression;
-        r.loss
-            .validate()
-            .map_err(|e| invalid("method.regression.loss", e.to_string()))?;
-        if let Some(rw) = &r.reweight {
-            if rw.kind == Reweight::None {
-                return Err(invalid(
-                    "method.regression.reweight.kind",
-                    "must be `inverse` or `sqrt-inverse` (omit the table for no re-weighting)"
-                        .into(),
-                ));
-            }
-            if let Some(k) = &rw.lds {
-                k.validate()
-                    .map_err(|e| invalid("method.regression.reweight.lds", e.to_string()))?;
-            }
-        }
-        if let Some(b) = &r.balanced_mse {
-            if r.reweight.is_some() {
-                return Err(invalid(
-                    "method.regression.balanced_mse",
-                    "Balanced MSE replaces the re-weighted loss: remove `reweight`".into(),
-                ));
-            }
-            positive("method.regression.balanced_mse.init_sigma", b.init_sigma)?;
-            non_negative("method.regression.balanced_mse.sigma_lr", b.sigma_lr)?;
-            if b.gmm_components == 0 {
-                return Err(invalid(
-                    "method.regression.balanced_mse.gmm_components",
-                    "must be ≥ 1".into(),
-                ));
-            }
-        }
+        self.regression.check()?;
         for room in &ROOMS {
             (room.check)(self)?;
         }
@@ -720,7 +567,7 @@ impl std::ops::Deref for ValidMethodParams {
     }
 }
 
-use crate::components::{invalid, non_negative, positive};
+use crate::components::invalid;
 
 #[cfg(test)]
 mod tests {

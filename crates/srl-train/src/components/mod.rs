@@ -22,7 +22,7 @@ pub(crate) mod conr;
 mod fds;
 pub(crate) mod ordinal_entropy;
 pub(crate) mod ranksim;
-mod regression;
+pub(crate) mod regression;
 pub(crate) mod rnc;
 mod row_sample;
 mod srl;

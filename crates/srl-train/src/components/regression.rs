@@ -1,19 +1,204 @@
-//! The regression side: L_reg(ŷ, y) with optional per-sample weights (INV/SQINV/LDS), or
-//! Balanced MSE with its trained noise scale σ.
+//! The regression side — its whole room: the parameters of the loss on the predictions, the
+//! re-weightings (INV/SQINV/LDS), focal and Balanced MSE, their presets, validation and the
+//! method names they give, and the training-step component: L_reg(ŷ, y) with optional
+//! per-sample weights, or Balanced MSE with its trained noise scale σ.
 
 use super::{
     from_state, loss_error, to_state, BuildContext, Contribution, MethodComponent, MethodState,
     StepBatch, StepGrads, Terms,
 };
-use crate::method::{BalancedMseKind, BalancedMseParams, RegressionParams};
+use crate::method::{Component, PresetContext};
 use crate::{Optimizer, OptimizerConfig, TrainError};
 use ndarray::{s, Array1};
+use serde::{Deserialize, Serialize};
 use srl_losses::baselines::balanced_mse::{
     bmc_forward_backward, bni_forward_backward, gai_forward_backward, BalancedMseOutput, BniPrior,
     GaussianMixture1d,
 };
-use srl_losses::baselines::lds::lds_weights;
+use srl_losses::baselines::lds::{lds_weights, LdsKernel, Reweight};
 use srl_losses::regression::RegressionLoss;
+
+/// Re-weighting of the per-sample regression loss by the training label density
+/// (DIR: Yang et al. 2021): w_i ∝ 1/ñ_{b(y_i)}, rescaled to mean 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReweightParams {
+    /// INV (counts clipped to [5, 1000]) or SQINV (√counts).
+    pub kind: Reweight,
+    /// LDS: smooth the (clipped / square-rooted) counts with this max-normalised kernel.
+    #[serde(default)]
+    pub lds: Option<LdsKernel>,
+}
+
+/// Which Balanced MSE estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BalancedMseKind {
+    /// Batch Monte-Carlo: the batch's targets stand in for the training label distribution.
+    Bmc,
+    /// Bin-based numerical integration over the training histogram of the bins.
+    Bni,
+    /// Gaussian-mixture analytic integration (a 1-D GMM fitted to the training targets).
+    Gai,
+}
+
+/// Balanced MSE (Ren et al., CVPR 2022): L = −log N(y; ŷ, σ²) + log ∫ N(y'; ŷ, σ²) p_train(y')
+/// dy', times 2σ² (detached), with the noise scale σ a trained parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalancedMseParams {
+    /// The estimator of the normalising integral.
+    pub kind: BalancedMseKind,
+    /// Initial σ, in units of the training target's standard deviation (the model is trained
+    /// on the standardised target).
+    pub init_sigma: f64,
+    /// Learning rate of σ (its own Adam; reference 1e-2); 0 keeps σ fixed.
+    pub sigma_lr: f64,
+    /// Number of mixture components of GAI (reference 8).
+    #[serde(default = "default_gmm_components")]
+    pub gmm_components: usize,
+}
+
+fn default_gmm_components() -> usize {
+    8
+}
+
+/// The regression side of a method.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegressionParams {
+    /// Loss on the predictions (ignored by Balanced MSE, which has its own).
+    pub loss: RegressionLoss,
+    /// Per-sample re-weighting (INV/SQINV, optionally LDS-smoothed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reweight: Option<ReweightParams>,
+    /// Balanced MSE in place of `loss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balanced_mse: Option<BalancedMseParams>,
+}
+
+impl RegressionParams {
+    /// Switches on the regression-side component `c` with its preset in `ctx`; `false` (and
+    /// nothing changed) for a representation-side component. Tables: LDS = SQINV + Gaussian
+    /// kernel of size 15, σ 3; BMC σ₀ 0.1 fixed, BNI σ₀ 0.1 learned, GAI σ₀ 0.03 learned (chosen
+    /// on Airfoil validation, docs/results/tuning/); IOL: the references' settings.
+    pub fn apply_preset(&mut self, c: Component, ctx: PresetContext) -> bool {
+        let op = ctx.is_operator();
+        match c {
+            Component::Inv | Component::Sqinv => {
+                self.reweight = Some(ReweightParams {
+                    kind: if c == Component::Inv {
+                        Reweight::Inverse
+                    } else {
+                        Reweight::SqrtInverse
+                    },
+                    lds: None,
+                })
+            }
+            Component::Lds => {
+                self.reweight = Some(ReweightParams {
+                    kind: Reweight::SqrtInverse,
+                    lds: Some(if op {
+                        LdsKernel::dir_default()
+                    } else {
+                        LdsKernel::Gaussian {
+                            size: 15,
+                            sigma: 3.0,
+                        }
+                    }),
+                })
+            }
+            Component::Focal => {
+                self.loss = if op {
+                    RegressionLoss::focal_mse()
+                } else {
+                    RegressionLoss::focal_l1()
+                }
+            }
+            Component::Bmc | Component::Bni | Component::Gai => {
+                let (kind, init_sigma, sigma_lr) = match (c, op) {
+                    (Component::Bmc, false) => (BalancedMseKind::Bmc, 0.1, 0.0),
+                    (Component::Bmc, true) => (BalancedMseKind::Bmc, 0.1, 1e-2),
+                    (Component::Bni, _) => (BalancedMseKind::Bni, 0.1, 1e-2),
+                    (_, false) => (BalancedMseKind::Gai, 0.03, 1e-2),
+                    (_, true) => (BalancedMseKind::Gai, 0.1, 1e-2),
+                };
+                self.balanced_mse = Some(BalancedMseParams {
+                    kind,
+                    init_sigma,
+                    sigma_lr,
+                    gmm_components: default_gmm_components(),
+                })
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The regression-side components that are on (for the method's name).
+    pub fn components(&self) -> Vec<Component> {
+        let mut v = Vec::new();
+        if let Some(r) = &self.reweight {
+            v.push(match (r.kind, r.lds.is_some()) {
+                (_, true) => Component::Lds,
+                (Reweight::Inverse, false) => Component::Inv,
+                _ => Component::Sqinv,
+            });
+        }
+        if matches!(
+            self.loss,
+            RegressionLoss::FocalL1 { .. } | RegressionLoss::FocalMse { .. }
+        ) {
+            v.push(Component::Focal);
+        }
+        if let Some(b) = &self.balanced_mse {
+            v.push(match b.kind {
+                BalancedMseKind::Bmc => Component::Bmc,
+                BalancedMseKind::Bni => Component::Bni,
+                BalancedMseKind::Gai => Component::Gai,
+            });
+        }
+        v
+    }
+
+    /// Validates the loss, the re-weighting and Balanced MSE; errors name the field
+    /// (`method.regression.balanced_mse.init_sigma`).
+    pub fn check(&self) -> Result<(), TrainError> {
+        self.loss
+            .validate()
+            .map_err(|e| super::invalid("method.regression.loss", e.to_string()))?;
+        if let Some(rw) = &self.reweight {
+            if rw.kind == Reweight::None {
+                return Err(super::invalid(
+                    "method.regression.reweight.kind",
+                    "must be `inverse` or `sqrt-inverse` (omit the table for no re-weighting)"
+                        .into(),
+                ));
+            }
+            if let Some(k) = &rw.lds {
+                k.validate()
+                    .map_err(|e| super::invalid("method.regression.reweight.lds", e.to_string()))?;
+            }
+        }
+        if let Some(b) = &self.balanced_mse {
+            if self.reweight.is_some() {
+                return Err(super::invalid(
+                    "method.regression.balanced_mse",
+                    "Balanced MSE replaces the re-weighted loss: remove `reweight`".into(),
+                ));
+            }
+            super::positive("method.regression.balanced_mse.init_sigma", b.init_sigma)?;
+            super::non_negative("method.regression.balanced_mse.sigma_lr", b.sigma_lr)?;
+            if b.gmm_components == 0 {
+                return Err(super::invalid(
+                    "method.regression.balanced_mse.gmm_components",
+                    "must be ≥ 1".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Smallest σ Balanced MSE may reach (its updates are clamped here, keeping σ > 0).
 const MIN_SIGMA: f32 = 1e-4;
