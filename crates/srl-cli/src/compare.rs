@@ -17,7 +17,7 @@ use crate::data;
 use crate::error::CliError;
 use crate::out::{say, sayln};
 use rayon::prelude::*;
-use srl_data::table::SplitSpec;
+use srl_data::table::{self, SplitSpec, TableSpec};
 use srl_data::Benchmark;
 use srl_train::compare::{
     best_run, decide, markdown_table, rule_text, test_summary, DecideParams, Decision,
@@ -131,18 +131,19 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
              per fold; use fewer --folds"
         )));
     }
+    let fold_spec = |t: &TableSpec, f: usize| -> TableSpec {
+        let mut t = t.clone();
+        t.split = SplitSpec::CrossValidation {
+            outer: Box::new(t.split.clone()),
+            folds,
+            fold: f,
+            seed: t.split_seed,
+        };
+        t
+    };
     let fold_cfg = |f: usize| -> DataConfig {
         match &data_cfg {
-            DataConfig::Csv(t) => {
-                let mut t = t.clone();
-                t.split = SplitSpec::CrossValidation {
-                    outer: Box::new(t.split.clone()),
-                    folds,
-                    fold: f,
-                    seed: t.split_seed,
-                };
-                DataConfig::Csv(t)
-            }
+            DataConfig::Csv(t) => DataConfig::Csv(fold_spec(t, f)),
             other => other.clone(),
         }
     };
@@ -151,12 +152,19 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     } else {
         vec![None]
     };
-    let fold_benches: Vec<Benchmark> = match folds {
-        1 => Vec::new(),
-        _ => fold_ids
-            .iter()
-            .map(|f| data::load(&fold_cfg(f.unwrap_or(0)), &args.data))
-            .collect::<Result<_, _>>()?,
+    // Every fold from one read of the file: the folds share its rows, layout and hash.
+    let fold_benches: Vec<Benchmark> = match &data_cfg {
+        DataConfig::Csv(spec) if folds > 1 => {
+            let (raw, layout, sha256) = table::read_table(spec)?;
+            (0..folds)
+                .map(|f| {
+                    let s = fold_spec(spec, f);
+                    let (split, fixed_bins) = table::split_rows(&s, &raw)?;
+                    table::prepare_split(&s, &raw, layout, sha256.clone(), split, fixed_bins)
+                })
+                .collect::<Result<_, _>>()?
+        }
+        _ => Vec::new(),
     };
     let bench_of = |fold: Option<usize>| fold.map_or(&bench, |f| &fold_benches[f]);
 
@@ -382,7 +390,6 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         }
     );
     srl_data::atomic::write_atomic(&args.out.join(MARKDOWN), md.as_bytes())?;
-    let summaries: Vec<MethodResult> = results.clone();
     let json = serde_json::to_string_pretty(&Comparison {
         data: &data_cfg,
         protocol,
@@ -390,7 +397,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         selected: Some(methods[chosen].to_string()),
         rule: rule.clone(),
         selected_model: Some(selected_model.clone()),
-        methods: &summaries,
+        methods: &results,
     })
     .map_err(|e| CliError::Serialise {
         what: "comparison",
