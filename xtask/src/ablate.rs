@@ -828,6 +828,7 @@ mod tests {
             let batch = StepBatch {
                 epoch,
                 step: epoch,
+                stage: srl_train::Stage::Regression,
                 rows: &rows,
                 h: h.view(),
                 z: z.view(),

@@ -47,8 +47,11 @@ pub mod model;
 pub mod optim;
 pub mod report;
 pub mod resume;
+pub mod run;
 pub mod run_folder;
 pub mod schedule;
+pub mod stage;
+mod step;
 pub mod trainer;
 
 pub use batches::{gather_rows_into, gather_values_into, BatchBuffer, BatchMode, BatchSampler};
@@ -64,7 +67,9 @@ pub use model::{Ensemble, SavedModel, TrainedModel};
 /// The ndarray this crate is built on (0.16, the line linfa 0.8 uses).
 pub use ndarray;
 pub use optim::{clip_grad_norm, Optimizer, OptimizerConfig};
-pub use report::{EpochLog, GeometryReport, RunReport};
+pub use report::{EpochLog, GeometryReport, RunOutcome, RunReport};
 pub use resume::ResumeState;
+pub use run::{evaluate, prepare_data, run, run_with, RunControl, CHECKPOINTS_PER_RUN};
 pub use schedule::{LrDecay, LrSchedule};
-pub use trainer::{evaluate, prepare_data, run, run_with, RunControl, RunOutcome, Trainer};
+pub use stage::{Stage, Stages};
+pub use trainer::{Trainer, COVERAGE_EPS};

@@ -1,6 +1,7 @@
 //! What a run reports: per-evaluation log lines, final metrics and the geometry of the learned
 //! representation space.
 
+use crate::model::TrainedModel;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use srl_data::metrics::ShotMetrics;
@@ -275,4 +276,19 @@ mod tests {
             / 3001.0;
         approx::assert_abs_diff_eq!(g.soft_coverage.unwrap(), soft, epsilon = 1e-12);
     }
+}
+
+/// A trained model and its report.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The model kept (best validation MAE).
+    pub model: TrainedModel,
+    /// Metrics, geometry and timing.
+    pub report: RunReport,
+    /// The log lines, as written to `log.jsonl`.
+    pub log: Vec<EpochLog>,
+    /// Test predictions (target units) and representations of the kept model.
+    pub test_predictions: Array1<f64>,
+    /// See `test_predictions`.
+    pub test_features: Array2<f64>,
 }

@@ -21,8 +21,7 @@
 //! [`seed_of_dir`]); `srl compare`'s cross-validation adds `fold<f>` before the seed.
 
 use crate::model::TrainedModel;
-use crate::report::{EpochLog, RunReport};
-use crate::trainer::RunOutcome;
+use crate::report::{EpochLog, RunOutcome, RunReport};
 use crate::{RunConfig, TrainError};
 use ndarray_npy::WriteNpyExt;
 use srl_data::atomic::write_atomic;

@@ -36,6 +36,7 @@ pub use rnc::RncTerm;
 pub use srl::SrlTerm;
 
 use crate::method::{Component, MethodParams, PresetContext, ValidMethodParams};
+use crate::stage::Stage;
 use crate::TrainError;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,9 @@ pub struct StepBatch<'a> {
     pub epoch: usize,
     /// Global step counter.
     pub step: usize,
+    /// The epoch's stage ([`crate::stage`]): a two-stage method's pre-training trains no
+    /// regression.
+    pub stage: Stage,
     /// Row numbers in the training part.
     pub rows: &'a [usize],
     /// Raw representation h (M × d).
@@ -215,6 +219,12 @@ pub trait MethodComponent: Send {
         Ok(Contribution::default())
     }
 
+    /// Whether the component's gradient goes to the representation h (every component but the
+    /// regression side, which writes ∂L/∂ŷ).
+    fn writes_features(&self) -> bool {
+        true
+    }
+
     /// Called after the optimiser step (memory accumulation, own parameter updates).
     fn after_step(&mut self, _batch: &StepBatch<'_>, _lr_scale: f64) -> Result<(), TrainError> {
         Ok(())
@@ -267,7 +277,9 @@ pub trait MethodComponent: Send {
 
     /// Two-stage methods (Rank-N-Contrast): the number of initial epochs that train the
     /// encoder without the regression loss; after them the encoder is frozen and only the head
-    /// trains. 0 (the default) is ordinary one-stage training.
+    /// trains. 0 (the default) is ordinary one-stage training. The trainer runs the longest
+    /// pre-training any component asks for ([`crate::stage::Stages`]) and tells every step its
+    /// stage ([`StepBatch::stage`]).
     fn pretrain_epochs(&self) -> usize {
         0
     }

@@ -7,6 +7,7 @@ use super::{
     StepGrads, Terms,
 };
 use crate::method::{Component, MethodParams, PresetContext};
+use crate::stage::Stage;
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
 use srl_losses::baselines::rnc::RankNContrast;
@@ -121,7 +122,7 @@ impl MethodComponent for RncTerm {
         batch: &StepBatch<'_>,
         grads: &mut StepGrads<'_>,
     ) -> Result<Contribution, TrainError> {
-        if batch.epoch >= self.pretrain_epochs || batch.rows.len() < 2 {
+        if batch.stage == Stage::Regression || batch.rows.len() < 2 {
             return Ok(Contribution::default());
         }
         self.sample.draw(batch, self.max_samples);
