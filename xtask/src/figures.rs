@@ -1575,7 +1575,7 @@ pub(crate) mod tests {
             vec![many, many, few, many, few, many, few],
         );
         let bench = Benchmark {
-            name: "iol-like".into(),
+            name: srl_data::DataName::Table("iol-like".into()),
             val: train.clone(),
             test: train.clone(),
             train,

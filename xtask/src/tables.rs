@@ -480,7 +480,7 @@ pub fn method_order(m: &MethodName) -> (u8, usize, MethodName) {
 pub fn aggregate(benchmark: BenchmarkId, reports: &[RunReport]) -> Result<BenchmarkTable, String> {
     let kind = Kind::of(benchmark);
     let mut by_method: BTreeMap<(u8, usize, MethodName), Vec<&RunReport>> = BTreeMap::new();
-    for r in reports.iter().filter(|r| r.benchmark == benchmark.as_str()) {
+    for r in reports.iter().filter(|r| r.benchmark == benchmark) {
         let m = r.method.clone();
         by_method.entry(method_order(&m)).or_default().push(r);
     }
@@ -864,7 +864,7 @@ pub(crate) mod tests {
             few: group(mae[3] + shift, 8),
         };
         RunReport {
-            benchmark: benchmark.to_string(),
+            benchmark: benchmark.into(),
             method: method.parse().unwrap(),
             seed,
             best_epoch: 3,

@@ -3,7 +3,12 @@
 //! The help texts are the user documentation of the command, so they say what each flag
 //! does, its default, and how flags combine.
 
+use crate::named::named;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use srl_data::table::{Impute, InputScale, UnknownCategory};
+use srl_data::BenchmarkId;
+use srl_train::compare::Selection;
+use srl_train::Profile;
 use std::path::PathBuf;
 
 const ABOUT: &str = "Surrogate-driven Representation Learning (SRL) for deep imbalanced regression";
@@ -56,24 +61,6 @@ pub enum Command {
     Config(ConfigArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileArg {
-    /// Few epochs: a smoke run in seconds.
-    Quick,
-    /// The paper's sizes (hundreds of epochs, 20k–40k IOL iterations).
-    Full,
-}
-
-impl ProfileArg {
-    /// The trainer's profile.
-    pub fn to_profile(self) -> srl_train::Profile {
-        match self {
-            ProfileArg::Quick => srl_train::Profile::Quick,
-            ProfileArg::Full => srl_train::Profile::Full,
-        }
-    }
-}
-
 /// How a user's table is split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SplitArg {
@@ -87,9 +74,9 @@ pub enum SplitArg {
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Data")]
 pub struct DataArgs {
-    /// A built-in benchmark: airfoil, abalone, concrete, real-estate, iol-linear, iol-sde.
-    #[arg(long, value_name = "NAME", conflicts_with = "csv")]
-    pub benchmark: Option<srl_data::BenchmarkId>,
+    /// A built-in benchmark.
+    #[arg(long, value_name = "NAME", conflicts_with = "csv", value_parser = named::<BenchmarkId>())]
+    pub benchmark: Option<BenchmarkId>,
     /// Your own table (CSV, TSV, `;`- or whitespace-separated; delimiter and header detected).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -127,16 +114,16 @@ pub struct DataArgs {
     pub no_clip: bool,
     /// How numeric inputs are scaled: standard ((x − mean)/std), robust ((x − median)/IQR),
     /// quantile (uniform score of the training CDF) [default: standard].
-    #[arg(long, value_enum, value_name = "HOW", requires = "csv")]
-    pub scale: Option<ScaleArg>,
+    #[arg(long, value_name = "HOW", requires = "csv", value_parser = named::<InputScale>())]
+    pub scale: Option<InputScale>,
     /// Fill missing input cells (median: numbers get the training median, categories the
     /// mode; mode: the mode for all) [default: a missing cell is an error].
-    #[arg(long, value_enum, value_name = "HOW", requires = "csv")]
-    pub impute: Option<ImputeArg>,
+    #[arg(long, value_name = "HOW", requires = "csv", value_parser = named::<Impute>())]
+    pub impute: Option<Impute>,
     /// At prediction, a category unseen in training: error, or ignore (all-zero code, row
     /// flagged) [default: error].
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub unknown_category: Option<UnknownArg>,
+    #[arg(long, value_name = "WHAT", value_parser = named::<UnknownCategory>())]
+    pub unknown_category: Option<UnknownCategory>,
     /// Field delimiter: one character, `tab` or `whitespace` [default: detected].
     #[arg(long, value_name = "D", value_parser = parse_delimiter)]
     pub delimiter: Option<srl_data::tabular::Delimiter>,
@@ -182,35 +169,6 @@ pub struct DataArgs {
     pub data_dir: Option<PathBuf>,
 }
 
-/// `--scale`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScaleArg {
-    /// (x − training mean) / training std.
-    Standard,
-    /// (x − training median) / (training IQR / 1.349).
-    Robust,
-    /// √12 · (training CDF(x) − ½).
-    Quantile,
-}
-
-/// `--impute`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ImputeArg {
-    /// Numbers: training median; categories: training mode.
-    Median,
-    /// Training mode for every column.
-    Mode,
-}
-
-/// `--unknown-category`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum UnknownArg {
-    /// An error naming column, value and line.
-    Error,
-    /// An all-zero one-hot code; the row is flagged as out of range.
-    Ignore,
-}
-
 fn parse_delimiter(s: &str) -> Result<srl_data::tabular::Delimiter, String> {
     srl_data::tabular::Delimiter::parse(s).map_err(|e| e.to_string())
 }
@@ -229,8 +187,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
     /// Size of the preset [default: quick]. Not with --config.
-    #[arg(long, value_enum, value_name = "PROFILE")]
-    pub profile: Option<ProfileArg>,
+    #[arg(long, value_name = "PROFILE", value_parser = named::<Profile>())]
+    pub profile: Option<Profile>,
     /// Training seed (initialisation, batch order, SRL sampling); overrides the config.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
@@ -274,15 +232,6 @@ fn parse_gib(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `--select`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SelectArg {
-    /// The rule on the validation MAE over all samples.
-    All,
-    /// The rule on the validation MAE of the few-shot samples (All when a part has none).
-    Few,
-}
-
 /// Flags of `srl compare`.
 #[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
@@ -296,8 +245,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub seeds: usize,
     /// Which validation MAE the rule compares (see --min-gain).
-    #[arg(long, value_enum, default_value_t = SelectArg::All)]
-    pub select: SelectArg,
+    #[arg(long, default_value = "all", value_parser = named::<Selection>())]
+    pub select: Selection,
     /// Cross-validation folds over the training + validation rows of --csv (stratified by
     /// target bin; the test part stays held out); 1 = the one validation part of the split
     /// [default: 5 for tables of at most 5,000 rows, else 1].
@@ -309,8 +258,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "PCT", default_value_t = 0.0)]
     pub min_gain: f64,
     /// Size of the presets [default: full for --csv (early stopping), quick for a benchmark].
-    #[arg(long, value_enum, value_name = "PROFILE")]
-    pub profile: Option<ProfileArg>,
+    #[arg(long, value_name = "PROFILE", value_parser = named::<Profile>())]
+    pub profile: Option<Profile>,
     /// Runs trained at the same time [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -358,8 +307,8 @@ pub struct PredictArgs {
     #[arg(long)]
     pub header: bool,
     /// A category unseen in training: error, or ignore [default: the model's setting].
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub unknown_category: Option<UnknownArg>,
+    #[arg(long, value_name = "WHAT", value_parser = named::<UnknownCategory>())]
+    pub unknown_category: Option<UnknownCategory>,
 }
 
 /// Flags of `srl eval`.
@@ -402,14 +351,14 @@ pub struct FetchArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Benchmark of the preset.
-    #[arg(long, value_name = "NAME")]
-    pub benchmark: srl_data::BenchmarkId,
+    #[arg(long, value_name = "NAME", value_parser = named::<BenchmarkId>())]
+    pub benchmark: BenchmarkId,
     /// Method of the preset [default: srl].
     #[arg(long, value_name = "METHOD", long_help = srl_train::method::method_help())]
     pub method: Option<srl_train::MethodName>,
     /// Size of the preset.
-    #[arg(long, value_enum, value_name = "PROFILE", default_value_t = ProfileArg::Quick)]
-    pub profile: ProfileArg,
+    #[arg(long, value_name = "PROFILE", default_value = "quick", value_parser = named::<Profile>())]
+    pub profile: Profile,
     /// Training seed written into the configuration.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
@@ -490,6 +439,6 @@ mod tests {
             panic!("expected config")
         };
         assert_eq!(c.method, Some(srl_train::MethodName::vanilla()));
-        assert_eq!(c.profile, ProfileArg::Full);
+        assert_eq!(c.profile, Profile::Full);
     }
 }

@@ -12,7 +12,7 @@
 //! reports the ensemble, the single models and the paired test difference to vanilla over
 //! seeds. Runs are independent and deterministic, so the results do not depend on `--jobs`.
 
-use crate::cli::{CompareArgs, ProfileArg, SelectArg};
+use crate::cli::CompareArgs;
 use crate::data;
 use crate::error::CliError;
 use crate::out::{say, sayln};
@@ -24,7 +24,7 @@ use srl_train::compare::{
     MethodResult, RunResult, Selection, DEFAULT_COMPARE_METHODS,
 };
 use srl_train::{
-    run_folder, DataConfig, Ensemble, MethodName, RunConfig, RunReport, TrainedModel,
+    run_folder, DataConfig, Ensemble, MethodName, Profile, RunConfig, RunReport, TrainedModel,
     ValidRunConfig,
 };
 use std::path::{Path, PathBuf};
@@ -106,10 +106,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
             .collect::<Result<_, _>>()?,
     };
     let reference = methods.iter().position(MethodName::is_vanilla).unwrap_or(0);
-    let selection = match args.select {
-        SelectArg::All => Selection::All,
-        SelectArg::Few => Selection::Few,
-    };
+    let selection = args.select;
     // The data first (cheap, and a bad file then leaves no folder behind): the split as the
     // user gave it, then the folds.
     let bench = data::load(&data_cfg, &args.data)?;
@@ -177,13 +174,13 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
                     DataConfig::Csv(t) => RunConfig::table_preset(
                         t.clone(),
                         method,
-                        args.profile.unwrap_or(ProfileArg::Full).to_profile(),
+                        args.profile.unwrap_or(Profile::Full),
                     )?,
                     DataConfig::Benchmark { name, .. } => {
                         let mut c = RunConfig::preset(
                             *name,
                             method,
-                            args.profile.unwrap_or(ProfileArg::Quick).to_profile(),
+                            args.profile.unwrap_or(Profile::Quick),
                         )?;
                         c.data = data_cfg.clone();
                         c

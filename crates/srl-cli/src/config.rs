@@ -10,7 +10,7 @@ pub fn preset_toml(args: &ConfigArgs) -> Result<String, CliError> {
         .method
         .clone()
         .unwrap_or_else(|| MethodName::new(&[srl_train::Component::Srl]).unwrap_or_default());
-    let mut cfg = RunConfig::preset(args.benchmark, &method, args.profile.to_profile())?;
+    let mut cfg = RunConfig::preset(args.benchmark, &method, args.profile)?;
     cfg.seed = args.seed;
     Ok(cfg.to_toml_string()?)
 }
@@ -30,15 +30,15 @@ pub fn run(args: &ConfigArgs) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::ProfileArg;
     use srl_data::BenchmarkId;
+    use srl_train::Profile;
 
     #[test]
     fn preset_round_trips_and_carries_the_seed() {
         let args = ConfigArgs {
             benchmark: BenchmarkId::IolLinear,
             method: None,
-            profile: ProfileArg::Full,
+            profile: Profile::Full,
             seed: 3,
             out: None,
         };

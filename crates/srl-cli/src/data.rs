@@ -1,21 +1,11 @@
 //! Turning the data flags into the trainer's [`DataConfig`] and loading the data.
 
-use crate::cli::{DataArgs, ImputeArg, ScaleArg, SplitArg, UnknownArg};
+use crate::cli::{DataArgs, SplitArg};
 use crate::error::CliError;
-use srl_data::table::{Impute, InputScale, SplitSpec, TableSpec, UnknownCategory};
+use srl_data::table::{SplitSpec, TableSpec};
 use srl_data::BinSpec;
 use srl_train::DataConfig;
 use std::path::PathBuf;
-
-impl UnknownArg {
-    /// The library's value.
-    pub fn to_policy(self) -> UnknownCategory {
-        match self {
-            UnknownArg::Error => UnknownCategory::Error,
-            UnknownArg::Ignore => UnknownCategory::Ignore,
-        }
-    }
-}
 
 /// `--header` / `--no-header` as the table reader's option (`None` = detect).
 pub fn header_flag(header: bool, no_header: bool) -> Option<bool> {
@@ -59,18 +49,10 @@ impl DataArgs {
         }
         spec.keep_outliers = self.keep_outliers;
         spec.clip = !self.no_clip;
-        spec.scale = match self.scale {
-            None | Some(ScaleArg::Standard) => InputScale::Standard,
-            Some(ScaleArg::Robust) => InputScale::Robust,
-            Some(ScaleArg::Quantile) => InputScale::Quantile,
-        };
-        spec.impute = match self.impute {
-            None => Impute::None,
-            Some(ImputeArg::Median) => Impute::Median,
-            Some(ImputeArg::Mode) => Impute::Mode,
-        };
+        spec.scale = self.scale.unwrap_or_default();
+        spec.impute = self.impute.unwrap_or_default();
         if let Some(u) = self.unknown_category {
-            spec.unknown_category = u.to_policy();
+            spec.unknown_category = u;
         }
         spec.delimiter = self.delimiter;
         spec.header = header_flag(self.header, self.no_header);

@@ -26,7 +26,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     let header = header_flag(args.header, args.no_header);
     let (table, _, _) = srl_data::table::read_table_at(&args.csv, args.delimiter, header)?;
     if let Some(u) = args.unknown_category {
-        model.set_unknown_category(u.to_policy());
+        model.set_unknown_category(u);
     }
     let (pred, flags) = model.predict_table(&table, None)?;
 

@@ -13,13 +13,13 @@
 //! `srl train --resume DIR` continues it from the state (configuration and data as saved),
 //! ending with the bits of an uninterrupted run.
 
-use crate::cli::{ProfileArg, TrainArgs};
+use crate::cli::TrainArgs;
 use crate::data;
 use crate::error::CliError;
 use crate::out::{say, sayln};
 use crate::progress::Progress;
 use crate::report;
-use srl_train::{Component, DataConfig, LrDecay, MethodName, RunConfig};
+use srl_train::{Component, DataConfig, LrDecay, MethodName, Profile, RunConfig};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -198,12 +198,12 @@ pub fn build_config(args: &TrainArgs) -> Result<srl_train::ValidRunConfig, CliEr
             };
             match &data_override {
                 Some(DataConfig::Benchmark { name, .. }) => {
-                    let profile = args.profile.unwrap_or(ProfileArg::Quick);
-                    RunConfig::preset(*name, &method, profile.to_profile())?
+                    let profile = args.profile.unwrap_or(Profile::Quick);
+                    RunConfig::preset(*name, &method, profile)?
                 }
                 Some(DataConfig::Csv(table)) => {
-                    let profile = args.profile.unwrap_or(ProfileArg::Full);
-                    RunConfig::table_preset(table.clone(), &method, profile.to_profile())?
+                    let profile = args.profile.unwrap_or(Profile::Full);
+                    RunConfig::table_preset(table.clone(), &method, profile)?
                 }
                 None => {
                     return Err(CliError::Usage(

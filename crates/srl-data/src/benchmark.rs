@@ -1,12 +1,16 @@
 //! The prepared benchmark: train/validation/test arrays, bins and shot groups, ready for
 //! training. One type for UCI-DIR and IOL so the trainer treats every benchmark alike.
 
+use crate::names::Named;
+use crate::table::info::TableInfo;
 use crate::{Binning, DataError};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// Many / medium / few-shot group of a sample (DIR protocol).
+/// Many / medium / few-shot group of a sample (DIR protocol). Its text form ([`Named`]) is
+/// `many` / `medium` / `few`; serde keeps the variant names (`Many`, …) of the files written
+/// so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Shot {
     /// Bins with many training samples.
@@ -15,6 +19,24 @@ pub enum Shot {
     Medium,
     /// Bins with few training samples.
     Few,
+}
+
+impl Shot {
+    /// Every group, many to few.
+    pub const ALL: [Shot; 3] = [Shot::Many, Shot::Medium, Shot::Few];
+}
+
+impl Named for Shot {
+    const WHAT: &'static str = "shot group";
+    const NAMES: &'static [(Self, &'static str, &'static str)] = &[
+        (Shot::Many, "many", "bins with many training samples"),
+        (
+            Shot::Medium,
+            "medium",
+            "bins with a medium number of training samples",
+        ),
+        (Shot::Few, "few", "bins with few training samples"),
+    ];
 }
 
 /// One part (train, validation or test) of a benchmark.
@@ -49,8 +71,9 @@ impl Part {
 /// A benchmark ready for training: three parts plus the bin structure.
 #[derive(Debug, Clone)]
 pub struct Benchmark {
-    /// Benchmark name (e.g. `airfoil`, `iol-linear`).
-    pub name: String,
+    /// What the data is: a built-in benchmark, or a table (`airfoil`, `iol-linear`,
+    /// `yacht_hydrodynamics`).
+    pub name: DataName,
     /// Training part.
     pub train: Part,
     /// Validation part (model selection only).
@@ -65,7 +88,7 @@ pub struct Benchmark {
     pub target_name: String,
     /// For a user's table: how it was read, split and preprocessed (`None` for the built-in
     /// benchmarks).
-    pub table: Option<Box<crate::table::TableInfo>>,
+    pub table: Option<Box<TableInfo>>,
 }
 
 impl Benchmark {
@@ -182,16 +205,9 @@ impl BenchmarkId {
         BenchmarkId::IolSde,
     ];
 
-    /// The kebab-case name.
+    /// The kebab-case name (its row of the name table, [`Named`]).
     pub fn as_str(self) -> &'static str {
-        match self {
-            BenchmarkId::Airfoil => "airfoil",
-            BenchmarkId::Abalone => "abalone",
-            BenchmarkId::Concrete => "concrete",
-            BenchmarkId::RealEstate => "real-estate",
-            BenchmarkId::IolLinear => "iol-linear",
-            BenchmarkId::IolSde => "iol-sde",
-        }
+        self.name()
     }
 
     /// Whether this is an operator-learning (IOL) benchmark.
@@ -206,16 +222,114 @@ impl std::fmt::Display for BenchmarkId {
     }
 }
 
+impl Named for BenchmarkId {
+    const WHAT: &'static str = "benchmark";
+    const NAMES: &'static [(Self, &'static str, &'static str)] = &[
+        (BenchmarkId::Airfoil, "airfoil", "UCI Airfoil self-noise"),
+        (BenchmarkId::Abalone, "abalone", "UCI Abalone"),
+        (
+            BenchmarkId::Concrete,
+            "concrete",
+            "UCI Concrete compressive strength",
+        ),
+        (
+            BenchmarkId::RealEstate,
+            "real-estate",
+            "UCI Real estate valuation",
+        ),
+        (
+            BenchmarkId::IolLinear,
+            "iol-linear",
+            "imbalanced operator learning, linear operator (generated)",
+        ),
+        (
+            BenchmarkId::IolSde,
+            "iol-sde",
+            "imbalanced operator learning, stochastic elliptic equation",
+        ),
+    ];
+}
+
 impl std::str::FromStr for BenchmarkId {
     type Err = DataError;
     fn from_str(s: &str) -> Result<Self, DataError> {
-        BenchmarkId::ALL
-            .into_iter()
-            .find(|b| b.as_str() == s)
-            .ok_or_else(|| DataError::UnknownDataset {
-                name: s.to_string(),
-                known: BenchmarkId::ALL.map(BenchmarkId::as_str).join(", "),
-            })
+        BenchmarkId::from_name(s).map_err(|e| DataError::UnknownDataset {
+            name: e.name,
+            known: e.known,
+        })
+    }
+}
+
+/// The name of the data a model trained on: a built-in benchmark, or a user's table (named by
+/// its file stem). Its text form (serde, [`fmt::Display`](std::fmt::Display)) is the plain
+/// name; read back, a name in the benchmark table is that benchmark, so a table whose file is
+/// named like a benchmark reads back as the benchmark (the run's `config.toml` says which).
+///
+/// ```
+/// use srl_data::{BenchmarkId, DataName};
+/// assert_eq!(DataName::of("airfoil"), DataName::Benchmark(BenchmarkId::Airfoil));
+/// assert_eq!(DataName::of("yacht"), DataName::Table("yacht".into()));
+/// assert_eq!(DataName::of("iol-sde").to_string(), "iol-sde");
+/// assert!(DataName::of("concrete") == BenchmarkId::Concrete);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DataName {
+    /// A built-in benchmark.
+    Benchmark(BenchmarkId),
+    /// A table, by its file stem.
+    Table(String),
+}
+
+impl DataName {
+    /// The benchmark named `name`, else a table of that name.
+    pub fn of(name: &str) -> Self {
+        BenchmarkId::from_name(name).map_or_else(|_| DataName::Table(name.to_string()), Self::from)
+    }
+
+    /// The text form.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DataName::Benchmark(b) => b.name(),
+            DataName::Table(t) => t,
+        }
+    }
+
+    /// The benchmark, if it is one.
+    pub fn benchmark(&self) -> Option<BenchmarkId> {
+        match self {
+            DataName::Benchmark(b) => Some(*b),
+            DataName::Table(_) => None,
+        }
+    }
+}
+
+impl From<BenchmarkId> for DataName {
+    fn from(b: BenchmarkId) -> Self {
+        DataName::Benchmark(b)
+    }
+}
+
+impl PartialEq<BenchmarkId> for DataName {
+    fn eq(&self, b: &BenchmarkId) -> bool {
+        self.benchmark() == Some(*b)
+    }
+}
+
+impl std::fmt::Display for DataName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for DataName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DataName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|s| DataName::of(&s))
     }
 }
 

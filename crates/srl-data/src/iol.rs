@@ -583,7 +583,7 @@ fn assemble(
         }
     });
     Ok(Benchmark {
-        name: name.to_string(),
+        name: crate::DataName::of(name),
         train,
         val,
         test,

@@ -29,6 +29,7 @@ pub mod fetch;
 pub mod iol;
 pub mod manifest;
 pub mod metrics;
+pub mod names;
 pub mod registry;
 pub mod split;
 pub mod standardize;
@@ -37,7 +38,7 @@ pub mod table;
 pub mod tabular;
 pub mod uci;
 
-pub use benchmark::{load_benchmark, Benchmark, BenchmarkId, LoadOptions, Part, Shot};
+pub use benchmark::{load_benchmark, Benchmark, BenchmarkId, DataName, LoadOptions, Part, Shot};
 pub use binning::{BinSpec, Binning};
 pub use error::DataError;
 pub use manifest::Manifest;

@@ -14,14 +14,12 @@
 //! its rows to training; this is the documented handling, not an error.
 
 use crate::metrics::{shot_of_bins, shots_of_samples, ShotRule};
+use crate::names::Named;
 use crate::split::{balanced_split, SplitIndices};
 use crate::standardize::Standardizer;
 use crate::tabular::{read_tabular, TabularData};
-use crate::{registry, Benchmark, Binning, DataError, LoadOptions, Part};
+use crate::{registry, Benchmark, BenchmarkId, Binning, DataError, LoadOptions, Part};
 use ndarray::Axis;
-
-/// The UCI-DIR benchmark names.
-pub const UCI_BENCHMARKS: &[&str] = &["airfoil", "abalone", "concrete", "real-estate"];
 
 /// Loads a UCI-DIR benchmark with the balanced split of docs/protocols.md.
 ///
@@ -32,10 +30,16 @@ pub const UCI_BENCHMARKS: &[&str] = &["airfoil", "abalone", "concrete", "real-es
 /// assert_eq!((b.train.len(), b.val.len(), b.test.len()), (971, 266, 266));
 /// ```
 pub fn load_uci_benchmark(name: &str, opts: &LoadOptions) -> Result<Benchmark, DataError> {
-    if !UCI_BENCHMARKS.contains(&name) {
+    let uci = || {
+        BenchmarkId::ALL
+            .into_iter()
+            .filter(|b| !b.is_operator())
+            .map(Named::name)
+    };
+    if !uci().any(|b| b == name) {
         return Err(DataError::UnknownDataset {
             name: name.to_string(),
-            known: UCI_BENCHMARKS.join(", "),
+            known: uci().collect::<Vec<_>>().join(", "),
         });
     }
     let manifest = registry::builtin(name)?;
@@ -148,7 +152,7 @@ pub fn build_benchmark(
     };
     let SplitIndices { train, val, test } = &split;
     Ok(Benchmark {
-        name: name.to_string(),
+        name: crate::DataName::of(name),
         train: part(train)?,
         val: part(val)?,
         test: part(test)?,

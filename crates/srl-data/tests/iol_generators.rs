@@ -259,7 +259,7 @@ fn generator_is_deterministic_for_a_seed() {
 #[test]
 fn parts_have_the_protocol_layout() {
     let b = linear_benchmark(&small_config(), 0).unwrap();
-    assert_eq!(b.name, "iol-linear");
+    assert_eq!(b.name, srl_data::BenchmarkId::IolLinear);
     assert_eq!(b.target_name, "s");
     assert_eq!(b.feature_names.len(), 101);
     assert_eq!(b.feature_names[0], "u_0");

@@ -67,7 +67,7 @@ fn training_file_is_1000_functions_in_consecutive_blocks_of_10() {
 fn split_sizes_follow_the_protocol() {
     let Some(dir) = data_dir() else { return };
     let b = sde_benchmark(&dir, 0).unwrap();
-    assert_eq!(b.name, "iol-sde");
+    assert_eq!(b.name, srl_data::BenchmarkId::IolSde);
     assert_eq!(b.target_name, "u");
     assert_eq!(b.feature_names.len(), 241);
     assert_eq!(b.feature_names[240], "x");

@@ -21,6 +21,7 @@ use crate::report::RunReport;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use srl_data::metrics::{GroupMetrics, ShotMetrics};
+use srl_data::names::Named;
 
 /// The methods `srl compare` trains when none are given: vanilla, a re-weighting (LDS), a
 /// Balanced-MSE variant (BNI), a contrastive representation method (ConR), SRL and SRL with
@@ -158,6 +159,22 @@ pub enum Selection {
     /// Mean validation MAE of the few-shot samples (falls back to All when the validation part
     /// has no few-shot sample).
     Few,
+}
+
+impl Named for Selection {
+    const WHAT: &'static str = "selection";
+    const NAMES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Selection::All,
+            "all",
+            "the rule on the validation MAE over all samples",
+        ),
+        (
+            Selection::Few,
+            "few",
+            "the rule on the validation MAE of the few-shot samples (all when a part has none)",
+        ),
+    ];
 }
 
 /// Mean and sample standard deviation (0 for one value).
@@ -565,7 +582,7 @@ mod tests {
         )
         .unwrap();
         RunReport {
-            benchmark: "t".into(),
+            benchmark: srl_data::DataName::Table("t".into()),
             method: MethodName::vanilla(),
             seed: 0,
             best_epoch: 1,

@@ -20,6 +20,7 @@
 use crate::method::{MethodName, MethodParams, PresetContext, ValidMethodParams};
 use crate::{FeatureActivation, HeadInput, LrDecay, LrSchedule, OptimizerConfig, TrainError};
 use serde::{Deserialize, Serialize};
+use srl_data::names::Named;
 use srl_data::BenchmarkId;
 
 /// A complete, self-describing training run.
@@ -116,26 +117,35 @@ pub enum Profile {
 
 impl Profile {
     /// The text form (`quick`, `full`): what [`str::parse`] reads, `srl config --profile`
-    /// takes and serde writes.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Profile::Quick => "quick",
-            Profile::Full => "full",
-        }
+    /// takes and serde writes (its row of the name table, [`Named`]).
+    pub fn as_str(self) -> &'static str {
+        self.name()
     }
+}
+
+impl Named for Profile {
+    const WHAT: &'static str = "profile";
+    const NAMES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Profile::Quick,
+            "quick",
+            "few epochs: a smoke run in seconds",
+        ),
+        (
+            Profile::Full,
+            "full",
+            "the paper's sizes (hundreds of epochs, 20k–40k IOL iterations)",
+        ),
+    ];
 }
 
 impl std::str::FromStr for Profile {
     type Err = TrainError;
     fn from_str(s: &str) -> Result<Self, TrainError> {
-        match s {
-            "quick" => Ok(Profile::Quick),
-            "full" => Ok(Profile::Full),
-            _ => Err(TrainError::InvalidConfig {
-                field: "profile",
-                reason: format!("`{s}` is not one of quick, full"),
-            }),
-        }
+        Profile::from_name(s).map_err(|e| TrainError::InvalidConfig {
+            field: "profile",
+            reason: e.to_string(),
+        })
     }
 }
 

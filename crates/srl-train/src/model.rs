@@ -11,6 +11,7 @@ use ndarray::{s, Array1, Array2, ArrayBase, ArrayView2, Data, Ix2, Zip};
 use serde::{Deserialize, Serialize};
 use srl_data::table::ModelInput;
 use srl_data::tabular::RawTable;
+use srl_data::DataName;
 use std::path::Path;
 
 /// A trained SRL or vanilla regressor.
@@ -28,7 +29,7 @@ use std::path::Path;
 /// let cfg = RunConfig::preset(BenchmarkId::Airfoil, &"vanilla".parse().unwrap(), Profile::Quick)
 ///     .unwrap();
 /// let mlp = Mlp::<f32>::new(&MlpConfig::new(5, vec![20, 30, 10]), 0).unwrap();
-/// let model = TrainedModel::new(cfg, "airfoil".into(), mlp, 120.0, 7.0);
+/// let model = TrainedModel::new(cfg, BenchmarkId::Airfoil.into(), mlp, 120.0, 7.0);
 /// let x = srl_train::ndarray::Array2::<f64>::zeros((3, 5));
 /// let y = model.predict(&x); // linfa's Predict: NaN for a wrong width
 /// assert_eq!(y.len(), 3);
@@ -37,7 +38,7 @@ use std::path::Path;
 #[derive(Debug, Clone)]
 pub struct TrainedModel {
     config: RunConfig,
-    benchmark: String,
+    benchmark: DataName,
     mlp: Mlp<f32>,
     y_mean: f64,
     y_std: f64,
@@ -50,7 +51,7 @@ pub struct TrainedModel {
 struct Checkpoint {
     format: String,
     config: RunConfig,
-    benchmark: String,
+    benchmark: DataName,
     y_mean: f64,
     y_std: f64,
     mlp: MlpState<f32>,
@@ -66,7 +67,7 @@ impl TrainedModel {
     /// Wraps a trained network.
     pub fn new(
         config: RunConfig,
-        benchmark: String,
+        benchmark: DataName,
         mlp: Mlp<f32>,
         y_mean: f64,
         y_std: f64,
@@ -161,7 +162,7 @@ impl TrainedModel {
     }
 
     /// Name of the training data.
-    pub fn benchmark(&self) -> &str {
+    pub fn benchmark(&self) -> &DataName {
         &self.benchmark
     }
 
@@ -533,7 +534,13 @@ mod tests {
         )
         .unwrap();
         let mlp = Mlp::<f32>::new(&MlpConfig::new(2, vec![8, 4]), 0).unwrap();
-        TrainedModel::new(cfg, "toy".into(), mlp, 1.0, y_std)
+        TrainedModel::new(
+            cfg,
+            srl_data::DataName::Table("toy".into()),
+            mlp,
+            1.0,
+            y_std,
+        )
     }
 
     #[test]

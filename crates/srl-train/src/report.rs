@@ -90,8 +90,8 @@ pub struct TableGeometry {
 /// The final report of a run (`metrics.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
-    /// Benchmark or CSV name.
-    pub benchmark: String,
+    /// The benchmark, or the table's name.
+    pub benchmark: srl_data::DataName,
     /// The method (`vanilla`, `srl`, `lds+fds`, `srl+ranksim`, … in metrics.json).
     pub method: crate::MethodName,
     /// Training seed.

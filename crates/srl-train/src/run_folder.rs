@@ -25,6 +25,7 @@ use crate::report::{EpochLog, RunOutcome, RunReport};
 use crate::{RunConfig, TrainError};
 use ndarray_npy::WriteNpyExt;
 use srl_data::atomic::write_atomic;
+use srl_data::names::Named;
 use srl_data::{Benchmark, Shot};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -156,7 +157,7 @@ pub fn write_run(
             bench.test.y[i],
             outcome.test_predictions[i],
             bench.test.bins[i],
-            shot_name(bench.test.shots[i])
+            bench.test.shots[i].name()
         );
         if table.is_some() {
             let flagged = bench.test.out_of_range.get(i).copied().unwrap_or(false);
@@ -202,7 +203,7 @@ pub fn write_run(
             "{k},{},{},{}",
             centres[k],
             counts[k],
-            groups[k].map_or("none", shot_name)
+            groups[k].map_or("none", Shot::name)
         );
     }
     write_atomic(&dir.join(TRAIN_BIN_COUNTS), bins_csv.as_bytes())?;
@@ -281,7 +282,7 @@ pub fn read_test_predictions(dir: &Path) -> Result<Vec<TestPrediction>, TrainErr
             y: r.y,
             pred: r.pred,
             bin: r.bin,
-            shot: parse_shot(&r.shot).ok_or_else(|| format!("unknown shot group `{}`", r.shot))?,
+            shot: Shot::from_name(&r.shot).map_err(|e| e.to_string())?,
         })
     })
 }
@@ -315,9 +316,7 @@ pub fn read_bin_counts(dir: &Path) -> Result<Vec<BinCount>, TrainError> {
             count: r.count,
             shot: match r.shot.as_str() {
                 "none" => None,
-                other => {
-                    Some(parse_shot(other).ok_or_else(|| format!("unknown shot group `{other}`"))?)
-                }
+                other => Some(Shot::from_name(other).map_err(|e| e.to_string())?),
             },
         })
     })
@@ -369,24 +368,6 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String, TrainError> {
     serde_json::to_string(v).map_err(|e| TrainError::InvalidState {
         reason: e.to_string(),
     })
-}
-
-/// `many`, `medium` or `few`.
-pub fn shot_name(s: Shot) -> &'static str {
-    match s {
-        Shot::Many => "many",
-        Shot::Medium => "medium",
-        Shot::Few => "few",
-    }
-}
-
-fn parse_shot(s: &str) -> Option<Shot> {
-    match s {
-        "many" => Some(Shot::Many),
-        "medium" => Some(Shot::Medium),
-        "few" => Some(Shot::Few),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ proptest! {
         // A real checkpoint cut short.
         let cfg = RunConfig::preset(BenchmarkId::Airfoil, &"vanilla".parse().unwrap(), Profile::Quick).unwrap();
         let mlp = srl_train::Mlp::<f32>::new(&srl_train::MlpConfig::new(5, vec![4, 3]), 0).unwrap();
-        let json = TrainedModel::new(cfg, "airfoil".into(), mlp, 0.0, 1.0).to_json().unwrap();
+        let json = TrainedModel::new(cfg, srl_data::BenchmarkId::Airfoil.into(), mlp, 0.0, 1.0).to_json().unwrap();
         std::fs::write(&path, &json.as_bytes()[..cut % json.len()]).unwrap();
         prop_assert!(TrainedModel::load(&path).is_err());
     }

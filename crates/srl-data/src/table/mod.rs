@@ -24,10 +24,12 @@
 //!    (R² ≥ 0.999), bins with few training rows on average, validation/test rows outside the
 //!    training range, skipped empty rows, suspected missing-value codes.
 
+pub(crate) mod info;
 mod prep;
 mod sentinel;
 mod spec;
 
+pub use info::{ModelInput, TableInfo};
 pub use prep::{
     column_index, looks_like_date, read_targets, CodeReport, ColumnKind, InputColumn, Preprocessor,
     Transformed, MAX_FREE_CATEGORIES,
@@ -46,62 +48,7 @@ use crate::tabular::{sniff_layout, RawTable, TextLayout};
 use crate::{Binning, DataError};
 use ndarray::{Array1, Array2, Axis};
 use prep::short_number;
-use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-/// How a user's table became a [`Benchmark`] (kept in [`Benchmark::table`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableInfo {
-    /// The fitted preprocessing (saved with the model).
-    pub preprocessor: Preprocessor,
-    /// Row indices (0-based, into the data rows of the file) of each part; the parts'
-    /// samples are in this order.
-    pub split: SplitIndices,
-    /// The 1-based line in the file of every data row.
-    pub lines: Vec<usize>,
-    /// The layout the file was read with.
-    pub layout: TextLayout,
-    /// sha256 of the file's bytes.
-    pub sha256: String,
-    /// Which bin rule applied.
-    pub bins_rule: String,
-    /// Things the user should know (leakage suspects, thin bins, out-of-range rows, …).
-    pub warnings: Vec<String>,
-}
-
-impl TableInfo {
-    /// What a model needs to predict from raw rows of this kind of file (`binning`: the
-    /// benchmark's fitted bins).
-    pub fn model_input(&self, binning: &Binning) -> ModelInput {
-        ModelInput {
-            preprocessor: self.preprocessor.clone(),
-            sha256: self.sha256.clone(),
-            delimiter: self.layout.delimiter,
-            header: self.layout.header,
-            binning: binning.clone(),
-            bins_rule: self.bins_rule.clone(),
-        }
-    }
-}
-
-/// The part of a [`TableInfo`] saved with a model: the preprocessing, and the training file's
-/// hash and layout (a new file is read with the same layout unless told otherwise).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelInput {
-    /// Raw row → network inputs.
-    pub preprocessor: Preprocessor,
-    /// sha256 of the training file.
-    pub sha256: String,
-    /// Delimiter of the training file.
-    pub delimiter: crate::tabular::Delimiter,
-    /// Whether the training file had a header line.
-    pub header: bool,
-    /// The target bins fitted at training (shot groups, SRL's surrogate table).
-    pub binning: Binning,
-    /// Which bin rule gave them.
-    pub bins_rule: String,
-}
 
 /// Reads the file of `spec` with its (given or detected) layout; returns the table, the layout
 /// and the sha256 of the bytes.
@@ -438,7 +385,7 @@ pub fn prepare_split(
         .unwrap_or_else(|| "table".into());
     let lines = table.rows.iter().map(|r| r.line).collect();
     Ok(Benchmark {
-        name,
+        name: crate::DataName::Table(name),
         train,
         val,
         test,

@@ -4,6 +4,7 @@
 //! [`TableSpec`] is plain data (the `[data]` table of a run configuration with
 //! `source = "csv"`); [`TableSpec::check`] validates it and names the offending field.
 
+use crate::names::Named;
 use crate::tabular::Delimiter;
 use crate::{BinSpec, DataError};
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,60 @@ pub enum InputScale {
     /// a uniform score with unit variance — any monotone transform of the column gives the
     /// same inputs.
     Quantile,
+}
+
+impl Named for Impute {
+    const WHAT: &'static str = "imputation";
+    const NAMES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Impute::None,
+            "none",
+            "a missing input cell is an error naming line and column",
+        ),
+        (
+            Impute::Median,
+            "median",
+            "numbers: training median; categories: training mode",
+        ),
+        (Impute::Mode, "mode", "training mode for every column"),
+    ];
+}
+
+impl Named for UnknownCategory {
+    const WHAT: &'static str = "unknown-category policy";
+    const NAMES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            UnknownCategory::Error,
+            "error",
+            "an error naming column, value and line",
+        ),
+        (
+            UnknownCategory::Ignore,
+            "ignore",
+            "an all-zero one-hot code; the row is flagged as out of range",
+        ),
+    ];
+}
+
+impl Named for InputScale {
+    const WHAT: &'static str = "input scaling";
+    const NAMES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            InputScale::Standard,
+            "standard",
+            "(x − training mean) / training std",
+        ),
+        (
+            InputScale::Robust,
+            "robust",
+            "(x − training median) / (training IQR / 1.349)",
+        ),
+        (
+            InputScale::Quantile,
+            "quantile",
+            "√12 · (training CDF(x) − ½)",
+        ),
+    ];
 }
 
 /// How the rows are divided into training, validation and test parts.
