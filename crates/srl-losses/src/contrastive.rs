@@ -13,7 +13,7 @@
 //! zero. A sample's own row is a batch centroid and so never a never-seen zero row. With the
 //! paper's τ = 1 and no mean, multiply the value by M.
 
-use crate::LossError;
+use crate::{LossError, Temperature};
 use ndarray::{linalg::general_mat_mul, s, Array2, ArrayView2, ArrayViewMut2};
 use srl_geometry::{Float, LogSumExp};
 
@@ -38,18 +38,18 @@ pub struct CentroidContrastiveLoss<F> {
 }
 
 impl<F: Float> CentroidContrastiveLoss<F> {
-    /// Builds the loss. Errors unless τ is finite and > 0 (`InvalidParameter { name: "tau" }`).
+    /// Builds the loss. Errors unless τ is finite and > 0 (`InvalidParameter { name: "tau" }`,
+    /// from [`Temperature::check`]).
     pub fn new(tau: f64) -> Result<Self, LossError> {
-        if !(tau.is_finite() && tau > 0.0) {
-            return Err(LossError::InvalidParameter {
-                name: "tau",
-                reason: format!("the temperature must be finite and > 0, got {tau}"),
-            });
-        }
-        Ok(Self {
-            tau,
+        Ok(Self::with_temperature(Temperature::check("tau", tau)?))
+    }
+
+    /// Builds the loss from an already checked τ (no error possible).
+    pub fn with_temperature(tau: Temperature) -> Self {
+        Self {
+            tau: tau.get(),
             logits: Array2::zeros((0, 0)),
-        })
+        }
     }
 
     /// The temperature τ.

@@ -108,3 +108,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn temperature_is_checked_once_naming_the_field() {
+    use srl_losses::{LossError, Temperature};
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        match RankNContrast::new(bad) {
+            Err(LossError::InvalidParameter { name, .. }) => assert_eq!(name, "tau"),
+            other => panic!("{bad}: {other:?}"),
+        }
+        assert!(Temperature::check("tau", bad).is_err());
+    }
+    let tau = Temperature::check("tau", 0.5).unwrap();
+    assert_eq!(
+        RankNContrast::with_temperature(tau),
+        RankNContrast::new(0.5).unwrap()
+    );
+}
