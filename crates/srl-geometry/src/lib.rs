@@ -8,6 +8,8 @@
 //!
 //! - [`normalize`]: z = h/‖h‖ row-wise and its backward (zero rows stay zero, never NaN).
 //! - [`sphere`]: seeded uniform Monte-Carlo points on S^{d-1} (Gaussian vectors, normalised).
+//! - [`logsumexp`](mod@logsumexp): the stable max-shifted log Σ exp(v) = M + log Σ exp(v − M)
+//!   behind every softmax of the losses.
 //! - [`coverage`](mod@coverage): tube coverage |{j : max_k ⟨p_j, c_k⟩ > ε}| / N (Eq. 3–4),
 //!   nearest-centroid assignment and the few-shot share of the sphere (Table 7).
 //! - [`trace`]: segment lengths, speeds d_k/Δ_k and their coefficient of variation, the
@@ -46,6 +48,7 @@ mod check;
 pub mod coverage;
 pub mod error;
 pub mod float;
+pub mod logsumexp;
 pub mod normalize;
 pub mod sphere;
 pub mod trace;
@@ -54,10 +57,11 @@ pub mod uniformity;
 pub use coverage::{coverage, few_shot_share, nearest_centroids, nearest_scores};
 pub use error::GeometryError;
 pub use float::Float;
+pub use logsumexp::{log_sum_exp, LogSumExp, StreamingLogSumExp};
 pub use normalize::{
     normalize_rows, normalize_rows_backward, normalize_rows_backward_into, normalize_rows_into,
 };
-pub use sphere::{uniform_sphere_points, uniform_sphere_points_into};
+pub use sphere::{fill_sphere_rows, uniform_sphere_points, uniform_sphere_points_into, SphereNorm};
 pub use trace::{theorem1_bound, TraceSegment, TraceStats};
 pub use uniformity::{uniformity, DEFAULT_UNIFORMITY_T};
 

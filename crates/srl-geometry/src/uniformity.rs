@@ -47,7 +47,7 @@ pub fn uniformity<F: Float>(z: ArrayView2<F>, t: F) -> Result<F, GeometryError> 
 
     let sq_norms: Vec<F> = z.rows().into_iter().map(|r| r.dot(&r)).collect();
     let two = F::cst(2.0);
-    let mut lse = StreamingLogSumExp::<F>::default();
+    let mut lse = crate::StreamingLogSumExp::<F>::default();
     for (block_index, block) in z.axis_chunks_iter(Axis(0), ROW_CHUNK).enumerate() {
         let first = block_index * ROW_CHUNK;
         let gram = block.dot(&z.t());
@@ -61,36 +61,6 @@ pub fn uniformity<F: Float>(z: ArrayView2<F>, t: F) -> Result<F, GeometryError> 
     }
     let pairs = F::from_count(n) * F::from_count(n - 1) / two;
     Ok(lse.value() - pairs.ln())
-}
-
-/// log Σ exp(v) over pushed values, rescaled whenever a new maximum arrives.
-struct StreamingLogSumExp<F> {
-    max: F,
-    scaled_sum: F,
-}
-
-impl<F: Float> Default for StreamingLogSumExp<F> {
-    fn default() -> Self {
-        Self {
-            max: F::neg_infinity(),
-            scaled_sum: F::zero(),
-        }
-    }
-}
-
-impl<F: Float> StreamingLogSumExp<F> {
-    fn push(&mut self, v: F) {
-        if v > self.max {
-            self.scaled_sum = self.scaled_sum * (self.max - v).exp() + F::one();
-            self.max = v;
-        } else {
-            self.scaled_sum += (v - self.max).exp();
-        }
-    }
-
-    fn value(&self) -> F {
-        self.max + self.scaled_sum.ln()
-    }
 }
 
 #[cfg(test)]

@@ -9,16 +9,12 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{linalg::general_mat_mul, Array2};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use srl_losses::{SrlConfig, SrlObjective};
 use srl_surrogate::{Surrogate, SurrogateConfig};
 use std::time::Duration;
 
 fn gaussian(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    Array2::from_shape_simple_fn((rows, cols), || StandardNormal.sample(&mut rng))
+    srl_testkit::random::gaussian_matrix(rows, cols, seed)
 }
 
 /// Iterations of the peak loop per call.

@@ -13,9 +13,9 @@
 //! zero. A sample's own row is a batch centroid and so never a never-seen zero row. With the
 //! paper's τ = 1 and no mean, multiply the value by M.
 
-use crate::LossError;
+use crate::{LossError, Temperature};
 use ndarray::{linalg::general_mat_mul, s, Array2, ArrayView2, ArrayViewMut2};
-use srl_geometry::Float;
+use srl_geometry::{Float, LogSumExp};
 
 /// Centroid contrastive loss with temperature τ and stop-gradient centroids.
 ///
@@ -38,18 +38,18 @@ pub struct CentroidContrastiveLoss<F> {
 }
 
 impl<F: Float> CentroidContrastiveLoss<F> {
-    /// Builds the loss. Errors unless τ is finite and > 0 (`InvalidParameter { name: "tau" }`).
+    /// Builds the loss. Errors unless τ is finite and > 0 (`InvalidParameter { name: "tau" }`,
+    /// from [`Temperature::check`]).
     pub fn new(tau: f64) -> Result<Self, LossError> {
-        if !(tau.is_finite() && tau > 0.0) {
-            return Err(LossError::InvalidParameter {
-                name: "tau",
-                reason: format!("the temperature must be finite and > 0, got {tau}"),
-            });
-        }
-        Ok(Self {
-            tau,
+        Ok(Self::with_temperature(Temperature::check("tau", tau)?))
+    }
+
+    /// Builds the loss from an already checked τ (no error possible).
+    pub fn with_temperature(tau: Temperature) -> Self {
+        Self {
+            tau: tau.get(),
             logits: Array2::zeros((0, 0)),
-        })
+        }
     }
 
     /// The temperature τ.
@@ -122,17 +122,15 @@ impl<F: Float> CentroidContrastiveLoss<F> {
         general_mat_mul(inv_tau, &z, &table.t(), F::zero(), &mut logits);
         let mut total = F::zero();
         for (mut row, &b) in logits.rows_mut().into_iter().zip(bins) {
-            let max = row.iter().fold(F::neg_infinity(), |a, &v| a.max(v));
-            let own = row[b] - max;
-            let mut sum = F::zero();
-            row.mapv_inplace(|v| {
-                let e = (v - max).exp();
-                sum += e;
-                e
-            });
-            // −log π_b = log Σ_k exp(l_k − max) − (l_b − max) (no underflow at small τ)
-            total += sum.ln() - own;
-            let inv_sum = F::one() / sum;
+            let own = row[b];
+            let row_slice = row
+                .as_slice_mut()
+                .expect("a row of a row-major buffer is contiguous");
+            // π_k = exp(l_k − M)/S, written in place (S = Σ_k exp(l_k − M), M = max_k l_k).
+            let lse = LogSumExp::exp_in_place(row_slice);
+            // −log π_b = log S − (l_b − M) (no underflow at small τ)
+            total += lse.sum.ln() - (own - lse.max);
+            let inv_sum = F::one() / lse.sum;
             row.mapv_inplace(|e| e * inv_sum);
             row[b] -= F::one();
         }

@@ -16,9 +16,8 @@ use crate::LossError;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
-use srl_geometry::{argmax::PackedPoints, Float};
+use srl_geometry::{argmax::PackedPoints, fill_sphere_rows, Float, SphereNorm};
 
 /// Whether the Monte-Carlo points stay fixed for the whole run or are redrawn every epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -243,24 +242,14 @@ impl<F: Float> EnvelopingLoss<F> {
 }
 
 /// Fills `points` with rows uniform on the unit sphere: Gaussian vectors (ChaCha8 from
-/// `seed`), normalised; a (probability-zero) zero vector is redrawn.
+/// `seed`), normalised with their norm taken in `f64` ([`SphereNorm::InF64`]); a
+/// (probability-zero) zero vector is redrawn.
 pub(crate) fn fill_uniform_sphere<F: Float>(points: &mut Array2<F>, seed: u64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    for mut row in points.rows_mut() {
-        loop {
-            let mut sq = 0.0_f64;
-            for v in row.iter_mut() {
-                let x: f64 = StandardNormal.sample(&mut rng);
-                sq += x * x;
-                *v = F::cst(x);
-            }
-            if sq > 0.0 {
-                let inv = F::cst(1.0 / sq.sqrt());
-                row.mapv_inplace(|v| v * inv);
-                break;
-            }
-        }
-    }
+    fill_sphere_rows(
+        &mut ChaCha8Rng::seed_from_u64(seed),
+        points.view_mut(),
+        SphereNorm::InF64,
+    );
 }
 
 /// A shape error for a 2-D argument that should match `expected`.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod homogeneity;
 pub mod objective;
 pub mod regression;
+pub mod temperature;
 
 pub use contrastive::CentroidContrastiveLoss;
 pub use enveloping::{EnvelopingLoss, PointsPolicy};
@@ -21,6 +22,8 @@ pub use homogeneity::{HomogeneityForm, HomogeneityLoss};
 /// The ndarray this crate is built on (0.16, the line linfa 0.8 uses): use it to build inputs.
 pub use ndarray;
 pub use objective::{
-    SrlConfig, SrlObjective, SrlOutput, SrlParams, SrlParts, SrlWeights, SurrogateMode,
+    CheckedSrlConfig, SrlConfig, SrlObjective, SrlOutput, SrlParams, SrlParts, SrlWeights,
+    SurrogateMode, ValidSrlConfig, ValidSrlParams,
 };
 pub use regression::RegressionLoss;
+pub use temperature::Temperature;

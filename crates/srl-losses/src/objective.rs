@@ -14,7 +14,7 @@
 use crate::contrastive::CentroidContrastiveLoss;
 use crate::enveloping::{shape_error, EnvelopingLoss, PointsPolicy};
 use crate::homogeneity::{validate_bin_centres, HomogeneityForm, HomogeneityLoss};
-use crate::LossError;
+use crate::{LossError, Temperature};
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 use srl_geometry::{normalize_rows_backward_into, normalize_rows_into, Float};
@@ -193,16 +193,12 @@ impl SrlParams {
         }
     }
 
-    /// Validates every field; the `InvalidParameter` error names it (`weights.*`, `tau`,
-    /// `num_points`, `homogeneity.beta`, `memory.momentum`).
-    pub fn check(&self) -> Result<&Self, LossError> {
+    /// Validates every field once; the `InvalidParameter` error names it (`weights.*`, `tau`,
+    /// `num_points`, `homogeneity.beta`, `memory.momentum`). The [`ValidSrlParams`] it returns
+    /// is what [`SrlObjective::new`] builds from without checking again.
+    pub fn check(&self) -> Result<ValidSrlParams, LossError> {
         self.weights.validate()?;
-        if !(self.tau.is_finite() && self.tau > 0.0) {
-            return Err(LossError::InvalidParameter {
-                name: "tau",
-                reason: format!("the temperature must be finite and > 0, got {}", self.tau),
-            });
-        }
+        let tau = Temperature::check("tau", self.tau)?;
         if self.num_points == 0 {
             return Err(LossError::InvalidParameter {
                 name: "num_points",
@@ -223,7 +219,27 @@ impl SrlParams {
                 name: "memory.momentum",
                 reason: e.to_string(),
             })?;
-        Ok(self)
+        Ok(ValidSrlParams { params: *self, tau })
+    }
+}
+
+/// [`SrlParams`] that passed [`SrlParams::check`] (only it makes one), with τ as a checked
+/// [`Temperature`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidSrlParams {
+    params: SrlParams,
+    tau: Temperature,
+}
+
+impl ValidSrlParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &SrlParams {
+        &self.params
+    }
+
+    /// The checked temperature τ.
+    pub fn tau(&self) -> Temperature {
+        self.tau
     }
 }
 
@@ -278,6 +294,30 @@ impl SrlConfig {
     /// Validates every field; the `InvalidParameter` error names it (`num_bins`, `dim`,
     /// `bin_centres`, and those of [`SrlParams::check`]).
     pub fn validate(&self) -> Result<(), LossError> {
+        self.check_ref().map(|_| ())
+    }
+
+    /// Validates every field once (see [`validate`](Self::validate)) and returns the config
+    /// as a [`ValidSrlConfig`], which [`SrlObjective::new`] takes without checking again.
+    ///
+    /// ```
+    /// use srl_losses::{SrlConfig, SrlObjective};
+    /// let centres: Vec<f64> = (0..4).map(|k| k as f64).collect();
+    /// let valid = SrlConfig::paper(4, 3, centres.clone()).check().unwrap();
+    /// assert!(SrlObjective::<f32>::new(valid).is_ok());
+    /// let mut bad = SrlConfig::paper(4, 3, centres);
+    /// bad.params.weights.homogeneity = -1.0;
+    /// assert!(bad.check().unwrap_err().to_string().contains("weights.homogeneity"));
+    /// ```
+    pub fn check(self) -> Result<ValidSrlConfig, LossError> {
+        let params = self.check_ref()?;
+        Ok(ValidSrlConfig {
+            config: self,
+            params,
+        })
+    }
+
+    fn check_ref(&self) -> Result<ValidSrlParams, LossError> {
         if self.num_bins < 2 {
             return Err(LossError::InvalidParameter {
                 name: "num_bins",
@@ -290,7 +330,7 @@ impl SrlConfig {
                 reason: "the representation dimension must be at least 1".into(),
             });
         }
-        self.params.check()?;
+        let params = self.params.check()?;
         validate_bin_centres(&self.bin_centres)?;
         if self.bin_centres.len() != self.num_bins {
             return Err(LossError::InvalidParameter {
@@ -302,7 +342,45 @@ impl SrlConfig {
                 ),
             });
         }
-        Ok(())
+        Ok(params)
+    }
+}
+
+/// An [`SrlConfig`] that passed [`SrlConfig::check`] (only it makes one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidSrlConfig {
+    config: SrlConfig,
+    params: ValidSrlParams,
+}
+
+impl ValidSrlConfig {
+    /// The checked config.
+    pub fn config(&self) -> &SrlConfig {
+        &self.config
+    }
+
+    /// Its checked hyper-parameters.
+    pub fn params(&self) -> &ValidSrlParams {
+        &self.params
+    }
+}
+
+/// What [`SrlObjective::new`] accepts: a [`ValidSrlConfig`] (used as it is) or an
+/// [`SrlConfig`] (checked once, by [`SrlConfig::check`]).
+pub trait CheckedSrlConfig {
+    /// The checked config.
+    fn into_valid(self) -> Result<ValidSrlConfig, LossError>;
+}
+
+impl CheckedSrlConfig for ValidSrlConfig {
+    fn into_valid(self) -> Result<ValidSrlConfig, LossError> {
+        Ok(self)
+    }
+}
+
+impl CheckedSrlConfig for SrlConfig {
+    fn into_valid(self) -> Result<ValidSrlConfig, LossError> {
+        self.check()
     }
 }
 
@@ -409,10 +487,13 @@ struct BatchOnly<F> {
 }
 
 impl<F: Float> SrlObjective<F> {
-    /// Builds the objective, validating every hyper-parameter (the error names the field) and
-    /// drawing the enveloping points from `config.seed`.
-    pub fn new(config: SrlConfig) -> Result<Self, LossError> {
-        config.validate()?;
+    /// Builds the objective from a checked config (an [`SrlConfig`] is checked here, once, by
+    /// [`SrlConfig::check`]; the error names the field) and draws the enveloping points from
+    /// `config.seed`.
+    pub fn new(config: impl CheckedSrlConfig) -> Result<Self, LossError> {
+        let valid = config.into_valid()?;
+        let tau = valid.params.tau;
+        let config = valid.config;
         let (k, d) = (config.num_bins, config.dim);
         Ok(Self {
             envelope: EnvelopingLoss::with_random_points(config.params.num_points, d, config.seed)?,
@@ -420,7 +501,7 @@ impl<F: Float> SrlObjective<F> {
                 config.params.homogeneity,
                 config.bin_centres.clone(),
             )?,
-            contrastive: CentroidContrastiveLoss::new(config.params.tau)?,
+            contrastive: CentroidContrastiveLoss::with_temperature(tau),
             z: Array2::zeros((0, d)),
             norms: Array1::zeros(0),
             table: SurrogateTable::new(k, d),

@@ -10,6 +10,7 @@ use srl_losses::baselines::balanced_mse::{
     GaussianMixture1d,
 };
 use srl_losses::LossError;
+use srl_testkit::{central_difference, FdCheck};
 
 type Loss<'a> = dyn Fn(
         &Array1<f64>,
@@ -25,23 +26,14 @@ fn fd_check(loss: &Loss<'_>, pred: &Array1<f64>, target: &Array1<f64>, sigma: f6
     let mut scratch = Array1::zeros(pred.len());
     let mut value = |p: &Array1<f64>, s: f64| loss(p, target, s, &mut scratch).unwrap().value;
     let h = 1e-6;
-    for i in 0..pred.len() {
-        let mut p = pred.clone();
-        p[i] += h;
-        let up = value(&p, sigma);
-        p[i] -= 2.0 * h;
-        let down = value(&p, sigma);
-        assert_relative_eq!(
-            g[i],
-            (up - down) / (2.0 * h),
-            max_relative = 1e-6,
-            epsilon = 1e-9
-        );
-    }
+    FdCheck::new(h)
+        .max_relative(1e-6)
+        .epsilon(1e-9)
+        .check(pred, &g, |p| value(p, sigma));
     // The 2σ² factor is detached: compare with the derivative of the raw loss value/(2σ²).
     let raw =
         |s: f64, value: &mut dyn FnMut(&Array1<f64>, f64) -> f64| value(pred, s) / (2.0 * s * s);
-    let fd_raw = (raw(sigma + h, &mut value) - raw(sigma - h, &mut value)) / (2.0 * h);
+    let fd_raw = central_difference(|s| raw(s, &mut value), sigma, h);
     assert_relative_eq!(
         out.grad_sigma,
         2.0 * sigma * sigma * fd_raw,

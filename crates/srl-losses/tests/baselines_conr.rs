@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use srl_losses::baselines::conr::{ConR, ConrConfig, ConrWorkspace};
 use srl_losses::LossError;
+use srl_testkit::FdCheck;
 
 fn conr(omega: f64, temperature: f64, e: f64, paper_denominator: bool) -> ConR {
     ConR::new(ConrConfig {
@@ -95,7 +96,7 @@ fn fd_check(loss: &ConR, q: &Array2<f64>, y: &Array1<f64>, p: &Array1<f64>, w: &
     assert!(out.active_anchors > 0, "test case without active anchors");
     let mut ws = ConrWorkspace::new();
     let mut scratch = Array2::zeros(q.raw_dim());
-    let mut value = |q: &Array2<f64>| {
+    let value = |q: &Array2<f64>| {
         loss.forward_backward_with(
             &mut ws,
             q.view(),
@@ -107,21 +108,10 @@ fn fd_check(loss: &ConR, q: &Array2<f64>, y: &Array1<f64>, p: &Array1<f64>, w: &
         .unwrap()
         .value
     };
-    let eps = 1e-6;
-    for idx in 0..q.len() {
-        let (r, c) = (idx / q.ncols(), idx % q.ncols());
-        let mut qp = q.clone();
-        qp[[r, c]] += eps;
-        let up = value(&qp);
-        qp[[r, c]] -= 2.0 * eps;
-        let down = value(&qp);
-        assert_relative_eq!(
-            g[[r, c]],
-            (up - down) / (2.0 * eps),
-            max_relative = 1e-6,
-            epsilon = 1e-8
-        );
-    }
+    FdCheck::new(1e-6)
+        .max_relative(1e-6)
+        .epsilon(1e-8)
+        .check(q, &g, value);
 }
 
 #[test]

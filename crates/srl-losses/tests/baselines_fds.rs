@@ -12,6 +12,7 @@ use srl_losses::baselines::fds::{
 };
 use srl_losses::baselines::lds::LdsKernel;
 use srl_losses::LossError;
+use srl_testkit::FdCheck;
 
 /// Config with the given kernel and default momentum / start epochs.
 fn config(num_bins: usize, dim: usize, kernel: LdsKernel) -> FdsConfig {
@@ -402,21 +403,10 @@ fn backward_matches_finite_differences() {
         let g = fds.smooth_backward(grad_s.view(), &bins, 3).unwrap();
         // The loss is quadratic in z, so central differences are exact up to rounding; a
         // larger step keeps the rounding error well below the tolerance.
-        let eps = 1e-3;
-        for idx in 0..z.len() {
-            let (r, col) = (idx / d, idx % d);
-            let mut zp = z.clone();
-            zp[[r, col]] += eps;
-            let up = loss(&zp);
-            zp[[r, col]] -= 2.0 * eps;
-            let down = loss(&zp);
-            assert_relative_eq!(
-                g[[r, col]],
-                (up - down) / (2.0 * eps),
-                max_relative = 1e-6,
-                epsilon = 1e-9
-            );
-        }
+        FdCheck::new(1e-3)
+            .max_relative(1e-6)
+            .epsilon(1e-9)
+            .check(&z, &g, loss);
     }
 }
 

@@ -6,33 +6,21 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use srl_losses::baselines::ordinal_entropy::OrdinalEntropy;
 use srl_losses::LossError;
+use srl_testkit::FdCheck;
 
 fn fd_check(oe: &OrdinalEntropy, h: &Array2<f64>, y: &Array1<f64>) {
     let mut g = Array2::zeros(h.raw_dim());
     oe.forward_backward(h.view(), y.view(), g.view_mut())
         .unwrap();
     let mut scratch = Array2::zeros(h.raw_dim());
-    let eps = 1e-6;
-    for idx in 0..h.len() {
-        let (r, c) = (idx / h.ncols(), idx % h.ncols());
-        let mut hp = h.clone();
-        hp[[r, c]] += eps;
-        let up = oe
-            .forward_backward(hp.view(), y.view(), scratch.view_mut())
-            .unwrap()
-            .value;
-        hp[[r, c]] -= 2.0 * eps;
-        let down = oe
-            .forward_backward(hp.view(), y.view(), scratch.view_mut())
-            .unwrap()
-            .value;
-        assert_relative_eq!(
-            g[[r, c]],
-            (up - down) / (2.0 * eps),
-            max_relative = 1e-6,
-            epsilon = 1e-9
-        );
-    }
+    FdCheck::new(1e-6)
+        .max_relative(1e-6)
+        .epsilon(1e-9)
+        .check(h, &g, |hp| {
+            oe.forward_backward(hp.view(), y.view(), scratch.view_mut())
+                .unwrap()
+                .value
+        });
 }
 
 #[test]

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use srl_losses::baselines::rnc::RankNContrast;
+use srl_testkit::FdCheck;
 
 /// The reference loss, literally: mean over ordered pairs (i, j ≠ i) of
 /// −log(exp(s_ij) / Σ_{k≠i, |y_i−y_k| ≥ |y_i−y_j|} exp(s_ik)), s = −‖z_i − z_j‖/τ.
@@ -38,17 +39,10 @@ fn check(z: Array2<f64>, y: Array1<f64>, tau: f64) {
         .forward_backward(z.view(), y.view(), grad.view_mut())
         .unwrap();
     assert_relative_eq!(v, naive(&z, &y, tau), max_relative = 1e-10);
-    let h = 1e-6;
-    for r in 0..z.nrows() {
-        for c in 0..z.ncols() {
-            let mut up = z.clone();
-            up[[r, c]] += h;
-            let mut down = z.clone();
-            down[[r, c]] -= h;
-            let fd = (naive(&up, &y, tau) - naive(&down, &y, tau)) / (2.0 * h);
-            assert_relative_eq!(grad[[r, c]], fd, epsilon = 1e-7, max_relative = 1e-5);
-        }
-    }
+    FdCheck::new(1e-6)
+        .epsilon(1e-7)
+        .max_relative(1e-5)
+        .check(&z, &grad, |z| naive(z, &y, tau));
 }
 
 #[test]
@@ -113,4 +107,21 @@ proptest! {
             prop_assert!(g.column(c).sum().abs() < 1e-10);
         }
     }
+}
+
+#[test]
+fn temperature_is_checked_once_naming_the_field() {
+    use srl_losses::{LossError, Temperature};
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        match RankNContrast::new(bad) {
+            Err(LossError::InvalidParameter { name, .. }) => assert_eq!(name, "tau"),
+            other => panic!("{bad}: {other:?}"),
+        }
+        assert!(Temperature::check("tau", bad).is_err());
+    }
+    let tau = Temperature::check("tau", 0.5).unwrap();
+    assert_eq!(
+        RankNContrast::with_temperature(tau),
+        RankNContrast::new(0.5).unwrap()
+    );
 }

@@ -8,6 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use srl_losses::regression::RegressionLoss;
 use srl_losses::LossError;
+use srl_testkit::FdCheck;
 
 fn all_losses() -> Vec<RegressionLoss> {
     vec![
@@ -63,16 +64,12 @@ fn fd_check(
         loss.forward(pred.view(), target.view(), w).unwrap(),
         max_relative = 1e-14
     );
-    let h = 1e-6;
-    for i in 0..pred.len() {
-        let mut p = pred.clone();
-        p[i] += h;
-        let up = loss.forward(p.view(), target.view(), w).unwrap();
-        p[i] -= 2.0 * h;
-        let down = loss.forward(p.view(), target.view(), w).unwrap();
-        let fd = (up - down) / (2.0 * h);
-        assert_relative_eq!(grad[i], fd, max_relative = 1e-6, epsilon = 1e-10);
-    }
+    FdCheck::new(1e-6)
+        .max_relative(1e-6)
+        .epsilon(1e-10)
+        .check(pred, &grad, |p| {
+            loss.forward(p.view(), target.view(), w).unwrap()
+        });
 }
 
 #[test]

@@ -417,3 +417,43 @@ proptest! {
         prop_assert!((lhs - dl * dl / span).abs() < 1e-9 * lhs.max(1.0));
     }
 }
+
+/// Each SRL hyper-parameter is checked once, by `SrlParams::check` (through `SrlConfig::check`),
+/// and a bad value is an `InvalidParameter` naming its field, whichever way the objective is
+/// built; a checked config builds without another check.
+#[test]
+fn bad_parameters_are_rejected_naming_the_field() {
+    use srl_losses::{LossError, Temperature};
+    let centres: Vec<f64> = (0..4).map(|k| k as f64).collect();
+    let base = SrlConfig::paper(4, 3, centres);
+    type Spoil = fn(&mut SrlConfig);
+    let cases: [(&str, Spoil); 6] = [
+        ("tau", |c| c.params.tau = 0.0),
+        ("tau", |c| c.params.tau = f64::NAN),
+        ("weights.envelope", |c| c.params.weights.envelope = -1.0),
+        ("weights.contrastive", |c| {
+            c.params.weights.contrastive = f64::INFINITY
+        }),
+        ("num_points", |c| c.params.num_points = 0),
+        ("num_bins", |c| c.num_bins = 1),
+    ];
+    for (field, spoil) in cases {
+        let mut bad = base.clone();
+        spoil(&mut bad);
+        for err in [
+            bad.clone().check().unwrap_err(),
+            SrlObjective::<f64>::new(bad.clone()).unwrap_err(),
+        ] {
+            match err {
+                LossError::InvalidParameter { name, .. } => assert_eq!(name, field),
+                other => panic!("{field}: {other}"),
+            }
+        }
+    }
+    let valid = base.check().unwrap();
+    assert_eq!(
+        valid.params().tau(),
+        Temperature::check("tau", 1.0).unwrap()
+    );
+    assert!(SrlObjective::<f64>::new(valid).is_ok());
+}

@@ -4,17 +4,12 @@
 use approx::assert_relative_eq;
 use ndarray::{array, Array2};
 use proptest::prelude::*;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use srl_surrogate::{
     MemoryParams, MemoryUpdate, RowSource, Surrogate, SurrogateConfig, SurrogateError,
 };
 
-fn gaussian(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    Array2::from_shape_simple_fn((rows, cols), || StandardNormal.sample(&mut rng))
-}
+use srl_testkit::random::gaussian_matrix as gaussian;
+use srl_testkit::FdCheck;
 
 fn unit_rows(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     srl_geometry::normalize_rows(gaussian(rows, cols, seed).view()).0
@@ -44,18 +39,10 @@ fn check_backward(s: &Surrogate<f64>, z: &Array2<f64>, bins: &[usize], seed: u64
     let mut grad = Array2::from_elem(z.raw_dim(), 1.0);
     t.backward_into(w.view(), grad.view_mut()).unwrap();
     grad -= 1.0;
-    let eps = 1e-6;
-    let mut zp = z.clone();
-    for idx in ndarray::indices(z.raw_dim()) {
-        let orig = zp[idx];
-        zp[idx] = orig + eps;
-        let lp = loss(&zp);
-        zp[idx] = orig - eps;
-        let lm = loss(&zp);
-        zp[idx] = orig;
-        let numeric = (lp - lm) / (2.0 * eps);
-        assert_relative_eq!(grad[idx], numeric, epsilon = 1e-8, max_relative = 1e-6);
-    }
+    FdCheck::new(1e-6)
+        .epsilon(1e-8)
+        .max_relative(1e-6)
+        .check(z, &grad, loss);
 }
 
 #[test]

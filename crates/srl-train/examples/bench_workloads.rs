@@ -27,9 +27,6 @@
 //! little-endian arrays) for the PyTorch side, and exits.
 
 use ndarray::Array2;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use serde_json::{json, Value};
 use srl_data::{Benchmark, BenchmarkId};
 use srl_losses::{SrlConfig, SrlObjective};
@@ -155,8 +152,7 @@ fn time_training(
 }
 
 fn gaussian(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    Array2::from_shape_simple_fn((rows, cols), || StandardNormal.sample(&mut rng))
+    srl_testkit::random::gaussian_matrix(rows, cols, seed)
 }
 
 /// Milliseconds of each of `repeats` objective calls (forward + backward to ∂L/∂h).

@@ -5,9 +5,39 @@ use approx::assert_relative_eq;
 use ndarray::{Array1, Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use srl_testkit::FdCheck;
 use srl_train::{FeatureActivation, HeadInput, Mlp, MlpConfig};
 
 const STEP: f64 = 1e-6;
+
+/// Central differences (step [`STEP`]) of `value` in each of the network's flat parameters
+/// against `analytic`, with the given `approx` tolerances; returns the compared count.
+fn check_parameters(
+    mlp: &mut Mlp<f64>,
+    analytic: &[f64],
+    epsilon: f64,
+    max_relative: f64,
+    value: impl Fn(&Mlp<f64>) -> f64,
+) -> usize {
+    let n = mlp.num_parameters();
+    assert_eq!(analytic.len(), n);
+    FdCheck::new(STEP)
+        .epsilon(epsilon)
+        .max_relative(max_relative)
+        .compare(
+            analytic,
+            0..n,
+            |i, offset| {
+                let original = mlp.flat_parameters()[i];
+                mlp.flat_parameters_mut()[i] = original + offset;
+                let v = value(mlp);
+                mlp.flat_parameters_mut()[i] = original;
+                Some(v)
+            },
+            |i| format!("(flat parameter {i})"),
+        )
+        .checked
+}
 
 fn random_matrix(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Array2<f64> {
     Array2::from_shape_fn((rows, cols), |_| rng.gen_range(-1.5..1.5))
@@ -135,20 +165,10 @@ fn check_gradients(cfg: &MlpConfig, with_feature_grad: bool) {
         .unwrap();
     let analytic = grads.as_slice().to_vec();
 
-    let mut nonzero = 0;
-    for (i, &analytic_i) in analytic.iter().enumerate() {
-        let original = mlp.flat_parameters()[i];
-        mlp.flat_parameters_mut()[i] = original + STEP;
-        let plus = objective(&mlp, x.view(), &c, g_opt);
-        mlp.flat_parameters_mut()[i] = original - STEP;
-        let minus = objective(&mlp, x.view(), &c, g_opt);
-        mlp.flat_parameters_mut()[i] = original;
-        let numeric = (plus - minus) / (2.0 * STEP);
-        if analytic_i.abs() > 1e-8 {
-            nonzero += 1;
-        }
-        assert_relative_eq!(analytic_i, numeric, max_relative = 1e-6, epsilon = 1e-8);
-    }
+    let nonzero = analytic.iter().filter(|a| a.abs() > 1e-8).count();
+    check_parameters(&mut mlp, &analytic, 1e-8, 1e-6, |mlp| {
+        objective(mlp, x.view(), &c, g_opt)
+    });
     assert!(
         nonzero > mlp.num_parameters() / 2,
         "too few non-zero gradients: {nonzero}"
@@ -200,20 +220,7 @@ fn gradient_through_normalized_features_matches_finite_differences() {
         mlp.forward(x.view(), &mut ws).unwrap();
         (&ws.normalized_features() * &g).sum()
     };
-    for (i, &analytic_i) in analytic.iter().enumerate() {
-        let original = mlp.flat_parameters()[i];
-        mlp.flat_parameters_mut()[i] = original + STEP;
-        let plus = objective_z(&mlp);
-        mlp.flat_parameters_mut()[i] = original - STEP;
-        let minus = objective_z(&mlp);
-        mlp.flat_parameters_mut()[i] = original;
-        assert_relative_eq!(
-            analytic_i,
-            (plus - minus) / (2.0 * STEP),
-            max_relative = 1e-6,
-            epsilon = 1e-8
-        );
-    }
+    check_parameters(&mut mlp, &analytic, 1e-8, 1e-6, objective_z);
     // The head gets no gradient when ∂L/∂ŷ = 0.
     let head = mlp.num_layers() - 1;
     assert!(grads.weight(head).unwrap().iter().all(|&v| v == 0.0));
@@ -291,16 +298,7 @@ fn calibrated_head_input_backward_matches_finite_differences() {
         mlp.backward(&mut ws, c.view(), Some(g.view()), &mut grads)
             .unwrap();
         let analytic = grads.as_slice().to_vec();
-        for (p, &a) in analytic.iter().enumerate() {
-            let orig = mlp.flat_parameters()[p];
-            mlp.flat_parameters_mut()[p] = orig + STEP;
-            let up = value(&mlp);
-            mlp.flat_parameters_mut()[p] = orig - STEP;
-            let down = value(&mlp);
-            mlp.flat_parameters_mut()[p] = orig;
-            let fd = (up - down) / (2.0 * STEP);
-            assert_relative_eq!(a, fd, epsilon = 1e-6, max_relative = 1e-5);
-        }
+        check_parameters(&mut mlp, &analytic, 1e-6, 1e-5, value);
         // A forward without calibration resets it: the head reads h again.
         mlp.forward(x.view(), &mut ws).unwrap();
         let plain = mlp.predict(x.view()).unwrap();

@@ -24,7 +24,7 @@
 use crate::regression::check_finite;
 use crate::LossError;
 use ndarray::{ArrayView1, ArrayViewMut1};
-use srl_geometry::Float;
+use srl_geometry::{Float, LogSumExp};
 
 /// Value of a Balanced-MSE loss and the gradient w.r.t. the noise scale σ.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -229,14 +229,13 @@ pub fn bmc_forward_backward<F: Float>(
         for (l, &t) in logits.iter_mut().zip(target.iter()) {
             *l = -(p - t) * (p - t) / (two * v);
         }
-        let m = logits.iter().cloned().fold(F::neg_infinity(), F::max);
-        let z: F = logits.iter().map(|&l| (l - m).exp()).sum();
-        raw += m + z.ln() - logits[i];
+        let lse = LogSumExp::of(logits.iter().copied());
+        raw += lse.value() - logits[i];
         // Softmax expectations of (ŷ_i − y_j) and of the logits.
         let mut e_diff = F::zero();
         let mut e_logit = F::zero();
         for (&l, &t) in logits.iter().zip(target.iter()) {
-            let q = (l - m).exp() / z;
+            let q = lse.softmax(l);
             e_diff += q * (p - t);
             e_logit += q * l;
         }
@@ -281,13 +280,12 @@ pub fn bni_forward_backward<F: Float>(
         for ((t, &c), &lp) in terms.iter_mut().zip(&centers).zip(&log_p) {
             *t = -(p - c) * (p - c) / (two * v) + lp;
         }
-        let m = terms.iter().cloned().fold(F::neg_infinity(), F::max);
-        let z: F = terms.iter().map(|&t| (t - m).exp()).sum();
-        raw += r * r / (two * v) + m + z.ln();
+        let lse = LogSumExp::of(terms.iter().copied());
+        raw += r * r / (two * v) + lse.max + lse.sum.ln();
         let mut d_pred = r / v;
         let mut d_v = -r * r / (two * v * v);
         for (&t, &c) in terms.iter().zip(&centers) {
-            let q = (t - m).exp() / z;
+            let q = lse.softmax(t);
             d_pred -= q * (p - c) / v;
             d_v += q * (p - c) * (p - c) / (two * v * v);
         }
@@ -332,13 +330,12 @@ pub fn gai_forward_backward<F: Float>(
         for (((t, &mu), &s), &lp) in terms.iter_mut().zip(&means).zip(&sum_var).zip(&log_pi) {
             *t = -half * s.ln() - (p - mu) * (p - mu) / (two * s) + lp;
         }
-        let m = terms.iter().cloned().fold(F::neg_infinity(), F::max);
-        let z: F = terms.iter().map(|&t| (t - m).exp()).sum();
-        raw += r * r / (two * v) + half * v.ln() + m + z.ln();
+        let lse = LogSumExp::of(terms.iter().copied());
+        raw += r * r / (two * v) + half * v.ln() + lse.max + lse.sum.ln();
         let mut d_pred = r / v;
         let mut d_v = -r * r / (two * v * v) + half / v;
         for ((&t, &mu), &s) in terms.iter().zip(&means).zip(&sum_var) {
-            let q = (t - m).exp() / z;
+            let q = lse.softmax(t);
             d_pred -= q * (p - mu) / s;
             d_v += q * (-half / s + (p - mu) * (p - mu) / (two * s * s));
         }

@@ -47,7 +47,7 @@
 //! ([`srl_geometry::normalize_rows_backward_into`]).
 
 use crate::regression::check_finite;
-use crate::LossError;
+use crate::{LossError, Temperature};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use srl_geometry::{normalize_rows_backward_into, normalize_rows_into, Float};
@@ -179,12 +179,7 @@ impl ConR {
                 reason: format!("must be finite and ≥ 0, got {omega}"),
             });
         }
-        if !(temperature.is_finite() && temperature > 0.0) {
-            return Err(LossError::InvalidParameter {
-                name: "temperature",
-                reason: format!("must be finite and > 0, got {temperature}"),
-            });
-        }
+        Temperature::check("temperature", temperature)?;
         if !(e.is_finite() && e >= 0.0) {
             return Err(LossError::InvalidParameter {
                 name: "e",

@@ -18,7 +18,7 @@
 //! ∂s_ij/∂z_i = −(z_i − z_j)/(τ‖z_i − z_j‖) (and the opposite for z_j); coincident points
 //! (‖z_i − z_j‖ < 1e-12) get a zero sub-gradient.
 
-use crate::LossError;
+use crate::{LossError, Temperature};
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use srl_geometry::Float;
 
@@ -43,15 +43,15 @@ pub struct RankNContrast {
 }
 
 impl RankNContrast {
-    /// Validates τ finite and > 0.
+    /// Validates τ finite and > 0 (`InvalidParameter { name: "tau" }`, from
+    /// [`Temperature::check`]).
     pub fn new(tau: f64) -> Result<Self, LossError> {
-        if !(tau.is_finite() && tau > 0.0) {
-            return Err(LossError::InvalidParameter {
-                name: "tau",
-                reason: format!("the temperature must be finite and > 0, got {tau}"),
-            });
-        }
-        Ok(RankNContrast { tau })
+        Ok(Self::with_temperature(Temperature::check("tau", tau)?))
+    }
+
+    /// The loss for an already checked τ (no error possible).
+    pub fn with_temperature(tau: Temperature) -> Self {
+        RankNContrast { tau: tau.get() }
     }
 
     /// Temperature τ.
