@@ -17,6 +17,7 @@ use srl_losses::baselines::balanced_mse::{
     GaussianMixture1d,
 };
 use srl_losses::baselines::lds::{lds_weights, LdsKernel, Reweight};
+use srl_geometry::LogSumExp;
 use srl_losses::regression::RegressionLoss;
 
 /// Re-weighting of the per-sample regression loss by the training label density
@@ -545,18 +546,16 @@ pub fn fit_gmm_1d(y: &[f64], k: usize) -> Result<GaussianMixture1d, TrainError> 
         let mut ll = 0.0;
         for (i, &v) in y.iter().enumerate() {
             let r = &mut resp[i * k..(i + 1) * k];
-            let mut max = f64::NEG_INFINITY;
             for j in 0..k {
                 let d = v - means[j];
                 r[j] = weights[j].ln()
                     - 0.5 * (2.0 * std::f64::consts::PI * vars[j]).ln()
                     - d * d / (2.0 * vars[j]);
-                max = max.max(r[j]);
             }
-            let z: f64 = r.iter().map(|l| (l - max).exp()).sum();
-            ll += max + z.ln();
+            let lse = LogSumExp::exp_in_place(r);
+            ll += lse.value();
             for l in r.iter_mut() {
-                *l = (*l - max).exp() / z;
+                *l /= lse.sum;
             }
         }
         // M-step.
