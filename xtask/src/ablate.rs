@@ -20,7 +20,7 @@
 //! SRL's in a seed is flagged, [`identical_to_full`]) — `summary.json`, the exact configurations in `configs/`, the run
 //! folders in `runs/<benchmark>/<variant>/seed<k>/` and the logs in `logs/`.
 
-use crate::common::{build_srl, repo_root};
+use crate::common::{build_srl, repo_root, run_name, seed_file_stem};
 use crate::error::{Result, XtaskError};
 use crate::runner::{self, Job, OnFailure};
 use crate::tables::{self, mean_std, PairedWins, Stat};
@@ -364,12 +364,12 @@ fn train(
             kept += 1;
             continue;
         }
-        let name = format!("{b}-{}-seed{seed}", v.name);
+        let name = format!("{b}-{}", seed_file_stem(&v.name, *seed));
         let config_path = configs.join(format!("{name}.toml"));
         crate::common::write_file(&config_path, &cfg.to_toml_string()?)?;
         let call = runner::srl_train_call(&config_path, cfg, &data_dir, &dir);
         job_list.push(Job {
-            name: format!("{b}/{}/seed{seed}", v.name),
+            name: run_name(b.as_str(), &v.name, *seed),
             program: srl.clone(),
             args: call.args,
             env: vec![(
@@ -379,7 +379,7 @@ fn train(
             log: out
                 .join("logs")
                 .join(b.as_str())
-                .join(format!("{}-seed{seed}.log", v.name)),
+                .join(format!("{}.log", seed_file_stem(&v.name, *seed))),
             append_log: call.resumes,
         });
     }
@@ -430,7 +430,7 @@ fn aggregate(
             let planned = plan.get(&(benchmark, source.to_string(), seed));
             if planned.is_none_or(|p| run_folder::read_config(&dir).ok().as_ref() != Some(*p)) {
                 if source == v.name {
-                    stale.push(format!("{source}/seed{seed}"));
+                    stale.push(format!("{source}/{}", run_folder::seed_dir(seed)));
                 }
                 continue;
             }
@@ -1005,7 +1005,7 @@ mod tests {
         let out = std::env::temp_dir().join(format!("srl-ablate-scope-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
         let finished = |b: &str, v: &str, k: usize| {
-            let dir = out.join(format!("runs/{b}/{v}/seed{k}"));
+            let dir = run_folder::sweep_run_dir(&out.join("runs"), b, v, k as u64);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("metrics.json"), "{}").unwrap();
         };

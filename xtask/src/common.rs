@@ -102,6 +102,12 @@ pub fn run_name(benchmark: &str, variant: &str, seed: u64) -> String {
         .join("/")
 }
 
+/// `srl-seed0`: the file name stem of a run's configuration and log beside the run folders
+/// (the seed as its folder is named, [`srl_train::run_folder::seed_dir`]).
+pub fn seed_file_stem(variant: &str, seed: u64) -> String {
+    format!("{variant}-{}", srl_train::run_folder::seed_dir(seed))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Builds and child processes
 

@@ -374,10 +374,7 @@ pub fn tsne_2d(z: &Array2<f64>) -> Result<Array2<f64>> {
 /// lack them).
 pub fn has_feature_runs(runs_dir: &Path, benchmark: BenchmarkId) -> bool {
     [MethodName::vanilla(), srl_method()].iter().all(|m| {
-        runs_dir
-            .join(benchmark.as_str())
-            .join(m.to_string())
-            .join("seed0")
+        run_folder::sweep_run_dir(runs_dir, benchmark.as_str(), &m.to_string(), 0)
             .join(run_folder::TEST_FEATURES)
             .is_file()
     })
@@ -404,10 +401,7 @@ impl FeatureSpace {
             .map(|m| {
                 (
                     display_method(m),
-                    runs_dir
-                        .join(benchmark.as_str())
-                        .join(m.to_string())
-                        .join("seed0"),
+                    run_folder::sweep_run_dir(runs_dir, benchmark.as_str(), &m.to_string(), 0),
                 )
             })
             .collect();
@@ -960,7 +954,8 @@ impl TrainingCurves {
         let mut panels: Vec<Vec<Series>> = vec![Vec::new(); CURVE_PANELS.len()];
         let bench_dir = runs_dir.join(benchmark.as_str());
         for method in headline_methods(runs_dir, benchmark) {
-            let dir = bench_dir.join(method.to_string()).join("seed0");
+            let dir =
+                run_folder::sweep_run_dir(runs_dir, benchmark.as_str(), &method.to_string(), 0);
             if !dir.join(run_folder::LOG).is_file() {
                 continue;
             }
@@ -1462,7 +1457,7 @@ pub(crate) mod tests {
             .enumerate()
         {
             for s in 0..3u64 {
-                let d = runs.join("airfoil").join(m).join(format!("seed{s}"));
+                let d = run_folder::sweep_run_dir(&runs, "airfoil", m, s);
                 write_synthetic_run(&d, m, s, 150);
                 let few = 6.0 - 0.5 * i as f64 + 0.3 * s as f64;
                 let r = crate::tables::tests::report(a, m, s, [4.0, 3.0, 4.0, few]);
@@ -1521,7 +1516,7 @@ pub(crate) mod tests {
         let b = BenchmarkId::IolLinear;
         let mut reports = Vec::new();
         for m in ["ranksim", "conr"] {
-            let d = runs.join(b.as_str()).join(m).join("seed0");
+            let d = run_folder::sweep_run_dir(&runs, b.as_str(), m, 0);
             write_synthetic_run(&d, m, 0, 50);
             let r = crate::tables::tests::report(b, m, 0, [0.01, 0.01, 0.01, 0.02]);
             crate::tables::tests::write_report(&d, &r);
@@ -1612,7 +1607,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let runs = dir.path().join("runs");
         let b = BenchmarkId::IolLinear;
-        let seed = runs.join(b.as_str()).join("vanilla").join("seed0");
+        let seed = run_folder::sweep_run_dir(&runs, b.as_str(), "vanilla", 0);
         std::fs::create_dir_all(&seed).unwrap();
         let name = |s: Option<Shot>| match s {
             Some(Shot::Many) => "many",
@@ -1672,7 +1667,7 @@ pub(crate) mod tests {
         for b in [BenchmarkId::Concrete, BenchmarkId::IolLinear] {
             let mut reports = Vec::new();
             for m in ["vanilla", "srl"] {
-                let d = runs.join(b.as_str()).join(m).join("seed0");
+                let d = run_folder::sweep_run_dir(&runs, b.as_str(), m, 0);
                 write_synthetic_run(&d, m, 0, 120);
                 let r = crate::tables::tests::report(b, m, 0, [4.0, 3.0, 4.0, 5.0]);
                 crate::tables::tests::write_report(&d, &r);
@@ -1681,7 +1676,7 @@ pub(crate) mod tests {
             tables.push(crate::tables::aggregate(b, &reports).unwrap());
         }
         // IOL features are git-ignored: without them the figure is left out, not an error.
-        let iol = runs.join("iol-linear").join("srl").join("seed0");
+        let iol = run_folder::sweep_run_dir(&runs, "iol-linear", "srl", 0);
         let iol_features = iol.join(run_folder::TEST_FEATURES);
         let kept = dir.path().join("kept.npy");
         std::fs::rename(&iol_features, &kept).unwrap();
@@ -1738,7 +1733,7 @@ pub(crate) mod tests {
         let runs = dir.path().join("runs");
         let b = BenchmarkId::IolLinear;
         for m in ["vanilla", "srl"] {
-            let d = runs.join(b.as_str()).join(m).join("seed0");
+            let d = run_folder::sweep_run_dir(&runs, b.as_str(), m, 0);
             write_synthetic_run(&d, m, 0, 40);
             // In d = 100 the ε-tube coverage is exactly 0 at every epoch; the soft one is not.
             let mut log = String::new();
@@ -1777,12 +1772,7 @@ pub(crate) mod tests {
 
         // With a real coverage (the synthetic log's 0.2–0.45) there is no note.
         let dir = tempfile::tempdir().unwrap();
-        let d = dir
-            .path()
-            .join("runs")
-            .join("airfoil")
-            .join("srl")
-            .join("seed0");
+        let d = run_folder::sweep_run_dir(&dir.path().join("runs"), "airfoil", "srl", 0);
         write_synthetic_run(&d, "srl", 0, 40);
         let curves =
             TrainingCurves::from_runs(&dir.path().join("runs"), BenchmarkId::Airfoil).unwrap();

@@ -1220,11 +1220,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = BenchmarkId::Airfoil;
         for (m, seed) in [("srl", 10), ("srl", 2), ("vanilla", 0), ("srl+ranksim", 1)] {
-            let d = dir
-                .path()
-                .join("airfoil")
-                .join(m)
-                .join(format!("seed{seed}"));
+            let d = run_folder::sweep_run_dir(dir.path(), "airfoil", m, seed);
             write_report(&d, &report(a, m, seed, [1.0, 1.0, 1.0, 1.0]));
         }
         // A folder without metrics.json (failed run) is skipped.

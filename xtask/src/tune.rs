@@ -26,7 +26,7 @@
 //! the committed `<grid>.json` (its per-variant validation results) when the run folders are
 //! gone — no training either way.
 
-use crate::common::{build_srl, create_dir, read_file, repo_root};
+use crate::common::{build_srl, create_dir, read_file, repo_root, seed_file_stem};
 use crate::error::{Result, XtaskError};
 use crate::runner::{self, Job, OnFailure};
 use crate::tables::{mean_std, Metric, Stat};
@@ -327,7 +327,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
             .map_err(|e| XtaskError::io("create", &configs_dir, e))?;
         let mut job_list = Vec::new();
         for (v, seed, cfg) in &planned {
-            let config_path = configs_dir.join(format!("{}-seed{seed}.toml", v.name));
+            let config_path = configs_dir.join(format!("{}.toml", seed_file_stem(&v.name, *seed)));
             let text = cfg.to_toml_string()?;
             std::fs::write(&config_path, text)
                 .map_err(|e| XtaskError::io("write", &config_path, e))?;
@@ -346,7 +346,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                 run_dir.clone().into(),
             ];
             job_list.push(Job {
-                name: format!("{}/seed{seed}", v.name),
+                name: format!("{}/{}", v.name, run_folder::seed_dir(*seed)),
                 program: srl.clone(),
                 args,
                 env: vec![(
@@ -355,7 +355,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                 )],
                 log: runs_dir
                     .join("logs")
-                    .join(format!("{}-seed{seed}.log", v.name)),
+                    .join(format!("{}.log", seed_file_stem(&v.name, *seed))),
                 append_log: false,
             });
         }

@@ -670,7 +670,7 @@ mod tests {
         let mut reports = Vec::new();
         for (m, mae) in [("vanilla", 6.0), ("srl", 5.0)] {
             for s in 0..2u64 {
-                let d = runs.join("airfoil").join(m).join(format!("seed{s}"));
+                let d = run_folder::sweep_run_dir(&runs, "airfoil", m, s);
                 crate::figures::tests::write_synthetic_run(&d, m, s, 100);
                 let r = report(a, m, s, [mae + s as f64, mae, mae, mae + 2.0]);
                 write_report(&d, &r);

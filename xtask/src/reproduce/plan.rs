@@ -4,7 +4,7 @@
 //! its configuration `configs/<benchmark>-<method>-seed<k>.toml` and its log
 //! `logs/<benchmark>/<method>-seed<k>.log`.
 
-use crate::common::run_name;
+use crate::common::{run_name, seed_file_stem};
 use crate::error::{Result, XtaskError};
 use crate::tables::default_methods;
 use serde::{Deserialize, Serialize};
@@ -45,10 +45,9 @@ impl RunSpec {
     /// `configs/airfoil-srl-seed0.toml` under `out`.
     pub fn config_path(&self, out: &Path) -> PathBuf {
         out.join("configs").join(format!(
-            "{}-{}-{}.toml",
+            "{}-{}.toml",
             self.benchmark,
-            self.method,
-            run_folder::seed_dir(self.seed)
+            seed_file_stem(&self.method.to_string(), self.seed)
         ))
     }
 
@@ -65,9 +64,8 @@ impl RunSpec {
     /// `logs/airfoil/srl-seed0.log` under `out`.
     pub fn log_path(&self, out: &Path) -> PathBuf {
         out.join("logs").join(self.benchmark.as_str()).join(format!(
-            "{}-{}.log",
-            self.method,
-            run_folder::seed_dir(self.seed)
+            "{}.log",
+            seed_file_stem(&self.method.to_string(), self.seed)
         ))
     }
 }
