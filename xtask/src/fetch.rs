@@ -7,6 +7,12 @@
 //! The data directory is `--data-dir`, else `$SRL_DATA_DIR`, else the repository's
 //! git-ignored `datasets/cache/`. One line is printed per file; any failure makes the command
 //! exit non-zero with the error (which names the dataset, the URL and what to do).
+//!
+//! `srl fetch` (crates/srl-cli) is the same front end over the same library call,
+//! [`srl_data::fetch::fetch_dataset`], for users of the binary; this one stays because the data
+//! library's own messages point developers at `cargo xtask fetch NAME`, and it adds `--timeout`
+//! and, with `all`, tries every dataset before reporting the ones that failed (`srl fetch all`
+//! stops at the first).
 
 use crate::error::{Result, XtaskError};
 use srl_data::datadir::resolve_data_dir;
