@@ -40,10 +40,9 @@ pub use shard::{Shard, ShardRecord};
 
 use crate::common::{build_srl, command_line, git_commit, human_duration, repo_root, utc_now};
 use crate::error::{Result, XtaskError};
-use crate::runner::{self, Job, OnFailure};
 use shard::{
-    clear_run, describe_failures, describe_kept, finished_with_same_config, longest_first,
-    merge_shards, prepare_out_dir, shard_record_files, train_call, write_config, write_provenance,
+    describe_failures, describe_kept, merge_shards, prepare_runs, shard_record_files, train_runs,
+    Prepared,
 };
 use srl_data::BenchmarkId;
 use srl_train::{MethodName, Profile};
@@ -206,7 +205,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
                     .file_name()
                     .is_some_and(|n| n != s.record_file().as_str())
                 {
-                    return Err(XtaskError::InvalidData(format!(
+                    return Err(XtaskError::InvalidArgument(format!(
                         "{} belongs to another shard ({}): give every shard its own --out",
                         out.display(),
                         other.display()
@@ -233,36 +232,9 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         out.display()
     );
 
-    prepare_out_dir(&out, &plan, &runs, args.resume)?;
-    for spec in &runs {
-        write_config(&srl, spec, plan.profile, &out)?;
-    }
-    let (kept, mut to_train): (Vec<&RunSpec>, Vec<&RunSpec>) = runs
-        .iter()
-        .partition(|spec| args.resume && finished_with_same_config(spec, &out));
-    longest_first(&mut to_train);
-    // Interrupted attempts with the same configuration continue (`srl train --resume`); the
-    // others start afresh.
-    let mut calls = Vec::with_capacity(to_train.len());
-    for spec in &to_train {
-        let call = train_call(spec, &out, &data_dir)?;
-        if !call.resumes {
-            clear_run(spec, &out)?;
-        }
-        calls.push(call);
-    }
-    let resumed = calls.iter().filter(|c| c.resumes).count();
-    if resumed > 0 {
-        eprintln!("continuing {resumed} interrupted run(s) from their resume state");
-    }
+    let Prepared { kept, to_train } =
+        prepare_runs(&srl, &out, &plan, &runs, args.resume, &data_dir)?;
     let kept_runs: Vec<String> = kept.iter().map(|spec| describe_kept(spec, &out)).collect();
-    if args.resume {
-        eprintln!(
-            "--resume: keeping {} finished run(s), training {}",
-            kept.len(),
-            to_train.len()
-        );
-    }
     let mut meta = RunMeta {
         profile: profile.to_string(),
         command: command_line(),
@@ -296,34 +268,9 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         r.write(&out)?;
     }
 
-    // Each child gets an equal share of the cores for its own threads.
-    let threads_per_job = (cores / jobs).max(1).to_string();
-    let job_list: Vec<Job> = to_train
-        .iter()
-        .zip(calls)
-        .map(|(spec, call)| Job {
-            name: spec.name(),
-            program: srl.clone(),
-            args: call.args,
-            env: vec![("RAYON_NUM_THREADS".into(), threads_per_job.clone())],
-            log: spec.log_path(&out),
-            append_log: call.resumes,
-        })
-        .collect();
-    let train_start = Instant::now();
-    // A failed seed (say, a diverged run) does not stop the others: the tables are written
-    // from the runs that finished, the summary lists the failures and the exit code says so.
-    let results = runner::run_jobs(job_list, jobs, OnFailure::KeepGoing, &|r, done, total| {
-        let status = if r.success { "ok" } else { "FAILED" };
-        eprintln!("[{done}/{total}] {} {status} ({:.1} s)", r.name, r.seconds);
-    });
-    let train_seconds = train_start.elapsed().as_secs_f64();
-    for spec in &to_train {
-        if results.iter().any(|r| r.success && r.name == spec.name()) {
-            write_provenance(spec, &out, &commit)?;
-        }
-    }
-    let failure = describe_failures(&results, to_train.len());
+    let planned = to_train.len();
+    let (results, train_seconds) = train_runs(&srl, &out, to_train, jobs, cores, &commit)?;
+    let failure = describe_failures(&results, planned);
     if kept.is_empty() && !results.is_empty() && results.iter().all(|r| !r.success) {
         return Err(XtaskError::RunsFailed(
             failure.unwrap_or_else(|| "no run finished".into()),

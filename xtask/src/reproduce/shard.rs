@@ -11,12 +11,13 @@ use crate::common::{
     remove_dir, remove_file, repo_root, run_quietly, utc_now, write_file,
 };
 use crate::error::{Result, XtaskError};
-use crate::runner::{self, JobResult, TrainCall};
+use crate::runner::{self, Job, JobResult, OnFailure, TrainCall};
 use serde::{Deserialize, Serialize};
 use srl_data::BenchmarkId;
 use srl_train::{run_folder, MethodName, Profile, RunConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 /// One of N disjoint parts of a plan: `--shard I/N`, I in 1..=N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -274,6 +275,95 @@ pub fn same_dir(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// The runs of one invocation, ready to train.
+pub struct Prepared<'a> {
+    /// Finished runs kept from an earlier invocation (`--resume`, same configuration).
+    pub kept: Vec<&'a RunSpec>,
+    /// The runs to train, longest first, each with its `srl train` call.
+    pub to_train: Vec<(&'a RunSpec, TrainCall)>,
+}
+
+/// Makes `out` ready for `runs` ([`prepare_out_dir`]), writes every run's configuration with
+/// `srl config`, keeps (with `resume`) the finished runs of the same configuration and prepares
+/// the `srl train` call of the others, longest first ([`longest_first`]): an interrupted attempt
+/// with the same configuration continues (`srl train --resume`), any other starts afresh.
+pub fn prepare_runs<'a>(
+    srl: &Path,
+    out: &Path,
+    plan: &Plan,
+    runs: &'a [RunSpec],
+    resume: bool,
+    data_dir: &Path,
+) -> Result<Prepared<'a>> {
+    prepare_out_dir(out, plan, runs, resume)?;
+    for spec in runs {
+        write_config(srl, spec, plan.profile, out)?;
+    }
+    let (kept, mut train): (Vec<&RunSpec>, Vec<&RunSpec>) = runs
+        .iter()
+        .partition(|spec| resume && finished_with_same_config(spec, out));
+    longest_first(&mut train);
+    let mut to_train = Vec::with_capacity(train.len());
+    for spec in train {
+        let call = train_call(spec, out, data_dir)?;
+        if !call.resumes {
+            clear_run(spec, out)?;
+        }
+        to_train.push((spec, call));
+    }
+    let resumed = to_train.iter().filter(|(_, c)| c.resumes).count();
+    if resumed > 0 {
+        eprintln!("continuing {resumed} interrupted run(s) from their resume state");
+    }
+    if resume {
+        eprintln!(
+            "--resume: keeping {} finished run(s), training {}",
+            kept.len(),
+            to_train.len()
+        );
+    }
+    Ok(Prepared { kept, to_train })
+}
+
+/// Trains `to_train` with the `srl` binary, `jobs` at a time (each child's threads an equal
+/// share of `cores`), printing each as it finishes, and writes the provenance (`commit`) of
+/// those that succeeded. A failed run (say, a diverged seed) does not stop the others. Returns
+/// every run's result and the wall time of the training.
+pub fn train_runs(
+    srl: &Path,
+    out: &Path,
+    to_train: Vec<(&RunSpec, TrainCall)>,
+    jobs: usize,
+    cores: usize,
+    commit: &str,
+) -> Result<(Vec<JobResult>, f64)> {
+    let threads_per_job = (cores / jobs).max(1).to_string();
+    let specs: Vec<&RunSpec> = to_train.iter().map(|(spec, _)| *spec).collect();
+    let job_list: Vec<Job> = to_train
+        .into_iter()
+        .map(|(spec, call)| Job {
+            name: spec.name(),
+            program: srl.to_path_buf(),
+            args: call.args,
+            env: vec![("RAYON_NUM_THREADS".into(), threads_per_job.clone())],
+            log: spec.log_path(out),
+            append_log: call.resumes,
+        })
+        .collect();
+    let start = Instant::now();
+    let results = runner::run_jobs(job_list, jobs, OnFailure::KeepGoing, &|r, done, total| {
+        let status = if r.success { "ok" } else { "FAILED" };
+        eprintln!("[{done}/{total}] {} {status} ({:.1} s)", r.name, r.seconds);
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    for spec in specs {
+        if results.iter().any(|r| r.success && r.name == spec.name()) {
+            write_provenance(spec, out, commit)?;
+        }
+    }
+    Ok((results, seconds))
 }
 
 /// Creates the output folders and removes stale results of the benchmarks about to run, so
