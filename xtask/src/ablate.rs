@@ -20,7 +20,8 @@
 //! SRL's in a seed is flagged, [`identical_to_full`]) — `summary.json`, the exact configurations in `configs/`, the run
 //! folders in `runs/<benchmark>/<variant>/seed<k>/` and the logs in `logs/`.
 
-use crate::reproduce::{build_srl, repo_root};
+use crate::common::{build_srl, repo_root, run_name, seed_file_stem};
+use crate::error::{Result, XtaskError};
 use crate::runner::{self, Job, OnFailure};
 use crate::tables::{self, mean_std, PairedWins, Stat};
 use crate::tune::{Grid, Variant};
@@ -61,8 +62,8 @@ pub struct AblateArgs {
     pub aggregate_only: bool,
 }
 
-fn parse_profile(s: &str) -> Result<Profile, String> {
-    s.parse().map_err(|e: srl_train::TrainError| e.to_string())
+fn parse_profile(s: &str) -> Result<Profile, srl_train::TrainError> {
+    s.parse()
 }
 
 /// The benchmarks of the ablation (issue: the four UCI-DIR sets and IOL-linear), in table order.
@@ -103,14 +104,14 @@ pub const VANILLA: &str = "vanilla";
 
 impl VariantsFile {
     /// Parses and checks (names as in a tune grid, and `full` and `vanilla` present).
-    pub fn from_toml_str(text: &str) -> Result<Self, String> {
-        let file: VariantsFile =
-            toml::from_str(text).map_err(|e| format!("invalid variants file: {e}"))?;
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let file: VariantsFile = toml::from_str(text)
+            .map_err(|e| XtaskError::InvalidArgument(format!("invalid variants file: {e}")))?;
         for needed in [FULL, VANILLA] {
             if !file.variants.iter().any(|v| v.name == needed) {
-                return Err(format!(
+                return Err(XtaskError::InvalidArgument(format!(
                     "the variants file needs a variant named `{needed}`"
-                ));
+                )));
             }
         }
         // The grid of one benchmark checks names (file-safe, unique).
@@ -119,12 +120,7 @@ impl VariantsFile {
     }
 
     /// The variants as a tune grid of `benchmark` (no shared overrides).
-    pub fn grid(
-        &self,
-        benchmark: BenchmarkId,
-        profile: Profile,
-        seeds: usize,
-    ) -> Result<Grid, String> {
+    pub fn grid(&self, benchmark: BenchmarkId, profile: Profile, seeds: usize) -> Result<Grid> {
         let grid = Grid {
             description: self.description.clone(),
             benchmark,
@@ -133,7 +129,7 @@ impl VariantsFile {
             base: BTreeMap::new(),
             variants: self.variants.clone(),
         };
-        let text = toml::to_string(&grid).map_err(|e| e.to_string())?;
+        let text = toml::to_string(&grid)?;
         Grid::from_toml_str(&text)
     }
 }
@@ -186,14 +182,14 @@ fn run_dir(out: &Path, b: BenchmarkId, variant: &str, seed: u64) -> PathBuf {
 }
 
 /// Runs `cargo xtask ablate`.
-pub fn run(args: &AblateArgs) -> Result<(), String> {
+pub fn run(args: &AblateArgs) -> Result<()> {
     let root = repo_root();
     let variants_path = args
         .variants
         .clone()
         .unwrap_or_else(|| root.join("docs/results/ablation/variants.toml"));
     let text = std::fs::read_to_string(&variants_path)
-        .map_err(|e| format!("cannot read {}: {e}", variants_path.display()))?;
+        .map_err(|e| XtaskError::io("read", &variants_path, e))?;
     let file = VariantsFile::from_toml_str(&text)?;
     let out = args
         .out
@@ -237,13 +233,13 @@ pub fn run(args: &AblateArgs) -> Result<(), String> {
                 "{b}: no feature-space figure (seed-0 test features of {} missing)",
                 FIGURE_VARIANTS.join(", ")
             ),
-            Err(e) => return Err(format!("feature-space figure of {b}: {e}")),
+            Err(e) => return Err(e.context(format!("feature-space figure of {b}"))),
         }
     }
     let md = summary_markdown(&file, &ablations, args.profile.as_str(), &root);
-    crate::reproduce::write_file(&out.join("summary.md"), &md)?;
-    let json = serde_json::to_string_pretty(&ablations).map_err(|e| e.to_string())? + "\n";
-    crate::reproduce::write_file(&out.join("summary.json"), &json)?;
+    crate::common::write_file(&out.join("summary.md"), &md)?;
+    let json = serde_json::to_string_pretty(&ablations)? + "\n";
+    crate::common::write_file(&out.join("summary.json"), &json)?;
     println!("{md}");
     println!("summary: {}", out.join("summary.md").display());
     Ok(())
@@ -260,9 +256,11 @@ pub fn scope(
     selected: &[BenchmarkId],
     seeds: Option<usize>,
     out: &Path,
-) -> Result<Vec<(BenchmarkId, usize)>, String> {
+) -> Result<Vec<(BenchmarkId, usize)>> {
     if seeds == Some(0) {
-        return Err("--seeds must be at least 1".into());
+        return Err(XtaskError::InvalidArgument(
+            "--seeds must be at least 1".into(),
+        ));
     }
     Ok(BenchmarkId::ALL
         .into_iter()
@@ -325,7 +323,7 @@ pub const FIGURE_VARIANTS: [&str; 4] = [VANILLA, FULL, "no-env", "no-homo"];
 /// Draws `<out>/figures/<benchmark>-feature-space` from the seed-0 runs of
 /// [`FIGURE_VARIANTS`] (PCA and t-SNE of z = h/‖h‖, coloured by target, few-shot samples
 /// marked); `None` when one of the runs lacks its test features or predictions.
-fn feature_space_figure(b: BenchmarkId, out: &Path) -> Result<Option<Vec<PathBuf>>, String> {
+fn feature_space_figure(b: BenchmarkId, out: &Path) -> Result<Option<Vec<PathBuf>>> {
     let runs: Vec<(String, PathBuf)> = FIGURE_VARIANTS
         .iter()
         .map(|v| (v.to_string(), run_dir(out, b, v, 0)))
@@ -349,14 +347,13 @@ fn train(
     root: &Path,
     out: &Path,
     planned: &[(BenchmarkId, &Variant, u64, RunConfig)],
-) -> Result<(), String> {
+) -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.jobs.unwrap_or(cores).max(1);
     let srl = build_srl(root)?;
     let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
     let configs = out.join("configs");
-    std::fs::create_dir_all(&configs)
-        .map_err(|e| format!("cannot create {}: {e}", configs.display()))?;
+    std::fs::create_dir_all(&configs).map_err(|e| XtaskError::io("create", &configs, e))?;
     let mut job_list = Vec::new();
     let mut kept = 0;
     for (b, v, seed, cfg) in planned {
@@ -367,15 +364,12 @@ fn train(
             kept += 1;
             continue;
         }
-        let name = format!("{b}-{}-seed{seed}", v.name);
+        let name = format!("{b}-{}", seed_file_stem(&v.name, *seed));
         let config_path = configs.join(format!("{name}.toml"));
-        crate::reproduce::write_file(
-            &config_path,
-            &cfg.to_toml_string().map_err(|e| e.to_string())?,
-        )?;
+        crate::common::write_file(&config_path, &cfg.to_toml_string()?)?;
         let call = runner::srl_train_call(&config_path, cfg, &data_dir, &dir);
         job_list.push(Job {
-            name: format!("{b}/{}/seed{seed}", v.name),
+            name: run_name(b.as_str(), &v.name, *seed),
             program: srl.clone(),
             args: call.args,
             env: vec![(
@@ -385,7 +379,7 @@ fn train(
             log: out
                 .join("logs")
                 .join(b.as_str())
-                .join(format!("{}-seed{seed}.log", v.name)),
+                .join(format!("{}.log", seed_file_stem(&v.name, *seed))),
             append_log: call.resumes,
         });
     }
@@ -419,7 +413,7 @@ fn aggregate(
     out: &Path,
     same: &BTreeSet<(BenchmarkId, String)>,
     plan: &Plan<'_>,
-) -> Result<BenchmarkAblation, String> {
+) -> Result<BenchmarkAblation> {
     let reads_full = |v: &Variant| same.contains(&(benchmark, v.name.clone()));
     let mut reports: BTreeMap<&str, BTreeMap<u64, RunReport>> = BTreeMap::new();
     let mut stale = Vec::new();
@@ -436,14 +430,11 @@ fn aggregate(
             let planned = plan.get(&(benchmark, source.to_string(), seed));
             if planned.is_none_or(|p| run_folder::read_config(&dir).ok().as_ref() != Some(*p)) {
                 if source == v.name {
-                    stale.push(format!("{source}/seed{seed}"));
+                    stale.push(format!("{source}/{}", run_folder::seed_dir(seed)));
                 }
                 continue;
             }
-            e.insert(
-                seed,
-                run_folder::read_report(&dir).map_err(|e| e.to_string())?,
-            );
+            e.insert(seed, run_folder::read_report(&dir)?);
         }
     }
     if !stale.is_empty() {
@@ -549,7 +540,7 @@ fn summary_markdown(
          seeds its test predictions are byte-identical to full SRL's); geometry of the \
          training-bin centroids of the kept model (soft coverage = 1 − L_env; few-shot share \
          of the sphere, paper Table 7).\n\n",
-        crate::reproduce::git_commit(root),
+        crate::common::git_commit(root),
     );
     let f = |x: &Option<Stat>, d: usize| x.map_or("—".into(), |x| x.format(1.0, d));
     for a in ablations {
@@ -1015,7 +1006,7 @@ mod tests {
         let out = std::env::temp_dir().join(format!("srl-ablate-scope-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
         let finished = |b: &str, v: &str, k: usize| {
-            let dir = out.join(format!("runs/{b}/{v}/seed{k}"));
+            let dir = run_folder::sweep_run_dir(&out.join("runs"), b, v, k as u64);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("metrics.json"), "{}").unwrap();
         };
@@ -1056,7 +1047,8 @@ mod tests {
     #[test]
     fn a_variants_file_needs_the_references() {
         let e = VariantsFile::from_toml_str("[[variant]]\nname = \"full\"\nmethod = \"srl\"\n")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("vanilla"), "{e}");
     }
 }

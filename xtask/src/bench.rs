@@ -13,7 +13,8 @@
 
 pub mod pytorch;
 
-use crate::reproduce::{build_srl, repo_root, run_quietly, write_file};
+use crate::common::{build_srl, repo_root, run_quietly, write_file};
+use crate::error::{Result, XtaskError};
 use crate::tables::srl_method;
 use srl_data::BenchmarkId;
 use srl_train::{run_folder, LrDecay, LrSchedule, MethodName, Profile, RunConfig};
@@ -85,7 +86,7 @@ pub fn cargo_args(args: &BenchArgs) -> Vec<String> {
 }
 
 /// Runs `cargo xtask bench`.
-pub fn run(args: &BenchArgs) -> Result<(), String> {
+pub fn run(args: &BenchArgs) -> Result<()> {
     if args.against_pytorch {
         return pytorch::run(args);
     }
@@ -94,14 +95,20 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let status = Command::new(&cargo)
-        .current_dir(crate::reproduce::repo_root())
+        .current_dir(crate::common::repo_root())
         .args(cargo_args(args))
         .status()
-        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
+        .map_err(|source| XtaskError::Spawn {
+            program: cargo.to_string_lossy().into_owned(),
+            source,
+        })?;
     if status.success() {
         Ok(())
     } else {
-        Err("cargo bench failed (see the output above)".into())
+        Err(XtaskError::CommandFailed {
+            what: "cargo bench".into(),
+            detail: "see the output above".into(),
+        })
     }
 }
 
@@ -116,8 +123,8 @@ pub fn timing_epochs(benchmark: BenchmarkId) -> usize {
 
 /// The full-profile preset of `benchmark`/`method`, shortened to [`timing_epochs`] with a
 /// single validation at the end.
-pub fn timing_config(benchmark: BenchmarkId, method: &MethodName) -> Result<RunConfig, String> {
-    let mut cfg = RunConfig::preset(benchmark, method, Profile::Full).map_err(|e| e.to_string())?;
+pub fn timing_config(benchmark: BenchmarkId, method: &MethodName) -> Result<RunConfig> {
+    let mut cfg = RunConfig::preset(benchmark, method, Profile::Full)?;
     let epochs = timing_epochs(benchmark);
     cfg.optim.epochs = epochs;
     cfg.optim.eval_every = epochs;
@@ -127,7 +134,7 @@ pub fn timing_config(benchmark: BenchmarkId, method: &MethodName) -> Result<RunC
             min_lr,
         });
     }
-    cfg.check().map_err(|e| e.to_string())?;
+    cfg.check()?;
     Ok(cfg)
 }
 
@@ -143,7 +150,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `cargo xtask bench --epochs`.
-fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
+fn epoch_ratio(args: &BenchArgs) -> Result<()> {
     let benchmarks: Vec<BenchmarkId> = if args.only.is_empty() {
         BenchmarkId::ALL.to_vec()
     } else {
@@ -157,7 +164,7 @@ fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
         let dir = root.join("target").join("blas");
         let dir = dir.to_string_lossy();
         builds.push(
-            crate::reproduce::build_release_with(
+            crate::common::build_release_with(
                 &root,
                 "srl-cli",
                 "--bin",
@@ -165,7 +172,7 @@ fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
                 &["--features", "blas", "--target-dir", &dir],
             )
             .map_err(|e| {
-                format!("{e}\n(--blas needs a system OpenBLAS: e.g. `apt install libopenblas-dev`)")
+                e.context("--blas needs a system OpenBLAS (e.g. `apt install libopenblas-dev`)")
             })?,
         );
     }
@@ -223,7 +230,7 @@ fn epoch_ratio(args: &BenchArgs) -> Result<(), String> {
     );
     println!("{text}");
     if let Some(out) = &args.out {
-        std::fs::write(out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        std::fs::write(out, &text).map_err(|e| XtaskError::io("write", out, e))?;
     }
     Ok(())
 }
@@ -236,11 +243,11 @@ fn time_one(
     method: &MethodName,
     dir: &Path,
     threads: usize,
-) -> Result<f64, String> {
+) -> Result<f64> {
     let cfg = timing_config(benchmark, method)?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::common::create_dir(dir)?;
     let config = dir.join("config.toml");
-    write_file(&config, &cfg.to_toml_string().map_err(|e| e.to_string())?)?;
+    write_file(&config, &cfg.to_toml_string()?)?;
     let run_dir = dir.join("run");
     let _ = std::fs::remove_dir_all(&run_dir);
     let mut command = Command::new(srl);
@@ -256,9 +263,7 @@ fn time_one(
         .env("OPENBLAS_NUM_THREADS", threads.to_string())
         .env_remove("MATMUL_NUM_THREADS");
     run_quietly(&mut command, &format!("{benchmark}/{method}: srl train"))?;
-    run_folder::read_report(&run_dir)
-        .map(|r| r.seconds_per_epoch)
-        .map_err(|e| e.to_string())
+    Ok(run_folder::read_report(&run_dir)?.seconds_per_epoch)
 }
 
 #[cfg(test)]

@@ -7,7 +7,14 @@
 //! The data directory is `--data-dir`, else `$SRL_DATA_DIR`, else the repository's
 //! git-ignored `datasets/cache/`. One line is printed per file; any failure makes the command
 //! exit non-zero with the error (which names the dataset, the URL and what to do).
+//!
+//! `srl fetch` (crates/srl-cli) is the same front end over the same library call,
+//! [`srl_data::fetch::fetch_dataset`], for users of the binary; this one stays because the data
+//! library's own messages point developers at `cargo xtask fetch NAME`, and it adds `--timeout`
+//! and, with `all`, tries every dataset before reporting the ones that failed (`srl fetch all`
+//! stops at the first).
 
+use crate::error::{Result, XtaskError};
 use srl_data::datadir::resolve_data_dir;
 use srl_data::fetch::{fetch_dataset, FetchOptions};
 use srl_data::registry::{builtin, builtin_names};
@@ -50,7 +57,7 @@ fn selected_names(name: &str) -> Vec<String> {
 
 /// Runs `cargo xtask fetch`. With `all`, every dataset is attempted and the failures are
 /// summarised at the end.
-pub fn run(args: &FetchArgs) -> Result<(), String> {
+pub fn run(args: &FetchArgs) -> Result<()> {
     let opts = FetchOptions {
         data_dir: resolve_data_dir(args.data_dir.as_deref()),
         from_dir: args.from_dir.clone(),
@@ -73,7 +80,7 @@ pub fn run(args: &FetchArgs) -> Result<(), String> {
                     println!("{file}");
                 }
             }
-            Err(e) if names.len() == 1 => return Err(e.to_string()),
+            Err(e) if names.len() == 1 => return Err(e.into()),
             Err(e) => {
                 eprintln!("{name}: error: {e}");
                 failed.push(name.as_str());
@@ -83,12 +90,12 @@ pub fn run(args: &FetchArgs) -> Result<(), String> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!(
+        Err(XtaskError::RunsFailed(format!(
             "{} of {} datasets failed: {}",
             failed.len(),
             names.len(),
             failed.join(", ")
-        ))
+        )))
     }
 }
 
@@ -131,7 +138,7 @@ mod tests {
     fn unknown_dataset_is_an_error_listing_known_names() {
         let tmp = tempfile::tempdir().unwrap();
         let w = Wrapper::parse_from(["fetch", "mnist", "--data-dir", tmp.path().to_str().unwrap()]);
-        let err = run(&w.args).unwrap_err();
+        let err = run(&w.args).unwrap_err().to_string();
         assert!(err.contains("mnist") && err.contains("airfoil"), "{err}");
     }
 
@@ -149,7 +156,7 @@ mod tests {
             "--from-dir",
             inbox.to_str().unwrap(),
         ]);
-        let err = run(&w.args).unwrap_err();
+        let err = run(&w.args).unwrap_err().to_string();
         assert!(err.contains("datasets failed"), "{err}");
         assert!(!data.exists() || std::fs::read_dir(&data).unwrap().next().is_none());
     }

@@ -23,6 +23,7 @@
 //! [`srl_train::run_folder`] (`test_features.npy`, `test_predictions.csv`,
 //! `train_bin_counts.csv`, `log.jsonl`), and the aggregated [`BenchmarkTable`].
 
+use crate::error::{Result, XtaskError};
 use crate::tables::{
     display_benchmark, display_method, sorted_subdirs, srl_method, BenchmarkTable,
 };
@@ -78,14 +79,18 @@ fn shot_colour(shot: Shot) -> RGBColor {
 }
 
 /// Registers the embedded font under `sans-serif` (once per process).
-pub fn ensure_font() -> Result<(), String> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES)
-                .map_err(|_| "the embedded DejaVu Sans font could not be parsed".to_string())
-        })
-        .clone()
+pub fn ensure_font() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let registered = REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
+    });
+    if *registered {
+        Ok(())
+    } else {
+        Err(XtaskError::Draw(
+            "the embedded DejaVu Sans font could not be parsed".into(),
+        ))
+    }
 }
 
 /// Viridis colour at `t` ∈ [0, 1] (matplotlib's anchors, linear interpolation).
@@ -113,8 +118,8 @@ pub fn viridis(t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-fn draw_err<E: std::fmt::Display>(e: E) -> String {
-    format!("drawing failed: {e}")
+fn draw_err<E: std::fmt::Display>(e: E) -> XtaskError {
+    XtaskError::Draw(e.to_string())
 }
 
 /// Draws `text` as the figure title, centred in a band at the top of `root`, and returns the
@@ -127,7 +132,7 @@ fn draw_title<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     text: &str,
     size: u32,
-) -> Result<DrawingArea<DB, Shift>, String> {
+) -> Result<DrawingArea<DB, Shift>> {
     let (w, _) = root.dim_in_pixel();
     let room = w.saturating_sub(40);
     let mut lines = Vec::new();
@@ -187,13 +192,13 @@ pub trait Figure {
     /// Pixel size.
     fn size(&self) -> (u32, u32);
     /// Draws on a white root area.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>;
 }
 
 /// Saves `figure` as `<dir>/<stem>.png` and `<dir>/<stem>.svg`; returns both paths.
-pub fn save<F: Figure>(figure: &F, dir: &Path, stem: &str) -> Result<Vec<PathBuf>, String> {
+pub fn save<F: Figure>(figure: &F, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
     ensure_font()?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::common::create_dir(dir)?;
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
     {
@@ -201,14 +206,14 @@ pub fn save<F: Figure>(figure: &F, dir: &Path, stem: &str) -> Result<Vec<PathBuf
         root.fill(&WHITE).map_err(draw_err)?;
         figure.draw(&root)?;
         root.present()
-            .map_err(|e| format!("cannot write {}: {e}", png.display()))?;
+            .map_err(|e| XtaskError::Draw(format!("cannot write {}: {e}", png.display())))?;
     }
     {
         let root = SVGBackend::new(&svg, figure.size()).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         figure.draw(&root)?;
         root.present()
-            .map_err(|e| format!("cannot write {}: {e}", svg.display()))?;
+            .map_err(|e| XtaskError::Draw(format!("cannot write {}: {e}", svg.display())))?;
     }
     Ok(vec![png, svg])
 }
@@ -232,13 +237,13 @@ pub fn headline_methods(runs_dir: &Path, benchmark: BenchmarkId) -> Vec<MethodNa
 }
 
 /// Reads `test_predictions.csv` of a run folder.
-pub fn read_predictions(dir: &Path) -> Result<Vec<TestPrediction>, String> {
-    run_folder::read_test_predictions(dir).map_err(|e| e.to_string())
+pub fn read_predictions(dir: &Path) -> Result<Vec<TestPrediction>> {
+    Ok(run_folder::read_test_predictions(dir)?)
 }
 
 /// Reads `train_bin_counts.csv` of a run folder.
-pub fn read_bin_counts(dir: &Path) -> Result<Vec<BinCount>, String> {
-    run_folder::read_bin_counts(dir).map_err(|e| e.to_string())
+pub fn read_bin_counts(dir: &Path) -> Result<Vec<BinCount>> {
+    Ok(run_folder::read_bin_counts(dir)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,19 +336,26 @@ pub fn to_sphere(h: &Array2<f64>) -> Array2<f64> {
 }
 
 /// PCA of `z` to 2-D.
-pub fn pca_2d(z: &Array2<f64>) -> Result<Array2<f64>, String> {
+pub fn pca_2d(z: &Array2<f64>) -> Result<Array2<f64>> {
     let dataset = DatasetBase::from(z.clone());
-    let pca = linfa_reduction::Pca::params(2)
-        .fit(&dataset)
-        .map_err(|e| format!("PCA failed: {e}"))?;
+    let pca =
+        linfa_reduction::Pca::params(2)
+            .fit(&dataset)
+            .map_err(|e| XtaskError::Projection {
+                method: "PCA",
+                reason: e.to_string(),
+            })?;
     Ok(pca.predict(z))
 }
 
 /// t-SNE of `z` to 2-D (Barnes–Hut, perplexity min(30, (n − 1)/3 − 1), fixed seed 42).
-pub fn tsne_2d(z: &Array2<f64>) -> Result<Array2<f64>, String> {
+pub fn tsne_2d(z: &Array2<f64>) -> Result<Array2<f64>> {
     let n = z.nrows();
     if n < 8 {
-        return Err(format!("t-SNE needs at least 8 samples, got {n}"));
+        return Err(XtaskError::Projection {
+            method: "t-SNE",
+            reason: format!("it needs at least 8 samples, got {n}"),
+        });
     }
     let perplexity = 30.0f64.min((n - 1) as f64 / 3.0 - 1.0).max(2.0);
     linfa_tsne::TSneParams::embedding_size(2)
@@ -351,7 +363,10 @@ pub fn tsne_2d(z: &Array2<f64>) -> Result<Array2<f64>, String> {
         .approx_threshold(0.5)
         .max_iter(1000)
         .transform(z.as_standard_layout().into_owned())
-        .map_err(|e| format!("t-SNE failed: {e}"))
+        .map_err(|e| XtaskError::Projection {
+            method: "t-SNE",
+            reason: e.to_string(),
+        })
 }
 
 /// The feature-space figure can be drawn for `benchmark`: vanilla and SRL both have a seed-0
@@ -359,21 +374,18 @@ pub fn tsne_2d(z: &Array2<f64>) -> Result<Array2<f64>, String> {
 /// lack them).
 pub fn has_feature_runs(runs_dir: &Path, benchmark: BenchmarkId) -> bool {
     [MethodName::vanilla(), srl_method()].iter().all(|m| {
-        runs_dir
-            .join(benchmark.as_str())
-            .join(m.to_string())
-            .join("seed0")
+        run_folder::sweep_run_dir(runs_dir, benchmark.as_str(), &m.to_string(), 0)
             .join(run_folder::TEST_FEATURES)
             .is_file()
     })
 }
 
-type Projection = fn(&Array2<f64>) -> Result<Array2<f64>, String>;
+type Projection = fn(&Array2<f64>) -> Result<Array2<f64>>;
 
 impl FeatureSpace {
     /// Builds the figure from `runs/<benchmark>/{vanilla,srl}/seed0`, on at most
     /// [`MAX_FEATURE_POINTS`] test samples.
-    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<FeatureSpace, String> {
+    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<FeatureSpace> {
         Self::from_runs_limited(runs_dir, benchmark, MAX_FEATURE_POINTS)
     }
 
@@ -383,16 +395,13 @@ impl FeatureSpace {
         runs_dir: &Path,
         benchmark: BenchmarkId,
         max_points: usize,
-    ) -> Result<FeatureSpace, String> {
+    ) -> Result<FeatureSpace> {
         let runs: Vec<(String, PathBuf)> = [MethodName::vanilla(), srl_method()]
             .iter()
             .map(|m| {
                 (
                     display_method(m),
-                    runs_dir
-                        .join(benchmark.as_str())
-                        .join(m.to_string())
-                        .join("seed0"),
+                    run_folder::sweep_run_dir(runs_dir, benchmark.as_str(), &m.to_string(), 0),
                 )
             })
             .collect();
@@ -405,21 +414,21 @@ impl FeatureSpace {
         benchmark: BenchmarkId,
         runs: &[(String, PathBuf)],
         max_points: usize,
-    ) -> Result<FeatureSpace, String> {
+    ) -> Result<FeatureSpace> {
         let mut per_method = Vec::new();
         let mut thinned = None;
         for (m, dir) in runs {
             let features = dir.join(run_folder::TEST_FEATURES);
-            let h: Array2<f64> = ndarray_npy::read_npy(&features)
-                .map_err(|e| format!("cannot read {}: {e}", features.display()))?;
+            let h: Array2<f64> =
+                ndarray_npy::read_npy(&features).map_err(|e| XtaskError::parse(&features, e))?;
             let preds = read_predictions(dir)?;
             if preds.len() != h.nrows() {
-                return Err(format!(
+                return Err(XtaskError::InvalidData(format!(
                     "{}: {} feature rows but {} predictions",
                     dir.display(),
                     h.nrows(),
                     preds.len()
-                ));
+                )));
             }
             let targets: Vec<f64> = preds.iter().map(|q| q.y).collect();
             let keep = subsample_by_target(&targets, max_points);
@@ -471,7 +480,7 @@ impl Figure for FeatureSpace {
         (1300, 1200)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let (w, _) = self.size();
         let titled = draw_title(root, &self.title, 26)?;
         let (main, bar) = titled.split_horizontally(w - 150);
@@ -567,7 +576,7 @@ fn draw_colour_bar<DB: DrawingBackend>(
     lo: f64,
     hi: f64,
     label: &str,
-) -> Result<(), String> {
+) -> Result<()> {
     let mut chart = ChartBuilder::on(area)
         .margin_top(60)
         .margin_bottom(60)
@@ -645,7 +654,7 @@ pub fn per_bin_mae(preds: &[TestPrediction], num_bins: usize) -> Vec<Option<f64>
 impl PerBinMae {
     /// Builds the figure from every seed of vanilla and SRL ([`headline_methods`]) on
     /// `benchmark`.
-    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<PerBinMae, String> {
+    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<PerBinMae> {
         let bench_dir = runs_dir.join(benchmark.as_str());
         let mut bins: Option<Vec<BinCount>> = None;
         let mut series = Vec::new();
@@ -664,7 +673,9 @@ impl PerBinMae {
             if per_seed.is_empty() {
                 continue;
             }
-            let bins_ref = bins.as_ref().ok_or("no bins")?;
+            let bins_ref = bins
+                .as_ref()
+                .ok_or_else(|| XtaskError::InvalidData("no bins".into()))?;
             let points: Vec<(f64, f64)> = bins_ref
                 .iter()
                 .enumerate()
@@ -681,11 +692,11 @@ impl PerBinMae {
             });
         }
         let bins = bins.ok_or_else(|| {
-            format!(
+            XtaskError::InvalidData(format!(
                 "no vanilla or srl run with {} under {}",
                 run_folder::TEST_PREDICTIONS,
                 bench_dir.display()
-            )
+            ))
         })?;
         Ok(PerBinMae {
             benchmark,
@@ -730,7 +741,7 @@ impl Figure for PerBinMae {
         (1200, 620)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let width = self.bin_width();
         let (x0, x1) = padded_range(
             self.bins
@@ -939,15 +950,16 @@ pub struct TrainingCurves {
 
 impl TrainingCurves {
     /// Reads `log.jsonl` of seed 0 of vanilla and SRL ([`headline_methods`]) on `benchmark`.
-    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<TrainingCurves, String> {
+    pub fn from_runs(runs_dir: &Path, benchmark: BenchmarkId) -> Result<TrainingCurves> {
         let mut panels: Vec<Vec<Series>> = vec![Vec::new(); CURVE_PANELS.len()];
         let bench_dir = runs_dir.join(benchmark.as_str());
         for method in headline_methods(runs_dir, benchmark) {
-            let dir = bench_dir.join(method.to_string()).join("seed0");
+            let dir =
+                run_folder::sweep_run_dir(runs_dir, benchmark.as_str(), &method.to_string(), 0);
             if !dir.join(run_folder::LOG).is_file() {
                 continue;
             }
-            let log = run_folder::read_log(&dir).map_err(|e| e.to_string())?;
+            let log = run_folder::read_log(&dir)?;
             for (series, spec) in panels.iter_mut().zip(&CURVE_PANELS) {
                 let pts: Vec<(f64, f64)> = log
                     .iter()
@@ -965,11 +977,11 @@ impl TrainingCurves {
             }
         }
         if panels.iter().all(Vec::is_empty) {
-            return Err(format!(
+            return Err(XtaskError::InvalidData(format!(
                 "no vanilla or srl seed0/{} with data under {}",
                 run_folder::LOG,
                 bench_dir.display()
-            ));
+            )));
         }
         Ok(TrainingCurves { benchmark, panels })
     }
@@ -992,7 +1004,7 @@ impl Figure for TrainingCurves {
         (1500, 1100)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let title = format!(
             "{}: training curves, seed 0 (blue: vanilla, orange: SRL)",
             display_benchmark(self.benchmark)
@@ -1147,7 +1159,7 @@ impl Figure for FewMaeByMethod {
         (1300, 650)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let n = self.methods.len();
         let names: Vec<String> = self
             .methods
@@ -1247,22 +1259,22 @@ pub fn make_all(
     runs_dir: &Path,
     fig_dir: &Path,
     tables: &[BenchmarkTable],
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for t in tables {
         let b = t.benchmark;
         let headline = headline_methods(runs_dir, b);
         if has_feature_runs(runs_dir, b) {
             let fig = FeatureSpace::from_runs(runs_dir, b)
-                .map_err(|e| format!("feature-space figure of {b}: {e}"))?;
+                .map_err(|e| e.context(format!("feature-space figure of {b}")))?;
             written.extend(save(&fig, fig_dir, &format!("{b}-feature-space"))?);
         }
         if !headline.is_empty() {
             let per_bin = PerBinMae::from_runs(runs_dir, b)
-                .map_err(|e| format!("per-bin figure of {b}: {e}"))?;
+                .map_err(|e| e.context(format!("per-bin figure of {b}")))?;
             written.extend(save(&per_bin, fig_dir, &format!("{b}-per-bin-mae"))?);
             let curves = TrainingCurves::from_runs(runs_dir, b)
-                .map_err(|e| format!("training-curve figure of {b}: {e}"))?;
+                .map_err(|e| e.context(format!("training-curve figure of {b}")))?;
             written.extend(save(&curves, fig_dir, &format!("{b}-training-curves"))?);
         }
         if let Some(fig) = FewMaeByMethod::from_table(t) {
@@ -1380,7 +1392,7 @@ pub(crate) mod tests {
         assert_eq!(bins[0].shot, Some(Shot::Few));
         assert_eq!(bins[1].shot, None);
         std::fs::write(&p, "bin,centre,count,shot\n0,0.5,3,lots\n").unwrap();
-        let e = read_bin_counts(dir.path()).unwrap_err();
+        let e = read_bin_counts(dir.path()).unwrap_err().to_string();
         assert!(e.contains("line 2") && e.contains("shot group"), "{e}");
     }
 
@@ -1389,13 +1401,13 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(run_folder::TEST_PREDICTIONS);
         std::fs::write(&p, "y,pred,bin,shot\n1,2,0,few\n1,x,0,many\n").unwrap();
-        let e = read_predictions(dir.path()).unwrap_err();
+        let e = read_predictions(dir.path()).unwrap_err().to_string();
         assert!(
             e.contains("test_predictions.csv line 3") && e.contains("pred"),
             "{e}"
         );
         std::fs::write(&p, "y,bin,shot\n1,0,few\n").unwrap();
-        let e = read_predictions(dir.path()).unwrap_err();
+        let e = read_predictions(dir.path()).unwrap_err().to_string();
         assert!(
             e.contains("test_predictions.csv") && e.contains("pred"),
             "{e}"
@@ -1445,7 +1457,7 @@ pub(crate) mod tests {
             .enumerate()
         {
             for s in 0..3u64 {
-                let d = runs.join("airfoil").join(m).join(format!("seed{s}"));
+                let d = run_folder::sweep_run_dir(&runs, "airfoil", m, s);
                 write_synthetic_run(&d, m, s, 150);
                 let few = 6.0 - 0.5 * i as f64 + 0.3 * s as f64;
                 let r = crate::tables::tests::report(a, m, s, [4.0, 3.0, 4.0, few]);
@@ -1504,7 +1516,7 @@ pub(crate) mod tests {
         let b = BenchmarkId::IolLinear;
         let mut reports = Vec::new();
         for m in ["ranksim", "conr"] {
-            let d = runs.join(b.as_str()).join(m).join("seed0");
+            let d = run_folder::sweep_run_dir(&runs, b.as_str(), m, 0);
             write_synthetic_run(&d, m, 0, 50);
             let r = crate::tables::tests::report(b, m, 0, [0.01, 0.01, 0.01, 0.02]);
             crate::tables::tests::write_report(&d, &r);
@@ -1531,12 +1543,12 @@ pub(crate) mod tests {
         let reports = crate::tables::tests::many_method_reports(b);
         let table = crate::tables::aggregate(b, &reports).unwrap();
         let fig = FewMaeByMethod::from_table(&table).unwrap();
-        assert_eq!(fig.methods.len(), crate::reproduce::DEFAULT_METHODS.len());
+        assert_eq!(fig.methods.len(), crate::tables::DEFAULT_METHODS.len());
         let dir = tempfile::tempdir().unwrap();
         let written = save(&fig, dir.path(), "iol-sde-few-mae-by-method").unwrap();
         let svg = std::fs::read_to_string(&written[1]).unwrap();
         assert!(svg.contains("(×1e-3)"), "scaled axis label");
-        for m in crate::reproduce::default_methods() {
+        for m in crate::tables::default_methods() {
             assert!(svg.contains(&display_method(&m)), "{m}");
         }
         if let Ok(keep) = std::env::var("SRL_KEEP_FIGURES") {
@@ -1547,9 +1559,13 @@ pub(crate) mod tests {
     #[test]
     fn missing_runs_are_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let e = PerBinMae::from_runs(dir.path(), BenchmarkId::Airfoil).unwrap_err();
+        let e = PerBinMae::from_runs(dir.path(), BenchmarkId::Airfoil)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no vanilla or srl run"), "{e}");
-        let e = FeatureSpace::from_runs(dir.path(), BenchmarkId::Airfoil).unwrap_err();
+        let e = FeatureSpace::from_runs(dir.path(), BenchmarkId::Airfoil)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("test_features.npy"), "{e}");
     }
 
@@ -1591,7 +1607,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let runs = dir.path().join("runs");
         let b = BenchmarkId::IolLinear;
-        let seed = runs.join(b.as_str()).join("vanilla").join("seed0");
+        let seed = run_folder::sweep_run_dir(&runs, b.as_str(), "vanilla", 0);
         std::fs::create_dir_all(&seed).unwrap();
         let name = |s: Option<Shot>| match s {
             Some(Shot::Many) => "many",
@@ -1651,7 +1667,7 @@ pub(crate) mod tests {
         for b in [BenchmarkId::Concrete, BenchmarkId::IolLinear] {
             let mut reports = Vec::new();
             for m in ["vanilla", "srl"] {
-                let d = runs.join(b.as_str()).join(m).join("seed0");
+                let d = run_folder::sweep_run_dir(&runs, b.as_str(), m, 0);
                 write_synthetic_run(&d, m, 0, 120);
                 let r = crate::tables::tests::report(b, m, 0, [4.0, 3.0, 4.0, 5.0]);
                 crate::tables::tests::write_report(&d, &r);
@@ -1660,7 +1676,7 @@ pub(crate) mod tests {
             tables.push(crate::tables::aggregate(b, &reports).unwrap());
         }
         // IOL features are git-ignored: without them the figure is left out, not an error.
-        let iol = runs.join("iol-linear").join("srl").join("seed0");
+        let iol = run_folder::sweep_run_dir(&runs, "iol-linear", "srl", 0);
         let iol_features = iol.join(run_folder::TEST_FEATURES);
         let kept = dir.path().join("kept.npy");
         std::fs::rename(&iol_features, &kept).unwrap();
@@ -1717,7 +1733,7 @@ pub(crate) mod tests {
         let runs = dir.path().join("runs");
         let b = BenchmarkId::IolLinear;
         for m in ["vanilla", "srl"] {
-            let d = runs.join(b.as_str()).join(m).join("seed0");
+            let d = run_folder::sweep_run_dir(&runs, b.as_str(), m, 0);
             write_synthetic_run(&d, m, 0, 40);
             // In d = 100 the ε-tube coverage is exactly 0 at every epoch; the soft one is not.
             let mut log = String::new();
@@ -1756,12 +1772,7 @@ pub(crate) mod tests {
 
         // With a real coverage (the synthetic log's 0.2–0.45) there is no note.
         let dir = tempfile::tempdir().unwrap();
-        let d = dir
-            .path()
-            .join("runs")
-            .join("airfoil")
-            .join("srl")
-            .join("seed0");
+        let d = run_folder::sweep_run_dir(&dir.path().join("runs"), "airfoil", "srl", 0);
         write_synthetic_run(&d, "srl", 0, 40);
         let curves =
             TrainingCurves::from_runs(&dir.path().join("runs"), BenchmarkId::Airfoil).unwrap();

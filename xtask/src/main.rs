@@ -2,7 +2,7 @@
 //! `.cargo/config.toml`).
 //!
 //! - `reproduce`: train the DIR methods (`--methods`, default
-//!   [`reproduce::DEFAULT_METHODS`]) on every benchmark over several seeds with the release
+//!   [`tables::DEFAULT_METHODS`]) on every benchmark over several seeds with the release
 //!   `srl` binary and write tables, figures and a summary to `docs/results/<profile>/`;
 //!   `--shard I/N` and `--aggregate-only --from-shards` split it over cluster jobs
 //!   (docs/sweeps.md).
@@ -21,6 +21,8 @@
 
 mod ablate;
 mod bench;
+mod common;
+mod error;
 mod fetch;
 mod figures;
 mod prose;

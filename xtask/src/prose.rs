@@ -20,7 +20,8 @@
 //! and the test `numbers_md_and_the_prose_match_the_committed_runs` fails when the page is
 //! stale or the prose disagrees with it.
 
-use crate::reproduce::repo_root;
+use crate::common::repo_root;
+use crate::error::{Result, XtaskError};
 use crate::tables::{collect_reports, display_method, method_order, Kind, Metric};
 use srl_data::BenchmarkId;
 use srl_train::MethodName;
@@ -67,7 +68,7 @@ pub struct ProseArgs {
 }
 
 /// Runs `cargo xtask prose`.
-pub fn run(args: &ProseArgs) -> Result<(), String> {
+pub fn run(args: &ProseArgs) -> Result<()> {
     let root = repo_root();
     let generated = Generated::from_runs(&root)?;
     let page = generated.to_markdown();
@@ -81,8 +82,7 @@ pub fn run(args: &ProseArgs) -> Result<(), String> {
             ));
         }
     } else {
-        std::fs::write(&path, &page)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, &page).map_err(|e| XtaskError::io("write", &path, e))?;
         println!("wrote {}", path.display());
     }
     problems.extend(check_prose(&root, &generated)?.problems);
@@ -90,10 +90,10 @@ pub fn run(args: &ProseArgs) -> Result<(), String> {
         println!("the prose agrees with {NUMBERS}");
         Ok(())
     } else {
-        Err(format!(
+        Err(XtaskError::ProseMismatch(format!(
             "the prose disagrees with the committed runs:\n{}",
             problems.join("\n")
-        ))
+        )))
     }
 }
 
@@ -247,12 +247,15 @@ fn std(v: &[f64]) -> f64 {
 
 /// Reads the committed runs of every benchmark of [`SOURCES`]; an error if a source folder is
 /// missing or holds no run of one of its benchmarks.
-pub fn read_runs(root: &Path) -> Result<Vec<Bench>, String> {
+pub fn read_runs(root: &Path) -> Result<Vec<Bench>> {
     let mut out = Vec::new();
     for (folder, benchmarks) in SOURCES {
         let runs_dir = root.join("docs/results").join(folder).join("runs");
         if !runs_dir.is_dir() {
-            return Err(format!("no run folders in {}", runs_dir.display()));
+            return Err(XtaskError::InvalidData(format!(
+                "no run folders in {}",
+                runs_dir.display()
+            )));
         }
         for &id in *benchmarks {
             let mut by_method: BTreeMap<_, (MethodName, Seeds)> = BTreeMap::new();
@@ -261,7 +264,10 @@ pub fn read_runs(root: &Path) -> Result<Vec<Bench>, String> {
                 let seed = report.seed;
                 let mae = |g: &srl_data::metrics::GroupMetrics| {
                     Metric::Mae.of(g).ok_or_else(|| {
-                        format!("{id}/{method}/seed{seed}: a test or validation MAE is undefined")
+                        XtaskError::InvalidData(format!(
+                            "{}: a test or validation MAE is undefined",
+                            crate::common::run_name(id.as_str(), &method.to_string(), seed)
+                        ))
                     })
                 };
                 let run = Run {
@@ -283,7 +289,10 @@ pub fn read_runs(root: &Path) -> Result<Vec<Bench>, String> {
             }
             let methods: Vec<(MethodName, Seeds)> = by_method.into_values().collect();
             if methods.first().is_none_or(|(m, _)| !m.is_vanilla()) {
-                return Err(format!("{}: no vanilla runs of {id}", runs_dir.display()));
+                return Err(XtaskError::InvalidData(format!(
+                    "{}: no vanilla runs of {id}",
+                    runs_dir.display()
+                )));
             }
             out.push(Bench { id, methods });
         }
@@ -469,7 +478,7 @@ fn s<T: ToString>(x: T) -> String {
 
 impl Generated {
     /// Reads the committed runs under `root` and computes every number.
-    pub fn from_runs(root: &Path) -> Result<Generated, String> {
+    pub fn from_runs(root: &Path) -> Result<Generated> {
         Ok(Generated::from_benches(&read_runs(root)?))
     }
 
@@ -1193,13 +1202,12 @@ pub fn check_table(text: &str, table: &ProseTable, problems: &mut Vec<String>) -
 
 /// Checks the prose under `root` against `generated`: the markers of [`CHECKED_FILES`] and the
 /// tables of [`Generated::tables`].
-pub fn check_prose(root: &Path, generated: &Generated) -> Result<ProseCheck, String> {
+pub fn check_prose(root: &Path, generated: &Generated) -> Result<ProseCheck> {
     let values = generated.values();
     let mut check = ProseCheck::default();
     for file in CHECKED_FILES {
         let path = root.join(file);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| XtaskError::io("read", &path, e))?;
         let n = check_markers(file, &text, &values, &mut check.problems);
         check.markers.insert(file, n);
         for t in generated.tables.iter().filter(|t| t.file == *file) {

@@ -16,13 +16,42 @@
 //! gives the geometry of the learned space (coverage, few-shot share of the sphere, trace speed
 //! CV) and the cost (epochs, seconds per epoch, and the cost per epoch relative to vanilla).
 
-use crate::reproduce::default_methods;
+use crate::common::write_file;
+use crate::error::{Result, XtaskError};
 use serde::{Deserialize, Serialize};
 use srl_data::metrics::{GroupMetrics, ShotMetrics};
 use srl_data::BenchmarkId;
 use srl_train::{run_folder, Component, MethodName, RunReport};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// The methods `reproduce` compares by default, in table order ([`method_order`] follows it) (canonical text forms): the
+/// paper's comparison set — vanilla, LDS, LDS+FDS, RankSim, Balanced MSE, ConR, ordinal
+/// entropy — plus Rank-N-Contrast, then SRL alone and SRL combined with LDS, RankSim and
+/// Balanced MSE. Balanced MSE is its BNI estimator, the best of BMC/BNI/GAI on Airfoil
+/// validation (docs/results/tuning/uci-bmse.md).
+pub const DEFAULT_METHODS: &[&str] = &[
+    "vanilla",
+    "lds",
+    "lds+fds",
+    "ranksim",
+    "bni",
+    "conr",
+    "oe",
+    "rnc",
+    "srl",
+    "lds+srl",
+    "srl+ranksim",
+    "bni+srl",
+];
+
+/// [`DEFAULT_METHODS`], parsed (every entry is a valid method; a test checks it).
+pub fn default_methods() -> Vec<MethodName> {
+    DEFAULT_METHODS
+        .iter()
+        .filter_map(|m| m.parse().ok())
+        .collect()
+}
 
 /// Column labels of the shot groups, in table order (index 0 = All … 3 = Few).
 pub const GROUPS: [&str; 4] = ["All", "Many", "Med", "Few"];
@@ -119,7 +148,7 @@ impl Kind {
 
 /// The seed folders `runs/<benchmark>/<method>/seed<k>` that hold a complete run
 /// ([`run_folder::is_complete`]), sorted by method folder and seed.
-pub fn run_folders(runs_dir: &Path, benchmark: BenchmarkId) -> Result<Vec<PathBuf>, String> {
+pub fn run_folders(runs_dir: &Path, benchmark: BenchmarkId) -> Result<Vec<PathBuf>> {
     let bench_dir = runs_dir.join(benchmark.as_str());
     let mut out = Vec::new();
     for method_dir in sorted_subdirs(&bench_dir)? {
@@ -133,21 +162,20 @@ pub fn run_folders(runs_dir: &Path, benchmark: BenchmarkId) -> Result<Vec<PathBu
 }
 
 /// Every run report of `benchmark` under `runs_dir` (through [`run_folder::read_report`]).
-pub fn collect_reports(runs_dir: &Path, benchmark: BenchmarkId) -> Result<Vec<RunReport>, String> {
+pub fn collect_reports(runs_dir: &Path, benchmark: BenchmarkId) -> Result<Vec<RunReport>> {
     run_folders(runs_dir, benchmark)?
         .iter()
-        .map(|d| run_folder::read_report(d).map_err(|e| e.to_string()))
+        .map(|d| Ok(run_folder::read_report(d)?))
         .collect()
 }
 
 /// Sub-folders of `dir` sorted by name (seed folders by their number); empty if `dir` is
 /// missing.
-pub fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| XtaskError::io("list", dir, e))?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
@@ -458,7 +486,7 @@ pub struct BenchmarkTable {
 }
 
 /// The sort key of a method's row: vanilla first, then the methods without SRL, then the SRL
-/// variants; within a group in the order of [`crate::reproduce::DEFAULT_METHODS`], methods
+/// variants; within a group in the order of [`DEFAULT_METHODS`], methods
 /// outside that list after it in their canonical order.
 pub fn method_order(m: &MethodName) -> (u8, usize, MethodName) {
     let family = if m.is_vanilla() {
@@ -477,7 +505,7 @@ pub fn method_order(m: &MethodName) -> (u8, usize, MethodName) {
 
 /// Aggregates the reports of one benchmark (reports of other benchmarks are ignored); a report
 /// whose method does not parse is an error.
-pub fn aggregate(benchmark: BenchmarkId, reports: &[RunReport]) -> Result<BenchmarkTable, String> {
+pub fn aggregate(benchmark: BenchmarkId, reports: &[RunReport]) -> Result<BenchmarkTable> {
     let kind = Kind::of(benchmark);
     let mut by_method: BTreeMap<(u8, usize, MethodName), Vec<&RunReport>> = BTreeMap::new();
     for r in reports.iter().filter(|r| r.benchmark == benchmark) {
@@ -790,19 +818,19 @@ impl BenchmarkTable {
     }
 
     /// The table as pretty JSON (unscaled values; `kind` says which metrics).
-    pub fn to_json(&self) -> Result<String, String> {
-        serde_json::to_string_pretty(self).map_err(|e| format!("cannot serialise table: {e}"))
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)?)
     }
 
     /// Writes `<dir>/<benchmark>.md` and `<dir>/<benchmark>.json` atomically; returns both
     /// paths.
-    pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf)> {
         let md_path = dir.join(format!("{}.md", self.benchmark));
         let json_path = dir.join(format!("{}.json", self.benchmark));
         // A standalone file: the section heading becomes the title.
         let md = self.to_markdown().replacen("## ", "# ", 1);
-        crate::reproduce::write_file(&md_path, &md)?;
-        crate::reproduce::write_file(&json_path, &(self.to_json()? + "\n"))?;
+        write_file(&md_path, &md)?;
+        write_file(&json_path, &(self.to_json()? + "\n"))?;
         Ok((md_path, json_path))
     }
 }
@@ -827,6 +855,20 @@ pub(crate) mod tests {
             }};
         }
         pub(crate) use assert_close;
+    }
+
+    #[test]
+    fn the_default_methods_parse_in_canonical_form() {
+        let methods = default_methods();
+        assert_eq!(methods.len(), DEFAULT_METHODS.len());
+        for (m, text) in methods.iter().zip(DEFAULT_METHODS) {
+            assert_eq!(
+                &m.to_string(),
+                text,
+                "write the canonical form in DEFAULT_METHODS"
+            );
+        }
+        assert!(methods[0].is_vanilla());
     }
 
     /// The method named `m` (test helper).
@@ -1178,11 +1220,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = BenchmarkId::Airfoil;
         for (m, seed) in [("srl", 10), ("srl", 2), ("vanilla", 0), ("srl+ranksim", 1)] {
-            let d = dir
-                .path()
-                .join("airfoil")
-                .join(m)
-                .join(format!("seed{seed}"));
+            let d = run_folder::sweep_run_dir(dir.path(), "airfoil", m, seed);
             write_report(&d, &report(a, m, seed, [1.0, 1.0, 1.0, 1.0]));
         }
         // A folder without metrics.json (failed run) is skipped.
@@ -1220,7 +1258,9 @@ pub(crate) mod tests {
         let d = dir.path().join("airfoil/srl/seed0");
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("metrics.json"), "{not json").unwrap();
-        let e = collect_reports(dir.path(), BenchmarkId::Airfoil).unwrap_err();
+        let e = collect_reports(dir.path(), BenchmarkId::Airfoil)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("metrics.json"), "{e}");
         // A method name no `--method` could give is refused when metrics.json is read.
         let r = report(BenchmarkId::Airfoil, "srl", 0, [1.0; 4]);
@@ -1229,14 +1269,16 @@ pub(crate) mod tests {
             .replace("\"method\":\"srl\"", "\"method\":\"srl+magic\"");
         assert!(text.contains("srl+magic"));
         std::fs::write(d.join("metrics.json"), text).unwrap();
-        let e = collect_reports(dir.path(), BenchmarkId::Airfoil).unwrap_err();
+        let e = collect_reports(dir.path(), BenchmarkId::Airfoil)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("magic") && e.contains("metrics.json"), "{e}");
     }
 
     #[test]
     fn committed_results_still_parse() {
         // Runs written before the method layer (older geometry fields, no `terms` in the log).
-        let results = crate::reproduce::repo_root().join("docs/results");
+        let results = crate::common::repo_root().join("docs/results");
         let (mut count, mut logs) = (0, 0);
         for profile in crate::tables::sorted_subdirs(&results).unwrap() {
             for b in BenchmarkId::ALL {

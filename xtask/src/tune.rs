@@ -26,7 +26,8 @@
 //! the committed `<grid>.json` (its per-variant validation results) when the run folders are
 //! gone — no training either way.
 
-use crate::reproduce::{build_srl, repo_root};
+use crate::common::{build_srl, create_dir, read_file, repo_root, seed_file_stem};
+use crate::error::{Result, XtaskError};
 use crate::runner::{self, Job, OnFailure};
 use crate::tables::{mean_std, Metric, Stat};
 use serde::{Deserialize, Serialize};
@@ -101,13 +102,18 @@ pub struct Variant {
 impl Grid {
     /// Parses and checks a grid: known benchmark and profile, ≥ 1 seed and variant, unique
     /// file-safe names.
-    pub fn from_toml_str(text: &str) -> Result<Grid, String> {
-        let grid: Grid = toml::from_str(text).map_err(|e| format!("invalid grid: {e}"))?;
+    pub fn from_toml_str(text: &str) -> Result<Grid> {
+        let grid: Grid = toml::from_str(text)
+            .map_err(|e| XtaskError::InvalidArgument(format!("invalid grid: {e}")))?;
         if grid.seeds == 0 {
-            return Err("`seeds` must be at least 1".into());
+            return Err(XtaskError::InvalidArgument(
+                "`seeds` must be at least 1".into(),
+            ));
         }
         if grid.variants.is_empty() {
-            return Err("the grid has no [[variant]]".into());
+            return Err(XtaskError::InvalidArgument(
+                "the grid has no [[variant]]".into(),
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         for v in &grid.variants {
@@ -116,13 +122,16 @@ impl Grid {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
             if !safe {
-                return Err(format!(
+                return Err(XtaskError::InvalidArgument(format!(
                     "variant name `{}` must be letters, digits, `.`, `_` or `-`",
                     v.name
-                ));
+                )));
             }
             if !seen.insert(v.name.as_str()) {
-                return Err(format!("variant `{}` appears twice", v.name));
+                return Err(XtaskError::InvalidArgument(format!(
+                    "variant `{}` appears twice",
+                    v.name
+                )));
             }
         }
         Ok(grid)
@@ -130,19 +139,24 @@ impl Grid {
 
     /// The configuration of `variant` for `seed`: preset, then `[base]`, then the variant's
     /// overrides; validated.
-    pub fn config(&self, variant: &Variant, seed: u64) -> Result<RunConfig, String> {
-        let context = |e: String| format!("variant `{}`: {e}", variant.name);
-        let mut cfg = RunConfig::preset(self.benchmark, &variant.method, self.profile)
-            .map_err(|e| context(e.to_string()))?;
+    pub fn config(&self, variant: &Variant, seed: u64) -> Result<RunConfig> {
+        self.build_config(variant, seed)
+            .map_err(|e| e.context(format!("variant `{}`", variant.name)))
+    }
+
+    /// [`Grid::config`] without the variant's name on its errors.
+    fn build_config(&self, variant: &Variant, seed: u64) -> Result<RunConfig> {
+        let mut cfg = RunConfig::preset(self.benchmark, &variant.method, self.profile)?;
         cfg.seed = seed;
-        let text = cfg.to_toml_string().map_err(|e| context(e.to_string()))?;
-        let mut value: toml::Value = toml::from_str(&text).map_err(|e| context(e.to_string()))?;
+        let text = cfg.to_toml_string()?;
+        let mut value: toml::Value = toml::from_str(&text)
+            .map_err(|e| XtaskError::InvalidData(format!("the preset as TOML: {e}")))?;
         for (path, v) in self.base.iter().chain(&variant.set) {
-            set_path(&mut value, path, v.clone()).map_err(context)?;
+            set_path(&mut value, path, v.clone())?;
         }
-        let text = toml::to_string(&value).map_err(|e| context(e.to_string()))?;
-        let cfg = RunConfig::from_toml_str(&text).map_err(|e| context(e.to_string()))?;
-        cfg.check().map_err(|e| context(e.to_string()))?;
+        let text = toml::to_string(&value)?;
+        let cfg = RunConfig::from_toml_str(&text)?;
+        cfg.check()?;
         Ok(cfg)
     }
 }
@@ -150,27 +164,34 @@ impl Grid {
 /// Sets the dotted `path` of a TOML table to `v`. Every table on the way must exist; the last
 /// key may be new (an optional field the preset leaves out). A misspelt new key is caught when
 /// the result is parsed as a `RunConfig` (unknown fields are rejected).
-pub fn set_path(root: &mut toml::Value, path: &str, v: toml::Value) -> Result<(), String> {
+pub fn set_path(root: &mut toml::Value, path: &str, v: toml::Value) -> Result<()> {
     let keys: Vec<&str> = path.split('.').collect();
     if keys.iter().any(|k| k.is_empty()) {
-        return Err(format!("bad override path `{path}`"));
+        return Err(XtaskError::InvalidArgument(format!(
+            "bad override path `{path}`"
+        )));
     }
-    let (last, parents) = keys.split_last().ok_or(format!("empty path `{path}`"))?;
+    let (last, parents) = keys
+        .split_last()
+        .ok_or_else(|| XtaskError::InvalidArgument(format!("empty path `{path}`")))?;
     let mut node = root;
     for (i, k) in parents.iter().enumerate() {
         node = node
             .as_table_mut()
             .and_then(|t| t.get_mut(*k))
             .ok_or_else(|| {
-                format!(
+                XtaskError::InvalidArgument(format!(
                     "override `{path}`: the configuration has no table `{}`",
                     keys[..=i].join(".")
-                )
+                ))
             })?;
     }
-    let table = node
-        .as_table_mut()
-        .ok_or_else(|| format!("override `{path}`: `{}` is not a table", parents.join(".")))?;
+    let table = node.as_table_mut().ok_or_else(|| {
+        XtaskError::InvalidArgument(format!(
+            "override `{path}`: `{}` is not a table",
+            parents.join(".")
+        ))
+    })?;
     table.insert((*last).to_string(), v);
     Ok(())
 }
@@ -205,10 +226,8 @@ pub fn validation_view(report: RunReport) -> ValidationView {
 }
 
 /// Reads the run folder `dir` as a [`ValidationView`].
-fn read_validation(dir: &Path) -> Result<ValidationView, String> {
-    run_folder::read_report(dir)
-        .map(validation_view)
-        .map_err(|e| e.to_string())
+fn read_validation(dir: &Path) -> Result<ValidationView> {
+    Ok(validation_view(run_folder::read_report(dir)?))
 }
 
 /// One variant's validation results over seeds.
@@ -261,9 +280,9 @@ pub struct TuneSummary {
 }
 
 /// Runs `cargo xtask tune`.
-pub fn run(args: &TuneArgs) -> Result<(), String> {
-    let text = std::fs::read_to_string(&args.grid)
-        .map_err(|e| format!("cannot read {}: {e}", args.grid.display()))?;
+pub fn run(args: &TuneArgs) -> Result<()> {
+    let text =
+        std::fs::read_to_string(&args.grid).map_err(|e| XtaskError::io("read", &args.grid, e))?;
     let grid = Grid::from_toml_str(&text)?;
     let stem = args
         .grid
@@ -305,17 +324,17 @@ pub fn run(args: &TuneArgs) -> Result<(), String> {
         let srl = build_srl(&root)?;
         let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
         std::fs::create_dir_all(&configs_dir)
-            .map_err(|e| format!("cannot create {}: {e}", configs_dir.display()))?;
+            .map_err(|e| XtaskError::io("create", &configs_dir, e))?;
         let mut job_list = Vec::new();
         for (v, seed, cfg) in &planned {
-            let config_path = configs_dir.join(format!("{}-seed{seed}.toml", v.name));
-            let text = cfg.to_toml_string().map_err(|e| e.to_string())?;
+            let config_path = configs_dir.join(format!("{}.toml", seed_file_stem(&v.name, *seed)));
+            let text = cfg.to_toml_string()?;
             std::fs::write(&config_path, text)
-                .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
+                .map_err(|e| XtaskError::io("write", &config_path, e))?;
             let run_dir = run_dir(&runs_dir, &v.name, *seed);
             if run_dir.exists() {
                 std::fs::remove_dir_all(&run_dir)
-                    .map_err(|e| format!("cannot clear {}: {e}", run_dir.display()))?;
+                    .map_err(|e| XtaskError::io("clear", &run_dir, e))?;
             }
             let args: Vec<OsString> = vec![
                 "train".into(),
@@ -327,7 +346,7 @@ pub fn run(args: &TuneArgs) -> Result<(), String> {
                 run_dir.clone().into(),
             ];
             job_list.push(Job {
-                name: format!("{}/seed{seed}", v.name),
+                name: format!("{}/{}", v.name, run_folder::seed_dir(*seed)),
                 program: srl.clone(),
                 args,
                 env: vec![(
@@ -336,7 +355,7 @@ pub fn run(args: &TuneArgs) -> Result<(), String> {
                 )],
                 log: runs_dir
                     .join("logs")
-                    .join(format!("{}-seed{seed}.log", v.name)),
+                    .join(format!("{}.log", seed_file_stem(&v.name, *seed))),
                 append_log: false,
             });
         }
@@ -366,21 +385,19 @@ pub fn run(args: &TuneArgs) -> Result<(), String> {
         chosen: choose(&results),
         grid,
         results,
-        commit: crate::reproduce::git_commit(&root),
+        commit: crate::common::git_commit(&root),
         train_seconds,
     };
     write_summary(&summary, &out, &stem)
 }
 
 /// Writes `<out>/<stem>.md` and `<out>/<stem>.json` and prints the Markdown.
-fn write_summary(summary: &TuneSummary, out: &Path, stem: &str) -> Result<(), String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+fn write_summary(summary: &TuneSummary, out: &Path, stem: &str) -> Result<()> {
+    create_dir(out)?;
     let md = out.join(format!("{stem}.md"));
     let json = out.join(format!("{stem}.json"));
-    std::fs::write(&md, summary.to_markdown(stem))
-        .map_err(|e| format!("cannot write {}: {e}", md.display()))?;
-    std::fs::write(&json, summary.to_json()?)
-        .map_err(|e| format!("cannot write {}: {e}", json.display()))?;
+    std::fs::write(&md, summary.to_markdown(stem)).map_err(|e| XtaskError::io("write", &md, e))?;
+    std::fs::write(&json, summary.to_json()?).map_err(|e| XtaskError::io("write", &json, e))?;
     println!("{}", summary.to_markdown(stem));
     println!("summary: {}", md.display());
     Ok(())
@@ -390,11 +407,10 @@ fn write_summary(summary: &TuneSummary, out: &Path, stem: &str) -> Result<(), St
 /// the choice from its validation results and writes the Markdown and JSON again. The grid,
 /// commit and wall time stay those of the run that trained the variants; a grid file that has
 /// changed since (renamed override paths, say) is reported, not applied.
-fn rerender(grid: &Grid, out: &Path, stem: &str) -> Result<(), String> {
+fn rerender(grid: &Grid, out: &Path, stem: &str) -> Result<()> {
     let path = out.join(format!("{stem}.json"));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("--from-json: cannot read {}: {e}", path.display()))?;
-    let summary = TuneSummary::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = read_file(&path).map_err(|e| e.context("--from-json"))?;
+    let summary = TuneSummary::from_json(&text).map_err(|e| XtaskError::parse(&path, e))?;
     if &summary.grid != grid {
         eprintln!(
             "note: the grid in {} differs from the grid file; the summary keeps the grid its \
@@ -411,7 +427,7 @@ fn run_dir(runs_dir: &Path, variant: &str, seed: u64) -> PathBuf {
 
 /// Reads the validation results of one variant's seeds; a seed without `metrics.json` (the
 /// run failed) is listed in `failed_seeds`.
-fn aggregate_variant(v: &Variant, seeds: usize, runs_dir: &Path) -> Result<VariantResult, String> {
+fn aggregate_variant(v: &Variant, seeds: usize, runs_dir: &Path) -> Result<VariantResult> {
     let mut reports = Vec::new();
     let mut failed_seeds = Vec::new();
     for seed in 0..seeds as u64 {
@@ -483,16 +499,16 @@ pub fn choose(results: &[VariantResult]) -> Vec<String> {
 impl TuneSummary {
     /// Reads a summary written by [`TuneSummary::to_json`] and recomputes its choice with
     /// [`choose`] (a summary written before vanilla stopped being a candidate is corrected).
-    pub fn from_json(text: &str) -> Result<TuneSummary, String> {
-        let mut summary: TuneSummary =
-            serde_json::from_str(text).map_err(|e| format!("invalid tuning summary: {e}"))?;
+    pub fn from_json(text: &str) -> Result<TuneSummary> {
+        let mut summary: TuneSummary = serde_json::from_str(text)
+            .map_err(|e| XtaskError::InvalidData(format!("invalid tuning summary: {e}")))?;
         summary.chosen = choose(&summary.results);
         Ok(summary)
     }
 
     /// The summary as pretty JSON with a final newline.
-    pub fn to_json(&self) -> Result<String, String> {
-        Ok(serde_json::to_string_pretty(self).map_err(|e| e.to_string())? + "\n")
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)? + "\n")
     }
 
     /// The summary as a Markdown page.
@@ -626,18 +642,19 @@ method = "srl+ranksim"
     fn bad_grids_are_errors_naming_the_problem() {
         let typo = GRID.replace("method.srl.tau", "method.srl.tua");
         let grid = Grid::from_toml_str(&typo).unwrap();
-        let e = grid.config(&grid.variants[1], 0).unwrap_err();
+        let e = grid.config(&grid.variants[1], 0).unwrap_err().to_string();
         assert!(e.contains("tau-0.5") && e.contains("tua"), "{e}");
         let missing_table =
             GRID.replace("method.srl.weights.envelope", "method.srl.wieghts.envelope");
         let grid = Grid::from_toml_str(&missing_table).unwrap();
-        let e = grid.config(&grid.variants[1], 0).unwrap_err();
+        let e = grid.config(&grid.variants[1], 0).unwrap_err().to_string();
         assert!(e.contains("method.srl.wieghts"), "{e}");
         let bad_value = GRID.replace("\"method.srl.tau\" = 0.5", "\"method.srl.tau\" = -1.0");
         let grid = Grid::from_toml_str(&bad_value).unwrap();
         assert!(grid
             .config(&grid.variants[1], 0)
             .unwrap_err()
+            .to_string()
             .contains("tau"));
         // An SRL-only key in [base] does nothing for the vanilla variant: an error, not silence.
         let base_tau = GRID.replace(
@@ -645,7 +662,7 @@ method = "srl+ranksim"
             "\"optim.epochs\" = 7\n\"method.srl.tau\" = 0.5",
         );
         let grid = Grid::from_toml_str(&base_tau).unwrap();
-        let e = grid.config(&grid.variants[0], 0).unwrap_err();
+        let e = grid.config(&grid.variants[0], 0).unwrap_err().to_string();
         assert!(e.contains("vanilla") && e.contains("method.srl"), "{e}");
         for (from, to, needle) in [
             ("airfoil", "airfoyl", "airfoyl"),
@@ -655,7 +672,9 @@ method = "srl+ranksim"
             ("name = \"tau-0.5\"", "name = \"a/b\"", "letters"),
             ("profile = \"quick\"", "profile = \"medium\"", "medium"),
         ] {
-            let e = Grid::from_toml_str(&GRID.replace(from, to)).unwrap_err();
+            let e = Grid::from_toml_str(&GRID.replace(from, to))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(needle), "{from} -> {to}: {e}");
         }
     }

@@ -12,7 +12,8 @@
 //! docs/benchmarks-pytorch.json.
 
 use super::BenchArgs;
-use crate::reproduce::{git_commit, human_duration, repo_root, utc_now};
+use crate::common::{git_commit, human_duration, repo_root, utc_now};
+use crate::error::{Result, XtaskError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -169,22 +170,28 @@ pub fn python() -> OsString {
 }
 
 /// `Ok(version)` if `python` imports torch, else the reason.
-pub fn torch_version(python: &OsStr) -> Result<String, String> {
+pub fn torch_version(python: &OsStr) -> Result<String> {
     let output = Command::new(python)
         .args(["-c", "import torch; print(torch.__version__)"])
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.to_string_lossy()))?;
+        .map_err(|source| XtaskError::Spawn {
+            program: python.to_string_lossy().into_owned(),
+            source,
+        })?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     } else {
         let err = String::from_utf8_lossy(&output.stderr);
-        Err(err
-            .lines()
-            .rfind(|l| !l.trim().is_empty())
-            .unwrap_or("`import torch` failed")
-            .trim()
-            .to_string())
+        Err(XtaskError::CommandFailed {
+            what: "`import torch`".into(),
+            detail: err
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        })
     }
 }
 
@@ -201,12 +208,12 @@ pub fn install_hint(python: &OsStr, reason: &str) -> String {
 }
 
 /// `cargo xtask bench --against-pytorch`.
-pub fn run(args: &BenchArgs) -> Result<(), String> {
+pub fn run(args: &BenchArgs) -> Result<()> {
     let py = python();
     let torch = match torch_version(&py) {
         Ok(v) => v,
         Err(reason) => {
-            println!("{}", install_hint(&py, &reason));
+            println!("{}", install_hint(&py, &reason.to_string()));
             return Ok(());
         }
     };
@@ -225,7 +232,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         .arg(&data_dir)
         .arg("--export")
         .arg(&export);
-    crate::reproduce::run_quietly(&mut cmd, "bench_workloads --export")?;
+    crate::common::run_quietly(&mut cmd, "bench_workloads --export")?;
 
     let (load_before, waited) = wait_for_quiet_cpu(Duration::from_secs(args.max_wait));
     if let Some(l) = load_before {
@@ -294,10 +301,10 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let section = section_markdown(&comparison);
     println!("{section}");
     let text = std::fs::read_to_string(&doc).unwrap_or_default();
-    crate::reproduce::write_file(&doc, &replace_section(&text, &section))?;
+    crate::common::write_file(&doc, &replace_section(&text, &section))?;
     let json_path = json_path(&doc);
-    let json = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
-    crate::reproduce::write_file(&json_path, &(json + "\n"))?;
+    let json = serde_json::to_string_pretty(&comparison)?;
+    crate::common::write_file(&json_path, &(json + "\n"))?;
     eprintln!(
         "wrote {} and {} ({} of measurement)",
         doc.display(),
@@ -341,29 +348,33 @@ fn data_dir(flag: Option<&Path>) -> PathBuf {
 }
 
 /// Builds the release timing example and returns its path.
-fn build_example(root: &Path) -> Result<PathBuf, String> {
-    crate::reproduce::build_release(root, "srl-train", "--example", "bench_workloads")
+fn build_example(root: &Path) -> Result<PathBuf> {
+    crate::common::build_release(root, "srl-train", "--example", "bench_workloads")
 }
 
 /// Runs one timing process and parses the JSON it prints on its last stdout line.
-fn run_report(cmd: &mut Command) -> Result<ProcessReport, String> {
+fn run_report(cmd: &mut Command) -> Result<ProcessReport> {
     let what = cmd.get_program().to_string_lossy().into_owned();
     let output = cmd
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
+        .map_err(|source| XtaskError::Spawn {
+            program: what.clone(),
+            source,
+        })?;
     if !output.status.success() {
-        return Err(format!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(XtaskError::CommandFailed {
+            what,
+            detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
         .rfind(|l| l.trim_start().starts_with('{'))
-        .ok_or_else(|| format!("{what} printed no JSON"))?;
-    serde_json::from_str(line).map_err(|e| format!("{what}: unreadable JSON: {e}"))
+        .ok_or_else(|| XtaskError::InvalidData(format!("{what} printed no JSON")))?;
+    serde_json::from_str(line)
+        .map_err(|e| XtaskError::InvalidData(format!("{what}: unreadable JSON: {e}")))
 }
 
 /// Median of a list (`None` when empty).
@@ -826,7 +837,7 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        let reason = torch_version(fake.as_os_str()).unwrap_err();
+        let reason = torch_version(fake.as_os_str()).unwrap_err().to_string();
         assert!(reason.contains("No module named 'torch'"), "{reason}");
         let hint = install_hint(fake.as_os_str(), &reason);
         assert!(
@@ -845,7 +856,7 @@ mod tests {
         };
         let result = super::super::run(&args);
         std::env::remove_var(PYTHON_ENV);
-        assert_eq!(result, Ok(()));
+        assert!(result.is_ok(), "{result:?}");
         assert!(!dir.path().join("benchmarks.md").exists());
     }
 }
