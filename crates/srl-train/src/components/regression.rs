@@ -12,12 +12,12 @@ use crate::stage::Stage;
 use crate::{Optimizer, OptimizerConfig, TrainError};
 use ndarray::{s, Array1};
 use serde::{Deserialize, Serialize};
+use srl_geometry::LogSumExp;
 use srl_losses::baselines::balanced_mse::{
     bmc_forward_backward, bni_forward_backward, gai_forward_backward, BalancedMseOutput, BniPrior,
     GaussianMixture1d,
 };
 use srl_losses::baselines::lds::{lds_weights, LdsKernel, Reweight};
-use srl_geometry::LogSumExp;
 use srl_losses::regression::RegressionLoss;
 
 /// Re-weighting of the per-sample regression loss by the training label density
