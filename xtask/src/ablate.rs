@@ -20,7 +20,7 @@
 //! SRL's in a seed is flagged, [`identical_to_full`]) — `summary.json`, the exact configurations in `configs/`, the run
 //! folders in `runs/<benchmark>/<variant>/seed<k>/` and the logs in `logs/`.
 
-use crate::common::{build_srl, repo_root, run_name, seed_file_stem};
+use crate::common::{build_srl, create_dir, read_file, repo_root, run_name, seed_file_stem};
 use crate::error::{Result, XtaskError};
 use crate::runner::{self, Job, OnFailure};
 use crate::tables::{self, mean_std, PairedWins, Stat};
@@ -188,8 +188,7 @@ pub fn run(args: &AblateArgs) -> Result<()> {
         .variants
         .clone()
         .unwrap_or_else(|| root.join("docs/results/ablation/variants.toml"));
-    let text = std::fs::read_to_string(&variants_path)
-        .map_err(|e| XtaskError::io("read", &variants_path, e))?;
+    let text = read_file(&variants_path)?;
     let file = VariantsFile::from_toml_str(&text)?;
     let out = args
         .out
@@ -353,7 +352,7 @@ fn train(
     let srl = build_srl(root)?;
     let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
     let configs = out.join("configs");
-    std::fs::create_dir_all(&configs).map_err(|e| XtaskError::io("create", &configs, e))?;
+    create_dir(&configs)?;
     let mut job_list = Vec::new();
     let mut kept = 0;
     for (b, v, seed, cfg) in planned {

@@ -98,10 +98,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         .current_dir(crate::common::repo_root())
         .args(cargo_args(args))
         .status()
-        .map_err(|source| XtaskError::Spawn {
-            program: cargo.to_string_lossy().into_owned(),
-            source,
-        })?;
+        .map_err(|e| XtaskError::spawn(&cargo, e))?;
     if status.success() {
         Ok(())
     } else {

@@ -152,10 +152,7 @@ pub fn build_release_with(
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|source| XtaskError::Spawn {
-            program: cargo.to_string_lossy().into_owned(),
-            source,
-        })?;
+        .map_err(|e| XtaskError::spawn(&cargo, e))?;
     if !output.status.success() {
         return Err(XtaskError::CommandFailed {
             what: format!("`{what}`"),
@@ -186,10 +183,7 @@ pub fn run_quietly(command: &mut Command, what: &str) -> Result<()> {
     let output = command
         .stdin(Stdio::null())
         .output()
-        .map_err(|source| XtaskError::Spawn {
-            program: command.get_program().to_string_lossy().into_owned(),
-            source,
-        })?;
+        .map_err(|e| XtaskError::spawn(command.get_program(), e))?;
     if !output.status.success() {
         return Err(XtaskError::CommandFailed {
             what: what.to_string(),

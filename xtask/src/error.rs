@@ -133,6 +133,14 @@ impl XtaskError {
         }
     }
 
+    /// An [`XtaskError::Spawn`] error: `program` could not be started (`source`).
+    pub fn spawn(program: impl AsRef<std::ffi::OsStr>, source: std::io::Error) -> XtaskError {
+        XtaskError::Spawn {
+            program: program.as_ref().to_string_lossy().into_owned(),
+            source,
+        }
+    }
+
     /// This error with `context` in front (`context: error`).
     pub fn context(self, context: impl Into<String>) -> XtaskError {
         XtaskError::Context {

@@ -1207,7 +1207,7 @@ pub fn check_prose(root: &Path, generated: &Generated) -> Result<ProseCheck> {
     let mut check = ProseCheck::default();
     for file in CHECKED_FILES {
         let path = root.join(file);
-        let text = std::fs::read_to_string(&path).map_err(|e| XtaskError::io("read", &path, e))?;
+        let text = crate::common::read_file(&path)?;
         let n = check_markers(file, &text, &values, &mut check.problems);
         check.markers.insert(file, n);
         for t in generated.tables.iter().filter(|t| t.file == *file) {

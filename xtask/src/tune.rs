@@ -26,7 +26,7 @@
 //! the committed `<grid>.json` (its per-variant validation results) when the run folders are
 //! gone — no training either way.
 
-use crate::common::{build_srl, create_dir, read_file, repo_root, seed_file_stem};
+use crate::common::{build_srl, create_dir, read_file, remove_dir, repo_root, seed_file_stem};
 use crate::error::{Result, XtaskError};
 use crate::runner::{self, Job, OnFailure};
 use crate::tables::{mean_std, Metric, Stat};
@@ -281,8 +281,7 @@ pub struct TuneSummary {
 
 /// Runs `cargo xtask tune`.
 pub fn run(args: &TuneArgs) -> Result<()> {
-    let text =
-        std::fs::read_to_string(&args.grid).map_err(|e| XtaskError::io("read", &args.grid, e))?;
+    let text = read_file(&args.grid)?;
     let grid = Grid::from_toml_str(&text)?;
     let stem = args
         .grid
@@ -323,8 +322,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         );
         let srl = build_srl(&root)?;
         let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
-        std::fs::create_dir_all(&configs_dir)
-            .map_err(|e| XtaskError::io("create", &configs_dir, e))?;
+        create_dir(&configs_dir)?;
         let mut job_list = Vec::new();
         for (v, seed, cfg) in &planned {
             let config_path = configs_dir.join(format!("{}.toml", seed_file_stem(&v.name, *seed)));
@@ -332,10 +330,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
             std::fs::write(&config_path, text)
                 .map_err(|e| XtaskError::io("write", &config_path, e))?;
             let run_dir = run_dir(&runs_dir, &v.name, *seed);
-            if run_dir.exists() {
-                std::fs::remove_dir_all(&run_dir)
-                    .map_err(|e| XtaskError::io("clear", &run_dir, e))?;
-            }
+            remove_dir(&run_dir)?;
             let args: Vec<OsString> = vec![
                 "train".into(),
                 "--config".into(),

@@ -175,10 +175,7 @@ pub fn torch_version(python: &OsStr) -> Result<String> {
         .args(["-c", "import torch; print(torch.__version__)"])
         .stdin(Stdio::null())
         .output()
-        .map_err(|source| XtaskError::Spawn {
-            program: python.to_string_lossy().into_owned(),
-            source,
-        })?;
+        .map_err(|e| XtaskError::spawn(python, e))?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     } else {
@@ -358,10 +355,7 @@ fn run_report(cmd: &mut Command) -> Result<ProcessReport> {
     let output = cmd
         .stdin(Stdio::null())
         .output()
-        .map_err(|source| XtaskError::Spawn {
-            program: what.clone(),
-            source,
-        })?;
+        .map_err(|e| XtaskError::spawn(&what, e))?;
     if !output.status.success() {
         return Err(XtaskError::CommandFailed {
             what,
