@@ -797,7 +797,7 @@ mod tests {
             seed: 1,
             epochs: 2,
         };
-        let mut term = SrlTerm::new(&p, &ctx).unwrap();
+        let mut term = SrlTerm::new(&p.check().unwrap(), &ctx).unwrap();
         let mut active = false;
         let bin0 = |z: &ndarray::Array2<f32>| (&z.row(0) + &z.row(1)).mapv(|v| v / 2.0).to_vec();
         let (mut step_means, mut pass_means) = ([vec![], vec![]], [vec![], vec![]]);

@@ -241,6 +241,26 @@ impl ValidSrlParams {
     pub fn tau(&self) -> Temperature {
         self.tau
     }
+
+    /// The objective's config for K bins in d dimensions with `bin_centres` and the points'
+    /// `seed`; only the shape (K, d, the centres) is checked, the parameters were.
+    pub fn config(
+        self,
+        num_bins: usize,
+        dim: usize,
+        bin_centres: Vec<f64>,
+        seed: u64,
+    ) -> Result<ValidSrlConfig, LossError> {
+        let config = SrlConfig {
+            seed,
+            ..SrlConfig::new(num_bins, dim, bin_centres, self.params)
+        };
+        config.check_shape()?;
+        Ok(ValidSrlConfig {
+            config,
+            params: self,
+        })
+    }
 }
 
 /// An SRL objective's shape: the data-derived K, d and bin centres, the seed of the enveloping
@@ -318,6 +338,12 @@ impl SrlConfig {
     }
 
     fn check_ref(&self) -> Result<ValidSrlParams, LossError> {
+        self.check_shape()?;
+        self.params.check()
+    }
+
+    /// Checks K ≥ 2, d ≥ 1 and the K centres.
+    fn check_shape(&self) -> Result<(), LossError> {
         if self.num_bins < 2 {
             return Err(LossError::InvalidParameter {
                 name: "num_bins",
@@ -330,7 +356,6 @@ impl SrlConfig {
                 reason: "the representation dimension must be at least 1".into(),
             });
         }
-        let params = self.params.check()?;
         validate_bin_centres(&self.bin_centres)?;
         if self.bin_centres.len() != self.num_bins {
             return Err(LossError::InvalidParameter {
@@ -342,7 +367,7 @@ impl SrlConfig {
                 ),
             });
         }
-        Ok(params)
+        Ok(())
     }
 }
 

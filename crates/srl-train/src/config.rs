@@ -392,7 +392,7 @@ impl RunConfig {
 }
 
 /// A [`RunConfig`] that passed [`RunConfig::check`] (linfa's `*Params` → `check()` → valid
-/// params): the trainer, [`crate::run`] and [`crate::run_with`] take only this, so no part of
+/// params): the trainer, [`crate::run()`] and [`crate::run_with`] take only this, so no part of
 /// the configuration is re-checked during a run. Reads like a `RunConfig` (`Deref`).
 ///
 /// ```

@@ -37,7 +37,7 @@ pub use crate::components::regression::{
     BalancedMseKind, BalancedMseParams, RegressionParams, ReweightParams,
 };
 pub use crate::components::rnc::RncParams;
-use crate::components::ROOMS;
+use crate::components::{CheckedRoom, ROOMS};
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
 use srl_losses::baselines::fds::FdsParams;
@@ -45,6 +45,7 @@ use srl_losses::regression::RegressionLoss;
 use srl_losses::SrlParams;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// One ingredient of a DIR method, as written in `--method a+b+c`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -545,25 +546,47 @@ impl MethodParams {
     /// (e.g. `method.ranksim.weight`). The result is what the components are built from.
     pub fn check(&self) -> Result<ValidMethodParams, TrainError> {
         self.regression.check()?;
+        let mut rooms = Vec::new();
         for room in &ROOMS {
-            (room.check)(self)?;
+            rooms.extend((room.check)(self)?);
         }
         // The combination rules have one home: a table must form a valid method name too (no
         // focal loss with Balanced MSE, no rnc beside a representation term, …).
         MethodName::new(self.name().components())?;
-        Ok(ValidMethodParams(self.clone()))
+        Ok(ValidMethodParams {
+            params: self.clone(),
+            rooms,
+        })
     }
 }
 
-/// A [`MethodParams`] that passed [`MethodParams::check`]; [`crate::components::build`]
-/// takes only this. Reads like a `MethodParams` (`Deref`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidMethodParams(MethodParams);
+/// A [`MethodParams`] that passed [`MethodParams::check`], with every room that is on in its
+/// checked form ([`CheckedRoom`]); [`crate::components::build`] takes only this and checks
+/// nothing again. Reads like a `MethodParams` (`Deref`).
+#[derive(Debug, Clone)]
+pub struct ValidMethodParams {
+    params: MethodParams,
+    rooms: Vec<Arc<dyn CheckedRoom>>,
+}
+
+impl ValidMethodParams {
+    /// The checked rooms that are on, in step order.
+    pub fn rooms(&self) -> &[Arc<dyn CheckedRoom>] {
+        &self.rooms
+    }
+}
+
+impl PartialEq for ValidMethodParams {
+    /// Equal parameters (the checked forms follow from them).
+    fn eq(&self, other: &Self) -> bool {
+        self.params == other.params
+    }
+}
 
 impl std::ops::Deref for ValidMethodParams {
     type Target = MethodParams;
     fn deref(&self) -> &MethodParams {
-        &self.0
+        &self.params
     }
 }
 

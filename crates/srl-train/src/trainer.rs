@@ -1,11 +1,11 @@
 //! The training loop as a type: [`Trainer`] holds the network, the optimisers, the batch
 //! sampler and the method's components ([`crate::components`]), and advances one epoch per
 //! [`Trainer::run_epoch`]; [`Trainer::finish`] restores the validation-best model and scores it.
-//! [`crate::run`] drives it and writes the run folder.
+//! [`crate::run()`] drives it and writes the run folder.
 //!
 //! One epoch (full-batch mode: one iteration):
 //! 1. the epoch's stage and learning rate ([`crate::stage`]); the seeded permutation of the
-//!    epoch ([`BatchSampler`]); one optimisation step per mini-batch ([`crate::step`]).
+//!    epoch ([`BatchSampler`]); one optimisation step per mini-batch (`step.rs`).
 //! 2. if a component asks for it (FDS statistics, SRL's exact memory), one no-grad pass over
 //!    the training set; the components' epoch-end hooks. A memory of bin centroids is kept for
 //!    every method (SRL's own, or a monitor), so the geometry log is comparable across methods.

@@ -194,6 +194,28 @@ impl ConR {
         &self.config
     }
 
+    /// The same regulariser with ω multiplied by `factor` (e.g. ω given in bins, trained on a
+    /// standardised target: factor = bin width / target std). Only `factor` is checked (finite
+    /// and ≥ 0), so the result keeps ω finite and ≥ 0.
+    ///
+    /// ```
+    /// use srl_losses::baselines::conr::{ConR, ConrConfig};
+    /// let conr = ConR::new(ConrConfig { omega: 0.5, ..ConrConfig::default() }).unwrap();
+    /// assert_eq!(conr.with_omega_scaled(4.0).unwrap().config().omega, 2.0);
+    /// assert!(conr.with_omega_scaled(f64::NAN).is_err());
+    /// ```
+    pub fn with_omega_scaled(&self, factor: f64) -> Result<Self, LossError> {
+        if !(factor.is_finite() && factor >= 0.0) {
+            return Err(LossError::InvalidParameter {
+                name: "omega",
+                reason: format!("the scale of ω must be finite and ≥ 0, got {factor}"),
+            });
+        }
+        let mut config = self.config;
+        config.omega *= factor;
+        Ok(ConR { config })
+    }
+
     /// ConR on raw view features `features` (n × D), labels (n), detached predictions (n) and
     /// optional sample weights (n, ≥ 0; `None` = all 1). **Writes** ∂ConR/∂features into
     /// `grad_features`. Allocates a temporary workspace; see

@@ -110,8 +110,10 @@ impl Default for FdsParams {
 }
 
 impl FdsParams {
-    /// Checks the kernel and m ∈ [0, 1]; the error names the field.
-    pub fn check(&self) -> Result<&Self, LossError> {
+    /// Checks the kernel and m ∈ [0, 1]; the error names the field. The [`ValidFdsParams`]
+    /// it returns is what [`FeatureDistributionSmoothing::from_valid`] builds from without
+    /// checking again.
+    pub fn check(&self) -> Result<ValidFdsParams, LossError> {
         self.kernel.validate()?;
         if let Some(m) = self.momentum {
             if !(m.is_finite() && (0.0..=1.0).contains(&m)) {
@@ -121,7 +123,18 @@ impl FdsParams {
                 });
             }
         }
-        Ok(self)
+        Ok(ValidFdsParams(*self))
+    }
+}
+
+/// [`FdsParams`] that passed [`FdsParams::check`] (only it makes one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidFdsParams(FdsParams);
+
+impl ValidFdsParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &FdsParams {
+        &self.0
     }
 }
 
@@ -160,6 +173,13 @@ impl FdsConfig {
 
     /// Checks C ≥ 1, D ≥ 1, the kernel, and m ∈ [0, 1].
     pub fn validate(&self) -> Result<(), LossError> {
+        self.check_shape()?;
+        self.params.check()?;
+        Ok(())
+    }
+
+    /// Checks C ≥ 1 and D ≥ 1.
+    fn check_shape(&self) -> Result<(), LossError> {
         for (name, v) in [
             ("num_bins", self.num_bins),
             ("feature_dim", self.feature_dim),
@@ -171,7 +191,6 @@ impl FdsConfig {
                 });
             }
         }
-        self.params.check()?;
         Ok(())
     }
 }
@@ -329,7 +348,19 @@ pub struct FeatureDistributionSmoothing<F> {
 impl<F: Float> FeatureDistributionSmoothing<F> {
     /// Fresh state (means 0, variances 1, as the reference buffers); validates `config`.
     pub fn new(config: FdsConfig) -> Result<Self, LossError> {
-        config.validate()?;
+        let params = config.params.check()?;
+        Self::from_valid(config.num_bins, config.feature_dim, params)
+    }
+
+    /// [`new`](Self::new) for C × D statistics with checked parameters (only C and D are
+    /// checked here).
+    pub fn from_valid(
+        num_bins: usize,
+        feature_dim: usize,
+        params: ValidFdsParams,
+    ) -> Result<Self, LossError> {
+        let config = FdsConfig::with_params(num_bins, feature_dim, params.0);
+        config.check_shape()?;
         let window = config
             .params
             .kernel

@@ -30,6 +30,7 @@ pub struct ConrParams {
 
 impl Room for ConrParams {
     const COMPONENT: Component = Component::Conr;
+    type Valid = CheckedConr;
 
     fn slot(p: &MethodParams) -> Option<&Self> {
         p.conr.as_ref()
@@ -54,21 +55,33 @@ impl Room for ConrParams {
         }
     }
 
-    fn check(&self) -> Result<(), TrainError> {
+    fn check(&self) -> Result<CheckedConr, TrainError> {
         super::non_negative("method.conr.weight", self.weight)?;
         super::at_least_two("method.conr.max_samples", self.max_samples)?;
-        ConR::new(self.loss)
-            .map(|_| ())
-            .map_err(|e| super::invalid("method.conr.loss", e.to_string()))
+        Ok(CheckedConr {
+            loss: ConR::new(self.loss)
+                .map_err(|e| super::invalid("method.conr.loss", e.to_string()))?,
+            params: *self,
+        })
     }
 
     fn memory_bytes(&self, shape: &MemoryShape) -> f64 {
         shape.pairwise(self.max_samples)
     }
 
-    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
-        Ok(Box::new(ConrTerm::new(self, ctx)?))
+    fn build(
+        valid: &Self::Valid,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn MethodComponent>, TrainError> {
+        Ok(Box::new(ConrTerm::new(valid, ctx)?))
     }
+}
+
+/// Checked [`ConrParams`]: the regulariser built (ω in bins, τ, e checked by it) and the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedConr {
+    loss: ConR,
+    params: ConrParams,
 }
 
 /// ConR (Keramati et al., ICLR 2024) on the batch as its single view: β·ConR with the label
@@ -86,15 +99,17 @@ pub struct ConrTerm {
 impl ConrTerm {
     /// Builds the term; ω (in bin widths) becomes ω × bin width / target std, the window in
     /// the units the model trains on.
-    pub fn new(p: &ConrParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+    pub fn new(valid: &CheckedConr, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let p = &valid.params;
         let bin_width = match ctx.bin_centres {
             [a, b, ..] => b - a,
             _ => 1.0,
         };
-        let mut config = p.loss;
-        config.omega *= bin_width / ctx.y_std;
         Ok(ConrTerm {
-            loss: ConR::new(config).map_err(|e| loss_error("conr", e))?,
+            loss: valid
+                .loss
+                .with_omega_scaled(bin_width / ctx.y_std)
+                .map_err(|e| loss_error("conr", e))?,
             weight: p.weight,
             max_samples: p.max_samples,
             sample: RowSample::new(ctx.seed ^ 0xC0_4C0_4C0),

@@ -15,11 +15,12 @@ use super::{
 use crate::method::{Component, MethodParams, PresetContext};
 use crate::TrainError;
 use ndarray::ArrayViewMut2;
-use srl_losses::baselines::fds::{FdsConfig, FdsParams, FeatureDistributionSmoothing};
+use srl_losses::baselines::fds::{FdsParams, FeatureDistributionSmoothing, ValidFdsParams};
 
 /// FDS's room: its parameters are [`FdsParams`] (srl-losses).
 impl Room for FdsParams {
     const COMPONENT: Component = Component::Fds;
+    type Valid = ValidFdsParams;
 
     fn slot(p: &MethodParams) -> Option<&Self> {
         p.fds.as_ref()
@@ -38,10 +39,8 @@ impl Room for FdsParams {
         }
     }
 
-    fn check(&self) -> Result<(), TrainError> {
-        FdsParams::check(self)
-            .map(|_| ())
-            .map_err(|e| super::invalid("method.fds", e.to_string()))
+    fn check(&self) -> Result<ValidFdsParams, TrainError> {
+        FdsParams::check(self).map_err(|e| super::invalid("method.fds", e.to_string()))
     }
 
     /// Running, smoothed and epoch statistics: six K × d tables (f32).
@@ -49,8 +48,11 @@ impl Room for FdsParams {
         6.0 * 4.0 * shape.num_bins as f64 * shape.dim as f64
     }
 
-    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
-        Ok(Box::new(FdsLayer::new(self, ctx)?))
+    fn build(
+        valid: &Self::Valid,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn MethodComponent>, TrainError> {
+        Ok(Box::new(FdsLayer::new(valid, ctx)?))
     }
 }
 
@@ -62,13 +64,9 @@ pub struct FdsLayer {
 
 impl FdsLayer {
     /// Fresh statistics (means 0, variances 1) for K bins × d dimensions.
-    pub fn new(params: &FdsParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
-        let fds = FeatureDistributionSmoothing::new(FdsConfig::with_params(
-            ctx.num_bins,
-            ctx.dim,
-            *params,
-        ))
-        .map_err(|e| loss_error("fds", e))?;
+    pub fn new(params: &ValidFdsParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let fds = FeatureDistributionSmoothing::from_valid(ctx.num_bins, ctx.dim, *params)
+            .map_err(|e| loss_error("fds", e))?;
         Ok(FdsLayer { fds })
     }
 

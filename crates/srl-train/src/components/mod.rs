@@ -42,6 +42,7 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 use srl_losses::baselines::fds::FeatureDistributionSmoothing;
 use srl_surrogate::Surrogate;
+use std::sync::Arc;
 
 /// What the components are built from: the training part, shapes and the seed.
 #[derive(Debug, Clone, Copy)]
@@ -314,14 +315,48 @@ pub trait Room: Sized + 'static {
     fn slot(p: &MethodParams) -> Option<&Self>;
     /// Its entry of the `[method]` table.
     fn slot_mut(p: &mut MethodParams) -> &mut Option<Self>;
+    /// What [`check`](Room::check) makes of the parameters: the checked values (the losses'
+    /// own checked types where they have one), which [`build`](Room::build) takes without
+    /// checking again.
+    type Valid: std::fmt::Debug + Send + Sync + 'static;
     /// The project's preset in `ctx`.
     fn preset(ctx: PresetContext) -> Self;
-    /// Validates every field; the error names it (`method.ranksim.weight`).
-    fn check(&self) -> Result<(), TrainError>;
+    /// Validates every field once; the error names it (`method.ranksim.weight`).
+    fn check(&self) -> Result<Self::Valid, TrainError>;
     /// Bytes the component adds to a run (buffers per step, statistics).
     fn memory_bytes(&self, shape: &MemoryShape) -> f64;
-    /// The training-step component.
+    /// The training-step component, from the checked parameters and the data's shapes.
+    fn build(
+        valid: &Self::Valid,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn MethodComponent>, TrainError>;
+}
+
+/// A room's checked parameters, ready to build its component ([`ValidMethodParams`] holds one
+/// per room that is on, in step order).
+pub trait CheckedRoom: std::fmt::Debug + Send + Sync {
+    /// Its component.
+    fn component(&self) -> Component;
+    /// [`Room::build`].
     fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError>;
+}
+
+struct Checked<R: Room>(R::Valid);
+
+impl<R: Room> std::fmt::Debug for Checked<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<R: Room> CheckedRoom for Checked<R> {
+    fn component(&self) -> Component {
+        R::COMPONENT
+    }
+
+    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
+        R::build(&self.0, ctx)
+    }
 }
 
 /// A [`Room`] as plain functions, so rooms of different types share one list.
@@ -333,17 +368,14 @@ pub struct RoomFns {
     pub set_preset: fn(&mut MethodParams, PresetContext),
     /// Whether the `[method]` table has it on.
     pub is_on: fn(&MethodParams) -> bool,
-    /// [`Room::check`] when on.
-    pub check: fn(&MethodParams) -> Result<(), TrainError>,
+    /// [`Room::check`] when on: the checked room.
+    pub check: CheckFn,
     /// [`Room::memory_bytes`] when on, else 0.
     pub memory_bytes: fn(&MethodParams, &MemoryShape) -> f64,
-    /// [`Room::build`] when on.
-    pub build: BuildFn,
 }
 
-/// [`RoomFns::build`]: the component if the `[method]` table has it on.
-pub type BuildFn =
-    fn(&MethodParams, &BuildContext<'_>) -> Result<Option<Box<dyn MethodComponent>>, TrainError>;
+/// [`RoomFns::check`]: the checked room if the `[method]` table has it on.
+pub type CheckFn = fn(&MethodParams) -> Result<Option<Arc<dyn CheckedRoom>>, TrainError>;
 
 fn set_preset<R: Room>(p: &mut MethodParams, ctx: PresetContext) {
     *R::slot_mut(p) = Some(R::preset(ctx));
@@ -353,19 +385,15 @@ fn is_on<R: Room>(p: &MethodParams) -> bool {
     R::slot(p).is_some()
 }
 
-fn check_room<R: Room>(p: &MethodParams) -> Result<(), TrainError> {
-    R::slot(p).map_or(Ok(()), R::check)
+fn check_room<R: Room>(p: &MethodParams) -> Result<Option<Arc<dyn CheckedRoom>>, TrainError> {
+    match R::slot(p) {
+        Some(r) => Ok(Some(Arc::new(Checked::<R>(r.check()?)))),
+        None => Ok(None),
+    }
 }
 
 fn memory_room<R: Room>(p: &MethodParams, shape: &MemoryShape) -> f64 {
     R::slot(p).map_or(0.0, |r| r.memory_bytes(shape))
-}
-
-fn build_room<R: Room>(
-    p: &MethodParams,
-    ctx: &BuildContext<'_>,
-) -> Result<Option<Box<dyn MethodComponent>>, TrainError> {
-    R::slot(p).map(|r| r.build(ctx)).transpose()
 }
 
 const fn room<R: Room>() -> RoomFns {
@@ -375,7 +403,6 @@ const fn room<R: Room>() -> RoomFns {
         is_on: is_on::<R>,
         check: check_room::<R>,
         memory_bytes: memory_room::<R>,
-        build: build_room::<R>,
     }
 }
 
@@ -397,10 +424,8 @@ pub fn build(
 ) -> Result<Vec<Box<dyn MethodComponent>>, TrainError> {
     let mut out: Vec<Box<dyn MethodComponent>> =
         vec![Box::new(RegressionSide::new(&params.regression, ctx)?)];
-    for r in &ROOMS {
-        if let Some(c) = (r.build)(params, ctx)? {
-            out.push(c);
-        }
+    for room in params.rooms() {
+        out.push(room.build(ctx)?);
     }
     Ok(out)
 }

@@ -27,6 +27,7 @@ pub struct OrdinalEntropyParams {
 
 impl Room for OrdinalEntropyParams {
     const COMPONENT: Component = Component::Oe;
+    type Valid = CheckedOrdinalEntropy;
 
     fn slot(p: &MethodParams) -> Option<&Self> {
         p.ordinal_entropy.as_ref()
@@ -48,25 +49,42 @@ impl Room for OrdinalEntropyParams {
         }
     }
 
-    fn check(&self) -> Result<(), TrainError> {
-        super::non_negative(
-            "method.ordinal_entropy.diversity_weight",
-            self.diversity_weight,
+    fn check(&self) -> Result<CheckedOrdinalEntropy, TrainError> {
+        super::at_least_two("method.ordinal_entropy.max_samples", self.max_samples)?;
+        let loss = OrdinalEntropy::new(self.diversity_weight, self.tightness_weight).map_err(
+            |e| match e {
+                srl_losses::LossError::InvalidParameter {
+                    name: "diversity_weight",
+                    reason,
+                } => super::invalid("method.ordinal_entropy.diversity_weight", reason),
+                other => {
+                    super::invalid("method.ordinal_entropy.tightness_weight", other.to_string())
+                }
+            },
         )?;
-        super::non_negative(
-            "method.ordinal_entropy.tightness_weight",
-            self.tightness_weight,
-        )?;
-        super::at_least_two("method.ordinal_entropy.max_samples", self.max_samples)
+        Ok(CheckedOrdinalEntropy {
+            loss,
+            max_samples: self.max_samples,
+        })
     }
 
     fn memory_bytes(&self, shape: &MemoryShape) -> f64 {
         shape.pairwise(self.max_samples)
     }
 
-    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
-        Ok(Box::new(OrdinalEntropyTerm::new(self, ctx)?))
+    fn build(
+        valid: &Self::Valid,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn MethodComponent>, TrainError> {
+        Ok(Box::new(OrdinalEntropyTerm::new(valid, ctx)?))
     }
+}
+
+/// Checked [`OrdinalEntropyParams`]: the loss built (λ_d, λ_t checked by it) and the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedOrdinalEntropy {
+    loss: OrdinalEntropy,
+    max_samples: usize,
 }
 
 /// Ordinal entropy (Zhang et al., ICLR 2023) on a random subsample of at most `max_samples`
@@ -80,11 +98,10 @@ pub struct OrdinalEntropyTerm {
 
 impl OrdinalEntropyTerm {
     /// Builds the term; the subsampling generator is seeded from the run seed.
-    pub fn new(p: &OrdinalEntropyParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+    pub fn new(valid: &CheckedOrdinalEntropy, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
         Ok(OrdinalEntropyTerm {
-            loss: OrdinalEntropy::new(p.diversity_weight, p.tightness_weight)
-                .map_err(|e| loss_error("ordinal-entropy", e))?,
-            max_samples: p.max_samples,
+            loss: valid.loss,
+            max_samples: valid.max_samples,
             sample: RowSample::new(ctx.seed ^ 0x0E0E_0E0E),
         })
     }

@@ -28,6 +28,7 @@ pub struct RankSimParams {
 
 impl Room for RankSimParams {
     const COMPONENT: Component = Component::Ranksim;
+    type Valid = CheckedRankSim;
 
     fn slot(p: &MethodParams) -> Option<&Self> {
         p.ranksim.as_ref()
@@ -47,19 +48,33 @@ impl Room for RankSimParams {
         }
     }
 
-    fn check(&self) -> Result<(), TrainError> {
+    fn check(&self) -> Result<CheckedRankSim, TrainError> {
         super::non_negative("method.ranksim.weight", self.weight)?;
-        super::positive("method.ranksim.lambda", self.lambda)?;
-        super::at_least_two("method.ranksim.max_samples", self.max_samples)
+        super::at_least_two("method.ranksim.max_samples", self.max_samples)?;
+        Ok(CheckedRankSim {
+            loss: RankSim::new(self.lambda)
+                .map_err(|e| super::invalid("method.ranksim.lambda", e.to_string()))?,
+            params: *self,
+        })
     }
 
     fn memory_bytes(&self, shape: &MemoryShape) -> f64 {
         shape.pairwise(self.max_samples)
     }
 
-    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
-        Ok(Box::new(RankSimTerm::new(self, ctx)?))
+    fn build(
+        valid: &Self::Valid,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn MethodComponent>, TrainError> {
+        Ok(Box::new(RankSimTerm::new(valid, ctx)?))
     }
+}
+
+/// Checked [`RankSimParams`]: the loss built (λ checked by it) and the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedRankSim {
+    loss: RankSim,
+    params: RankSimParams,
 }
 
 /// RankSim (Gong et al., ICML 2022): γ·L_RankSim on one sample per unique target of the batch
@@ -74,9 +89,10 @@ pub struct RankSimTerm {
 
 impl RankSimTerm {
     /// Builds the term; the subsampling generator is seeded from the run seed.
-    pub fn new(p: &RankSimParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+    pub fn new(valid: &CheckedRankSim, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let p = &valid.params;
         Ok(RankSimTerm {
-            loss: RankSim::new(p.lambda).map_err(|e| loss_error("ranksim", e))?,
+            loss: valid.loss,
             weight: p.weight,
             max_samples: p.max_samples,
             sample: RowSample::new(ctx.seed ^ 0x5A4E_C0DE),

@@ -11,6 +11,7 @@ use crate::stage::Stage;
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
 use srl_losses::baselines::rnc::RankNContrast;
+use srl_losses::Temperature;
 
 /// Rank-N-Contrast (Zha et al., NeurIPS 2023): the first `pretrain_share` of the epochs train
 /// the encoder with L_RnC alone (the head is not trained); the rest train the head with the
@@ -29,6 +30,7 @@ pub struct RncParams {
 
 impl Room for RncParams {
     const COMPONENT: Component = Component::Rnc;
+    type Valid = CheckedRnc;
 
     fn slot(p: &MethodParams) -> Option<&Self> {
         p.rnc.as_ref()
@@ -48,24 +50,36 @@ impl Room for RncParams {
         }
     }
 
-    fn check(&self) -> Result<(), TrainError> {
-        super::positive("method.rnc.tau", self.tau)?;
+    fn check(&self) -> Result<CheckedRnc, TrainError> {
+        let tau = Temperature::check("method.rnc.tau", self.tau)
+            .map_err(|e| super::invalid("method.rnc.tau", e.to_string()))?;
         if !(self.pretrain_share > 0.0 && self.pretrain_share < 1.0) {
             return Err(super::invalid(
                 "method.rnc.pretrain_share",
                 format!("must be in (0, 1), got {}", self.pretrain_share),
             ));
         }
-        super::at_least_two("method.rnc.max_samples", self.max_samples)
+        super::at_least_two("method.rnc.max_samples", self.max_samples)?;
+        Ok(CheckedRnc { tau, params: *self })
     }
 
     fn memory_bytes(&self, shape: &MemoryShape) -> f64 {
         shape.pairwise(self.max_samples)
     }
 
-    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
-        Ok(Box::new(RncTerm::new(self, ctx)?))
+    fn build(
+        valid: &Self::Valid,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn MethodComponent>, TrainError> {
+        Ok(Box::new(RncTerm::new(valid, ctx)?))
     }
+}
+
+/// Checked [`RncParams`]: τ as a checked [`Temperature`], and the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedRnc {
+    tau: Temperature,
+    params: RncParams,
 }
 
 /// Rank-N-Contrast (Zha et al., NeurIPS 2023): L_RnC on a random subset of at most
@@ -82,7 +96,8 @@ pub struct RncTerm {
 impl RncTerm {
     /// Builds the term: the first ⌊share · epochs⌋ epochs (at least 1, at most epochs − 1)
     /// pre-train the encoder.
-    pub fn new(p: &RncParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+    pub fn new(valid: &CheckedRnc, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let p = &valid.params;
         if ctx.epochs < 2 {
             return Err(TrainError::InvalidConfig {
                 field: "optim.epochs",
@@ -92,7 +107,7 @@ impl RncTerm {
         }
         let pretrain = ((p.pretrain_share * ctx.epochs as f64) as usize).clamp(1, ctx.epochs - 1);
         Ok(RncTerm {
-            loss: RankNContrast::new(p.tau).map_err(|e| loss_error("rnc", e))?,
+            loss: RankNContrast::with_temperature(valid.tau),
             pretrain_epochs: pretrain,
             max_samples: p.max_samples,
             sample: RowSample::new(ctx.seed ^ 0x0A4C_0A4C),

@@ -8,14 +8,15 @@ use super::{
 use crate::method::{Component, MethodParams, PresetContext};
 use crate::TrainError;
 use ndarray::{s, Array2};
-use srl_losses::objective::{SrlConfig, SrlObjective};
-use srl_losses::SrlParams;
+use srl_losses::objective::SrlObjective;
+use srl_losses::{SrlParams, ValidSrlParams};
 use srl_surrogate::{MemoryUpdate, Surrogate, SurrogateConfig};
 
 /// SRL's room: its parameters are [`SrlParams`] (srl-losses, the one home of SRL's
 /// hyper-parameters and presets).
 impl Room for SrlParams {
     const COMPONENT: Component = Component::Srl;
+    type Valid = ValidSrlParams;
 
     fn slot(p: &MethodParams) -> Option<&Self> {
         p.srl.as_ref()
@@ -34,8 +35,8 @@ impl Room for SrlParams {
         }
     }
 
-    fn check(&self) -> Result<(), TrainError> {
-        SrlParams::check(self).map(|_| ()).map_err(|e| match e {
+    fn check(&self) -> Result<ValidSrlParams, TrainError> {
+        SrlParams::check(self).map_err(|e| match e {
             srl_losses::LossError::InvalidParameter { name, reason } => TrainError::InvalidConfig {
                 field: srl_field(name),
                 reason,
@@ -51,8 +52,11 @@ impl Room for SrlParams {
             + 8.0 * shape.num_bins as f64 * shape.dim as f64
     }
 
-    fn build(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn MethodComponent>, TrainError> {
-        Ok(Box::new(SrlTerm::new(self, ctx)?))
+    fn build(
+        valid: &Self::Valid,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn MethodComponent>, TrainError> {
+        Ok(Box::new(SrlTerm::new(valid, ctx)?))
     }
 }
 
@@ -82,11 +86,9 @@ pub struct SrlTerm {
 impl SrlTerm {
     /// Builds the objective for K bins with the data's bin centres, the enveloping points drawn
     /// from the run seed, and an empty memory.
-    pub fn new(params: &SrlParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
-        let config = SrlConfig {
-            seed: ctx.seed,
-            ..SrlConfig::new(ctx.num_bins, ctx.dim, ctx.bin_centres.to_vec(), *params)
-        };
+    pub fn new(valid: &ValidSrlParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+        let params = valid.params();
+        let config = valid.config(ctx.num_bins, ctx.dim, ctx.bin_centres.to_vec(), ctx.seed)?;
         Ok(SrlTerm {
             objective: SrlObjective::new(config)?,
             memory: Surrogate::new(SurrogateConfig::with_params(
