@@ -37,6 +37,7 @@ use openblas_src as _;
 
 pub mod batches;
 pub mod compare;
+pub mod component;
 pub mod components;
 pub mod config;
 pub mod error;

@@ -86,7 +86,7 @@ impl MemoryEstimate {
         };
         let method = 2.0 * 8.0 * k * d
             + 8.0 * 4000.0 * d
-            + crate::components::ROOMS
+            + crate::method::ROOMS
                 .iter()
                 .map(|r| (r.memory_bytes)(&cfg.method, &shape))
                 .sum::<f64>();

@@ -30,6 +30,9 @@
 //! assert!("lds+inv".parse::<MethodName>().is_err()); // two re-weightings
 //! ```
 
+pub use crate::component::{
+    method_help, Component, ComponentInfo, Family, PresetContext, COMPONENTS,
+};
 pub use crate::components::conr::ConrParams;
 pub use crate::components::ordinal_entropy::OrdinalEntropyParams;
 pub use crate::components::ranksim::RankSimParams;
@@ -37,7 +40,9 @@ pub use crate::components::regression::{
     BalancedMseKind, BalancedMseParams, RegressionParams, ReweightParams,
 };
 pub use crate::components::rnc::RncParams;
-use crate::components::{CheckedRoom, ROOMS};
+use crate::components::{
+    checked, BuildContext, CheckedRoom, MemoryShape, MethodComponent, RegressionSide, Room,
+};
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
 use srl_losses::baselines::fds::FdsParams;
@@ -46,268 +51,6 @@ use srl_losses::SrlParams;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-
-/// One ingredient of a DIR method, as written in `--method a+b+c`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Component {
-    /// Inverse-frequency re-weighting (counts clipped to [5, 1000]).
-    Inv,
-    /// Square-root inverse-frequency re-weighting.
-    Sqinv,
-    /// Label distribution smoothing: SQINV of the kernel-smoothed counts (Yang et al. 2021).
-    Lds,
-    /// Focal-R: the regression loss scaled by tanh(β|e|)^γ.
-    Focal,
-    /// Balanced MSE, batch Monte-Carlo (Ren et al. 2022); `bmse` is an alias.
-    Bmc,
-    /// Balanced MSE, bin-based numerical integration.
-    Bni,
-    /// Balanced MSE, Gaussian-mixture analytic integration.
-    Gai,
-    /// SRL: enveloping + homogeneity + centroid contrastive losses on the surrogate table.
-    Srl,
-    /// Feature distribution smoothing (Yang et al. 2021).
-    Fds,
-    /// RankSim (Gong et al. 2022).
-    Ranksim,
-    /// ConR, contrastive regularisation (Keramati et al. 2024).
-    Conr,
-    /// Ordinal entropy (Zhang et al. 2023).
-    Oe,
-    /// Rank-N-Contrast (Zha et al. 2023): contrastive pre-training of the encoder, then the
-    /// regression head on the frozen encoder.
-    Rnc,
-}
-
-/// Which part of a method a component is, and so what it combines with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Per-sample re-weighting of the regression loss (at most one).
-    Reweighting,
-    /// A change of the regression loss itself (focal).
-    Loss,
-    /// Balanced MSE in place of the regression loss (at most one; with neither a re-weighting
-    /// nor focal).
-    BalancedMse,
-    /// A term on the representation (any number).
-    Representation,
-    /// Two-stage training of the encoder (only with the regression side).
-    TwoStage,
-}
-
-/// What the rest of the project needs to know about one component, in one row: its
-/// `--method` name, the name tables and figures print, its family, a rough relative cost per
-/// epoch (ordering of long sweeps only) and one line of help. [`Component::info`] reads it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ComponentInfo {
-    /// The component.
-    pub component: Component,
-    /// The name in `--method` (and in run folders).
-    pub name: &'static str,
-    /// Other accepted names.
-    pub aliases: &'static [&'static str],
-    /// The name in tables and figures.
-    pub display: &'static str,
-    /// The family (and its combination rules).
-    pub family: Family,
-    /// Extra cost of an epoch relative to the regression loss alone (1), for ordering runs.
-    pub cost: f64,
-    /// One line of help.
-    pub help: &'static str,
-}
-
-/// Every component, one row each, in canonical order (regression side first).
-pub const COMPONENTS: [ComponentInfo; 13] = [
-    ComponentInfo {
-        component: Component::Inv,
-        name: "inv",
-        aliases: &[],
-        display: "INV",
-        family: Family::Reweighting,
-        cost: 0.05,
-        help: "inverse-frequency re-weighting",
-    },
-    ComponentInfo {
-        component: Component::Sqinv,
-        name: "sqinv",
-        aliases: &[],
-        display: "SQINV",
-        family: Family::Reweighting,
-        cost: 0.05,
-        help: "square-root inverse-frequency re-weighting",
-    },
-    ComponentInfo {
-        component: Component::Lds,
-        name: "lds",
-        aliases: &[],
-        display: "LDS",
-        family: Family::Reweighting,
-        cost: 0.05,
-        help: "label distribution smoothing (SQINV of smoothed counts)",
-    },
-    ComponentInfo {
-        component: Component::Focal,
-        name: "focal",
-        aliases: &[],
-        display: "Focal-R",
-        family: Family::Loss,
-        cost: 0.05,
-        help: "focal regression loss",
-    },
-    ComponentInfo {
-        component: Component::Bmc,
-        name: "bmc",
-        aliases: &["bmse"],
-        display: "BMC",
-        family: Family::BalancedMse,
-        cost: 0.2,
-        help: "Balanced MSE, batch Monte-Carlo",
-    },
-    ComponentInfo {
-        component: Component::Bni,
-        name: "bni",
-        aliases: &[],
-        display: "BNI",
-        family: Family::BalancedMse,
-        cost: 0.2,
-        help: "Balanced MSE, bin-based numerical integration",
-    },
-    ComponentInfo {
-        component: Component::Gai,
-        name: "gai",
-        aliases: &[],
-        display: "GAI",
-        family: Family::BalancedMse,
-        cost: 0.2,
-        help: "Balanced MSE, Gaussian-mixture integration",
-    },
-    ComponentInfo {
-        component: Component::Srl,
-        name: "srl",
-        aliases: &[],
-        display: "SRL",
-        family: Family::Representation,
-        cost: 2.5,
-        help: "SRL: enveloping + homogeneity + centroid contrastive losses",
-    },
-    ComponentInfo {
-        component: Component::Fds,
-        name: "fds",
-        aliases: &[],
-        display: "FDS",
-        family: Family::Representation,
-        cost: 0.3,
-        help: "feature distribution smoothing",
-    },
-    ComponentInfo {
-        component: Component::Ranksim,
-        name: "ranksim",
-        aliases: &[],
-        display: "RankSim",
-        family: Family::Representation,
-        cost: 1.5,
-        help: "RankSim ranking similarity regulariser",
-    },
-    ComponentInfo {
-        component: Component::Conr,
-        name: "conr",
-        aliases: &[],
-        display: "ConR",
-        family: Family::Representation,
-        cost: 1.5,
-        help: "ConR contrastive regulariser",
-    },
-    ComponentInfo {
-        component: Component::Oe,
-        name: "oe",
-        aliases: &[],
-        display: "OE",
-        family: Family::Representation,
-        cost: 0.5,
-        help: "ordinal entropy",
-    },
-    ComponentInfo {
-        component: Component::Rnc,
-        name: "rnc",
-        aliases: &[],
-        display: "RnC",
-        family: Family::TwoStage,
-        cost: 1.5,
-        help: "Rank-N-Contrast pre-training, then the head on the frozen encoder",
-    },
-];
-
-impl Component {
-    /// Every component, in canonical order (regression side first).
-    pub const ALL: [Component; 13] = {
-        let mut all = [Component::Inv; 13];
-        let mut i = 0;
-        while i < COMPONENTS.len() {
-            all[i] = COMPONENTS[i].component;
-            i += 1;
-        }
-        all
-    };
-
-    /// The component's row of [`COMPONENTS`].
-    pub fn info(self) -> &'static ComponentInfo {
-        // The table lists the components in declaration order (tested).
-        &COMPONENTS[self as usize]
-    }
-
-    /// The name used in `--method`.
-    pub fn as_str(self) -> &'static str {
-        self.info().name
-    }
-
-    /// The name in tables and figures (`ranksim` → `RankSim`).
-    pub fn display_name(self) -> &'static str {
-        self.info().display
-    }
-
-    fn parse(s: &str) -> Option<Component> {
-        COMPONENTS
-            .iter()
-            .find(|i| i.name == s || i.aliases.contains(&s))
-            .map(|i| i.component)
-    }
-
-    fn is_reweighting(self) -> bool {
-        self.info().family == Family::Reweighting
-    }
-
-    fn is_balanced_mse(self) -> bool {
-        self.info().family == Family::BalancedMse
-    }
-}
-
-/// The help text of `--method`, made from [`COMPONENTS`].
-pub fn method_help() -> String {
-    let list = |f: Family| -> String {
-        COMPONENTS
-            .iter()
-            .filter(|i| i.family == f)
-            .map(|i| {
-                let aliases: Vec<String> = i.aliases.iter().map(|a| format!(" = {a}")).collect();
-                format!("{}{} ({})", i.name, aliases.concat(), i.help)
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    format!(
-        "A DIR method: `vanilla`, or components joined with `+` in any order. Regression side — \
-         re-weighting (at most one): {}; loss: {}; Balanced MSE (at most one, replaces the loss: \
-         not with a re-weighting or focal): {}. Representation side (any number): {}. Two-stage \
-         (with the regression side only): {}. Examples: srl, lds+fds, ranksim, bmse, \
-         srl+ranksim, srl+lds, rnc+lds.",
-        list(Family::Reweighting),
-        list(Family::Loss),
-        list(Family::BalancedMse),
-        list(Family::Representation),
-        list(Family::TwoStage),
-    )
-}
 
 /// A method as a set of components: `vanilla` is the empty set.
 ///
@@ -437,68 +180,90 @@ impl<'de> Deserialize<'de> for MethodName {
     }
 }
 
-/// Which family of presets applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PresetContext {
-    /// Small tabular data (UCI-DIR, user CSVs): L1 regression loss, mini-batches.
-    Tabular,
-    /// Operator learning, linear operator (IOL-linear): MSE, full batch.
-    OperatorLinear,
-    /// Operator learning, nonlinear operator (IOL-nonlinear): MSE, full batch.
-    OperatorNonlinear,
+/// Declares the representation-side rooms, one line each (its `[method]` key and parameter
+/// type, which implements [`Room`]): the fields of [`MethodParams`], its vanilla constructor
+/// and [`ROOMS`] all come from this list.
+macro_rules! rooms {
+    ($( $(#[$doc:meta])* $field:ident: $ty:ty, )*) => {
+        /// The `[method]` table: a regression side and the representation-side components that
+        /// are on (absent: off).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct MethodParams {
+            /// Loss, re-weighting, Balanced MSE.
+            pub regression: RegressionParams,
+            $(
+                $(#[$doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl MethodParams {
+            /// Vanilla regression with `loss`.
+            pub fn vanilla(loss: RegressionLoss) -> Self {
+                MethodParams {
+                    regression: RegressionParams {
+                        loss,
+                        reweight: None,
+                        balanced_mse: None,
+                    },
+                    $( $field: None, )*
+                }
+            }
+        }
+
+        /// The representation-side rooms in the list's order, which is the step order (the
+        /// order their gradients are added).
+        pub const ROOMS: &[RoomFns] = &[
+            $(
+                RoomFns {
+                    component: <$ty as Room>::COMPONENT,
+                    set_preset: |p, ctx| p.$field = Some(<$ty as Room>::preset(ctx)),
+                    is_on: |p| p.$field.is_some(),
+                    check: |p| p.$field.as_ref().map(checked::<$ty>).transpose(),
+                    memory_bytes: |p, shape| p.$field.as_ref().map_or(0.0, |r| r.memory_bytes(shape)),
+                },
+            )*
+        ];
+    };
 }
 
-impl PresetContext {
-    /// Whether this is an operator-learning (full-batch, MSE) context.
-    pub fn is_operator(self) -> bool {
-        self != PresetContext::Tabular
-    }
-}
-
-/// The `[method]` table: a regression side and the representation-side components that are on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MethodParams {
-    /// Loss, re-weighting, Balanced MSE.
-    pub regression: RegressionParams,
+rooms! {
     /// SRL (paper Eq. 11); its hyper-parameters live in [`SrlParams`] only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub srl: Option<SrlParams>,
+    srl: SrlParams,
     /// FDS between encoder and head.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fds: Option<FdsParams>,
+    fds: FdsParams,
     /// RankSim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ranksim: Option<RankSimParams>,
+    ranksim: RankSimParams,
     /// ConR.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conr: Option<ConrParams>,
+    conr: ConrParams,
     /// Ordinal entropy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ordinal_entropy: Option<OrdinalEntropyParams>,
+    ordinal_entropy: OrdinalEntropyParams,
     /// Rank-N-Contrast (two stages).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rnc: Option<RncParams>,
+    rnc: RncParams,
+}
+
+/// [`RoomFns::check`]: the checked room if the `[method]` table has it on.
+pub type CheckFn = fn(&MethodParams) -> Result<Option<Arc<dyn CheckedRoom>>, TrainError>;
+
+/// A [`Room`] as plain functions of the `[method]` table, so rooms of different types share
+/// one list ([`ROOMS`]).
+#[derive(Clone, Copy)]
+pub struct RoomFns {
+    /// Its component.
+    pub component: Component,
+    /// Switches the component on with its preset.
+    pub set_preset: fn(&mut MethodParams, PresetContext),
+    /// Whether the `[method]` table has it on.
+    pub is_on: fn(&MethodParams) -> bool,
+    /// [`Room::check`] when on: the checked room.
+    pub check: CheckFn,
+    /// [`Room::memory_bytes`] when on, else 0.
+    pub memory_bytes: fn(&MethodParams, &MemoryShape) -> f64,
 }
 
 impl MethodParams {
-    /// Vanilla regression with `loss`.
-    pub fn vanilla(loss: RegressionLoss) -> Self {
-        MethodParams {
-            regression: RegressionParams {
-                loss,
-                reweight: None,
-                balanced_mse: None,
-            },
-            srl: None,
-            fds: None,
-            ranksim: None,
-            conr: None,
-            ordinal_entropy: None,
-            rnc: None,
-        }
-    }
-
     /// The project's preset for `name` in `ctx`: every component with its preset parameters.
     ///
     /// Tabular presets were chosen on Airfoil validation All MAE (full profile, 5 seeds), each
@@ -547,7 +312,7 @@ impl MethodParams {
     pub fn check(&self) -> Result<ValidMethodParams, TrainError> {
         self.regression.check()?;
         let mut rooms = Vec::new();
-        for room in &ROOMS {
+        for room in ROOMS {
             rooms.extend((room.check)(self)?);
         }
         // The combination rules have one home: a table must form a valid method name too (no
@@ -561,7 +326,7 @@ impl MethodParams {
 }
 
 /// A [`MethodParams`] that passed [`MethodParams::check`], with every room that is on in its
-/// checked form ([`CheckedRoom`]); [`crate::components::build`] takes only this and checks
+/// checked form ([`CheckedRoom`]); [`ValidMethodParams::build`] makes the components from it and checks
 /// nothing again. Reads like a `MethodParams` (`Deref`).
 #[derive(Debug, Clone)]
 pub struct ValidMethodParams {
@@ -573,6 +338,20 @@ impl ValidMethodParams {
     /// The checked rooms that are on, in step order.
     pub fn rooms(&self) -> &[Arc<dyn CheckedRoom>] {
         &self.rooms
+    }
+
+    /// The training-step components in step order: the regression side first, then the rooms
+    /// that are on.
+    pub fn build(
+        &self,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Vec<Box<dyn MethodComponent>>, TrainError> {
+        let mut out: Vec<Box<dyn MethodComponent>> =
+            vec![Box::new(RegressionSide::new(&self.params.regression, ctx)?)];
+        for room in &self.rooms {
+            out.push(room.build(ctx)?);
+        }
+        Ok(out)
     }
 }
 

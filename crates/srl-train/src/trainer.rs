@@ -13,7 +13,7 @@
 //!    pre-training epoch's) is kept; with `optim.early_stopping = P` the run ends once P epochs
 //!    passed without a new best.
 
-use crate::components::{self, BuildContext, MethodComponent, MethodState, TrainPass};
+use crate::components::{BuildContext, MethodComponent, MethodState, TrainPass};
 use crate::config::{RunConfig, ValidRunConfig};
 use crate::memory::{MemoryEstimate, DEFAULT_MEMORY_LIMIT};
 use crate::model::TrainedModel;
@@ -132,20 +132,17 @@ impl<'a> Trainer<'a> {
         let mlp = Mlp::<f32>::new(&mlp_config, cfg.seed)?;
         let dim = mlp.representation_dim();
 
-        let components = components::build(
-            cfg.method_params(),
-            &BuildContext {
-                num_bins,
-                dim,
-                bin_centres: &bin_centres,
-                train_bins: &bench.train.bins,
-                train_y: train_y.view(),
-                y_mean,
-                y_std,
-                seed: cfg.seed,
-                epochs: cfg.optim.epochs,
-            },
-        )?;
+        let components = cfg.method_params().build(&BuildContext {
+            num_bins,
+            dim,
+            bin_centres: &bin_centres,
+            train_bins: &bench.train.bins,
+            train_y: train_y.view(),
+            y_mean,
+            y_std,
+            seed: cfg.seed,
+            epochs: cfg.optim.epochs,
+        })?;
         let pretrain = components.iter().map(|c| c.pretrain_epochs()).max();
         let stages = Stages::new(pretrain.unwrap_or(0), cfg.optim.epochs);
         let optimizers = Optimizers::new(cfg.optim.optimizer, &mlp, &stages)?;

@@ -6,7 +6,7 @@ use super::{
     loss_error, BuildContext, Contribution, MemoryShape, MethodComponent, Room, StepBatch,
     StepGrads, Terms,
 };
-use crate::method::{Component, MethodParams, PresetContext};
+use crate::component::{Component, PresetContext};
 use crate::TrainError;
 use ndarray::{s, Array1};
 use serde::{Deserialize, Serialize};
@@ -31,14 +31,6 @@ pub struct ConrParams {
 impl Room for ConrParams {
     const COMPONENT: Component = Component::Conr;
     type Valid = CheckedConr;
-
-    fn slot(p: &MethodParams) -> Option<&Self> {
-        p.conr.as_ref()
-    }
-
-    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self> {
-        &mut p.conr
-    }
 
     /// β 0.1, τ 0.2, ω ½ bin on tables (chosen on Airfoil validation,
     /// docs/results/tuning/uci-conr.md); β 10⁻², ω 1 bin on IOL (untuned).

@@ -12,7 +12,7 @@ use super::{
     from_state, loss_error, to_state, BuildContext, MemoryShape, MethodComponent, MethodState,
     Room, TrainPass,
 };
-use crate::method::{Component, MethodParams, PresetContext};
+use crate::component::{Component, PresetContext};
 use crate::TrainError;
 use ndarray::ArrayViewMut2;
 use srl_losses::baselines::fds::{FdsParams, FeatureDistributionSmoothing, ValidFdsParams};
@@ -21,14 +21,6 @@ use srl_losses::baselines::fds::{FdsParams, FeatureDistributionSmoothing, ValidF
 impl Room for FdsParams {
     const COMPONENT: Component = Component::Fds;
     type Valid = ValidFdsParams;
-
-    fn slot(p: &MethodParams) -> Option<&Self> {
-        p.fds.as_ref()
-    }
-
-    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self> {
-        &mut p.fds
-    }
 
     /// Momentum 0.99 on tables (chosen on Airfoil validation, docs/results/tuning/uci-fds.md),
     /// 0.9 (the reference) on IOL; the reference's kernel.

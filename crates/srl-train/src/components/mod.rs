@@ -1,5 +1,6 @@
 //! The method components as the trainer sees them: one trait, [`MethodComponent`], through
-//! which every ingredient of a [`MethodParams`] plugs into a training step.
+//! which every ingredient of a method (a [`crate::method::MethodParams`]) plugs into a training
+//! step.
 //!
 //! Per step the trainer (1) asks every component for a head-input calibration (FDS), (2) lets
 //! the regression side write ∂L_reg/∂ŷ, (3) lets every representation-side component add its
@@ -8,15 +9,17 @@
 //! set if any component asks for it ([`MethodComponent::needs_train_pass`]) and calls
 //! [`MethodComponent::end_epoch`]. A component's learned state goes into the checkpoint through
 //! [`MethodComponent::save_state`].
-
 //!
 //! **One room per representation-side method.** Each such component has one file here
 //! holding everything the project knows about it — its parameters (the `[method]` table's
-//! entry), presets, validation, memory estimate and training-step term — tied together by the
-//! [`Room`] trait; [`ROOMS`] lists them in step order, and the method layer (presets, names,
-//! checks), the memory guard and [`build`] iterate over it. Adding such a method is its file,
-//! its row in [`crate::method::COMPONENTS`] and in [`ROOMS`], its `Component` variant and its
-//! `MethodParams` field.
+//! entry), presets, validation (once: [`Room::check`] returns the checked form
+//! [`Room::build`] takes), memory estimate and training-step term — tied together by the
+//! [`Room`] trait. The files depend on the method table ([`crate::component`]) only; the
+//! method layer ([`crate::method`]) lists the rooms in one line each and builds
+//! [`MethodParams`](crate::method::MethodParams), its presets and checks, the memory guard
+//! and the components from that list. Adding such a method is its file here (with its `mod`
+//! line), its variant and row in [`crate::component::COMPONENTS`], and its line in the room
+//! list of [`crate::method`].
 
 pub(crate) mod conr;
 mod fds;
@@ -35,7 +38,7 @@ pub use regression::{fit_gmm_1d, RegressionSide};
 pub use rnc::RncTerm;
 pub use srl::SrlTerm;
 
-use crate::method::{Component, MethodParams, PresetContext, ValidMethodParams};
+use crate::component::{Component, PresetContext};
 use crate::stage::Stage;
 use crate::TrainError;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -311,10 +314,6 @@ impl MemoryShape {
 pub trait Room: Sized + 'static {
     /// Its row of the method table.
     const COMPONENT: Component;
-    /// Its entry of the `[method]` table, if on.
-    fn slot(p: &MethodParams) -> Option<&Self>;
-    /// Its entry of the `[method]` table.
-    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self>;
     /// What [`check`](Room::check) makes of the parameters: the checked values (the losses'
     /// own checked types where they have one), which [`build`](Room::build) takes without
     /// checking again.
@@ -332,7 +331,7 @@ pub trait Room: Sized + 'static {
     ) -> Result<Box<dyn MethodComponent>, TrainError>;
 }
 
-/// A room's checked parameters, ready to build its component ([`ValidMethodParams`] holds one
+/// A room's checked parameters, ready to build its component ([`ValidMethodParams`](crate::method::ValidMethodParams) holds one
 /// per room that is on, in step order).
 pub trait CheckedRoom: std::fmt::Debug + Send + Sync {
     /// Its component.
@@ -359,75 +358,10 @@ impl<R: Room> CheckedRoom for Checked<R> {
     }
 }
 
-/// A [`Room`] as plain functions, so rooms of different types share one list.
-#[derive(Clone, Copy)]
-pub struct RoomFns {
-    /// Its component.
-    pub component: Component,
-    /// Switches the component on with its preset.
-    pub set_preset: fn(&mut MethodParams, PresetContext),
-    /// Whether the `[method]` table has it on.
-    pub is_on: fn(&MethodParams) -> bool,
-    /// [`Room::check`] when on: the checked room.
-    pub check: CheckFn,
-    /// [`Room::memory_bytes`] when on, else 0.
-    pub memory_bytes: fn(&MethodParams, &MemoryShape) -> f64,
-}
-
-/// [`RoomFns::check`]: the checked room if the `[method]` table has it on.
-pub type CheckFn = fn(&MethodParams) -> Result<Option<Arc<dyn CheckedRoom>>, TrainError>;
-
-fn set_preset<R: Room>(p: &mut MethodParams, ctx: PresetContext) {
-    *R::slot_mut(p) = Some(R::preset(ctx));
-}
-
-fn is_on<R: Room>(p: &MethodParams) -> bool {
-    R::slot(p).is_some()
-}
-
-fn check_room<R: Room>(p: &MethodParams) -> Result<Option<Arc<dyn CheckedRoom>>, TrainError> {
-    match R::slot(p) {
-        Some(r) => Ok(Some(Arc::new(Checked::<R>(r.check()?)))),
-        None => Ok(None),
-    }
-}
-
-fn memory_room<R: Room>(p: &MethodParams, shape: &MemoryShape) -> f64 {
-    R::slot(p).map_or(0.0, |r| r.memory_bytes(shape))
-}
-
-const fn room<R: Room>() -> RoomFns {
-    RoomFns {
-        component: R::COMPONENT,
-        set_preset: set_preset::<R>,
-        is_on: is_on::<R>,
-        check: check_room::<R>,
-        memory_bytes: memory_room::<R>,
-    }
-}
-
-/// The representation-side rooms, in step order (the order their gradients are added).
-pub const ROOMS: [RoomFns; 6] = [
-    room::<srl_losses::baselines::fds::FdsParams>(),
-    room::<srl_losses::SrlParams>(),
-    room::<ranksim::RankSimParams>(),
-    room::<conr::ConrParams>(),
-    room::<ordinal_entropy::OrdinalEntropyParams>(),
-    room::<rnc::RncParams>(),
-];
-
-/// Builds the components of `params` in step order: the regression side first, then the
-/// rooms of [`ROOMS`] that are on (FDS, SRL, RankSim, ConR, ordinal entropy, Rank-N-Contrast).
-pub fn build(
-    params: &ValidMethodParams,
-    ctx: &BuildContext<'_>,
-) -> Result<Vec<Box<dyn MethodComponent>>, TrainError> {
-    let mut out: Vec<Box<dyn MethodComponent>> =
-        vec![Box::new(RegressionSide::new(&params.regression, ctx)?)];
-    for room in params.rooms() {
-        out.push(room.build(ctx)?);
-    }
-    Ok(out)
+/// A room's parameters checked ([`Room::check`]), type-erased so that rooms of different
+/// types share one list.
+pub fn checked<R: Room>(params: &R) -> Result<Arc<dyn CheckedRoom>, TrainError> {
+    Ok(Arc::new(Checked::<R>(params.check()?)))
 }
 
 pub(crate) fn invalid(field: &'static str, reason: String) -> TrainError {

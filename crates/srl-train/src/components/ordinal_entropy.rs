@@ -6,7 +6,7 @@ use super::{
     loss_error, BuildContext, Contribution, MemoryShape, MethodComponent, Room, StepBatch,
     StepGrads, Terms,
 };
-use crate::method::{Component, MethodParams, PresetContext};
+use crate::component::{Component, PresetContext};
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
 use srl_losses::baselines::ordinal_entropy::OrdinalEntropy;
@@ -28,14 +28,6 @@ pub struct OrdinalEntropyParams {
 impl Room for OrdinalEntropyParams {
     const COMPONENT: Component = Component::Oe;
     type Valid = CheckedOrdinalEntropy;
-
-    fn slot(p: &MethodParams) -> Option<&Self> {
-        p.ordinal_entropy.as_ref()
-    }
-
-    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self> {
-        &mut p.ordinal_entropy
-    }
 
     /// λ_d = λ_t = 1 on tables (chosen on Airfoil validation, docs/results/tuning/uci-oe.md);
     /// λ_d 10⁻³ and no tightness on IOL (the reference's operator code); 100 rows as the

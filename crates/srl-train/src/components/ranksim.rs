@@ -6,7 +6,7 @@ use super::{
     loss_error, BuildContext, Contribution, MemoryShape, MethodComponent, Room, StepBatch,
     StepGrads, Terms,
 };
-use crate::method::{Component, MethodParams, PresetContext};
+use crate::component::{Component, PresetContext};
 use crate::TrainError;
 use ndarray::s;
 use serde::{Deserialize, Serialize};
@@ -29,14 +29,6 @@ pub struct RankSimParams {
 impl Room for RankSimParams {
     const COMPONENT: Component = Component::Ranksim;
     type Valid = CheckedRankSim;
-
-    fn slot(p: &MethodParams) -> Option<&Self> {
-        p.ranksim.as_ref()
-    }
-
-    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self> {
-        &mut p.ranksim
-    }
 
     /// γ 0.01 on tables (chosen on Airfoil validation, docs/results/tuning/uci-ranksim.md),
     /// 10⁻³ on IOL (untuned); λ 2 and batches of at most 256 rows as the reference.

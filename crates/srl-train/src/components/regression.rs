@@ -7,7 +7,7 @@ use super::{
     from_state, loss_error, to_state, BuildContext, Contribution, MethodComponent, MethodState,
     StepBatch, StepGrads, Terms,
 };
-use crate::method::{Component, PresetContext};
+use crate::component::{Component, PresetContext};
 use crate::stage::Stage;
 use crate::{Optimizer, OptimizerConfig, TrainError};
 use ndarray::{s, Array1};

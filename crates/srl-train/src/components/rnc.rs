@@ -6,7 +6,7 @@ use super::{
     loss_error, BuildContext, Contribution, MemoryShape, MethodComponent, Room, StepBatch,
     StepGrads, Terms,
 };
-use crate::method::{Component, MethodParams, PresetContext};
+use crate::component::{Component, PresetContext};
 use crate::stage::Stage;
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
@@ -31,14 +31,6 @@ pub struct RncParams {
 impl Room for RncParams {
     const COMPONENT: Component = Component::Rnc;
     type Valid = CheckedRnc;
-
-    fn slot(p: &MethodParams) -> Option<&Self> {
-        p.rnc.as_ref()
-    }
-
-    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self> {
-        &mut p.rnc
-    }
 
     /// τ 0.25 and 80 % pre-training on tables (chosen on Airfoil validation,
     /// docs/results/tuning/uci-rnc.md); τ 2 (the reference) on IOL.

@@ -5,7 +5,7 @@ use super::{
     from_state, to_state, BuildContext, Contribution, MemoryShape, MethodComponent, Room,
     StepBatch, StepGrads, Terms, TrainPass,
 };
-use crate::method::{Component, MethodParams, PresetContext};
+use crate::component::{Component, PresetContext};
 use crate::TrainError;
 use ndarray::{s, Array2};
 use srl_losses::objective::SrlObjective;
@@ -17,14 +17,6 @@ use srl_surrogate::{MemoryUpdate, Surrogate, SurrogateConfig};
 impl Room for SrlParams {
     const COMPONENT: Component = Component::Srl;
     type Valid = ValidSrlParams;
-
-    fn slot(p: &MethodParams) -> Option<&Self> {
-        p.srl.as_ref()
-    }
-
-    fn slot_mut(p: &mut MethodParams) -> &mut Option<Self> {
-        &mut p.srl
-    }
 
     /// [`SrlParams::tabular`], [`SrlParams::iol_linear`] or [`SrlParams::operator`].
     fn preset(ctx: PresetContext) -> Self {
