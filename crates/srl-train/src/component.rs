@@ -40,6 +40,9 @@ pub enum Component {
     /// Rank-N-Contrast (Zha et al. 2023): contrastive pre-training of the encoder, then the
     /// regression head on the frozen encoder.
     Rnc,
+    /// Dist Loss (Nie et al. 2025): soft-sorted predictions pulled towards pseudo-labels drawn
+    /// from the smoothed training label distribution, beside the regression loss.
+    Dist,
 }
 
 /// Which part of a method a component is, and so what it combines with.
@@ -80,7 +83,7 @@ pub struct ComponentInfo {
 }
 
 /// Every component, one row each, in canonical order (regression side first).
-pub const COMPONENTS: [ComponentInfo; 13] = [
+pub const COMPONENTS: [ComponentInfo; 14] = [
     ComponentInfo {
         component: Component::Inv,
         name: "inv",
@@ -198,12 +201,21 @@ pub const COMPONENTS: [ComponentInfo; 13] = [
         cost: 1.5,
         help: "Rank-N-Contrast pre-training, then the head on the frozen encoder",
     },
+    ComponentInfo {
+        component: Component::Dist,
+        name: "dist",
+        aliases: &[],
+        display: "Dist",
+        family: Family::Loss,
+        cost: 0.1,
+        help: "Dist Loss: sorted predictions against the training label distribution",
+    },
 ];
 
 impl Component {
     /// Every component, in canonical order (regression side first).
-    pub const ALL: [Component; 13] = {
-        let mut all = [Component::Inv; 13];
+    pub const ALL: [Component; 14] = {
+        let mut all = [Component::Inv; 14];
         let mut i = 0;
         while i < COMPONENTS.len() {
             all[i] = COMPONENTS[i].component;

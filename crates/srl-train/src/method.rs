@@ -34,6 +34,7 @@ pub use crate::component::{
     method_help, Component, ComponentInfo, Family, PresetContext, COMPONENTS,
 };
 pub use crate::components::conr::ConrParams;
+pub use crate::components::dist::DistParams;
 pub use crate::components::ordinal_entropy::OrdinalEntropyParams;
 pub use crate::components::ranksim::RankSimParams;
 pub use crate::components::regression::{
@@ -242,6 +243,8 @@ rooms! {
     ordinal_entropy: OrdinalEntropyParams,
     /// Rank-N-Contrast (two stages).
     rnc: RncParams,
+    /// Dist Loss, beside the regression loss.
+    dist: DistParams,
 }
 
 /// [`RoomFns::check`]: the checked room if the `[method]` table has it on.

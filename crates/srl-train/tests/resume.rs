@@ -139,6 +139,7 @@ fn resumed_runs_end_with_the_bits_of_uninterrupted_ones() {
         ("ranksim+srl", config("ranksim+srl", 10), vec![4]),
         ("conr", config("conr", 10), vec![5]),
         ("oe", config("oe", 10), vec![2]),
+        ("srl+dist", config("srl+dist", 10), vec![3]),
         (
             "rnc (in and after pre-training)",
             config("rnc", 10),

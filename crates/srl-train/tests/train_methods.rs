@@ -41,6 +41,7 @@ fn logged_term(c: Component) -> Option<&'static str> {
         Component::Oe => Some("oe_diversity"),
         Component::Rnc => None, // logged during pre-training only
         Component::Bmc | Component::Bni | Component::Gai => Some("sigma"),
+        Component::Dist => Some("dist"),
         _ => None,
     }
 }

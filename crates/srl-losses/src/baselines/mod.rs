@@ -11,12 +11,15 @@
 //!   sum-normalised ([`lds::LdsKernel::window_sum_normalised`]).
 //! - [`conr`]: ConR, contrastive regularisation for DIR (Keramati et al., ICLR 2024).
 //! - [`rnc`]: Rank-N-Contrast (Zha et al., NeurIPS 2023), the contrastive pre-training loss.
+//! - [`dist`]: Dist Loss (Nie et al., ICLR 2025): soft-sorted predictions against pseudo-labels
+//!   from the smoothed training label distribution.
 //!
 //! Every module documents which quirks of the reference implementation it replicates and
 //! which it fixes.
 
 pub mod balanced_mse;
 pub mod conr;
+pub mod dist;
 pub mod fds;
 pub mod lds;
 pub mod ordinal_entropy;

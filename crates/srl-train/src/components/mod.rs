@@ -22,6 +22,7 @@
 //! list of [`crate::method`].
 
 pub(crate) mod conr;
+pub(crate) mod dist;
 mod fds;
 pub(crate) mod ordinal_entropy;
 pub(crate) mod ranksim;
