@@ -83,7 +83,7 @@ pub struct ComponentInfo {
 }
 
 /// Every component, one row each, in canonical order (regression side first).
-pub const COMPONENTS: [ComponentInfo; 14] = [
+pub const COMPONENTS: &[ComponentInfo] = &[
     ComponentInfo {
         component: Component::Inv,
         name: "inv",
@@ -214,8 +214,8 @@ pub const COMPONENTS: [ComponentInfo; 14] = [
 
 impl Component {
     /// Every component, in canonical order (regression side first).
-    pub const ALL: [Component; 14] = {
-        let mut all = [Component::Inv; 14];
+    pub const ALL: [Component; COMPONENTS.len()] = {
+        let mut all = [Component::Inv; COMPONENTS.len()];
         let mut i = 0;
         while i < COMPONENTS.len() {
             all[i] = COMPONENTS[i].component;

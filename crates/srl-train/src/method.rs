@@ -410,7 +410,7 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, Component::ALL.to_vec());
         let help = method_help();
-        for info in &COMPONENTS {
+        for info in COMPONENTS {
             assert!(
                 help.contains(info.name),
                 "{} missing from the help",
