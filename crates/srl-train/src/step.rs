@@ -3,9 +3,10 @@
 //! allocated per step.
 //!
 //! On the batch's rows: forward; the FDS calibration of the head input if a component asks for
-//! it; the regression side writes ∂L_reg/∂ŷ; every representation-side component adds its
-//! weighted ∂L/∂h (SRL: paper Eq. 11); backward, with ∂L/∂h only if a representation term
-//! touched it; optional global-norm clipping; the stage's optimiser step ([`Optimizers::step`]);
+//! it; the components active in the epoch's stage contribute — the regression side writes
+//! ∂L_reg/∂ŷ (zero while a two-stage method pre-trains), Dist Loss adds to it, every
+//! representation-side component adds its weighted ∂L/∂h (SRL: paper Eq. 11); backward, with
+//! ∂L/∂h only if a representation term touched it; optional global-norm clipping; the stage's optimiser step ([`Optimizers::step`]);
 //! the components' after-step hooks. Every loss term and the gradient norm are checked: NaN/inf
 //! ends the run with [`TrainError::Diverged`] naming the epoch, step and term.
 
@@ -114,11 +115,15 @@ impl StepBuffers {
         }
 
         self.grad_h.slice_mut(s![..m, ..]).fill(0.0);
+        if at.stage == Stage::Pretrain {
+            // No regression loss while a two-stage method pre-trains: the head is not trained.
+            self.grad_pred.slice_mut(s![..m]).fill(0.0);
+        }
         let mut total = 0.0;
         let mut features_touched = false;
         {
             let sb = step_batch(at, &self.ws, &self.batch, bins);
-            for c in components.iter_mut() {
+            for c in components.iter_mut().filter(|c| c.active_in(at.stage)) {
                 let mut g = StepGrads {
                     pred: self.grad_pred.slice_mut(s![..m]),
                     h: self.grad_h.slice_mut(s![..m, ..]),

@@ -8,7 +8,6 @@ use super::{
     StepGrads, Terms,
 };
 use crate::component::{Component, PresetContext};
-use crate::stage::Stage;
 use crate::TrainError;
 use ndarray::{s, Array1};
 use serde::{Deserialize, Serialize};
@@ -127,18 +126,11 @@ impl MethodComponent for DistTerm {
         "dist"
     }
 
-    fn writes_features(&self) -> bool {
-        false
-    }
-
     fn contribute(
         &mut self,
         batch: &StepBatch<'_>,
         grads: &mut StepGrads<'_>,
     ) -> Result<Contribution, TrainError> {
-        if batch.stage == Stage::Pretrain {
-            return Ok(Contribution::default());
-        }
         let m = batch.pred.len();
         self.pseudo.resize(m, 0.0);
         self.pseudo_labels.fill(&mut self.pseudo);
@@ -163,5 +155,10 @@ impl MethodComponent for DistTerm {
             total: self.weight * value,
             terms: Terms::new(&[("dist", value)]),
         })
+    }
+
+    /// Its gradient goes to the predictions, beside the regression loss's.
+    fn writes_features(&self) -> bool {
+        false
     }
 }

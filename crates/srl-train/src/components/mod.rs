@@ -215,6 +215,13 @@ pub trait MethodComponent: Send {
         Ok(false)
     }
 
+    /// Whether the component's [`contribute`](Self::contribute) takes part in steps of
+    /// `stage`. By default in the regression stage only: every component of a one-stage run,
+    /// the head stage of a two-stage one. (Rank-N-Contrast's term: pre-training only.)
+    fn active_in(&self, stage: Stage) -> bool {
+        stage == Stage::Regression
+    }
+
     /// The component's loss on the batch and its gradient (see [`StepGrads`]).
     fn contribute(
         &mut self,

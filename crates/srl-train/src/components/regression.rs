@@ -8,7 +8,6 @@ use super::{
     StepBatch, StepGrads, Terms,
 };
 use crate::component::{Component, PresetContext};
-use crate::stage::Stage;
 use crate::{Optimizer, OptimizerConfig, TrainError};
 use ndarray::{s, Array1};
 use serde::{Deserialize, Serialize};
@@ -381,11 +380,6 @@ impl MethodComponent for RegressionSide {
         batch: &StepBatch<'_>,
         grads: &mut StepGrads<'_>,
     ) -> Result<Contribution, TrainError> {
-        if batch.stage == Stage::Pretrain {
-            // A two-stage method's pre-training: no regression loss, the head is not trained.
-            grads.pred.fill(0.0);
-            return Ok(Contribution::default());
-        }
         let m = batch.rows.len();
         if let Some(b) = &mut self.balanced {
             let out = match &b.estimator {

@@ -124,12 +124,16 @@ impl MethodComponent for RncTerm {
         self.pretrain_epochs
     }
 
+    fn active_in(&self, stage: Stage) -> bool {
+        stage == Stage::Pretrain
+    }
+
     fn contribute(
         &mut self,
         batch: &StepBatch<'_>,
         grads: &mut StepGrads<'_>,
     ) -> Result<Contribution, TrainError> {
-        if batch.stage == Stage::Regression || batch.rows.len() < 2 {
+        if batch.rows.len() < 2 {
             return Ok(Contribution::default());
         }
         self.sample.draw(batch, self.max_samples);
