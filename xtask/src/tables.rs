@@ -25,25 +25,9 @@ use srl_train::{run_folder, Component, MethodName, RunReport};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The methods `reproduce` compares by default, in table order ([`method_order`] follows it) (canonical text forms): the
-/// paper's comparison set — vanilla, LDS, LDS+FDS, RankSim, Balanced MSE, ConR, ordinal
-/// entropy — plus Rank-N-Contrast, then SRL alone and SRL combined with LDS, RankSim and
-/// Balanced MSE. Balanced MSE is its BNI estimator, the best of BMC/BNI/GAI on Airfoil
-/// validation (docs/results/tuning/uci-bmse.md).
-pub const DEFAULT_METHODS: &[&str] = &[
-    "vanilla",
-    "lds",
-    "lds+fds",
-    "ranksim",
-    "bni",
-    "conr",
-    "oe",
-    "rnc",
-    "srl",
-    "lds+srl",
-    "srl+ranksim",
-    "bni+srl",
-];
+/// The methods `reproduce` compares by default, in table order ([`method_order`] follows it):
+/// [`srl_train::compare::DEFAULT_SWEEP_METHODS`].
+pub const DEFAULT_METHODS: &[&str] = srl_train::compare::DEFAULT_SWEEP_METHODS;
 
 /// [`DEFAULT_METHODS`], parsed (every entry is a valid method; a test checks it).
 pub fn default_methods() -> Vec<MethodName> {
@@ -1182,25 +1166,13 @@ pub(crate) mod tests {
         let t = aggregate(a, &reports).unwrap();
         let names: Vec<String> = t.rows.iter().map(|r| r.method.to_string()).collect();
         assert_eq!(names[0], "vanilla");
-        // Baselines (the default list's order, then others), then the SRL variants.
-        assert_eq!(
-            names,
-            [
-                "vanilla",
-                "lds",
-                "lds+fds",
-                "ranksim",
-                "bni",
-                "conr",
-                "oe",
-                "rnc",
-                "focal",
-                "srl",
-                "lds+srl",
-                "srl+ranksim",
-                "bni+srl"
-            ]
-        );
+        // Baselines (the default list's order, then others: focal), then the SRL variants.
+        let srl_at = DEFAULT_METHODS.iter().position(|m| *m == "srl").unwrap();
+        let mut expected = DEFAULT_METHODS.to_vec();
+        expected.insert(srl_at, "focal");
+        assert_eq!(names, expected);
+        assert_eq!(&expected[..2], ["vanilla", "lds"]);
+        assert_eq!(expected[srl_at - 1..srl_at + 2], ["rnc", "focal", "srl"]);
         // All MAE decreases along the default list: the last (bni+srl) is best; srl (index 8)
         // is beaten by the 3 SRL combinations after it; focal (9.0) sits between lds and
         // lds+fds… and is beaten by everything below 9.0.

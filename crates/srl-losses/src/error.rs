@@ -52,3 +52,15 @@ pub enum LossError {
     #[error(transparent)]
     Geometry(#[from] srl_geometry::GeometryError),
 }
+
+/// Checks `v` finite and > 0; the error names the field.
+pub(crate) fn positive(name: &'static str, v: f64) -> Result<(), LossError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(LossError::InvalidParameter {
+            name,
+            reason: format!("must be finite and > 0, got {v}"),
+        })
+    }
+}

@@ -124,9 +124,9 @@ impl RegressionLoss {
     pub fn validate(&self) -> Result<(), LossError> {
         match *self {
             RegressionLoss::Mse | RegressionLoss::L1 => Ok(()),
-            RegressionLoss::Huber { delta } => positive("delta", delta),
+            RegressionLoss::Huber { delta } => crate::error::positive("delta", delta),
             RegressionLoss::FocalL1 { beta, gamma } | RegressionLoss::FocalMse { beta, gamma } => {
-                positive("beta", beta)?;
+                crate::error::positive("beta", beta)?;
                 if !(gamma.is_finite() && gamma >= 0.0) {
                     return Err(LossError::InvalidParameter {
                         name: "gamma",
@@ -262,17 +262,6 @@ fn focal_factor<F: Float>(a: F, beta: F, gamma: F) -> (F, F) {
     let f = t.powf(gamma);
     let df = gamma * f / t * beta * (F::one() - t * t);
     (f, df)
-}
-
-fn positive(name: &'static str, v: f64) -> Result<(), LossError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(LossError::InvalidParameter {
-            name,
-            reason: format!("must be finite and > 0, got {v}"),
-        })
-    }
 }
 
 /// Shared input checks: non-empty, equal lengths, finite values, non-negative weights.

@@ -30,6 +30,26 @@ use srl_data::names::Named;
 /// of the default because they were worse than vanilla on every UCI-DIR benchmark.
 pub const DEFAULT_COMPARE_METHODS: [&str; 6] = ["vanilla", "lds", "bni", "conr", "srl", "lds+srl"];
 
+/// The methods the benchmark sweeps (`cargo xtask reproduce`) compare by default, in table
+/// order: the paper's comparison set — vanilla, LDS, LDS+FDS, RankSim, Balanced MSE, ConR,
+/// ordinal entropy — plus Rank-N-Contrast, then SRL alone and SRL combined with LDS, RankSim
+/// and Balanced MSE. Balanced MSE is its BNI estimator, the best of BMC/BNI/GAI on Airfoil
+/// validation (docs/results/tuning/uci-bmse.md).
+pub const DEFAULT_SWEEP_METHODS: &[&str] = &[
+    "vanilla",
+    "lds",
+    "lds+fds",
+    "ranksim",
+    "bni",
+    "conr",
+    "oe",
+    "rnc",
+    "srl",
+    "lds+srl",
+    "srl+ranksim",
+    "bni+srl",
+];
+
 /// The paired difference of a method's validation (or test) MAE to the reference method's,
 /// over the same folds × seeds, with a 95 % interval.
 ///

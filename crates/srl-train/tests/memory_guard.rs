@@ -11,20 +11,7 @@ fn every_preset_fits_and_absurd_settings_are_refused() {
     let Some(dir) = srl_data::datadir::data_for_test("memory_guard", "") else {
         return;
     };
-    let methods = [
-        "vanilla",
-        "lds",
-        "lds+fds",
-        "ranksim",
-        "bni",
-        "conr",
-        "oe",
-        "rnc",
-        "srl",
-        "lds+srl",
-        "srl+ranksim",
-        "bni+srl",
-    ];
+    let methods = srl_train::compare::DEFAULT_SWEEP_METHODS;
     let mut checked = 0;
     for b in BenchmarkId::ALL {
         let probe = RunConfig::preset(b, &MethodName::vanilla(), Profile::Full).unwrap();

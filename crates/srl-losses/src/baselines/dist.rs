@@ -64,7 +64,7 @@ pub struct DistLoss {
 impl DistLoss {
     /// Checks ε finite and > 0 (field `regularization`).
     pub fn new(distance: Distance, regularization: f64) -> Result<Self, LossError> {
-        check_positive("regularization", regularization)?;
+        crate::error::positive("regularization", regularization)?;
         Ok(DistLoss {
             distance,
             regularization,
@@ -74,7 +74,7 @@ impl DistLoss {
     /// The same term with ε multiplied by `factor` (e.g. ε given in label bins, trained on a
     /// standardised target: factor = bin width / target std). Only `factor` is checked.
     pub fn with_regularization_scaled(&self, factor: f64) -> Result<Self, LossError> {
-        check_positive("regularization", factor)?;
+        crate::error::positive("regularization", factor)?;
         Ok(DistLoss {
             regularization: self.regularization * factor,
             ..*self
@@ -253,7 +253,7 @@ impl PseudoLabels {
     /// `bandwidth` × their sample std on `grid_size` (≥ 2) points over [min, max]. Checks the
     /// bandwidth factor (finite, > 0), the labels and the grid size.
     pub fn fit(labels: &[f64], bandwidth: f64, grid_size: usize) -> Result<Self, LossError> {
-        check_positive("bandwidth", bandwidth)?;
+        crate::error::positive("bandwidth", bandwidth)?;
         if labels.is_empty() {
             return Err(LossError::Empty { what: "labels" });
         }
@@ -316,17 +316,6 @@ impl PseudoLabels {
             }
             *t = self.grid[k];
         }
-    }
-}
-
-fn check_positive(name: &'static str, v: f64) -> Result<(), LossError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(LossError::InvalidParameter {
-            name,
-            reason: format!("must be finite and > 0, got {v}"),
-        })
     }
 }
 
