@@ -8,7 +8,6 @@
 //!   (docs/sweeps.md).
 //! - `bench`: run the criterion benchmarks of the library crates (`--epochs`: SRL vs vanilla per
 //!   epoch; `--against-pytorch`: the same workloads in Rust and PyTorch, docs/benchmarks.md).
-//! - `fetch`: download (or import with `--from-dir`) the built-in datasets, verifying sha256.
 //! - `tune`: a validation-only hyper-parameter search over a grid file (docs/results/tuning/).
 //! - `ablate`: SRL's ingredients switched off one by one, as configurations
 //!   (docs/results/ablation/).
@@ -23,7 +22,6 @@ mod ablate;
 mod bench;
 mod common;
 mod error;
-mod fetch;
 mod figures;
 mod prose;
 mod reproduce;
@@ -48,8 +46,6 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Run the criterion benchmarks of the library crates (cargo bench).
     Bench(bench::BenchArgs),
-    /// Download (or import with --from-dir) a built-in dataset, or `all`, verifying sha256.
-    Fetch(fetch::FetchArgs),
     /// Compare variants of a preset over seeds on validation only and mark the best.
     Tune(tune::TuneArgs),
     /// Train SRL's ablation variants (docs/results/ablation/variants.toml) and write the tables.
@@ -63,7 +59,6 @@ fn main() {
     let result = match &cli.command {
         Command::Reproduce(args) => reproduce::run(args),
         Command::Bench(args) => bench::run(args),
-        Command::Fetch(args) => fetch::run(args),
         Command::Tune(args) => tune::run(args),
         Command::Ablate(args) => ablate::run(args),
         Command::Prose(args) => prose::run(args),

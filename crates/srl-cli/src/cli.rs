@@ -329,7 +329,7 @@ pub struct EvalArgs {
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
     /// Dataset name (airfoil, abalone, concrete, real-estate, iol-sde, agedb-dir, stsb-dir) or
-    /// `all`.
+    /// `all` (every one is tried; the failures are listed at the end).
     #[arg(value_name = "NAME|all")]
     pub name: String,
     /// Data directory to fill [default: $SRL_DATA_DIR, else the repository's datasets/cache/].
@@ -341,6 +341,9 @@ pub struct FetchArgs {
     /// Fetch again even if the files are present and verified.
     #[arg(long)]
     pub force: bool,
+    /// Network timeout in seconds (connect, response, and each read of the body).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub timeout: u64,
     /// Download from a mirror: replaces scheme and host of every canonical URL, keeping its
     /// path (e.g. http://127.0.0.1:8080 for a local copy laid out like the original sites).
     #[arg(long, value_name = "URL", conflicts_with = "from_dir")]

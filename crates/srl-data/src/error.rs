@@ -23,7 +23,7 @@ pub enum DataError {
         dataset: String,
         /// Where we looked.
         path: PathBuf,
-        /// What the user can do (e.g. `cargo xtask fetch NAME` or set SRL_DATA_DIR).
+        /// What the user can do (e.g. `srl fetch NAME` or set SRL_DATA_DIR).
         hint: String,
     },
     /// An I/O error on a given path.

@@ -171,6 +171,53 @@ impl FetchReport {
     }
 }
 
+/// Datasets that are generated when used (nothing to fetch).
+pub const GENERATED: &[&str] = &["iol-linear"];
+
+/// The one front end of `srl fetch NAME|all`: fetches the built-in dataset `name`, or with
+/// `all` every built-in one, calling `on_report` after each. With `all` every dataset is
+/// attempted and the failures are reported together at the end (one error naming each); a
+/// generated dataset (`iol-linear`) has nothing to fetch and returns an empty list.
+pub fn fetch_named(
+    name: &str,
+    opts: &FetchOptions,
+    mut on_report: impl FnMut(&FetchReport),
+) -> Result<Vec<FetchReport>, DataError> {
+    if GENERATED.contains(&name) {
+        return Ok(Vec::new());
+    }
+    if name != "all" {
+        let report = fetch_dataset(&crate::registry::builtin(name)?, opts)?;
+        on_report(&report);
+        return Ok(vec![report]);
+    }
+    let names = crate::registry::builtin_names();
+    let mut reports = Vec::new();
+    let mut failed = Vec::new();
+    for &n in names {
+        match crate::registry::builtin(n).and_then(|m| fetch_dataset(&m, opts)) {
+            Ok(report) => {
+                on_report(&report);
+                reports.push(report);
+            }
+            Err(e) => failed.push(format!("{n}: {e}")),
+        }
+    }
+    if failed.is_empty() {
+        Ok(reports)
+    } else {
+        Err(DataError::invalid(
+            "fetch all",
+            format!(
+                "{} of {} datasets failed:\n{}",
+                failed.len(),
+                names.len(),
+                failed.join("\n")
+            ),
+        ))
+    }
+}
+
 /// Fetches every file of `manifest` into `opts.data_dir` (see the [module docs](self)).
 ///
 /// Files are processed in manifest order; the first failure is returned. Files completed
@@ -514,7 +561,7 @@ fn source_description(entry: &FileEntry) -> String {
 fn place_by_hand_hint(manifest: &Manifest, entry: &FileEntry) -> String {
     format!(
         "Place {} by hand: put it in a folder DIR (as DIR/{} or DIR/{}) and run \
-         `cargo xtask fetch {} --from-dir DIR`, or set {DATA_DIR_ENV} to a data folder that \
+         `srl fetch {} --from-dir DIR`, or set {DATA_DIR_ENV} to a data folder that \
          already holds {}",
         entry.path,
         entry.path,
@@ -565,7 +612,7 @@ fn download_hint(
     };
     format!(
         "{lead}. Or download it by hand{mirror} on a machine with internet{member}, and \
-         import it with `cargo xtask fetch {} --from-dir DIR` (DIR holding {holding}); or set \
+         import it with `srl fetch {} --from-dir DIR` (DIR holding {holding}); or set \
          {DATA_DIR_ENV} to a data folder that already has it",
         manifest.name
     )
@@ -765,6 +812,35 @@ mod tests {
         );
         assert!(resolve_url("ftp://example.org/x", None).is_err());
         assert!(resolve_url(u, Some("nonsense")).is_err());
+    }
+
+    #[test]
+    fn fetch_named_skips_generated_sets_and_tries_every_set_of_all() {
+        let tmp = std::env::temp_dir().join(format!("srl-fetch-named-{}", std::process::id()));
+        let inbox = tmp.join("inbox");
+        std::fs::create_dir_all(&inbox).unwrap();
+        let mut opts = FetchOptions::new(tmp.join("data"));
+        opts.from_dir = Some(inbox);
+        assert!(fetch_named("iol-linear", &opts, |_| {}).unwrap().is_empty());
+        assert!(matches!(
+            fetch_named("mnist", &opts, |_| {}),
+            Err(DataError::UnknownDataset { .. })
+        ));
+        // An empty import folder: every dataset fails, and `all` names each one.
+        let e = fetch_named("all", &opts, |_| {}).unwrap_err().to_string();
+        let names = crate::registry::builtin_names();
+        assert!(
+            e.contains(&format!(
+                "{} of {} datasets failed",
+                names.len(),
+                names.len()
+            )),
+            "{e}"
+        );
+        for n in names {
+            assert!(e.contains(&format!("{n}: ")), "{n} missing from: {e}");
+        }
+        std::fs::remove_dir_all(&tmp).ok();
     }
 
     #[test]

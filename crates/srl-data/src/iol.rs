@@ -695,7 +695,7 @@ fn checked_file(folder: &Path, file: &str, sha256: &str) -> Result<PathBuf, Data
             dataset: "iol-sde".to_string(),
             path,
             hint: format!(
-                "run `cargo xtask fetch iol-sde` or point SRL_DATA_DIR at a folder holding \
+                "run `srl fetch iol-sde` or point SRL_DATA_DIR at a folder holding \
                  iol-sde/{file}"
             ),
         });

@@ -215,7 +215,7 @@ impl Manifest {
                     dataset: self.name.clone(),
                     path: p,
                     hint: format!(
-                        "run `cargo xtask fetch {}` or point SRL_DATA_DIR at a folder holding {}",
+                        "run `srl fetch {}` or point SRL_DATA_DIR at a folder holding {}",
                         self.name, f.path
                     ),
                 });

@@ -178,7 +178,7 @@ pub fn load_stsb_part(
             dataset: manifest.name.clone(),
             path,
             hint: format!(
-                "run `cargo xtask fetch stsb-dir` or point SRL_DATA_DIR at a folder holding {rel}"
+                "run `srl fetch stsb-dir` or point SRL_DATA_DIR at a folder holding {rel}"
             ),
         });
     }

@@ -171,7 +171,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     if !skipped.is_empty() && args.shard.is_some() {
         return Err(XtaskError::InvalidArgument(format!(
             "a shard needs the data of every planned benchmark (missing: {}); fetch it first \
-             (`cargo xtask fetch all`) or narrow the plan with --only on every shard",
+             (`srl fetch all`) or narrow the plan with --only on every shard",
             skipped
                 .iter()
                 .map(|(b, _)| b.as_str())
