@@ -124,9 +124,15 @@ impl<F: Float> EnvelopingLoss<F> {
                 reason: "the representation dimension must be at least 1".into(),
             });
         }
+        Ok(Self::with_checked_points(n, dim, seed))
+    }
+
+    /// [`with_random_points`](Self::with_random_points) for n ≥ 1 and dim ≥ 1 already checked
+    /// (by [`SrlConfig::check`](crate::SrlConfig::check)).
+    pub(crate) fn with_checked_points(n: usize, dim: usize, seed: u64) -> Self {
         let mut points = Array2::zeros((n, dim));
         fill_uniform_sphere(&mut points, seed);
-        Ok(Self::from_unit_points(points))
+        Self::from_unit_points(points)
     }
 
     /// The N×d unit points.

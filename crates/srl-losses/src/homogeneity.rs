@@ -67,15 +67,21 @@ impl<F: Float> HomogeneityLoss<F> {
                 });
             }
         }
+        Ok(Self::with_checked(form, &bin_centres))
+    }
+
+    /// [`new`](Self::new) for a form and centres already checked (by
+    /// [`SrlConfig::check`](crate::SrlConfig::check)).
+    pub(crate) fn with_checked(form: HomogeneityForm, bin_centres: &[f64]) -> Self {
         let spacings = bin_centres
             .windows(2)
             .map(|w| F::cst(w[1] - w[0]))
             .collect::<Vec<_>>();
-        Ok(Self {
+        Self {
             form,
             pair_dots: vec![F::zero(); spacings.len()],
             spacings,
-        })
+        }
     }
 
     /// Restricts the loss to the bins `subset` (strictly increasing indices into

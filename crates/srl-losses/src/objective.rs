@@ -18,7 +18,7 @@ use crate::{LossError, Temperature};
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 use srl_geometry::{normalize_rows_backward_into, normalize_rows_into, Float};
-use srl_surrogate::{MemoryParams, Surrogate, SurrogateTable};
+use srl_surrogate::{MemoryParams, Surrogate, SurrogateTable, ValidMemoryParams};
 
 /// Weights (λ_e, λ_h, λ_c) of the three SRL terms (paper Eq. 11); each finite and ≥ 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -213,13 +213,18 @@ impl SrlParams {
                 });
             }
         }
-        self.memory
+        let memory = self
+            .memory
             .check()
             .map_err(|e| LossError::InvalidParameter {
                 name: "memory.momentum",
                 reason: e.to_string(),
             })?;
-        Ok(ValidSrlParams { params: *self, tau })
+        Ok(ValidSrlParams {
+            params: *self,
+            tau,
+            memory,
+        })
     }
 }
 
@@ -229,6 +234,7 @@ impl SrlParams {
 pub struct ValidSrlParams {
     params: SrlParams,
     tau: Temperature,
+    memory: ValidMemoryParams,
 }
 
 impl ValidSrlParams {
@@ -240,6 +246,11 @@ impl ValidSrlParams {
     /// The checked temperature τ.
     pub fn tau(&self) -> Temperature {
         self.tau
+    }
+
+    /// The checked memory settings.
+    pub fn memory(&self) -> ValidMemoryParams {
+        self.memory
     }
 
     /// The objective's config for K bins in d dimensions with `bin_centres` and the points'
@@ -521,11 +532,11 @@ impl<F: Float> SrlObjective<F> {
         let config = valid.config;
         let (k, d) = (config.num_bins, config.dim);
         Ok(Self {
-            envelope: EnvelopingLoss::with_random_points(config.params.num_points, d, config.seed)?,
-            homogeneity: HomogeneityLoss::new(
+            envelope: EnvelopingLoss::with_checked_points(config.params.num_points, d, config.seed),
+            homogeneity: HomogeneityLoss::with_checked(
                 config.params.homogeneity,
-                config.bin_centres.clone(),
-            )?,
+                &config.bin_centres,
+            ),
             contrastive: CentroidContrastiveLoss::with_temperature(tau),
             z: Array2::zeros((0, d)),
             norms: Array1::zeros(0),
@@ -546,10 +557,10 @@ impl<F: Float> SrlObjective<F> {
                     compact_grad: Array2::zeros((k, d)),
                     compact_bins: Vec::new(),
                     position: vec![usize::MAX; k],
-                    homogeneity: HomogeneityLoss::new(
+                    homogeneity: HomogeneityLoss::with_checked(
                         config.params.homogeneity,
-                        config.bin_centres.clone(),
-                    )?,
+                        &config.bin_centres,
+                    ),
                 }),
             },
             config,

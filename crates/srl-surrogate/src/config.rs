@@ -65,15 +65,28 @@ impl MemoryParams {
         }
     }
 
-    /// Checks α ∈ [0, 1); the error names `momentum`.
-    pub fn check(&self) -> Result<&Self, SurrogateError> {
+    /// Checks α ∈ [0, 1); the error names `momentum`. The [`ValidMemoryParams`] it returns
+    /// is what [`Surrogate::from_valid`](crate::Surrogate::from_valid) builds from without
+    /// checking again.
+    pub fn check(&self) -> Result<ValidMemoryParams, SurrogateError> {
         if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
             return Err(SurrogateError::InvalidParameter {
                 name: "momentum",
                 reason: format!("must satisfy 0 ≤ α < 1, got {}", self.momentum),
             });
         }
-        Ok(self)
+        Ok(ValidMemoryParams(*self))
+    }
+}
+
+/// [`MemoryParams`] that passed [`MemoryParams::check`] (only it makes one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidMemoryParams(MemoryParams);
+
+impl ValidMemoryParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &MemoryParams {
+        &self.0
     }
 }
 
@@ -117,6 +130,13 @@ impl SurrogateConfig {
 
     /// Checks K ≥ 2, d ≥ 1 and α ∈ [0, 1); the error names the offending field.
     pub fn validate(&self) -> Result<(), SurrogateError> {
+        self.check_shape()?;
+        self.memory.check()?;
+        Ok(())
+    }
+
+    /// Checks K ≥ 2 and d ≥ 1.
+    pub(crate) fn check_shape(&self) -> Result<(), SurrogateError> {
         if self.num_bins < 2 {
             return Err(SurrogateError::InvalidParameter {
                 name: "num_bins",
@@ -129,7 +149,6 @@ impl SurrogateConfig {
                 reason: "the representation dimension must be at least 1".into(),
             });
         }
-        self.memory.check()?;
         Ok(())
     }
 }

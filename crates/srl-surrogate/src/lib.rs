@@ -18,7 +18,7 @@ pub mod error;
 pub mod memory;
 pub mod table;
 
-pub use config::{MemoryParams, MemoryUpdate, SurrogateConfig};
+pub use config::{MemoryParams, MemoryUpdate, SurrogateConfig, ValidMemoryParams};
 pub use error::SurrogateError;
 pub use memory::Surrogate;
 pub use table::{RowSource, SurrogateTable};

@@ -1,6 +1,6 @@
 //! The surrogate memory S (K×d) with its epoch accumulators and momentum update (paper Eq. 9).
 
-use crate::{RowSource, SurrogateConfig, SurrogateError, SurrogateTable};
+use crate::{RowSource, SurrogateConfig, SurrogateError, SurrogateTable, ValidMemoryParams};
 use ndarray::{Array2, ArrayView2, Zip};
 use serde::{Deserialize, Serialize};
 use srl_geometry::Float;
@@ -52,7 +52,18 @@ pub struct Surrogate<F> {
 impl<F: Float> Surrogate<F> {
     /// A fresh surrogate: zero memory, no bin seen. Validates K ≥ 2, d ≥ 1, α ∈ [0, 1).
     pub fn new(config: SurrogateConfig) -> Result<Self, SurrogateError> {
-        config.validate()?;
+        let memory = config.memory.check()?;
+        Self::from_valid(config.num_bins, config.dim, memory)
+    }
+
+    /// [`new`](Self::new) for K × d with checked memory settings (only K and d are checked).
+    pub fn from_valid(
+        num_bins: usize,
+        dim: usize,
+        memory: ValidMemoryParams,
+    ) -> Result<Self, SurrogateError> {
+        let config = SurrogateConfig::with_params(num_bins, dim, *memory.params());
+        config.check_shape()?;
         let (k, d) = (config.num_bins, config.dim);
         Ok(Self {
             config,

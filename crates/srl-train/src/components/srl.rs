@@ -10,7 +10,7 @@ use crate::TrainError;
 use ndarray::{s, Array2};
 use srl_losses::objective::SrlObjective;
 use srl_losses::{SrlParams, ValidSrlParams};
-use srl_surrogate::{MemoryUpdate, Surrogate, SurrogateConfig};
+use srl_surrogate::{MemoryUpdate, Surrogate};
 
 /// SRL's room: its parameters are [`SrlParams`] (srl-losses, the one home of SRL's
 /// hyper-parameters and presets).
@@ -83,11 +83,7 @@ impl SrlTerm {
         let config = valid.config(ctx.num_bins, ctx.dim, ctx.bin_centres.to_vec(), ctx.seed)?;
         Ok(SrlTerm {
             objective: SrlObjective::new(config)?,
-            memory: Surrogate::new(SurrogateConfig::with_params(
-                ctx.num_bins,
-                ctx.dim,
-                params.memory,
-            ))?,
+            memory: Surrogate::from_valid(ctx.num_bins, ctx.dim, valid.memory())?,
             params: *params,
             grad: Array2::zeros((0, ctx.dim)),
         })
