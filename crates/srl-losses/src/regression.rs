@@ -181,6 +181,46 @@ impl RegressionLoss {
         }
     }
 
+    /// Checks the hyper-parameters once ([`validate`](Self::validate)); the
+    /// [`ValidRegressionLoss`] it returns computes the loss without checking them again.
+    pub fn check(&self) -> Result<ValidRegressionLoss, LossError> {
+        self.validate()?;
+        Ok(ValidRegressionLoss(*self))
+    }
+
+    /// [`ValidRegressionLoss::forward`] after [`check`](Self::check).
+    pub fn forward<F: Float>(
+        &self,
+        pred: ArrayView1<F>,
+        target: ArrayView1<F>,
+        weights: Option<ArrayView1<F>>,
+    ) -> Result<F, LossError> {
+        self.check()?.forward(pred, target, weights)
+    }
+
+    /// [`ValidRegressionLoss::forward_backward`] after [`check`](Self::check).
+    pub fn forward_backward<F: Float>(
+        &self,
+        pred: ArrayView1<F>,
+        target: ArrayView1<F>,
+        weights: Option<ArrayView1<F>>,
+        grad_pred: ArrayViewMut1<F>,
+    ) -> Result<F, LossError> {
+        self.check()?
+            .forward_backward(pred, target, weights, grad_pred)
+    }
+}
+
+/// A [`RegressionLoss`] that passed [`RegressionLoss::check`] (only it makes one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidRegressionLoss(RegressionLoss);
+
+impl ValidRegressionLoss {
+    /// The checked loss.
+    pub fn loss(&self) -> &RegressionLoss {
+        &self.0
+    }
+
     /// Value of the loss, `(1/M) Σ_i w_i ℓ(ŷ_i − y_i)`, without the gradient.
     ///
     /// Same checks as [`RegressionLoss::forward_backward`].
@@ -189,6 +229,8 @@ impl RegressionLoss {
     /// use ndarray::array;
     /// use srl_losses::regression::RegressionLoss;
     /// let v = RegressionLoss::Mse
+    ///     .check()
+    ///     .unwrap()
     ///     .forward(array![1.0_f64, 3.0].view(), array![0.0, 0.0].view(), Some(array![2.0, 0.0].view()))
     ///     .unwrap();
     /// assert_eq!(v, 1.0);
@@ -199,12 +241,11 @@ impl RegressionLoss {
         target: ArrayView1<F>,
         weights: Option<ArrayView1<F>>,
     ) -> Result<F, LossError> {
-        self.validate()?;
         check_inputs(pred, target, weights)?;
         let m = F::from_count(pred.len());
         let mut total = F::zero();
         for i in 0..pred.len() {
-            let (l, _) = self.pointwise(pred[i] - target[i]);
+            let (l, _) = self.0.pointwise(pred[i] - target[i]);
             total += weights.map_or(F::one(), |w| w[i]) * l;
         }
         Ok(total / m)
@@ -213,7 +254,7 @@ impl RegressionLoss {
     /// Value `(1/M) Σ_i w_i ℓ(ŷ_i − y_i)` and gradient: **writes** (does not accumulate)
     /// ∂value/∂ŷ_i = w_i ℓ'(ŷ_i − y_i)/M into `grad_pred`.
     ///
-    /// Errors: invalid hyper-parameters, an empty batch, lengths of `target`, `weights` or
+    /// Errors: an empty batch, lengths of `target`, `weights` or
     /// `grad_pred` differing from `pred`, non-finite inputs, negative weights.
     pub fn forward_backward<F: Float>(
         &self,
@@ -222,7 +263,6 @@ impl RegressionLoss {
         weights: Option<ArrayView1<F>>,
         mut grad_pred: ArrayViewMut1<F>,
     ) -> Result<F, LossError> {
-        self.validate()?;
         check_inputs(pred, target, weights)?;
         if grad_pred.len() != pred.len() {
             return Err(LossError::ShapeMismatch {
@@ -239,7 +279,7 @@ impl RegressionLoss {
             .and(&target)
             .for_each(|i, g, &p, &t| {
                 let w = weights.map_or(F::one(), |w| w[i]);
-                let (l, d) = self.pointwise(p - t);
+                let (l, d) = self.0.pointwise(p - t);
                 total += w * l;
                 *g = w * d * inv_m;
             });

@@ -18,6 +18,7 @@
 //! ```
 
 use crate::method::{MethodName, MethodParams, PresetContext, ValidMethodParams};
+use crate::optim::ValidOptimizerConfig;
 use crate::{FeatureActivation, HeadInput, LrDecay, LrSchedule, OptimizerConfig, TrainError};
 use serde::{Deserialize, Serialize};
 use srl_data::names::Named;
@@ -341,7 +342,7 @@ impl RunConfig {
                 ),
             );
         }
-        self.optim.optimizer.validate()?;
+        let optimizer = self.optim.optimizer.check()?;
         self.optim.schedule.validate(self.optim.optimizer.lr())?;
         if self.optim.epochs == 0 {
             return bad("optim.epochs", "must be ≥ 1".into());
@@ -387,6 +388,7 @@ impl RunConfig {
         Ok(ValidRunConfig {
             cfg: self.clone(),
             method,
+            optimizer,
         })
     }
 }
@@ -408,12 +410,18 @@ impl RunConfig {
 pub struct ValidRunConfig {
     cfg: RunConfig,
     method: ValidMethodParams,
+    optimizer: ValidOptimizerConfig,
 }
 
 impl ValidRunConfig {
     /// The checked `[method]` table.
     pub fn method_params(&self) -> &ValidMethodParams {
         &self.method
+    }
+
+    /// The checked optimiser settings.
+    pub fn optimizer(&self) -> ValidOptimizerConfig {
+        self.optimizer
     }
 
     /// The configuration itself.

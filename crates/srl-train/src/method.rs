@@ -38,7 +38,7 @@ pub use crate::components::dist::DistParams;
 pub use crate::components::ordinal_entropy::OrdinalEntropyParams;
 pub use crate::components::ranksim::RankSimParams;
 pub use crate::components::regression::{
-    BalancedMseKind, BalancedMseParams, RegressionParams, ReweightParams,
+    BalancedMseKind, BalancedMseParams, RegressionParams, ReweightParams, ValidRegressionParams,
 };
 pub use crate::components::rnc::RncParams;
 use crate::components::{
@@ -313,7 +313,7 @@ impl MethodParams {
     /// Validates every parameter of every component that is on; the error names the field
     /// (e.g. `method.ranksim.weight`). The result is what the components are built from.
     pub fn check(&self) -> Result<ValidMethodParams, TrainError> {
-        self.regression.check()?;
+        let regression = self.regression.check()?;
         let mut rooms = Vec::new();
         for room in ROOMS {
             rooms.extend((room.check)(self)?);
@@ -323,6 +323,7 @@ impl MethodParams {
         MethodName::new(self.name().components())?;
         Ok(ValidMethodParams {
             params: self.clone(),
+            regression,
             rooms,
         })
     }
@@ -334,6 +335,7 @@ impl MethodParams {
 #[derive(Debug, Clone)]
 pub struct ValidMethodParams {
     params: MethodParams,
+    regression: ValidRegressionParams,
     rooms: Vec<Arc<dyn CheckedRoom>>,
 }
 
@@ -350,7 +352,7 @@ impl ValidMethodParams {
         ctx: &BuildContext<'_>,
     ) -> Result<Vec<Box<dyn MethodComponent>>, TrainError> {
         let mut out: Vec<Box<dyn MethodComponent>> =
-            vec![Box::new(RegressionSide::new(&self.params.regression, ctx)?)];
+            vec![Box::new(RegressionSide::new(&self.regression, ctx)?)];
         for room in &self.rooms {
             out.push(room.build(ctx)?);
         }

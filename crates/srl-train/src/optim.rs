@@ -96,6 +96,13 @@ impl OptimizerConfig {
         }
     }
 
+    /// Validates once ([`validate`](Self::validate)); the [`ValidOptimizerConfig`] it returns
+    /// builds optimisers without checking again ([`Optimizer::from_valid`]).
+    pub fn check(&self) -> Result<ValidOptimizerConfig, TrainError> {
+        self.validate()?;
+        Ok(ValidOptimizerConfig(*self))
+    }
+
     /// Checks every hyper-parameter's range (the same checks `torch.optim` performs).
     pub fn validate(&self) -> Result<(), TrainError> {
         fn check(ok: bool, field: &'static str, reason: &str) -> Result<(), TrainError> {
@@ -196,10 +203,26 @@ pub struct Optimizer<F> {
     state: OptimizerState<F>,
 }
 
+/// An [`OptimizerConfig`] that passed [`OptimizerConfig::check`] (only it makes one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidOptimizerConfig(OptimizerConfig);
+
+impl ValidOptimizerConfig {
+    /// The checked configuration.
+    pub fn config(&self) -> &OptimizerConfig {
+        &self.0
+    }
+}
+
 impl<F: Float> Optimizer<F> {
     /// Creates an optimiser for `num_params` scalars after validating `config`.
     pub fn new(config: OptimizerConfig, num_params: usize) -> Result<Self, TrainError> {
-        config.validate()?;
+        Ok(Self::from_valid(config.check()?, num_params))
+    }
+
+    /// [`new`](Self::new) from a checked configuration (nothing checked again).
+    pub fn from_valid(config: ValidOptimizerConfig, num_params: usize) -> Self {
+        let config = config.0;
         let state = match config {
             OptimizerConfig::AdamW { .. } => OptimizerState::AdamW {
                 exp_avg: vec![F::zero(); num_params],
@@ -209,12 +232,12 @@ impl<F: Float> Optimizer<F> {
                 momentum_buffer: Vec::new(),
             },
         };
-        Ok(Self {
+        Self {
             config,
             num_params,
             steps: 0,
             state,
-        })
+        }
     }
 
     /// The hyper-parameters.

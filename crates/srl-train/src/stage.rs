@@ -9,7 +9,8 @@
 //! `schedule_epoch(e) = t·E / len`, with `t` the epoch's position in its stage and `len` the
 //! stage's length. `P = 0` is ordinary one-stage training.
 
-use crate::{LrSchedule, Mlp, MlpGradients, Optimizer, OptimizerConfig, TrainError};
+use crate::optim::ValidOptimizerConfig;
+use crate::{LrSchedule, Mlp, MlpGradients, Optimizer, TrainError};
 
 /// The stage an epoch belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,18 +77,12 @@ pub struct Optimizers {
 
 impl Optimizers {
     /// Fresh optimisers for `mlp` trained in `stages`.
-    pub fn new(
-        config: OptimizerConfig,
-        mlp: &Mlp<f32>,
-        stages: &Stages,
-    ) -> Result<Self, TrainError> {
-        let whole = Optimizer::new(config, mlp.num_parameters())?;
-        let head = if stages.is_two_stage() {
-            Some(Optimizer::new(config, mlp.head_parameter_range().len())?)
-        } else {
-            None
-        };
-        Ok(Optimizers { whole, head })
+    pub fn new(config: ValidOptimizerConfig, mlp: &Mlp<f32>, stages: &Stages) -> Self {
+        let whole = Optimizer::from_valid(config, mlp.num_parameters());
+        let head = stages
+            .is_two_stage()
+            .then(|| Optimizer::from_valid(config, mlp.head_parameter_range().len()));
+        Optimizers { whole, head }
     }
 
     /// One step of the optimiser `stage` uses: `θ ← step(θ, ∇θ, lr)` over every parameter, or

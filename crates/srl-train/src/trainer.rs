@@ -145,7 +145,7 @@ impl<'a> Trainer<'a> {
         })?;
         let pretrain = components.iter().map(|c| c.pretrain_epochs()).max();
         let stages = Stages::new(pretrain.unwrap_or(0), cfg.optim.epochs);
-        let optimizers = Optimizers::new(cfg.optim.optimizer, &mlp, &stages)?;
+        let optimizers = Optimizers::new(cfg.optimizer(), &mlp, &stages);
         let monitor = if components.iter().any(|c| c.memory().is_some()) {
             None
         } else {

@@ -55,7 +55,7 @@
 //! an error). The STS-B variant's imputation of empty bins is available through
 //! [`FdsParams::impute_empty_bins`].
 
-use crate::baselines::lds::LdsKernel;
+use crate::baselines::lds::{LdsKernel, ValidLdsKernel};
 use crate::LossError;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 use srl_geometry::Float;
@@ -114,7 +114,7 @@ impl FdsParams {
     /// it returns is what [`FeatureDistributionSmoothing::from_valid`] builds from without
     /// checking again.
     pub fn check(&self) -> Result<ValidFdsParams, LossError> {
-        self.kernel.validate()?;
+        let kernel = self.kernel.check()?;
         if let Some(m) = self.momentum {
             if !(m.is_finite() && (0.0..=1.0).contains(&m)) {
                 return Err(LossError::InvalidParameter {
@@ -123,18 +123,24 @@ impl FdsParams {
                 });
             }
         }
-        Ok(ValidFdsParams(*self))
+        Ok(ValidFdsParams {
+            params: *self,
+            kernel,
+        })
     }
 }
 
 /// [`FdsParams`] that passed [`FdsParams::check`] (only it makes one).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ValidFdsParams(FdsParams);
+pub struct ValidFdsParams {
+    params: FdsParams,
+    kernel: ValidLdsKernel,
+}
 
 impl ValidFdsParams {
     /// The checked parameters.
     pub fn params(&self) -> &FdsParams {
-        &self.0
+        &self.params
     }
 }
 
@@ -359,12 +365,11 @@ impl<F: Float> FeatureDistributionSmoothing<F> {
         feature_dim: usize,
         params: ValidFdsParams,
     ) -> Result<Self, LossError> {
-        let config = FdsConfig::with_params(num_bins, feature_dim, params.0);
+        let config = FdsConfig::with_params(num_bins, feature_dim, params.params);
         config.check_shape()?;
-        let window = config
-            .params
+        let window = params
             .kernel
-            .window_sum_normalised()?
+            .window_sum_normalised()
             .into_iter()
             .map(F::cst)
             .collect();

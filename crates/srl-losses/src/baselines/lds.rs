@@ -93,10 +93,38 @@ impl LdsKernel {
         }
     }
 
+    /// Checks the kernel ([`validate`](Self::validate)) once; the [`ValidLdsKernel`] it
+    /// returns gives the windows without checking again.
+    pub fn check(&self) -> Result<ValidLdsKernel, LossError> {
+        self.validate()?;
+        Ok(ValidLdsKernel(*self))
+    }
+
     /// The window normalised to peak 1 (LDS convention).
     pub fn window(&self) -> Result<Vec<f64>, LossError> {
-        self.validate()?;
-        let raw = match *self {
+        Ok(self.check()?.window())
+    }
+
+    /// The window normalised to sum 1 (FDS convention). Gaussian ks = 5, σ = 2 gives
+    /// [0.186251, 0.205248, 0.217003, 0.205248, 0.186251].
+    pub fn window_sum_normalised(&self) -> Result<Vec<f64>, LossError> {
+        Ok(self.check()?.window_sum_normalised())
+    }
+}
+
+/// An [`LdsKernel`] that passed [`LdsKernel::check`] (only it makes one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidLdsKernel(LdsKernel);
+
+impl ValidLdsKernel {
+    /// The checked kernel.
+    pub fn kernel(&self) -> &LdsKernel {
+        &self.0
+    }
+
+    /// The window normalised to peak 1 (LDS convention).
+    pub fn window(&self) -> Vec<f64> {
+        let raw = match self.0 {
             LdsKernel::Gaussian { size, sigma } => gaussian_filter_delta(size, sigma),
             LdsKernel::Triang { size } => triang(size),
             LdsKernel::Laplace { size, sigma } => {
@@ -107,15 +135,14 @@ impl LdsKernel {
             }
         };
         let max = raw.iter().cloned().fold(f64::MIN, f64::max);
-        Ok(raw.into_iter().map(|v| v / max).collect())
+        raw.into_iter().map(|v| v / max).collect()
     }
 
-    /// The window normalised to sum 1 (FDS convention). Gaussian ks = 5, σ = 2 gives
-    /// [0.186251, 0.205248, 0.217003, 0.205248, 0.186251].
-    pub fn window_sum_normalised(&self) -> Result<Vec<f64>, LossError> {
-        let w = self.window()?;
+    /// The window normalised to sum 1 (FDS convention).
+    pub fn window_sum_normalised(&self) -> Vec<f64> {
+        let w = self.window();
         let s: f64 = w.iter().sum();
-        Ok(w.into_iter().map(|v| v / s).collect())
+        w.into_iter().map(|v| v / s).collect()
     }
 }
 
@@ -225,6 +252,16 @@ pub fn effective_counts(
     reweight: Reweight,
     kernel: Option<&LdsKernel>,
 ) -> Result<Vec<f64>, LossError> {
+    let kernel = kernel.map(LdsKernel::check).transpose()?;
+    effective_counts_checked(counts, reweight, kernel.as_ref())
+}
+
+/// [`effective_counts`] with a checked kernel.
+fn effective_counts_checked(
+    counts: &[f64],
+    reweight: Reweight,
+    kernel: Option<&ValidLdsKernel>,
+) -> Result<Vec<f64>, LossError> {
     if let Some(index) = counts.iter().position(|c| !c.is_finite()) {
         return Err(LossError::NonFinite {
             what: "counts",
@@ -252,7 +289,7 @@ pub fn effective_counts(
     };
     match kernel {
         None => Ok(base),
-        Some(k) => Ok(convolve_zero_padded(&base, &k.window()?)),
+        Some(k) => Ok(convolve_zero_padded(&base, &k.window())),
     }
 }
 
@@ -296,6 +333,17 @@ pub fn lds_weights(
     reweight: Reweight,
     kernel: Option<&LdsKernel>,
 ) -> Result<Vec<f64>, LossError> {
+    let kernel = kernel.map(LdsKernel::check).transpose()?;
+    lds_weights_checked(bins, num_bins, reweight, kernel.as_ref())
+}
+
+/// [`lds_weights`] with a checked kernel (not checked again).
+pub fn lds_weights_checked(
+    bins: &[usize],
+    num_bins: usize,
+    reweight: Reweight,
+    kernel: Option<&ValidLdsKernel>,
+) -> Result<Vec<f64>, LossError> {
     if bins.is_empty() {
         return Err(LossError::Empty { what: "bins" });
     }
@@ -310,7 +358,7 @@ pub fn lds_weights(
         }
         counts[bin] += 1.0;
     }
-    let smoothed = effective_counts(&counts, reweight, kernel)?;
+    let smoothed = effective_counts_checked(&counts, reweight, kernel)?;
     if reweight == Reweight::None {
         return Ok(vec![1.0; bins.len()]);
     }

@@ -16,8 +16,8 @@ use srl_losses::baselines::balanced_mse::{
     bmc_forward_backward, bni_forward_backward, gai_forward_backward, BalancedMseOutput, BniPrior,
     GaussianMixture1d,
 };
-use srl_losses::baselines::lds::{lds_weights, LdsKernel, Reweight};
-use srl_losses::regression::RegressionLoss;
+use srl_losses::baselines::lds::{lds_weights_checked, LdsKernel, Reweight, ValidLdsKernel};
+use srl_losses::regression::{RegressionLoss, ValidRegressionLoss};
 
 /// Re-weighting of the per-sample regression loss by the training label density
 /// (DIR: Yang et al. 2021): w_i ∝ 1/ñ_{b(y_i)}, rescaled to mean 1.
@@ -162,12 +162,15 @@ impl RegressionParams {
         v
     }
 
-    /// Validates the loss, the re-weighting and Balanced MSE; errors name the field
-    /// (`method.regression.balanced_mse.init_sigma`).
-    pub fn check(&self) -> Result<(), TrainError> {
-        self.loss
-            .validate()
+    /// Validates the loss, the re-weighting and Balanced MSE once; errors name the field
+    /// (`method.regression.balanced_mse.init_sigma`). The [`ValidRegressionParams`] it returns
+    /// is what [`RegressionSide::new`] builds from without checking again.
+    pub fn check(&self) -> Result<ValidRegressionParams, TrainError> {
+        let loss = self
+            .loss
+            .check()
             .map_err(|e| super::invalid("method.regression.loss", e.to_string()))?;
+        let mut lds = None;
         if let Some(rw) = &self.reweight {
             if rw.kind == Reweight::None {
                 return Err(super::invalid(
@@ -177,8 +180,9 @@ impl RegressionParams {
                 ));
             }
             if let Some(k) = &rw.lds {
-                k.validate()
-                    .map_err(|e| super::invalid("method.regression.reweight.lds", e.to_string()))?;
+                lds = Some(k.check().map_err(|e| {
+                    super::invalid("method.regression.reweight.lds", e.to_string())
+                })?);
             }
         }
         if let Some(b) = &self.balanced_mse {
@@ -197,7 +201,11 @@ impl RegressionParams {
                 ));
             }
         }
-        Ok(())
+        Ok(ValidRegressionParams {
+            params: *self,
+            loss,
+            lds,
+        })
     }
 }
 
@@ -209,10 +217,26 @@ const MIN_SIGMA: f32 = 1e-4;
 /// reference's mini-batches.
 const BMC_BLOCK: usize = 256;
 
+/// [`RegressionParams`] that passed [`RegressionParams::check`] (only it makes one): the loss
+/// and the LDS kernel in their checked forms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidRegressionParams {
+    params: RegressionParams,
+    loss: ValidRegressionLoss,
+    lds: Option<ValidLdsKernel>,
+}
+
+impl std::ops::Deref for ValidRegressionParams {
+    type Target = RegressionParams;
+    fn deref(&self) -> &RegressionParams {
+        &self.params
+    }
+}
+
 /// The regression loss of a step, re-weighted or Balanced.
 #[derive(Debug)]
 pub struct RegressionSide {
-    loss: RegressionLoss,
+    loss: ValidRegressionLoss,
     /// Per-training-row weights (mean 1) of INV/SQINV/LDS.
     row_weights: Option<Array1<f32>>,
     /// The current batch's weights.
@@ -244,12 +268,13 @@ impl RegressionSide {
     /// Builds the side: LDS weights from the training bins; BNI's prior from the training bin
     /// histogram (bin centres in trained-target units); GAI's mixture fitted to the training
     /// targets.
-    pub fn new(params: &RegressionParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
+    pub fn new(params: &ValidRegressionParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
         let row_weights = match &params.reweight {
             None => None,
             Some(r) => {
-                let w = lds_weights(ctx.train_bins, ctx.num_bins, r.kind, r.lds.as_ref())
-                    .map_err(|e| loss_error("reweight", e))?;
+                let w =
+                    lds_weights_checked(ctx.train_bins, ctx.num_bins, r.kind, params.lds.as_ref())
+                        .map_err(|e| loss_error("reweight", e))?;
                 Some(w.into_iter().map(|v| v as f32).collect::<Array1<f32>>())
             }
         };
