@@ -42,7 +42,7 @@ pub use benchmark::{load_benchmark, Benchmark, BenchmarkId, DataName, LoadOption
 pub use binning::{BinSpec, Binning};
 pub use error::DataError;
 pub use manifest::Manifest;
-pub use metrics::{evaluate, GroupMetrics, ShotMetrics, ShotRule};
+pub use metrics::{evaluate, GroupMetrics, ShotMetrics, ShotRule, ShotRuleName};
 pub use split::{balanced_split, SplitIndices};
 pub use standardize::Standardizer;
 pub use tabular::TabularData;

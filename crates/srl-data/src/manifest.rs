@@ -140,7 +140,7 @@ pub struct Protocol {
     #[serde(default)]
     pub val_test_cap: Option<usize>,
     /// `terciles`, `threshold` (many > 100, few < 20), `stsb-fixed` or `location` (IOL).
-    pub shot_rule: String,
+    pub shot_rule: crate::metrics::ShotRuleName,
     /// Expected split sizes (train, val, test), checked by tests.
     #[serde(default)]
     pub split_sizes: Option<[usize; 3]>,

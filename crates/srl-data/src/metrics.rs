@@ -16,6 +16,7 @@
 //! scorer, 1e-10 is used in place of an exact zero and the number of such zeros is reported.
 //! An empty group has `count = 0` and `None` for every metric — never NaN, never a panic.
 
+use crate::names::Named;
 use crate::{DataError, Shot};
 use serde::{Deserialize, Serialize};
 
@@ -53,19 +54,56 @@ impl ShotRule {
         }
     }
 
-    /// The rule named in a manifest's `shot_rule`: `terciles`, `threshold` (DIR default
-    /// 100/20) or `stsb-fixed`. (`location`, the IOL rule, is not bin-based.)
-    pub fn from_name(name: &str) -> Result<Self, DataError> {
+    /// The rule a manifest's `shot_rule` names; `location` (IOL) is no rule on training
+    /// counts and is an error here.
+    pub fn of(name: ShotRuleName) -> Result<Self, DataError> {
         match name {
-            "terciles" => Ok(ShotRule::Terciles),
-            "threshold" => Ok(ShotRule::dir_default()),
-            "stsb-fixed" => Ok(stsb_shot_bins()),
-            other => Err(DataError::invalid(
+            ShotRuleName::Terciles => Ok(ShotRule::Terciles),
+            ShotRuleName::Threshold => Ok(ShotRule::dir_default()),
+            ShotRuleName::StsbFixed => Ok(stsb_shot_bins()),
+            ShotRuleName::Location => Err(DataError::invalid(
                 "shot rule",
-                format!("`{other}` is not one of terciles, threshold, stsb-fixed"),
+                "`location` groups IOL samples by input location, not by training counts",
             )),
         }
     }
+}
+
+/// The shot rules a dataset manifest can name (`shot_rule = "terciles"`); IOL's shot groups
+/// are by location (`location`), not by a rule on the training counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShotRuleName {
+    /// [`ShotRule::Terciles`].
+    Terciles,
+    /// [`ShotRule::dir_default`]: many > 100, few < 20 training samples.
+    Threshold,
+    /// The STS-B-DIR fixed bin lists.
+    StsbFixed,
+    /// IOL: shot group by input location.
+    Location,
+}
+
+impl Named for ShotRuleName {
+    const WHAT: &'static str = "shot rule";
+    const NAMES: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            ShotRuleName::Terciles,
+            "terciles",
+            "terciles of the test bins' training counts",
+        ),
+        (
+            ShotRuleName::Threshold,
+            "threshold",
+            "many > 100, few < 20 training samples",
+        ),
+        (
+            ShotRuleName::StsbFixed,
+            "stsb-fixed",
+            "STS-B-DIR's fixed bin lists",
+        ),
+        (ShotRuleName::Location, "location", "IOL: by input location"),
+    ];
 }
 
 /// Shot group of every bin.

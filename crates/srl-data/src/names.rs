@@ -102,6 +102,7 @@ pub fn check_table<T: Named + fmt::Debug>(all: &[T]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::ShotRuleName;
     use crate::table::{Impute, InputScale, UnknownCategory};
     use crate::{BenchmarkId, Shot};
 
@@ -119,6 +120,12 @@ mod tests {
         }
         round_trip(&BenchmarkId::ALL);
         round_trip(&Shot::ALL);
+        round_trip(&[
+            ShotRuleName::Terciles,
+            ShotRuleName::Threshold,
+            ShotRuleName::StsbFixed,
+            ShotRuleName::Location,
+        ]);
         round_trip(&[Impute::None, Impute::Median, Impute::Mode]);
         round_trip(&[UnknownCategory::Error, UnknownCategory::Ignore]);
         round_trip(&[
@@ -141,6 +148,12 @@ mod tests {
             }
         }
         same(&BenchmarkId::ALL);
+        same(&[
+            ShotRuleName::Terciles,
+            ShotRuleName::Threshold,
+            ShotRuleName::StsbFixed,
+            ShotRuleName::Location,
+        ]);
         same(&[Impute::None, Impute::Median, Impute::Mode]);
         same(&[UnknownCategory::Error, UnknownCategory::Ignore]);
         same(&[

@@ -62,7 +62,7 @@ pub fn load_uci_benchmark(name: &str, opts: &LoadOptions) -> Result<Benchmark, D
     let cap = protocol
         .val_test_cap
         .ok_or_else(|| missing("protocol.val_test_cap"))?;
-    let rule = ShotRule::from_name(&protocol.shot_rule)?;
+    let rule = ShotRule::of(protocol.shot_rule)?;
     let entry = manifest.files.first().ok_or_else(|| missing("a file"))?;
 
     manifest.verify(&opts.data_dir)?;

@@ -3,6 +3,7 @@
 //! docs/protocols.md.
 
 use srl_data::manifest::Format;
+use srl_data::metrics::ShotRuleName;
 use srl_data::{datadir::data_for_test, registry, DataError};
 
 #[test]
@@ -87,7 +88,7 @@ fn protocol_parameters_match_protocols_md() {
         assert_eq!(p.bin_width, Some(width), "{name}");
         assert_eq!(p.val_test_cap, Some(cap), "{name}");
         assert_eq!(p.split_sizes, Some(sizes), "{name}");
-        assert_eq!(p.shot_rule, "terciles", "{name}");
+        assert_eq!(p.shot_rule, ShotRuleName::Terciles, "{name}");
         match &m.format {
             Format::Delimited { header: h, .. } => assert_eq!(*h, header, "{name}"),
             other => panic!("{name}: {other:?}"),
@@ -112,7 +113,7 @@ fn protocol_parameters_match_protocols_md() {
         vec!["Sex"]
     );
     let agedb = registry::builtin("agedb-dir").unwrap();
-    assert_eq!(agedb.protocol.unwrap().shot_rule, "threshold");
+    assert_eq!(agedb.protocol.unwrap().shot_rule, ShotRuleName::Threshold);
     let stsb = registry::builtin("stsb-dir").unwrap();
     assert_eq!(stsb.files.len(), 7);
     assert_eq!(stsb.protocol.unwrap().num_bins, Some(50));
