@@ -341,8 +341,8 @@ pub struct FetchArgs {
     /// Fetch again even if the files are present and verified.
     #[arg(long)]
     pub force: bool,
-    /// Network timeout in seconds (connect, response, and each read of the body).
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    /// Network timeout in seconds (connect, response, and each read of the body), ≥ 1.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// Download from a mirror: replaces scheme and host of every canonical URL, keeping its
     /// path (e.g. http://127.0.0.1:8080 for a local copy laid out like the original sites).

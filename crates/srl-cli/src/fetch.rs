@@ -21,7 +21,7 @@ pub fn run(args: &FetchArgs) -> Result<(), CliError> {
     opts.from_dir = args.from_dir.clone();
     opts.force = args.force;
     opts.base_url_override = args.base_url.clone();
-    opts.timeout = Duration::from_secs(args.timeout.max(1));
+    opts.timeout = Duration::from_secs(args.timeout);
     let mut said = Ok(());
     let result = fetch_named(&args.name, &opts, |report| {
         for file in &report.files {

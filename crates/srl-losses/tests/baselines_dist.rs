@@ -51,6 +51,8 @@ fn fd_check(loss: &DistLoss, pred: &Array1<f64>, pseudo: &[f64]) {
 #[test]
 fn gradients_match_finite_differences() {
     let mut rng = random::rng(11);
+    // Small ε: the hard-sort regime; large ε (rank spacing 1/ε below the gaps between sorted
+    // predictions): pooled isotonic blocks.
     for (b, eps) in [
         (1, 0.1),
         (2, 0.1),
@@ -58,6 +60,9 @@ fn gradients_match_finite_differences() {
         (17, 0.3),
         (64, 1.0),
         (33, 5.0),
+        (8, 2.0),
+        (20, 10.0),
+        (50, 30.0),
     ] {
         let labels = random::uniform_vector(&mut rng, 200, -1.0, 3.0);
         let pseudo_fit = PseudoLabels::fit(labels.as_slice().unwrap(), 0.5, 128).unwrap();

@@ -465,6 +465,28 @@ fn keys_missing_from(
 mod tests {
     use super::*;
 
+    /// The name tables of srl-train's closed sets are complete, round-trip, and agree with serde.
+    #[test]
+    fn profile_and_selection_name_tables() {
+        use crate::compare::Selection;
+        srl_data::names::check_table(&[Profile::Quick, Profile::Full]).unwrap();
+        srl_data::names::check_table(&[Selection::All, Selection::Few]).unwrap();
+        for p in [Profile::Quick, Profile::Full] {
+            assert_eq!(p.as_str().parse::<Profile>().unwrap(), p);
+            assert_eq!(
+                serde_json::to_string(&p).unwrap(),
+                format!("\"{}\"", p.name())
+            );
+        }
+        for s in [Selection::All, Selection::Few] {
+            assert_eq!(Selection::from_name(s.name()).unwrap(), s);
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.name())
+            );
+        }
+    }
+
     #[test]
     fn every_preset_round_trips_through_toml() {
         for bench in BenchmarkId::ALL {

@@ -181,12 +181,12 @@ impl<'de> Deserialize<'de> for MethodName {
     }
 }
 
-/// Declares the representation-side rooms, one line each (its `[method]` key and parameter
+/// Declares the rooms, one line each (its `[method]` key and parameter
 /// type, which implements [`Room`]): the fields of [`MethodParams`], its vanilla constructor
 /// and [`ROOMS`] all come from this list.
 macro_rules! rooms {
     ($( $(#[$doc:meta])* $field:ident: $ty:ty, )*) => {
-        /// The `[method]` table: a regression side and the representation-side components that
+        /// The `[method]` table: a regression side and the components with a room that
         /// are on (absent: off).
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -214,7 +214,7 @@ macro_rules! rooms {
             }
         }
 
-        /// The representation-side rooms in the list's order, which is the step order (the
+        /// The rooms in the list's order, which is the step order (the
         /// order their gradients are added).
         pub const ROOMS: &[RoomFns] = &[
             $(

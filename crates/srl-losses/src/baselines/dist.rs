@@ -7,8 +7,8 @@
 //!
 //! 1. **Pseudo-labels** t_1 ≤ … ≤ t_B: the training label distribution, smoothed by a Gaussian
 //!    kernel density estimate (bandwidth h = factor × sample std of the training labels,
-//!    reference factor 0.5) on a grid over [min y, max y], read at the B mid-quantiles
-//!    p_i = (i − ½)/B ([`PseudoLabels`]).
+//!    reference factor 0.5) on a grid of 512 points over [min y, max y], read at the B
+//!    mid-quantiles p_i = (i − ½)/B, each snapped to the grid ([`PseudoLabels`]).
 //! 2. **Soft sort** of the predictions, ascending (Blondel et al., ICML 2020, ℓ2
 //!    regularisation of strength ε, reference 0.1): with s the predictions sorted descending
 //!    after negation, w_j = (B − j)/ε and v the non-increasing isotonic regression of
@@ -21,8 +21,8 @@
 //! the isotonic solution every output is the block mean — so ∂D/∂ŷ_{π(k)} is the mean of
 //! ∂D/∂sort_i over the block holding k (π: the sorting permutation).
 //!
-//! Differences from the reference code: the pseudo-labels are the exact mid-quantiles of the
-//! smoothed distribution; the reference rounds B·density per grid label and spreads the
+//! Differences from the reference code: the pseudo-labels are the mid-quantiles of the
+//! smoothed distribution (on its grid); the reference rounds B·density per grid label and spreads the
 //! rounding residual around the mode (its batches have a fixed size; ours may not, since the
 //! last mini-batch can be smaller and full-batch runs use every row). The per-sample weights
 //! the reference can apply to the distance term are not applied.
@@ -75,8 +75,11 @@ impl DistLoss {
     /// standardised target: factor = bin width / target std). Only `factor` is checked.
     pub fn with_regularization_scaled(&self, factor: f64) -> Result<Self, LossError> {
         crate::error::positive("regularization", factor)?;
+        let regularization = self.regularization * factor;
+        // The product of two positive numbers can still underflow to 0.
+        crate::error::positive("regularization", regularization)?;
         Ok(DistLoss {
-            regularization: self.regularization * factor,
+            regularization,
             ..*self
         })
     }
@@ -177,8 +180,10 @@ impl SoftSort {
         let n = x.len();
         self.perm.clear();
         self.perm.extend(0..n);
+        // A total order (ties by index), so the unstable sort gives the stable order without
+        // the stable sort's buffer allocation on large batches.
         self.perm
-            .sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(a.cmp(&b)));
+            .sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]).then(a.cmp(&b)));
         // y_j = w_j − s_j with s = −x sorted descending (= −x ascending), w_j = (n − j)/ε.
         let w = |j: usize| (n - j) as f64 / eps;
         // Pool adjacent violators: the non-increasing fit of y.

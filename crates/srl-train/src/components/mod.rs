@@ -3,14 +3,15 @@
 //! step.
 //!
 //! Per step the trainer (1) asks every component for a head-input calibration (FDS), (2) lets
-//! the regression side write ∂L_reg/∂ŷ, (3) lets every representation-side component add its
-//! weighted ∂L/∂h, (4) back-propagates and steps the optimiser, then (5) calls
+//! the regression side write ∂L_reg/∂ŷ (Dist Loss adds to it), (3) lets every
+//! representation-side component add its weighted ∂L/∂h, (4) back-propagates and steps the optimiser, then (5) calls
 //! [`MethodComponent::after_step`]. After each epoch it runs one no-grad pass over the training
 //! set if any component asks for it ([`MethodComponent::needs_train_pass`]) and calls
 //! [`MethodComponent::end_epoch`]. A component's learned state goes into the checkpoint through
 //! [`MethodComponent::save_state`].
 //!
-//! **One room per representation-side method.** Each such component has one file here
+//! **One room per method beyond the regression side's own loss, re-weighting and Balanced
+//! MSE** (the representation terms, FDS, Rank-N-Contrast and Dist Loss). Each has one file here
 //! holding everything the project knows about it — its parameters (the `[method]` table's
 //! entry), presets, validation (once: [`Room::check`] returns the checked form
 //! [`Room::build`] takes), memory estimate and training-step term — tied together by the
@@ -217,7 +218,10 @@ pub trait MethodComponent: Send {
 
     /// Whether the component's [`contribute`](Self::contribute) takes part in steps of
     /// `stage`. By default in the regression stage only: every component of a one-stage run,
-    /// the head stage of a two-stage one. (Rank-N-Contrast's term: pre-training only.)
+    /// the head stage of a two-stage one. (Rank-N-Contrast's term: pre-training only.) A
+    /// representation term beside a two-stage method would therefore be off while it
+    /// pre-trains; the method names forbid that combination (rnc combines with the regression
+    /// side only).
     fn active_in(&self, stage: Stage) -> bool {
         stage == Stage::Regression
     }
@@ -317,7 +321,7 @@ impl MemoryShape {
     }
 }
 
-/// Everything the project knows about one representation-side method component, implemented on
+/// Everything the project knows about one method component with a room, implemented on
 /// its parameter type (see the module docs).
 pub trait Room: Sized + 'static {
     /// Its row of the method table.
