@@ -188,16 +188,6 @@ impl RegressionLoss {
         Ok(ValidRegressionLoss(*self))
     }
 
-    /// [`ValidRegressionLoss::forward`] after [`check`](Self::check).
-    pub fn forward<F: Float>(
-        &self,
-        pred: ArrayView1<F>,
-        target: ArrayView1<F>,
-        weights: Option<ArrayView1<F>>,
-    ) -> Result<F, LossError> {
-        self.check()?.forward(pred, target, weights)
-    }
-
     /// [`ValidRegressionLoss::forward_backward`] after [`check`](Self::check).
     pub fn forward_backward<F: Float>(
         &self,

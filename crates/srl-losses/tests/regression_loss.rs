@@ -61,14 +61,20 @@ fn fd_check(
         .unwrap();
     assert_relative_eq!(
         v,
-        loss.forward(pred.view(), target.view(), w).unwrap(),
+        loss.check()
+            .unwrap()
+            .forward(pred.view(), target.view(), w)
+            .unwrap(),
         max_relative = 1e-14
     );
     FdCheck::new(1e-6)
         .max_relative(1e-6)
         .epsilon(1e-10)
         .check(pred, &grad, |p| {
-            loss.forward(p.view(), target.view(), w).unwrap()
+            loss.check()
+                .unwrap()
+                .forward(p.view(), target.view(), w)
+                .unwrap()
         });
 }
 
@@ -90,7 +96,10 @@ fn hand_computed_values() {
     let target = Array1::from(vec![0.0_f64, 0.0, 0.0]);
     let w = Array1::from(vec![1.0_f64, 2.0, 0.5]);
     let f = |l: RegressionLoss, w: Option<ArrayView1<f64>>| {
-        l.forward(pred.view(), target.view(), w).unwrap()
+        l.check()
+            .unwrap()
+            .forward(pred.view(), target.view(), w)
+            .unwrap()
     };
     assert_relative_eq!(
         f(RegressionLoss::Mse, None),
@@ -186,7 +195,7 @@ fn bad_inputs_are_errors() {
     ));
     let t2 = Array1::from(vec![1.0_f64, f64::NAN]);
     assert!(matches!(
-        l.forward(p.view(), t2.view(), None),
+        l.check().unwrap().forward(p.view(), t2.view(), None),
         Err(LossError::NonFinite {
             what: "target",
             index: 1
@@ -194,7 +203,9 @@ fn bad_inputs_are_errors() {
     ));
     let w = Array1::from(vec![1.0_f64, -1.0]);
     assert!(matches!(
-        l.forward(p.view(), p.view(), Some(w.view())),
+        l.check()
+            .unwrap()
+            .forward(p.view(), p.view(), Some(w.view())),
         Err(LossError::InvalidParameter {
             name: "weights",
             ..
@@ -202,7 +213,9 @@ fn bad_inputs_are_errors() {
     ));
     let w3 = Array1::from(vec![1.0_f64; 3]);
     assert!(matches!(
-        l.forward(p.view(), p.view(), Some(w3.view())),
+        l.check()
+            .unwrap()
+            .forward(p.view(), p.view(), Some(w3.view())),
         Err(LossError::ShapeMismatch {
             what: "weights length",
             ..
@@ -218,7 +231,7 @@ fn bad_inputs_are_errors() {
     ));
     let e = Array1::<f64>::zeros(0);
     assert!(matches!(
-        l.forward(e.view(), e.view(), None),
+        l.check().unwrap().forward(e.view(), e.view(), None),
         Err(LossError::Empty { .. })
     ));
     for (bad, name) in [
@@ -249,7 +262,7 @@ fn bad_inputs_are_errors() {
             Err(LossError::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
             other => panic!("expected InvalidParameter({name}), got {other:?}"),
         }
-        assert!(bad.forward(p.view(), p.view(), None).is_err());
+        assert!(bad.check().is_err());
     }
 }
 
@@ -278,11 +291,11 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let (pred, target, _) = random_batch(&mut rng, 5);
         for loss in all_losses() {
-            let plain = loss.forward(pred.view(), target.view(), None).unwrap();
+            let plain = loss.check().unwrap().forward(pred.view(), target.view(), None).unwrap();
             let ones = Array1::from_elem(5, 1.0);
             let cs = Array1::from_elem(5, c);
-            prop_assert_eq!(plain, loss.forward(pred.view(), target.view(), Some(ones.view())).unwrap());
-            let scaled = loss.forward(pred.view(), target.view(), Some(cs.view())).unwrap();
+            prop_assert_eq!(plain, loss.check().unwrap().forward(pred.view(), target.view(), Some(ones.view())).unwrap());
+            let scaled = loss.check().unwrap().forward(pred.view(), target.view(), Some(cs.view())).unwrap();
             prop_assert!((scaled - c * plain).abs() <= 1e-12 * (1.0 + scaled.abs()));
         }
     }

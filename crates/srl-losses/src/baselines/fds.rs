@@ -354,8 +354,7 @@ pub struct FeatureDistributionSmoothing<F> {
 impl<F: Float> FeatureDistributionSmoothing<F> {
     /// Fresh state (means 0, variances 1, as the reference buffers); validates `config`.
     pub fn new(config: FdsConfig) -> Result<Self, LossError> {
-        let params = config.params.check()?;
-        Self::from_valid(config.num_bins, config.feature_dim, params)
+        Self::from_valid(config.num_bins, config.feature_dim, config.params.check()?)
     }
 
     /// [`new`](Self::new) for C × D statistics with checked parameters (only C and D are
