@@ -59,6 +59,25 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Print the preset configuration of a benchmark and method as TOML (to edit and reuse).
     Config(ConfigArgs),
+    /// Write DIR sample weights (inv, sqinv or lds) for every row of a table, for any model.
+    Weights(WeightsArgs),
+}
+
+/// Flags of `srl weights`.
+#[derive(Debug, Clone, Args)]
+pub struct WeightsArgs {
+    /// The table (--csv, --target; its reading flags and --bin-width / --num-bins apply).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The re-weighting: inv, sqinv or lds (the tabular presets `srl train` uses).
+    #[arg(long, value_name = "SCHEME")]
+    pub scheme: srl_train::MethodName,
+    /// Output CSV: `line,target,bin,weight`, one line per data row in file order.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// How a user's table is split.

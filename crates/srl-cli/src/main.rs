@@ -21,6 +21,7 @@ mod predict;
 mod progress;
 mod report;
 mod train;
+mod weights;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -69,5 +70,6 @@ fn dispatch(command: &Command) -> Result<(), CliError> {
         Command::Compare(a) => compare::run(a),
         Command::Fetch(a) => fetch::run(a),
         Command::Config(a) => config::run(a),
+        Command::Weights(a) => weights::run(a),
     }
 }

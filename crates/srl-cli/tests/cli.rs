@@ -284,3 +284,90 @@ fn a_reader_that_goes_away_does_not_make_srl_panic() {
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn weights_cover_every_row_with_mean_one_and_rarer_bins_weigh_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write_csv(dir.path());
+    let csv = csv.to_str().unwrap();
+    let read = |path: &Path| -> Vec<(usize, f64, usize, f64)> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("line,target,bin,weight"));
+        lines
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (
+                    f[0].parse().unwrap(),
+                    f[1].parse().unwrap(),
+                    f[2].parse().unwrap(),
+                    f[3].parse().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let mut by_scheme = Vec::new();
+    for scheme in ["inv", "sqinv", "lds"] {
+        let out = dir.path().join(format!("{scheme}.csv"));
+        let o = srl(&[
+            "weights",
+            "--csv",
+            csv,
+            "--target",
+            "speed",
+            "--scheme",
+            scheme,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{scheme}: {}", text(&o.stderr));
+        let rows = read(&out);
+        // One row per data row, in file order (the header is line 1).
+        assert_eq!(rows.len(), 320, "{scheme}");
+        assert!(
+            rows.iter().enumerate().all(|(i, r)| r.0 == i + 2),
+            "{scheme}"
+        );
+        let w: Vec<f64> = rows.iter().map(|r| r.3).collect();
+        assert!(w.iter().all(|&v| v > 0.0 && v.is_finite()), "{scheme}");
+        let mean = w.iter().sum::<f64>() / w.len() as f64;
+        assert!((mean - 1.0).abs() < 1e-9, "{scheme}: mean {mean}");
+        // The skewed target: the top bin is rarer than the bottom one, so it weighs more.
+        let weight_of = |bin: usize| rows.iter().find(|r| r.2 == bin).map(|r| r.3);
+        let top = rows.iter().map(|r| r.2).max().unwrap();
+        assert!(weight_of(top).unwrap() > weight_of(0).unwrap(), "{scheme}");
+        by_scheme.push(w);
+    }
+    assert_ne!(by_scheme[0], by_scheme[1]);
+    assert_ne!(by_scheme[1], by_scheme[2]);
+
+    // Not a re-weighting, an existing output without --force: usage errors, nothing written.
+    let out = dir.path().join("x.csv");
+    let o = srl(&[
+        "weights",
+        "--csv",
+        csv,
+        "--target",
+        "speed",
+        "--scheme",
+        "srl",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(!out.exists());
+    let existing = dir.path().join("inv.csv");
+    let o = srl(&[
+        "weights",
+        "--csv",
+        csv,
+        "--target",
+        "speed",
+        "--scheme",
+        "inv",
+        "--out",
+        existing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--force"));
+}

@@ -226,6 +226,25 @@ pub struct ValidRegressionParams {
     lds: Option<ValidLdsKernel>,
 }
 
+impl ValidRegressionParams {
+    /// The re-weighting's per-row weights (mean 1) for rows in `bins` (of `num_bins`): INV
+    /// (1/n_b, counts clipped to [5, 1000]), SQINV (1/√n_b), LDS (the counts smoothed by the
+    /// checked kernel first); `None` without a re-weighting. What training applies, and what
+    /// `srl weights` writes for other models.
+    pub fn row_weights(
+        &self,
+        bins: &[usize],
+        num_bins: usize,
+    ) -> Result<Option<Vec<f64>>, TrainError> {
+        match &self.params.reweight {
+            None => Ok(None),
+            Some(r) => lds_weights_checked(bins, num_bins, r.kind, self.lds.as_ref())
+                .map(Some)
+                .map_err(|e| loss_error("reweight", e)),
+        }
+    }
+}
+
 impl std::ops::Deref for ValidRegressionParams {
     type Target = RegressionParams;
     fn deref(&self) -> &RegressionParams {
@@ -269,15 +288,9 @@ impl RegressionSide {
     /// histogram (bin centres in trained-target units); GAI's mixture fitted to the training
     /// targets.
     pub fn new(params: &ValidRegressionParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
-        let row_weights = match &params.reweight {
-            None => None,
-            Some(r) => {
-                let w =
-                    lds_weights_checked(ctx.train_bins, ctx.num_bins, r.kind, params.lds.as_ref())
-                        .map_err(|e| loss_error("reweight", e))?;
-                Some(w.into_iter().map(|v| v as f32).collect::<Array1<f32>>())
-            }
-        };
+        let row_weights = params
+            .row_weights(ctx.train_bins, ctx.num_bins)?
+            .map(|w| w.into_iter().map(|v| v as f32).collect::<Array1<f32>>());
         let balanced = params
             .balanced_mse
             .as_ref()
