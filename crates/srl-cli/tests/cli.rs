@@ -306,10 +306,8 @@ fn weights_cover_every_row_with_mean_one_and_rarer_bins_weigh_more() {
             })
             .collect()
     };
-    let mut by_scheme = Vec::new();
-    for scheme in ["inv", "sqinv", "lds"] {
-        let out = dir.path().join(format!("{scheme}.csv"));
-        let o = srl(&[
+    let weights = |scheme: &str, out: &Path| {
+        srl(&[
             "weights",
             "--csv",
             csv,
@@ -319,7 +317,12 @@ fn weights_cover_every_row_with_mean_one_and_rarer_bins_weigh_more() {
             scheme,
             "--out",
             out.to_str().unwrap(),
-        ]);
+        ])
+    };
+    let mut by_scheme = Vec::new();
+    for scheme in ["inv", "sqinv", "lds"] {
+        let out = dir.path().join(format!("{scheme}.csv"));
+        let o = weights(scheme, &out);
         assert!(o.status.success(), "{scheme}: {}", text(&o.stderr));
         let rows = read(&out);
         // One row per data row, in file order (the header is line 1).
@@ -343,31 +346,11 @@ fn weights_cover_every_row_with_mean_one_and_rarer_bins_weigh_more() {
 
     // Not a re-weighting, an existing output without --force: usage errors, nothing written.
     let out = dir.path().join("x.csv");
-    let o = srl(&[
-        "weights",
-        "--csv",
-        csv,
-        "--target",
-        "speed",
-        "--scheme",
-        "srl",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = weights("srl", &out);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(!out.exists());
     let existing = dir.path().join("inv.csv");
-    let o = srl(&[
-        "weights",
-        "--csv",
-        csv,
-        "--target",
-        "speed",
-        "--scheme",
-        "inv",
-        "--out",
-        existing.to_str().unwrap(),
-    ]);
+    let o = weights("inv", &existing);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--force"));
 }
