@@ -4,19 +4,12 @@
 use crate::cli::FetchArgs;
 use crate::error::CliError;
 use crate::out::sayln;
-use srl_data::fetch::{fetch_named, FetchOptions, GENERATED};
+use srl_data::fetch::{fetch_named, FetchOptions};
 use std::time::Duration;
 
 /// Runs `srl fetch`.
 pub fn run(args: &FetchArgs) -> Result<(), CliError> {
     let data_dir = srl_data::datadir::resolve_data_dir(args.data_dir.as_deref());
-    if GENERATED.contains(&args.name.as_str()) {
-        sayln(&format!(
-            "{} is generated when it is used; nothing to fetch",
-            args.name
-        ))?;
-        return Ok(());
-    }
     let mut opts = FetchOptions::new(&data_dir);
     opts.from_dir = args.from_dir.clone();
     opts.force = args.force;
@@ -31,7 +24,14 @@ pub fn run(args: &FetchArgs) -> Result<(), CliError> {
         }
     });
     said?;
-    result?;
+    if result?.is_empty() {
+        // fetch_named fetches nothing only for a set that is generated when used.
+        sayln(&format!(
+            "{} is generated when it is used; nothing to fetch",
+            args.name
+        ))?;
+        return Ok(());
+    }
     sayln(&format!("data directory: {}", data_dir.display()))?;
     Ok(())
 }

@@ -93,14 +93,10 @@ impl ConrTerm {
     /// the units the model trains on.
     pub fn new(valid: &CheckedConr, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
         let p = &valid.params;
-        let bin_width = match ctx.bin_centres {
-            [a, b, ..] => b - a,
-            _ => 1.0,
-        };
         Ok(ConrTerm {
             loss: valid
                 .loss
-                .with_omega_scaled(bin_width / ctx.y_std)
+                .with_omega_scaled(ctx.bin_in_trained_units())
                 .map_err(|e| loss_error("conr", e))?,
             weight: p.weight,
             max_samples: p.max_samples,

@@ -102,15 +102,11 @@ impl DistTerm {
     /// model trains on; the pseudo-label distribution is fitted on the training targets as
     /// trained on.
     pub fn new(valid: &CheckedDist, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
-        let bin_width = match ctx.bin_centres {
-            [a, b, ..] => b - a,
-            _ => 1.0,
-        };
         let y: Vec<f64> = ctx.train_y.iter().map(|&v| f64::from(v)).collect();
         Ok(DistTerm {
             loss: valid
                 .loss
-                .with_regularization_scaled(bin_width / ctx.y_std)
+                .with_regularization_scaled(ctx.bin_in_trained_units())
                 .map_err(|e| loss_error("dist", e))?,
             weight: valid.params.weight,
             pseudo_labels: PseudoLabels::fit(&y, valid.params.bandwidth, GRID)

@@ -72,6 +72,19 @@ pub struct BuildContext<'a> {
     pub epochs: usize,
 }
 
+impl BuildContext<'_> {
+    /// The length of one label bin in the units the model trains on: bin width / target std
+    /// (the width of the first bin; 1 / std with a single bin). Settings given in bins (ConR's
+    /// ω, Dist Loss's ε) are multiplied by it.
+    pub fn bin_in_trained_units(&self) -> f64 {
+        let bin_width = match self.bin_centres {
+            [a, b, ..] => b - a,
+            _ => 1.0,
+        };
+        bin_width / self.y_std
+    }
+}
+
 /// One training step as a component sees it (rows of the current batch).
 #[derive(Debug, Clone, Copy)]
 pub struct StepBatch<'a> {
