@@ -8,14 +8,10 @@ set -eu
 SRL=${1:-target/release/srl}
 T=${SRL_DATA_DIR:-../shared/datasets}/tables
 OUT=docs/results/own-data/scaling
+. docs/results/own-data/tables.sh
 for s in standard robust quantile; do
   c() { name=$1; shift; "$SRL" compare --force --methods vanilla --scale "$s" --out "$OUT/$s/$name" "$@" > /dev/null 2>&1; }
-  c auto-mpg --csv "$T/auto-mpg/auto-mpg.data" --target col1 --exclude col9 --categorical col8 --impute median
-  c energy-efficiency --csv "$T/energy-efficiency/ENB2012_data.csv" --target Y1 --exclude Y2 --categorical X6,X8
-  c forest-fires --csv "$T/forest-fires/forestfires.csv" --target area
-  c student-mat --csv "$T/student-mat/student-mat.csv" --target G3 --exclude G1,G2
-  c wine-quality-red --csv "$T/wine-quality-red/winequality-red.csv" --target quality
-  c yacht --csv "$T/yacht-hydrodynamics/yacht_hydrodynamics.data" --target col7
+  for_each_table c
 done
 python3 - "$OUT" <<'PY'
 import json, os, sys, math
