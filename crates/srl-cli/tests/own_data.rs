@@ -111,15 +111,19 @@ fn fit_then_predict_on_the_raw_test_rows_reproduces_the_test_predictions() {
     let new_path = dir.path().join("new.csv");
     std::fs::write(&new_path, new).unwrap();
     let preds = dir.path().join("preds.csv");
-    let p = srl(&[
-        "predict",
-        "--model",
-        run.join("model.json").to_str().unwrap(),
-        "--csv",
-        new_path.to_str().unwrap(),
-        "--out",
-        preds.to_str().unwrap(),
-    ]);
+    let model = run.join("model.json");
+    let predict = |extra: &[&str]| {
+        let mut args = vec![
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--csv",
+            new_path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        srl(&args)
+    };
+    let p = predict(&["--out", preds.to_str().unwrap()]);
     ok(&p);
 
     // test_predictions.csv: row,line,y,pred,bin,shot.
@@ -146,14 +150,7 @@ fn fit_then_predict_on_the_raw_test_rows_reproduces_the_test_predictions() {
 
     // An unknown category is an error naming column, value and line …
     std::fs::write(&new_path, "rooms,size,city\n2,40,Lyon\n3,55,Marseille\n").unwrap();
-    let model = run.join("model.json");
-    let e = srl(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--csv",
-        new_path.to_str().unwrap(),
-    ]);
+    let e = predict(&[]);
     assert_eq!(e.status.code(), Some(1));
     let msg = text(&e.stderr);
     assert!(
@@ -166,15 +163,7 @@ fn fit_then_predict_on_the_raw_test_rows_reproduces_the_test_predictions() {
         "rooms,size,city\n2,40,Lyon\n3,55,Marseille\n2,90000,Paris\n",
     )
     .unwrap();
-    let p = srl(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--csv",
-        new_path.to_str().unwrap(),
-        "--unknown-category",
-        "ignore",
-    ]);
+    let p = predict(&["--unknown-category", "ignore"]);
     ok(&p);
     let out = text(&p.stdout);
     let lines: Vec<&str> = out.lines().collect();
@@ -193,13 +182,7 @@ fn fit_then_predict_on_the_raw_test_rows_reproduces_the_test_predictions() {
     );
     // A huge finite input is clipped and flagged, not an error.
     std::fs::write(&new_path, "rooms,size,city\n2,40,Lyon\n2,1e300,Lyon\n").unwrap();
-    let p = srl(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--csv",
-        new_path.to_str().unwrap(),
-    ]);
+    let p = predict(&[]);
     ok(&p);
     assert!(
         text(&p.stdout).contains("1e300 is clipped"),
@@ -213,15 +196,7 @@ fn fit_then_predict_on_the_raw_test_rows_reproduces_the_test_predictions() {
         ("2,-inf,Lyon", "non-finite value `-inf`"),
     ] {
         std::fs::write(&new_path, format!("rooms,size,city\n2,40,Lyon\n{row}\n")).unwrap();
-        let e = srl(&[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--csv",
-            new_path.to_str().unwrap(),
-            "--out",
-            pred_out.to_str().unwrap(),
-        ]);
+        let e = predict(&["--out", pred_out.to_str().unwrap()]);
         let msg = text(&e.stderr);
         assert_eq!(e.status.code(), Some(1), "{row}: {msg}");
         assert!(msg.contains(said) && msg.contains('3'), "{row}: {msg}");
@@ -229,13 +204,7 @@ fn fit_then_predict_on_the_raw_test_rows_reproduces_the_test_predictions() {
     }
     // A missing training column is an error.
     std::fs::write(&new_path, "rooms,city\n2,Lyon\n").unwrap();
-    let e = srl(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--csv",
-        new_path.to_str().unwrap(),
-    ]);
+    let e = predict(&[]);
     assert_eq!(e.status.code(), Some(1));
     assert!(
         text(&e.stderr).contains("`size` not found"),
