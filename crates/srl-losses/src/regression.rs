@@ -25,16 +25,18 @@
 //! *sigmoid* branch as their default: factor (2σ(β\|e\|) − 1)^γ. Since 2σ(x) − 1 = tanh(x/2)
 //! exactly, the sigmoid branch with β equals the tanh branch with β/2. We implement the tanh
 //! form only; to reproduce DIR's default `activate='sigmoid', beta=0.2` use `beta = 0.1`.
-//! The serde defaults (and [`RegressionLoss::focal_l1`]) are DIR's numbers β = 0.2, γ = 1
-//! applied to the tanh form.
+//! The serde defaults (and [`RegressionLoss::focal_l1`]) are that equivalent, β = 0.1, γ = 1:
+//! DIR's default factor exactly. (Until 2026-12 they were β = 0.2 in the tanh form, i.e. DIR's
+//! sigmoid with β = 0.4; no committed result used the focal loss.)
 
 use crate::LossError;
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 use serde::{Deserialize, Serialize};
 use srl_geometry::Float;
 
+/// β of the tanh form equal to DIR's default sigmoid β = 0.2.
 fn default_focal_beta() -> f64 {
-    0.2
+    0.1
 }
 
 fn default_focal_gamma() -> f64 {
@@ -44,7 +46,7 @@ fn default_focal_gamma() -> f64 {
 /// A point-wise regression loss, reduced by a (weighted) mean over the batch.
 ///
 /// Serialised with an internal `kind` tag in kebab-case, e.g. `{"kind": "focal-l1",
-/// "beta": 0.2, "gamma": 1.0}`; the focal parameters default to β = 0.2, γ = 1.
+/// "beta": 0.1, "gamma": 1.0}`; the focal parameters default to β = 0.1, γ = 1 (DIR's default).
 ///
 /// ```
 /// use ndarray::array;
@@ -98,7 +100,7 @@ impl Default for RegressionLoss {
 }
 
 impl RegressionLoss {
-    /// Focal-R L1 with DIR's defaults β = 0.2, γ = 1 (tanh form).
+    /// Focal-R L1 with DIR's default factor: tanh form β = 0.1 (= sigmoid β = 0.2), γ = 1.
     pub fn focal_l1() -> Self {
         RegressionLoss::FocalL1 {
             beta: default_focal_beta(),
@@ -106,7 +108,7 @@ impl RegressionLoss {
         }
     }
 
-    /// Focal-R MSE with DIR's defaults β = 0.2, γ = 1 (tanh form).
+    /// Focal-R MSE with DIR's default factor: tanh form β = 0.1 (= sigmoid β = 0.2), γ = 1.
     pub fn focal_mse() -> Self {
         RegressionLoss::FocalMse {
             beta: default_focal_beta(),

@@ -104,6 +104,52 @@ impl<F: Float> Surrogate<F> {
         Ok(s)
     }
 
+    /// Rebuilds a surrogate from its whole state: the memory (K×d), the seen flags, this
+    /// epoch's per-bin sums (K×d, f64) and counts, and the number of updates so far. This is
+    /// how a framework that keeps the state itself (as tensors or buffers) hands it over; the
+    /// state is checked as a deserialised one is ([`check_state`](Self::check_state)), and
+    /// [`pending_sums`](Self::pending_sums), [`pending_counts`](Self::pending_counts),
+    /// [`memory`](Self::memory), [`seen`](Self::seen) and [`num_updates`](Self::num_updates)
+    /// read it back.
+    ///
+    /// Summing the pending sums and counts of several workers before
+    /// [`end_epoch`](Self::end_epoch) gives the memory of one worker that saw all their
+    /// batches (how data-parallel training keeps one memory).
+    ///
+    /// ```
+    /// use ndarray::{array, Array2};
+    /// use srl_surrogate::{Surrogate, SurrogateConfig};
+    /// let config = SurrogateConfig::new(2, 2);
+    /// let (mut a, mut b) = (Surrogate::<f64>::new(config.clone()).unwrap(), Surrogate::<f64>::new(config.clone()).unwrap());
+    /// a.accumulate(array![[1.0, 0.0]].view(), &[0]).unwrap();
+    /// b.accumulate(array![[0.0, 1.0]].view(), &[0]).unwrap();
+    /// // All-reduce by hand: sums and counts added, then one update.
+    /// let sums = &a.pending_sums() + &b.pending_sums();
+    /// let counts: Vec<usize> = a.pending_counts().iter().zip(b.pending_counts()).map(|(x, y)| x + y).collect();
+    /// let mut merged = Surrogate::<f64>::from_state(config, Array2::zeros((2, 2)), vec![false; 2], sums, counts, 0).unwrap();
+    /// merged.end_epoch().unwrap();
+    /// assert_eq!(merged.memory().row(0).to_vec(), vec![0.5, 0.5]);
+    /// ```
+    pub fn from_state(
+        config: SurrogateConfig,
+        memory: Array2<F>,
+        seen: Vec<bool>,
+        sums: Array2<f64>,
+        counts: Vec<usize>,
+        updates: usize,
+    ) -> Result<Self, SurrogateError> {
+        let s = Self {
+            config,
+            memory,
+            seen,
+            sums,
+            counts,
+            updates,
+        };
+        s.check_state()?;
+        Ok(s)
+    }
+
     /// Checks a deserialised surrogate: a valid configuration, a K×d memory and accumulator,
     /// K seen flags and counts, finite values, and zero rows for unseen bins.
     ///
@@ -172,6 +218,12 @@ impl<F: Float> Surrogate<F> {
     /// Number of memory updates ([`end_epoch`](Self::end_epoch) calls) so far.
     pub fn num_updates(&self) -> usize {
         self.updates
+    }
+
+    /// Per-bin sums (K×d, f64) of the features accumulated since the last
+    /// [`end_epoch`](Self::end_epoch).
+    pub fn pending_sums(&self) -> ArrayView2<'_, f64> {
+        self.sums.view()
     }
 
     /// Per-bin counts accumulated since the last [`end_epoch`](Self::end_epoch).

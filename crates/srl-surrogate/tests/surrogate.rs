@@ -327,3 +327,69 @@ proptest! {
         }
     }
 }
+
+/// Data-parallel memory: two workers' pending sums and counts, added, give after one
+/// `end_epoch` the memory of a single worker that saw both halves; `from_state` round-trips a
+/// state and refuses an impossible one.
+#[test]
+fn from_state_merges_workers_and_checks_the_state() {
+    let (k, d) = (5, 3);
+    let config = SurrogateConfig::new(k, d);
+    let z = unit_rows(12, d, 4);
+    let bins = [0, 1, 1, 3, 0, 2, 1, 0, 3, 3, 2, 0]; // bin 4 never seen
+    let mut single = surrogate_with_memory(k, d, &[0, 1, 2], 8);
+    let (mut a, mut b) = (single.clone(), single.clone());
+    single.accumulate(z.view(), &bins).unwrap();
+    a.accumulate(z.slice(ndarray::s![..5, ..]), &bins[..5])
+        .unwrap();
+    b.accumulate(z.slice(ndarray::s![5.., ..]), &bins[5..])
+        .unwrap();
+    let sums = &a.pending_sums() + &b.pending_sums();
+    let counts: Vec<usize> = a
+        .pending_counts()
+        .iter()
+        .zip(b.pending_counts())
+        .map(|(x, y)| x + y)
+        .collect();
+    let mut merged = Surrogate::from_state(
+        config.clone(),
+        a.memory().to_owned(),
+        a.seen().to_vec(),
+        sums,
+        counts,
+        a.num_updates(),
+    )
+    .unwrap();
+    single.end_epoch().unwrap();
+    merged.end_epoch().unwrap();
+    assert_eq!(merged.seen(), single.seen());
+    for (x, y) in merged.memory().iter().zip(single.memory().iter()) {
+        assert_relative_eq!(*x, *y, max_relative = 1e-14);
+    }
+    assert_eq!(merged.num_updates(), single.num_updates());
+
+    // Round trip, then an impossible state: a non-zero row for a never-seen bin.
+    let back = Surrogate::from_state(
+        config.clone(),
+        single.memory().to_owned(),
+        single.seen().to_vec(),
+        single.pending_sums().to_owned(),
+        single.pending_counts().to_vec(),
+        single.num_updates(),
+    )
+    .unwrap();
+    assert_eq!(back, single);
+    let mut memory = single.memory().to_owned();
+    let unseen = single.seen().iter().position(|s| !s).unwrap();
+    memory.row_mut(unseen).fill(1.0);
+    let err = Surrogate::from_state(
+        config,
+        memory,
+        single.seen().to_vec(),
+        Array2::zeros((k, d)),
+        vec![0; k],
+        1,
+    )
+    .unwrap_err();
+    assert!(matches!(err, SurrogateError::InvalidState { .. }), "{err}");
+}
