@@ -791,6 +791,7 @@ mod tests {
             dim: d,
             bin_centres: &centres,
             train_bins: &bins,
+            train_weights: None,
             train_y: y.view(),
             y_mean: 0.0,
             y_std: 1.0,

@@ -257,6 +257,12 @@ impl TrainedModel {
         Self::from_json(&read_model_text(path)?, path)
     }
 
+    /// Reads a model from the JSON text [`to_json`](Self::to_json) wrote (an in-memory
+    /// `model.json`; errors name it "model JSON").
+    pub fn from_json_str(text: &str) -> Result<Self, TrainError> {
+        Self::from_json(text, Path::new("model JSON"))
+    }
+
     /// Reads a checkpoint from its JSON text (`path`: named in errors).
     fn from_json(text: &str, path: &Path) -> Result<Self, TrainError> {
         if text.contains(ENSEMBLE_FORMAT) && SavedModel::format_of(text) == Some(ENSEMBLE_FORMAT) {

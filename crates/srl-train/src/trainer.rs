@@ -102,6 +102,66 @@ impl<'a> Trainer<'a> {
         bench: &'a Benchmark,
         memory_limit: f64,
     ) -> Result<Self, TrainError> {
+        Self::build(cfg, bench, memory_limit, None)
+    }
+
+    /// [`Trainer::with_memory_limit`] with a weight for every row of the training part
+    /// (`bench.train`, in its order): each row's term of the regression loss is multiplied by
+    /// its weight — on top of the method's DIR re-weighting (INV/SQINV/LDS), the product
+    /// rescaled to mean 1. The weights are rescaled to mean 1 first (only their ratios count),
+    /// and equal weights train exactly as no weights. They weigh nothing else: the
+    /// representation terms (SRL, RankSim, …), the bins, the FDS statistics and the
+    /// validation MAE that selects the model are unweighted.
+    ///
+    /// Errors: a length other than the training part's, a negative or non-finite weight, all
+    /// weights zero, or a Balanced MSE method (its loss has no per-row terms to weigh). A run
+    /// with weights is not resumable by [`Trainer::resume`] (the resume state does not hold
+    /// them).
+    pub fn with_sample_weights(
+        cfg: &ValidRunConfig,
+        bench: &'a Benchmark,
+        memory_limit: f64,
+        weights: &[f64],
+    ) -> Result<Self, TrainError> {
+        let n = bench.train.len();
+        if weights.len() != n {
+            return Err(TrainError::ShapeMismatch {
+                what: "sample weights (one per training row)",
+                expected: n,
+                got: weights.len(),
+            });
+        }
+        if let Some((i, w)) = weights
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+        {
+            return Err(TrainError::InvalidConfig {
+                field: "sample_weight",
+                reason: format!("weight {i} is {w}; weights must be finite and ≥ 0"),
+            });
+        }
+        let sum: f64 = weights.iter().sum();
+        if !(sum > 0.0 && sum.is_finite()) {
+            return Err(TrainError::InvalidConfig {
+                field: "sample_weight",
+                reason: "all training rows have zero weight (or the weights' sum overflows)".into(),
+            });
+        }
+        if weights.iter().all(|&w| w == weights[0]) {
+            return Self::build(cfg, bench, memory_limit, None);
+        }
+        let mean = sum / n as f64;
+        let scaled: Vec<f64> = weights.iter().map(|w| w / mean).collect();
+        Self::build(cfg, bench, memory_limit, Some(&scaled))
+    }
+
+    fn build(
+        cfg: &ValidRunConfig,
+        bench: &'a Benchmark,
+        memory_limit: f64,
+        train_weights: Option<&[f64]>,
+    ) -> Result<Self, TrainError> {
         MemoryEstimate::of(cfg, bench).check(memory_limit)?;
         for (what, part) in [
             ("train part", &bench.train),
@@ -137,6 +197,7 @@ impl<'a> Trainer<'a> {
             dim,
             bin_centres: &bin_centres,
             train_bins: &bench.train.bins,
+            train_weights,
             train_y: train_y.view(),
             y_mean,
             y_std,

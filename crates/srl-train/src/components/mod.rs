@@ -60,6 +60,9 @@ pub struct BuildContext<'a> {
     pub bin_centres: &'a [f64],
     /// Bin of every training row.
     pub train_bins: &'a [usize],
+    /// The user's weight of every training row (mean 1), multiplying the regression loss's
+    /// per-row terms ([`crate::Trainer::with_sample_weights`]); `None`: unweighted.
+    pub train_weights: Option<&'a [f64]>,
     /// Training targets as trained on (standardised if the model standardises).
     pub train_y: ArrayView1<'a, f32>,
     /// Target scale: trained target = (y − mean)/std.

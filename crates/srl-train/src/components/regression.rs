@@ -252,6 +252,25 @@ impl std::ops::Deref for ValidRegressionParams {
     }
 }
 
+/// The per-row weights of the regression loss: the DIR re-weighting's (`dir`, mean 1) times
+/// the user's sample weights (`user`, mean 1), the product rescaled to mean 1; either alone
+/// as it is.
+fn with_sample_weights(dir: Option<Vec<f64>>, user: Option<&[f64]>) -> Option<Vec<f64>> {
+    match (dir, user) {
+        (dir, None) => dir,
+        (None, Some(u)) => Some(u.to_vec()),
+        (Some(d), Some(u)) => {
+            let product: Vec<f64> = d.iter().zip(u).map(|(a, b)| a * b).collect();
+            let mean = product.iter().sum::<f64>() / product.len().max(1) as f64;
+            Some(if mean > 0.0 {
+                product.into_iter().map(|w| w / mean).collect()
+            } else {
+                product
+            })
+        }
+    }
+}
+
 /// The regression loss of a step, re-weighted or Balanced.
 #[derive(Debug)]
 pub struct RegressionSide {
@@ -288,8 +307,16 @@ impl RegressionSide {
     /// histogram (bin centres in trained-target units); GAI's mixture fitted to the training
     /// targets.
     pub fn new(params: &ValidRegressionParams, ctx: &BuildContext<'_>) -> Result<Self, TrainError> {
-        let row_weights = params
-            .row_weights(ctx.train_bins, ctx.num_bins)?
+        if ctx.train_weights.is_some() && params.balanced_mse.is_some() {
+            return Err(TrainError::InvalidConfig {
+                field: "sample_weight",
+                reason: "Balanced MSE has no per-row loss terms to weigh; use a re-weighted \
+                         or plain regression loss with sample weights"
+                    .into(),
+            });
+        }
+        let dir = params.row_weights(ctx.train_bins, ctx.num_bins)?;
+        let row_weights = with_sample_weights(dir, ctx.train_weights)
             .map(|w| w.into_iter().map(|v| v as f32).collect::<Array1<f32>>());
         let balanced = params
             .balanced_mse
