@@ -124,25 +124,8 @@ pub fn vector<'py, F: Real>(
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<PyReadonlyArray1<'py, F>> {
     let py = obj.py();
-    let array = if obj.cast::<PyUntypedArray>().is_ok() {
-        obj.clone()
-    } else {
-        numpy_asarray(py, obj, None)?
-    };
+    let array = one_dim(name, obj, b"biuf", "must hold real numbers")?;
     let a = untyped(name, &array)?;
-    let kind = a.dtype().kind();
-    if !matches!(kind, b'b' | b'i' | b'u' | b'f') {
-        return Err(PyTypeError::new_err(format!(
-            "{name} must hold real numbers, got dtype {}",
-            a.dtype().str()?
-        )));
-    }
-    if a.ndim() != 1 {
-        return Err(PyValueError::new_err(format!(
-            "{name} must be 1-D, got {}-D",
-            a.ndim()
-        )));
-    }
     let array = if a.dtype().is_equiv_to(&numpy::dtype::<F>(py)) {
         array
     } else {
@@ -154,25 +137,7 @@ pub fn vector<'py, F: Real>(
 /// Label bins: integers ≥ 0 (any integer dtype, or a sequence of ints), as `usize`.
 pub fn bins(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
     let py = obj.py();
-    let array = if obj.cast::<PyUntypedArray>().is_ok() {
-        obj.clone()
-    } else {
-        numpy_asarray(py, obj, None)?
-    };
-    let a = untyped(name, &array)?;
-    let kind = a.dtype().kind();
-    if !matches!(kind, b'i' | b'u') {
-        return Err(PyTypeError::new_err(format!(
-            "{name} must be an integer array (bin indices), got dtype {}",
-            a.dtype().str()?
-        )));
-    }
-    if a.ndim() != 1 {
-        return Err(PyValueError::new_err(format!(
-            "{name} must be 1-D, got {}-D",
-            a.ndim()
-        )));
-    }
+    let array = one_dim(name, obj, b"iu", "must be an integer array (bin indices)")?;
     let as_i64 = numpy_asarray(py, &array, Some("int64"))?;
     let values = as_i64.cast_into::<PyArray1<i64>>()?.readonly();
     values
@@ -185,6 +150,36 @@ pub fn bins(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
             })
         })
         .collect()
+}
+
+/// `obj` as a 1-D NumPy array (sequences converted with `numpy.asarray`) whose dtype kind is
+/// one of `kinds` (`b`ool, `i`nt, `u`nsigned, `f`loat): else `TypeError` (`{name} {what}, got
+/// dtype …`), or `ValueError` for another number of dimensions.
+fn one_dim<'py>(
+    name: &str,
+    obj: &Bound<'py, PyAny>,
+    kinds: &[u8],
+    what: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let array = if obj.cast::<PyUntypedArray>().is_ok() {
+        obj.clone()
+    } else {
+        numpy_asarray(obj.py(), obj, None)?
+    };
+    let a = untyped(name, &array)?;
+    if !kinds.contains(&a.dtype().kind()) {
+        return Err(PyTypeError::new_err(format!(
+            "{name} {what}, got dtype {}",
+            a.dtype().str()?
+        )));
+    }
+    if a.ndim() != 1 {
+        return Err(PyValueError::new_err(format!(
+            "{name} must be 1-D, got {}-D",
+            a.ndim()
+        )));
+    }
+    Ok(array)
 }
 
 /// `numpy.asarray(obj, dtype=dtype)`.

@@ -22,7 +22,7 @@ use srl_data::table::{
 };
 use srl_data::tabular::Delimiter;
 use srl_data::BinSpec;
-use srl_train::{LrDecay, MethodName, Profile, RunConfig, TrainedModel, Trainer};
+use srl_train::{MethodName, Profile, RunConfig, TrainedModel, Trainer};
 use std::path::PathBuf;
 
 /// A name of a [`Named`] enum, or `ValueError` naming `what` and the choices.
@@ -90,7 +90,7 @@ fn table_fit(
     let mut cfg = RunConfig::table_preset(saved, &method, profile).map_err(value_error)?;
     cfg.seed = seed;
     if let Some(e) = epochs {
-        set_epochs(&mut cfg, e);
+        cfg.set_epochs(e);
     }
     if let Some(p) = patience {
         cfg.optim.early_stopping = Some(p);
@@ -165,20 +165,6 @@ fn table_fit(
         Ok((model, summary.to_string()))
     })
     .map_err(value_error)
-}
-
-/// Sets the number of epochs, stretching a cosine schedule to the new length (as
-/// `srl train --epochs`).
-fn set_epochs(cfg: &mut RunConfig, epochs: usize) {
-    cfg.optim.epochs = epochs;
-    if let LrDecay::Cosine { total_steps, .. } = &mut cfg.optim.schedule.decay {
-        *total_steps = epochs
-            .saturating_sub(cfg.optim.schedule.warmup_steps)
-            .max(1);
-    }
-    if cfg.optim.eval_every > epochs {
-        cfg.optim.eval_every = epochs.max(1);
-    }
 }
 
 /// Predictions and, per row, why it lies outside the training range.

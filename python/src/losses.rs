@@ -3,7 +3,7 @@
 //! returning its value and its gradient from `srl-losses`, in the input's dtype.
 
 use crate::arrays::{float_dtype, matrix, value_error, vector, Dtype, Real};
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use numpy::IntoPyArray;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -16,7 +16,7 @@ use srl_losses::baselines::dist::{DistLoss, DistWorkspace, Distance, PseudoLabel
 use srl_losses::baselines::ordinal_entropy::OrdinalEntropy;
 use srl_losses::baselines::ranksim::RankSim;
 use srl_losses::baselines::rnc::RankNContrast;
-use srl_losses::RegressionLoss;
+use srl_losses::{LossError, RegressionLoss};
 
 fn to_f64<F: Real>(v: F) -> f64 {
     v.to_f64().unwrap_or(f64::NAN)
@@ -32,6 +32,87 @@ macro_rules! by_dtype {
     };
 }
 
+/// A loss value and its named parts.
+type Valued<F> = (F, Vec<(&'static str, F)>);
+
+/// A loss on features (M×D) and labels (M) that writes its gradient with respect to the
+/// features: the value and its named parts.
+trait FeatureLoss: Sync {
+    fn eval<F: Real>(
+        &self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView1<'_, F>,
+        grad: ArrayViewMut2<'_, F>,
+    ) -> Result<Valued<F>, LossError>;
+}
+
+/// Losses whose `forward_backward(x, y, grad)` returns the value alone.
+macro_rules! value_only_feature_loss {
+    ($($loss:ty),*) => {$(
+        impl FeatureLoss for $loss {
+            fn eval<F: Real>(
+                &self,
+                x: ArrayView2<'_, F>,
+                y: ArrayView1<'_, F>,
+                grad: ArrayViewMut2<'_, F>,
+            ) -> Result<Valued<F>, LossError> {
+                Ok((self.forward_backward(x, y, grad)?, Vec::new()))
+            }
+        }
+    )*};
+}
+
+value_only_feature_loss!(RankSim, RankNContrast);
+
+impl FeatureLoss for OrdinalEntropy {
+    fn eval<F: Real>(
+        &self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView1<'_, F>,
+        grad: ArrayViewMut2<'_, F>,
+    ) -> Result<Valued<F>, LossError> {
+        let out = self.forward_backward(x, y, grad)?;
+        Ok((
+            out.value,
+            vec![("diversity", out.diversity), ("tightness", out.tightness)],
+        ))
+    }
+}
+
+/// `(value, parts, grad)` of a [`FeatureLoss`] on the features `x` (named `name` in errors)
+/// and `labels`, in the features' dtype, with the GIL released while it computes.
+fn feature_loss<'py, L: FeatureLoss>(
+    py: Python<'py>,
+    loss: &L,
+    name: &str,
+    x: &Bound<'py, PyAny>,
+    labels: &Bound<'py, PyAny>,
+) -> PyResult<(f64, Bound<'py, PyDict>, Bound<'py, PyAny>)> {
+    fn go<'py, F: Real, L: FeatureLoss>(
+        py: Python<'py>,
+        loss: &L,
+        name: &str,
+        x: &Bound<'py, PyAny>,
+        labels: &Bound<'py, PyAny>,
+    ) -> PyResult<(f64, Bound<'py, PyDict>, Bound<'py, PyAny>)> {
+        let (x, y) = (matrix::<F>(name, x)?, vector::<F>("labels", labels)?);
+        let (x, y) = (x.as_array(), y.as_array());
+        let mut grad = Array2::<F>::zeros(x.raw_dim());
+        let (value, parts) = py
+            .detach(|| loss.eval(x, y, grad.view_mut()))
+            .map_err(value_error)?;
+        let dict = PyDict::new(py);
+        for (key, v) in parts {
+            dict.set_item(key, to_f64(v))?;
+        }
+        Ok((to_f64(value), dict, grad.into_pyarray(py).into_any()))
+    }
+    match float_dtype(name, x)? {
+        Dtype::F32 => go::<f32, L>(py, loss, name, x, labels),
+        Dtype::F64 => go::<f64, L>(py, loss, name, x, labels),
+    }
+}
+
 /// `(value, grad)` of RankSim (Gupta et al. 2022) on `features` (M×D) and `labels` (M), with
 /// the blackbox gradient of the ranking (interpolation strength `lam`).
 #[pyfunction]
@@ -42,25 +123,9 @@ fn ranksim<'py>(
     labels: &Bound<'py, PyAny>,
     lam: f64,
 ) -> PyResult<(f64, Bound<'py, PyAny>)> {
-    fn go<'py, F: Real>(
-        py: Python<'py>,
-        features: &Bound<'py, PyAny>,
-        labels: &Bound<'py, PyAny>,
-        lam: f64,
-    ) -> PyResult<(f64, Bound<'py, PyAny>)> {
-        let loss = RankSim::new(lam).map_err(value_error)?;
-        let (x, y) = (
-            matrix::<F>("features", features)?,
-            vector::<F>("labels", labels)?,
-        );
-        let (x, y) = (x.as_array(), y.as_array());
-        let mut grad = Array2::<F>::zeros(x.raw_dim());
-        let v = py
-            .detach(|| loss.forward_backward(x, y, grad.view_mut()))
-            .map_err(value_error)?;
-        Ok((to_f64(v), grad.into_pyarray(py).into_any()))
-    }
-    by_dtype!("features", features, go(py, features, labels, lam))
+    let loss = RankSim::new(lam).map_err(value_error)?;
+    let (value, _, grad) = feature_loss(py, &loss, "features", features, labels)?;
+    Ok((value, grad))
 }
 
 /// `(value, grad)` of ConR (Keramati et al. 2024) on `features` (M×D), `labels`, detached
@@ -125,24 +190,7 @@ fn ordinal_entropy<'py>(
     tightness_weight: f64,
 ) -> PyResult<(f64, Bound<'py, PyDict>, Bound<'py, PyAny>)> {
     let loss = OrdinalEntropy::new(diversity_weight, tightness_weight).map_err(value_error)?;
-    fn go<'py, F: Real>(
-        py: Python<'py>,
-        loss: &OrdinalEntropy,
-        h: &Bound<'py, PyAny>,
-        labels: &Bound<'py, PyAny>,
-    ) -> PyResult<(f64, Bound<'py, PyDict>, Bound<'py, PyAny>)> {
-        let (x, y) = (matrix::<F>("h", h)?, vector::<F>("labels", labels)?);
-        let (x, y) = (x.as_array(), y.as_array());
-        let mut grad = Array2::<F>::zeros(x.raw_dim());
-        let out = py
-            .detach(|| loss.forward_backward(x, y, grad.view_mut()))
-            .map_err(value_error)?;
-        let parts = PyDict::new(py);
-        parts.set_item("diversity", to_f64(out.diversity))?;
-        parts.set_item("tightness", to_f64(out.tightness))?;
-        Ok((to_f64(out.value), parts, grad.into_pyarray(py).into_any()))
-    }
-    by_dtype!("h", h, go(py, &loss, h, labels))
+    feature_loss(py, &loss, "h", h, labels)
 }
 
 /// `(value, grad)` of Rank-N-Contrast (Zha et al. 2023) on `z` (n×D, n ≥ 2) and `labels`.
@@ -155,21 +203,8 @@ fn rnc<'py>(
     tau: f64,
 ) -> PyResult<(f64, Bound<'py, PyAny>)> {
     let loss = RankNContrast::new(tau).map_err(value_error)?;
-    fn go<'py, F: Real>(
-        py: Python<'py>,
-        loss: &RankNContrast,
-        z: &Bound<'py, PyAny>,
-        labels: &Bound<'py, PyAny>,
-    ) -> PyResult<(f64, Bound<'py, PyAny>)> {
-        let (x, y) = (matrix::<F>("z", z)?, vector::<F>("labels", labels)?);
-        let (x, y) = (x.as_array(), y.as_array());
-        let mut grad = Array2::<F>::zeros(x.raw_dim());
-        let v = py
-            .detach(|| loss.forward_backward(x, y, grad.view_mut()))
-            .map_err(value_error)?;
-        Ok((to_f64(v), grad.into_pyarray(py).into_any()))
-    }
-    by_dtype!("z", z, go(py, &loss, z, labels))
+    let (value, _, grad) = feature_loss(py, &loss, "z", z, labels)?;
+    Ok((value, grad))
 }
 
 /// A 1-D float array's dtype (float32/float64), for the prediction-side losses.

@@ -231,17 +231,20 @@ type State<'py> = (
     usize,
 );
 
-/// Builds the surrogate of a caller's state.
-#[allow(clippy::too_many_arguments)]
-fn surrogate<F: Real>(
-    memory: &Bound<'_, PyAny>,
-    seen: PyReadonlyArray1<'_, bool>,
-    sums: PyReadonlyArray2<'_, f64>,
-    counts: PyReadonlyArray1<'_, i64>,
-    updates: usize,
-    momentum: f64,
-    warmup_epochs: usize,
-) -> PyResult<Surrogate<F>> {
+/// A caller's memory state as Python passes it: the tuple `(memory, seen, sums, counts,
+/// updates)` of [`State`].
+#[derive(FromPyObject)]
+pub struct StateIn<'py>(
+    Bound<'py, PyAny>,
+    PyReadonlyArray1<'py, bool>,
+    PyReadonlyArray2<'py, f64>,
+    PyReadonlyArray1<'py, i64>,
+    usize,
+);
+
+/// Builds the surrogate of a caller's state (checked as a resumed one).
+fn surrogate<F: Real>(state: &StateIn<'_>, momentum: f64) -> PyResult<Surrogate<F>> {
+    let StateIn(memory, seen, sums, counts, updates) = state;
     let memory = matrix::<F>("memory", memory)?;
     let counts = counts
         .as_array()
@@ -252,9 +255,9 @@ fn surrogate<F: Real>(
                 .map_err(|_| PyValueError::new_err(format!("counts[{i}] = {c} is negative")))
         })
         .collect::<PyResult<Vec<usize>>>()?;
+    // The warm-up is the objective's business (`SrlLoss::is_active`), not the memory's.
     let memory_params = MemoryParams {
         momentum,
-        warmup_epochs,
         ..MemoryParams::default()
     };
     memory_params.check().map_err(value_error)?;
@@ -265,13 +268,13 @@ fn surrogate<F: Real>(
         seen.as_array().to_vec(),
         sums.as_array().to_owned(),
         counts,
-        updates,
+        *updates,
     )
     .map_err(value_error)
 }
 
 /// The state of a surrogate, for the caller to keep.
-fn state<'py, F: Real>(py: Python<'py>, s: &Surrogate<F>) -> State<'py> {
+fn state_of<'py, F: Real>(py: Python<'py>, s: &Surrogate<F>) -> State<'py> {
     (
         s.memory().to_owned().into_pyarray(py).into_any(),
         PyArray1::from_slice(py, s.seen()),
@@ -281,47 +284,70 @@ fn state<'py, F: Real>(py: Python<'py>, s: &Surrogate<F>) -> State<'py> {
     )
 }
 
+/// One operation on a caller's memory state, in the memory's dtype.
+trait MemoryOp {
+    fn apply<F: Real>(&self, s: &mut Surrogate<F>) -> PyResult<()>;
+}
+
+/// Rebuilds the surrogate of a caller's state, applies `op` and returns the new state.
+fn on_state<'py, O: MemoryOp>(
+    py: Python<'py>,
+    op: &O,
+    state: &StateIn<'py>,
+    momentum: f64,
+) -> PyResult<State<'py>> {
+    fn go<'py, F: Real, O: MemoryOp>(
+        py: Python<'py>,
+        op: &O,
+        mut s: Surrogate<F>,
+    ) -> PyResult<State<'py>> {
+        op.apply(&mut s)?;
+        Ok(state_of(py, &s))
+    }
+    match float_dtype("memory", &state.0)? {
+        Dtype::F32 => go::<f32, O>(py, op, surrogate(state, momentum)?),
+        Dtype::F64 => go::<f64, O>(py, op, surrogate(state, momentum)?),
+    }
+}
+
+/// Adds h/‖h‖ of a batch to the epoch's sums.
+struct Accumulate<'a, 'py> {
+    h: &'a Bound<'py, PyAny>,
+    bins: Vec<usize>,
+}
+
+impl MemoryOp for Accumulate<'_, '_> {
+    fn apply<F: Real>(&self, s: &mut Surrogate<F>) -> PyResult<()> {
+        let h = matrix::<F>("h", self.h)?;
+        let (z, _) = srl_geometry::normalize_rows(h.as_array());
+        s.accumulate(z.view(), &self.bins).map_err(value_error)
+    }
+}
+
+/// The memory update of the epoch.
+struct EndEpoch;
+
+impl MemoryOp for EndEpoch {
+    fn apply<F: Real>(&self, s: &mut Surrogate<F>) -> PyResult<()> {
+        s.end_epoch().map_err(value_error)
+    }
+}
+
 /// Adds the normalised rows h/‖h‖ of a batch to the epoch's per-bin sums; returns the new
-/// state (memory unchanged).
+/// state `(memory, seen, sums, counts, updates)` (memory unchanged).
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
 pub fn memory_accumulate<'py>(
     py: Python<'py>,
     h: &Bound<'py, PyAny>,
     bins_obj: &Bound<'py, PyAny>,
-    memory: &Bound<'py, PyAny>,
-    seen: PyReadonlyArray1<'py, bool>,
-    sums: PyReadonlyArray2<'py, f64>,
-    counts: PyReadonlyArray1<'py, i64>,
-    updates: usize,
+    state: StateIn<'py>,
     momentum: f64,
 ) -> PyResult<State<'py>> {
-    let bins = bins("bins", bins_obj)?;
-    fn go<'py, F: Real>(
-        py: Python<'py>,
-        h: &Bound<'py, PyAny>,
-        bins: &[usize],
-        mut s: Surrogate<F>,
-    ) -> PyResult<State<'py>> {
-        let h = matrix::<F>("h", h)?;
-        let (z, _) = srl_geometry::normalize_rows(h.as_array());
-        s.accumulate(z.view(), bins).map_err(value_error)?;
-        Ok(state(py, &s))
-    }
-    match float_dtype("memory", memory)? {
-        Dtype::F32 => go::<f32>(
-            py,
-            h,
-            &bins,
-            surrogate(memory, seen, sums, counts, updates, momentum, 0)?,
-        ),
-        Dtype::F64 => go::<f64>(
-            py,
-            h,
-            &bins,
-            surrogate(memory, seen, sums, counts, updates, momentum, 0)?,
-        ),
-    }
+    let op = Accumulate {
+        h,
+        bins: bins("bins", bins_obj)?,
+    };
+    on_state(py, &op, &state, momentum)
 }
 
 /// The memory update of paper Eq. 9 from the accumulated sums (first update of a bin copies
@@ -329,27 +355,10 @@ pub fn memory_accumulate<'py>(
 #[pyfunction]
 pub fn memory_end_epoch<'py>(
     py: Python<'py>,
-    memory: &Bound<'py, PyAny>,
-    seen: PyReadonlyArray1<'py, bool>,
-    sums: PyReadonlyArray2<'py, f64>,
-    counts: PyReadonlyArray1<'py, i64>,
-    updates: usize,
+    state: StateIn<'py>,
     momentum: f64,
 ) -> PyResult<State<'py>> {
-    fn go<'py, F: Real>(py: Python<'py>, mut s: Surrogate<F>) -> PyResult<State<'py>> {
-        s.end_epoch().map_err(value_error)?;
-        Ok(state(py, &s))
-    }
-    match float_dtype("memory", memory)? {
-        Dtype::F32 => go::<f32>(
-            py,
-            surrogate(memory, seen, sums, counts, updates, momentum, 0)?,
-        ),
-        Dtype::F64 => go::<f64>(
-            py,
-            surrogate(memory, seen, sums, counts, updates, momentum, 0)?,
-        ),
-    }
+    on_state(py, &EndEpoch, &state, momentum)
 }
 
 /// Registers this module's items.

@@ -200,14 +200,16 @@ class SRL:
         """Adds the rows h/‖h‖ of a batch to the epoch's per-bin sums (streaming update)."""
         self._check_dtype(h)
         _, _, self.sums, self.counts, _ = _core.memory_accumulate(
-            h, bins, self.memory, self.seen, self.sums, self.counts, self.updates,
-            self.momentum)
+            h, bins, self._state(), self.momentum)
 
     def end_epoch(self) -> None:
         """The memory update of paper Eq. 9; clears the sums (all-reduce them first when
         training data-parallel, see ``srldir.torch.SRLLoss``)."""
         self.memory, self.seen, self.sums, self.counts, self.updates = _core.memory_end_epoch(
-            self.memory, self.seen, self.sums, self.counts, self.updates, self.momentum)
+            self._state(), self.momentum)
+
+    def _state(self) -> tuple:
+        return (self.memory, self.seen, self.sums, self.counts, self.updates)
 
     def state_dict(self) -> dict:
         """The memory state (copies): memory, seen, sums, counts, updates."""
@@ -230,5 +232,5 @@ class SRL:
         # Round trip through the Rust state check.
         out = _core.memory_accumulate(
             np.zeros((0, memory.shape[1] if memory.ndim == 2 else 0), dtype=self.dtype),
-            np.zeros(0, dtype=np.int64), memory, seen, sums, counts, updates, self.momentum)
+            np.zeros(0, dtype=np.int64), (memory, seen, sums, counts, updates), self.momentum)
         self.memory, self.seen, self.sums, self.counts, self.updates = out

@@ -285,28 +285,23 @@ class DIRRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X):
         """Predictions (float64, target units) for the rows of X, through the preprocessing
         fitted in ``fit``."""
-        check_is_fitted(self, "model_json_")
-        frame = self._frame(X, reset=False)
-        with tempfile.TemporaryDirectory(prefix="srldir-") as d:
-            path = self._write(frame, d)
-            try:
-                pred, _ = _core.table_predict(self.model_json_, path)
-            except ValueError as e:
-                raise ValueError(_clean(str(e), path)) from None
-        return pred
+        return self._predict_table(X)[0]
 
     def out_of_range(self, X):
         """Per row of X, why it lies outside the training range (``None`` when it does not),
         as ``srl predict`` reports it."""
+        return self._predict_table(X)[1]
+
+    def _predict_table(self, X):
+        """The model's predictions for the rows of X and its out-of-range flags."""
         check_is_fitted(self, "model_json_")
         frame = self._frame(X, reset=False)
         with tempfile.TemporaryDirectory(prefix="srldir-") as d:
             path = self._write(frame, d)
             try:
-                _, flags = _core.table_predict(self.model_json_, path)
+                return _core.table_predict(self.model_json_, path)
             except ValueError as e:
                 raise ValueError(_clean(str(e), path)) from None
-        return flags
 
 
 def _bins(bins):

@@ -251,7 +251,7 @@ class SRLLoss(nn.Module):
         if x.dtype != memory.dtype:
             x = x.astype(memory.dtype)
         _, _, sums, counts, _ = _core.memory_accumulate(
-            x, _bins(bins), memory, seen, sums, counts, updates, self.momentum)
+            x, _bins(bins), (memory, seen, sums, counts, updates), self.momentum)
         self.sums.copy_(torch.from_numpy(sums))
         self.counts.copy_(torch.from_numpy(counts))
 
@@ -262,7 +262,7 @@ class SRLLoss(nn.Module):
         if self.sync and torch.distributed.is_available() and torch.distributed.is_initialized():
             torch.distributed.all_reduce(self.sums)
             torch.distributed.all_reduce(self.counts)
-        memory, seen, sums, counts, updates = _core.memory_end_epoch(*self._state(), self.momentum)
+        memory, seen, sums, counts, updates = _core.memory_end_epoch(self._state(), self.momentum)
         self.memory.copy_(torch.from_numpy(memory))
         self.seen.copy_(torch.from_numpy(seen))
         self.sums.copy_(torch.from_numpy(sums))
@@ -275,7 +275,7 @@ class SRLLoss(nn.Module):
         # Check the loaded state as Rust checks a resumed one (raises ValueError).
         _core.memory_accumulate(
             np.zeros((0, self.core.dim), dtype=_np(self.memory).dtype),
-            np.zeros(0, dtype=np.int64), *self._state(), self.momentum)
+            np.zeros(0, dtype=np.int64), self._state(), self.momentum)
         self.core.start_epoch(self.epoch)
 
     def extra_repr(self) -> str:

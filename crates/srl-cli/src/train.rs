@@ -19,7 +19,7 @@ use crate::error::CliError;
 use crate::out::{say, sayln};
 use crate::progress::Progress;
 use crate::report;
-use srl_train::{Component, DataConfig, LrDecay, MethodName, Profile, RunConfig};
+use srl_train::{Component, DataConfig, MethodName, Profile, RunConfig};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -222,23 +222,9 @@ pub fn build_config(args: &TrainArgs) -> Result<srl_train::ValidRunConfig, CliEr
         cfg.seed = seed;
     }
     if let Some(epochs) = args.epochs {
-        set_epochs(&mut cfg, epochs);
+        cfg.set_epochs(epochs);
     }
     Ok(cfg.check()?)
-}
-
-/// Sets the number of epochs, stretching a cosine schedule (and the evaluation period, if it
-/// would leave no evaluation) to the new length.
-pub fn set_epochs(cfg: &mut RunConfig, epochs: usize) {
-    cfg.optim.epochs = epochs;
-    if let LrDecay::Cosine { total_steps, .. } = &mut cfg.optim.schedule.decay {
-        *total_steps = epochs
-            .saturating_sub(cfg.optim.schedule.warmup_steps)
-            .max(1);
-    }
-    if cfg.optim.eval_every > epochs {
-        cfg.optim.eval_every = epochs.max(1);
-    }
 }
 
 #[cfg(test)]
@@ -246,6 +232,7 @@ mod tests {
     use super::*;
     use crate::cli::DataArgs;
     use srl_data::BenchmarkId;
+    use srl_train::LrDecay;
     use std::path::PathBuf;
 
     fn train_args() -> TrainArgs {

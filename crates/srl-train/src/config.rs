@@ -178,15 +178,34 @@ impl RunConfig {
             .into_iter()
             .find(|(p, _, _)| *p == profile)
             .unwrap_or((profile, 500, 50));
-        cfg.optim.epochs = epochs;
+        cfg.set_epochs(epochs);
         cfg.optim.early_stopping = Some(patience);
         cfg.optim.eval_every = 1;
-        if let LrDecay::Cosine { total_steps, .. } = &mut cfg.optim.schedule.decay {
+        Ok(cfg)
+    }
+
+    /// Sets the number of epochs, stretching a cosine schedule (and the evaluation period, if
+    /// it would leave no evaluation) to the new length (`srl train --epochs`).
+    ///
+    /// ```
+    /// use srl_train::{LrDecay, Profile, RunConfig};
+    /// let mut cfg = RunConfig::preset("airfoil".parse().unwrap(), &"srl".parse().unwrap(), Profile::Full).unwrap();
+    /// cfg.set_epochs(40);
+    /// assert_eq!(cfg.optim.epochs, 40);
+    /// if let LrDecay::Cosine { total_steps, .. } = cfg.optim.schedule.decay {
+    ///     assert_eq!(total_steps, 40 - cfg.optim.schedule.warmup_steps);
+    /// }
+    /// ```
+    pub fn set_epochs(&mut self, epochs: usize) {
+        self.optim.epochs = epochs;
+        if let LrDecay::Cosine { total_steps, .. } = &mut self.optim.schedule.decay {
             *total_steps = epochs
-                .saturating_sub(cfg.optim.schedule.warmup_steps)
+                .saturating_sub(self.optim.schedule.warmup_steps)
                 .max(1);
         }
-        Ok(cfg)
+        if self.optim.eval_every > epochs {
+            self.optim.eval_every = epochs.max(1);
+        }
     }
 
     /// The preset of docs/protocols.md for `benchmark` and `method` (every method's
