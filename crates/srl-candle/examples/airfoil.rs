@@ -264,12 +264,13 @@ fn main() -> Result<(), Error> {
         },
     )?;
     println!(
-        "Airfoil: {} train / {} val / {} test rows, {} bins; seeds 0..{}",
+        "Airfoil: {} train / {} val / {} test rows, {} bins; seeds 0..{}; candle CPU threads {}",
         bench.train.len(),
         bench.val.len(),
         bench.test.len(),
         bench.binning.num_bins(),
-        args.seeds
+        args.seeds,
+        candle_core::utils::get_num_threads()
     );
     let mut rows = Vec::new();
     for srl in [false, true] {

@@ -48,7 +48,8 @@ pub(crate) fn host_matrix<F: HostFloat>(what: &'static str, t: &Tensor) -> Resul
     })
 }
 
-/// The host copy of a vector given as shape (M) or (M, 1), of length `len` if given, in `F`.
+/// The host copy of a vector given as shape (M) or (M, 1), of length `len` if given, in `F`
+/// (values only: no gradient flows to it).
 pub(crate) fn host_vector<F: HostFloat>(
     what: &'static str,
     t: &Tensor,
@@ -71,7 +72,7 @@ pub(crate) fn host_vector<F: HostFloat>(
             got: t.dims().to_vec(),
         });
     }
-    float_dtype(what, t)?;
+    // Any numeric dtype (integer labels too): only the values are read.
     let values = t
         .to_device(&Device::Cpu)?
         .to_dtype(F::DTYPE)?

@@ -70,3 +70,8 @@ pub use srl_losses::baselines::conr::ConrConfig;
 pub use srl_losses::baselines::lds::{LdsKernel, Reweight};
 pub use srl_losses::{SrlParams, SrlParts, SrlWeights};
 pub use srl_surrogate::{MemoryParams, MemoryUpdate};
+
+/// The README's code, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
