@@ -361,11 +361,33 @@ pub fn memory_end_epoch<'py>(
     on_state(py, &EndEpoch, &state, momentum)
 }
 
+/// The state itself, checked as a resumed one (shapes, finite values, zero rows for bins never
+/// seen); returns it as [`State`] arrays.
+struct Unchanged;
+
+impl MemoryOp for Unchanged {
+    fn apply<F: Real>(&self, _: &mut Surrogate<F>) -> PyResult<()> {
+        Ok(())
+    }
+}
+
+/// Checks a memory state `(memory, seen, sums, counts, updates)` as a resumed Rust state is
+/// checked (`ValueError` naming the problem) and returns it as arrays of the expected dtypes.
+#[pyfunction]
+pub fn memory_check<'py>(
+    py: Python<'py>,
+    state: StateIn<'py>,
+    momentum: f64,
+) -> PyResult<State<'py>> {
+    on_state(py, &Unchanged, &state, momentum)
+}
+
 /// Registers this module's items.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SrlLoss>()?;
     m.add_function(wrap_pyfunction!(srl_preset, m)?)?;
     m.add_function(wrap_pyfunction!(memory_accumulate, m)?)?;
     m.add_function(wrap_pyfunction!(memory_end_epoch, m)?)?;
+    m.add_function(wrap_pyfunction!(memory_check, m)?)?;
     Ok(())
 }

@@ -229,8 +229,5 @@ class SRL:
         sums = np.ascontiguousarray(state.get("sums", np.zeros(memory.shape)), dtype=np.float64)
         counts = np.ascontiguousarray(state.get("counts", np.zeros(len(seen))), dtype=np.int64)
         updates = int(state.get("updates", 0))
-        # Round trip through the Rust state check.
-        out = _core.memory_accumulate(
-            np.zeros((0, memory.shape[1] if memory.ndim == 2 else 0), dtype=self.dtype),
-            np.zeros(0, dtype=np.int64), (memory, seen, sums, counts, updates), self.momentum)
-        self.memory, self.seen, self.sums, self.counts, self.updates = out
+        self.memory, self.seen, self.sums, self.counts, self.updates = _core.memory_check(
+            (memory, seen, sums, counts, updates), self.momentum)

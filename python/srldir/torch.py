@@ -273,9 +273,7 @@ class SRLLoss(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         # Check the loaded state as Rust checks a resumed one (raises ValueError).
-        _core.memory_accumulate(
-            np.zeros((0, self.core.dim), dtype=_np(self.memory).dtype),
-            np.zeros(0, dtype=np.int64), self._state(), self.momentum)
+        _core.memory_check(self._state(), self.momentum)
         self.core.start_epoch(self.epoch)
 
     def extra_repr(self) -> str:
