@@ -2,7 +2,8 @@
 //! [`COMPONENTS`] — its `--method` name and aliases, the name tables and figures print, its
 //! family (and so what it combines with), a relative cost per epoch and one line of help — and
 //! the preset families ([`PresetContext`]). Everything that lists, names or orders components
-//! reads this table; it depends on nothing else in the crate.
+//! reads this table; it depends on nothing else in the crate (only on srl-data's benchmark
+//! names, for [`PresetContext::of_benchmark`]).
 //!
 //! Adding a method is its room (a file in `components/`, see [`crate::components`]), its
 //! variant and row here, and its line in the room list of [`crate::method`].
@@ -13,6 +14,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Component {
+    /// Gradient-boosted trees in place of the network (trained by the `srl-gbdt` crate, not by
+    /// this crate's trainer); combines with a re-weighting only, whose weights become the
+    /// trees' sample weights.
+    Gbdt,
     /// Inverse-frequency re-weighting (counts clipped to [5, 1000]).
     Inv,
     /// Square-root inverse-frequency re-weighting.
@@ -48,6 +53,8 @@ pub enum Component {
 /// Which part of a method a component is, and so what it combines with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
+    /// A model other than the network (gradient-boosted trees): with a re-weighting only.
+    Model,
     /// Per-sample re-weighting of the regression loss (at most one).
     Reweighting,
     /// A change of the regression loss itself (focal).
@@ -84,6 +91,16 @@ pub struct ComponentInfo {
 
 /// Every component, one row each, in canonical order (regression side first).
 pub const COMPONENTS: &[ComponentInfo] = &[
+    ComponentInfo {
+        component: Component::Gbdt,
+        name: "gbdt",
+        aliases: &[],
+        display: "GBDT",
+        family: Family::Model,
+        cost: 0.0,
+        help:
+            "gradient-boosted trees instead of the network (with a re-weighting as sample weights)",
+    },
     ComponentInfo {
         component: Component::Inv,
         name: "inv",
@@ -215,7 +232,7 @@ pub const COMPONENTS: &[ComponentInfo] = &[
 impl Component {
     /// Every component, in canonical order (regression side first).
     pub const ALL: [Component; COMPONENTS.len()] = {
-        let mut all = [Component::Inv; COMPONENTS.len()];
+        let mut all = [Component::Gbdt; COMPONENTS.len()];
         let mut i = 0;
         while i < COMPONENTS.len() {
             all[i] = COMPONENTS[i].component;
@@ -254,6 +271,11 @@ impl Component {
     pub(crate) fn is_balanced_mse(self) -> bool {
         self.info().family == Family::BalancedMse
     }
+
+    /// Whether the component replaces the network by another model.
+    pub(crate) fn is_model(self) -> bool {
+        self.info().family == Family::Model
+    }
 }
 
 /// The help text of `--method`, made from [`COMPONENTS`].
@@ -273,13 +295,14 @@ pub fn method_help() -> String {
         "A DIR method: `vanilla`, or components joined with `+` in any order. Regression side — \
          re-weighting (at most one): {}; loss: {}; Balanced MSE (at most one, replaces the loss: \
          not with a re-weighting or focal): {}. Representation side (any number): {}. Two-stage \
-         (with the regression side only): {}. Examples: srl, lds+fds, ranksim, bmse, \
-         srl+ranksim, srl+lds, rnc+lds.",
+         (with the regression side only): {}. Another model (with a re-weighting only): {}. \
+         Examples: srl, lds+fds, ranksim, bmse, srl+ranksim, srl+lds, rnc+lds, gbdt+sqinv.",
         list(Family::Reweighting),
         list(Family::Loss),
         list(Family::BalancedMse),
         list(Family::Representation),
         list(Family::TwoStage),
+        list(Family::Model),
     )
 }
 
@@ -295,6 +318,15 @@ pub enum PresetContext {
 }
 
 impl PresetContext {
+    /// The presets of a built-in benchmark: operator learning for IOL, tabular otherwise.
+    pub fn of_benchmark(benchmark: srl_data::BenchmarkId) -> Self {
+        match benchmark {
+            srl_data::BenchmarkId::IolLinear => PresetContext::OperatorLinear,
+            srl_data::BenchmarkId::IolSde => PresetContext::OperatorNonlinear,
+            _ => PresetContext::Tabular,
+        }
+    }
+
     /// Whether this is an operator-learning (full-batch, MSE) context.
     pub fn is_operator(self) -> bool {
         self != PresetContext::Tabular

@@ -215,12 +215,17 @@ impl RunConfig {
         method: &MethodName,
         profile: Profile,
     ) -> Result<Self, TrainError> {
+        if !method.is_network() {
+            return Err(TrainError::InvalidConfig {
+                field: "method",
+                reason: format!(
+                    "`{method}` trains gradient-boosted trees, not this crate's network: the \
+                     srl-gbdt crate runs it (`srl train` and `srl compare` do)"
+                ),
+            });
+        }
         let is_iol = benchmark.is_operator();
-        let ctx = match benchmark {
-            BenchmarkId::IolLinear => PresetContext::OperatorLinear,
-            BenchmarkId::IolSde => PresetContext::OperatorNonlinear,
-            _ => PresetContext::Tabular,
-        };
+        let ctx = PresetContext::of_benchmark(benchmark);
         let method = MethodParams::preset(method, ctx);
         let data = DataConfig::Benchmark {
             name: benchmark,
@@ -527,7 +532,8 @@ mod tests {
         let table = srl_data::table::TableSpec::new("t.csv", "y");
         let methods = crate::method::Component::ALL
             .iter()
-            .map(|c| crate::method::MethodName::new(&[*c]).unwrap());
+            .map(|c| crate::method::MethodName::new(&[*c]).unwrap())
+            .filter(crate::method::MethodName::is_network);
         for method in methods.chain(
             ["vanilla", "lds+srl", "bni+srl", "srl+ranksim"]
                 .iter()

@@ -64,7 +64,7 @@ pub use method::{Component, MethodName, MethodParams, ValidMethodParams};
 pub use mlp::{
     FeatureActivation, HeadInput, LayerState, Mlp, MlpConfig, MlpGradients, MlpState, MlpWorkspace,
 };
-pub use model::{Ensemble, SavedModel, TrainedModel};
+pub use model::{average_predictions, Ensemble, SavedModel, TrainedModel};
 /// The ndarray this crate is built on (0.16, the line linfa 0.8 uses).
 pub use ndarray;
 pub use optim::{clip_grad_norm, Optimizer, OptimizerConfig, ValidOptimizerConfig};

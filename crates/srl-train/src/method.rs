@@ -98,6 +98,12 @@ impl MethodName {
                 "rnc pre-trains the encoder on its own and then freezes it: it combines only with the regression side (e.g. rnc+lds)".into(),
             ));
         }
+        if count(Component::is_model) > 0 && count(|c| !c.is_model() && !c.is_reweighting()) > 0 {
+            return Err(invalid(
+                "method",
+                "gbdt trains trees instead of the network: it combines only with a re-weighting (gbdt+inv, gbdt+sqinv, gbdt+lds)".into(),
+            ));
+        }
         if count(Component::is_balanced_mse) == 1
             && (count(Component::is_reweighting) > 0 || v.contains(&Component::Focal))
         {
@@ -122,6 +128,18 @@ impl MethodName {
     /// Whether this is the plain regression baseline.
     pub fn is_vanilla(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Whether the method trains this crate's network (every method but `gbdt…`, whose trees
+    /// the `srl-gbdt` crate trains).
+    pub fn is_network(&self) -> bool {
+        !self.0.iter().any(|c| c.is_model())
+    }
+
+    /// The method without its model component: the DIR remedies it applies (`gbdt+lds` →
+    /// `lds`).
+    pub fn remedies(&self) -> MethodName {
+        MethodName(self.0.iter().copied().filter(|c| !c.is_model()).collect())
     }
 }
 
@@ -390,6 +408,7 @@ mod tests {
             ("bmse", "bmc"),
             ("srl+bmse", "bmc+srl"),
             ("oe+conr+srl+sqinv", "sqinv+srl+conr+oe"),
+            ("lds+gbdt", "gbdt+lds"),
         ] {
             let n: MethodName = text.parse().unwrap();
             assert_eq!(n.to_string(), canonical, "{text}");
@@ -428,6 +447,10 @@ mod tests {
             "bmc+bni",
             "bmse+lds",
             "focal+gai",
+            "gbdt+srl",
+            "gbdt+focal",
+            "gbdt+bni",
+            "gbdt+inv+lds",
             "srl+srl",
             "srl+foo",
             "",
@@ -444,7 +467,7 @@ mod tests {
             PresetContext::OperatorLinear,
             PresetContext::OperatorNonlinear,
         ] {
-            for c in Component::ALL {
+            for c in Component::ALL.into_iter().filter(|c| !c.is_model()) {
                 let name = MethodName::new(&[c]).unwrap();
                 let p = MethodParams::preset(&name, ctx);
                 p.check().unwrap();

@@ -366,27 +366,7 @@ impl Ensemble {
         table: &RawTable,
         rows: Option<&[usize]>,
     ) -> Result<(Array1<f64>, Vec<Option<String>>), TrainError> {
-        let mut sum: Option<Array1<f64>> = None;
-        let mut flags: Vec<Option<String>> = Vec::new();
-        for m in &self.members {
-            let (p, f) = m.predict_table(table, rows)?;
-            match &mut sum {
-                None => {
-                    sum = Some(p);
-                    flags = f;
-                }
-                Some(s) => {
-                    *s += &p;
-                    for (a, b) in flags.iter_mut().zip(f) {
-                        if a.is_none() {
-                            *a = b;
-                        }
-                    }
-                }
-            }
-        }
-        let sum = sum.unwrap_or_else(|| Array1::zeros(0));
-        Ok((sum / self.members.len() as f64, flags))
+        average_predictions(self.members.iter().map(|m| m.predict_table(table, rows)))
     }
 
     /// Serialises to JSON (every member's full checkpoint).
@@ -405,6 +385,38 @@ impl Ensemble {
         srl_data::atomic::write_atomic(path, self.to_json()?.as_bytes())?;
         Ok(())
     }
+}
+
+/// The mean of several models' predictions for the same rows, ŷ = (1/M) Σ_m ŷ_m, and per
+/// row the first model's reason that flags it as outside the training range — how every
+/// ensemble predicts (this crate's [`Ensemble`], and the boosted ensembles of `srl-gbdt`).
+/// Stops at the first error; no models give empty predictions.
+pub fn average_predictions(
+    per_model: impl IntoIterator<Item = Result<(Array1<f64>, Vec<Option<String>>), TrainError>>,
+) -> Result<(Array1<f64>, Vec<Option<String>>), TrainError> {
+    let mut sum: Option<Array1<f64>> = None;
+    let mut flags: Vec<Option<String>> = Vec::new();
+    let mut count = 0usize;
+    for r in per_model {
+        let (p, f) = r?;
+        count += 1;
+        match &mut sum {
+            None => {
+                sum = Some(p);
+                flags = f;
+            }
+            Some(s) => {
+                *s += &p;
+                for (a, b) in flags.iter_mut().zip(f) {
+                    if a.is_none() {
+                        *a = b;
+                    }
+                }
+            }
+        }
+    }
+    let sum = sum.unwrap_or_else(|| Array1::zeros(0));
+    Ok((sum / count.max(1) as f64, flags))
 }
 
 /// A model file as `srl predict` and `srl eval` read it: one trained model, or an ensemble.

@@ -74,6 +74,22 @@ pub struct GeometryReport {
     pub uniformity: Option<f64>,
 }
 
+impl GeometryReport {
+    /// The report of a model without a learned representation (gradient-boosted trees):
+    /// every quantity undefined.
+    pub fn none() -> Self {
+        Self {
+            coverage: None,
+            coverage_eps: 0.0,
+            soft_coverage: None,
+            few_shot_share: None,
+            speed_cv: None,
+            arc_length: None,
+            uniformity: None,
+        }
+    }
+}
+
 /// Geometry of one centroid table (see [`table_geometry`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TableGeometry {

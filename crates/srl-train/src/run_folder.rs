@@ -23,6 +23,7 @@
 use crate::model::TrainedModel;
 use crate::report::{EpochLog, RunOutcome, RunReport};
 use crate::{RunConfig, TrainError};
+use ndarray::{Array1, Array2};
 use ndarray_npy::WriteNpyExt;
 use srl_data::atomic::write_atomic;
 use srl_data::names::Named;
@@ -126,19 +127,60 @@ pub fn write_run(
     bench: &Benchmark,
     outcome: &RunOutcome,
 ) -> Result<(), TrainError> {
+    write_run_files(
+        dir,
+        bench,
+        &RunFiles {
+            config_toml: &cfg.to_toml_string()?,
+            log: Some(&outcome.log),
+            model_json: &outcome.model.to_json()?,
+            report: &outcome.report,
+            test_predictions: &outcome.test_predictions,
+            test_features: Some(&outcome.test_features),
+        },
+    )
+}
+
+/// What a finished run writes, whatever its model: the network's runs ([`write_run`]) and
+/// the gradient-boosted trees of `srl-gbdt`, which have no training log or representation.
+#[derive(Debug, Clone, Copy)]
+pub struct RunFiles<'a> {
+    /// `config.toml`.
+    pub config_toml: &'a str,
+    /// `log.jsonl` (not written when `None`).
+    pub log: Option<&'a [EpochLog]>,
+    /// `model.json`.
+    pub model_json: &'a str,
+    /// `metrics.json`.
+    pub report: &'a RunReport,
+    /// The test predictions of `test_predictions.csv`, in the test part's order.
+    pub test_predictions: &'a Array1<f64>,
+    /// `test_features.npy` (not written when `None`).
+    pub test_features: Option<&'a Array2<f64>>,
+}
+
+/// Writes the files of a finished run into `dir` (created if needed); `metrics.json` last, a
+/// stale one removed first.
+pub fn write_run_files(
+    dir: &Path,
+    bench: &Benchmark,
+    files: &RunFiles<'_>,
+) -> Result<(), TrainError> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let stale = dir.join(METRICS);
     if stale.exists() {
         std::fs::remove_file(&stale).map_err(|e| io(&stale, e))?;
     }
-    write_atomic(&dir.join(CONFIG), cfg.to_toml_string()?.as_bytes())?;
-    let mut lines = String::new();
-    for l in &outcome.log {
-        lines.push_str(&json(l)?);
-        lines.push('\n');
+    write_atomic(&dir.join(CONFIG), files.config_toml.as_bytes())?;
+    if let Some(log) = files.log {
+        let mut lines = String::new();
+        for l in log {
+            lines.push_str(&json(l)?);
+            lines.push('\n');
+        }
+        write_atomic(&dir.join(LOG), lines.as_bytes())?;
     }
-    write_atomic(&dir.join(LOG), lines.as_bytes())?;
-    outcome.model.save(&dir.join(MODEL))?;
+    write_atomic(&dir.join(MODEL), files.model_json.as_bytes())?;
 
     let table = bench.table.as_deref();
     let mut csv = String::from(if table.is_some() {
@@ -155,7 +197,7 @@ pub fn write_run(
             csv,
             "{},{},{},{}",
             bench.test.y[i],
-            outcome.test_predictions[i],
+            files.test_predictions[i],
             bench.test.bins[i],
             bench.test.shots[i].name()
         );
@@ -184,14 +226,15 @@ pub fn write_run(
         write_atomic(&dir.join(SPLIT), split.as_bytes())?;
     }
 
-    let mut npy = Vec::new();
-    outcome
-        .test_features
-        .write_npy(&mut npy)
-        .map_err(|e| TrainError::InvalidState {
-            reason: format!("writing {TEST_FEATURES}: {e}"),
-        })?;
-    write_atomic(&dir.join(TEST_FEATURES), &npy)?;
+    if let Some(features) = files.test_features {
+        let mut npy = Vec::new();
+        features
+            .write_npy(&mut npy)
+            .map_err(|e| TrainError::InvalidState {
+                reason: format!("writing {TEST_FEATURES}: {e}"),
+            })?;
+        write_atomic(&dir.join(TEST_FEATURES), &npy)?;
+    }
 
     let counts = bench.train_bin_counts();
     let centres = bench.binning.centres();
@@ -209,7 +252,7 @@ pub fn write_run(
     write_atomic(&dir.join(TRAIN_BIN_COUNTS), bins_csv.as_bytes())?;
     // Last: a folder with metrics.json is a complete run.
     let metrics =
-        serde_json::to_string_pretty(&outcome.report).map_err(|e| TrainError::InvalidState {
+        serde_json::to_string_pretty(files.report).map_err(|e| TrainError::InvalidState {
             reason: e.to_string(),
         })?;
     write_atomic(&dir.join(METRICS), metrics.as_bytes())?;
