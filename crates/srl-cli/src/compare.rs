@@ -76,7 +76,57 @@ struct Job {
     method: usize,
     fold: Option<usize>,
     seed: u64,
-    cfg: ValidRunConfig,
+    cfg: JobConfig,
+}
+
+/// What a run trains: the network, or boosted trees (`gbdt…`).
+enum JobConfig {
+    Network(Box<ValidRunConfig>),
+    Gbdt(Box<srl_gbdt::ValidGbdtConfig>),
+}
+
+/// What a run produced.
+enum Outcome {
+    Network(Box<srl_train::RunOutcome>),
+    Gbdt(Box<srl_gbdt::GbdtOutcome>),
+}
+
+impl Outcome {
+    fn report(&self) -> &RunReport {
+        match self {
+            Self::Network(o) => &o.report,
+            Self::Gbdt(o) => &o.report,
+        }
+    }
+
+    fn test_predictions(&self) -> &srl_train::ndarray::Array1<f64> {
+        match self {
+            Self::Network(o) => &o.test_predictions,
+            Self::Gbdt(o) => &o.test_predictions,
+        }
+    }
+}
+
+/// Trains one job into its run folder.
+fn run_job(j: &Job, bench: &Benchmark, dir: &Path, memory_limit: f64) -> Result<Outcome, CliError> {
+    run_folder::prepare_dir(dir, true)?;
+    match &j.cfg {
+        JobConfig::Network(cfg) => {
+            let control = srl_train::RunControl {
+                out_dir: Some(dir),
+                memory_limit: Some(memory_limit),
+                ..Default::default()
+            };
+            let outcome = srl_train::run_with(cfg, bench, &control, &mut |_| {})?;
+            Ok(Outcome::Network(Box::new(outcome)))
+        }
+        JobConfig::Gbdt(cfg) => {
+            // One engine thread per run: the runs themselves share the workers.
+            let outcome = srl_gbdt::fit(cfg, bench, 1)?;
+            srl_gbdt::write_run(dir, cfg, bench, &outcome)?;
+            Ok(Outcome::Gbdt(Box::new(outcome)))
+        }
+    }
 }
 
 /// Runs `srl compare`.
@@ -170,6 +220,17 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     for (mi, method) in methods.iter().enumerate() {
         for &fold in &fold_ids {
             for seed in 0..args.seeds as u64 {
+                if !method.is_network() {
+                    let data = fold.map_or_else(|| data_cfg.clone(), fold_cfg);
+                    let cfg = srl_gbdt::GbdtConfig::new(data, method.clone(), seed).check()?;
+                    jobs.push(Job {
+                        method: mi,
+                        fold,
+                        seed,
+                        cfg: JobConfig::Gbdt(Box::new(cfg)),
+                    });
+                    continue;
+                }
                 let mut cfg = match &data_cfg {
                     DataConfig::Csv(t) => RunConfig::table_preset(
                         t.clone(),
@@ -194,7 +255,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
                     method: mi,
                     fold,
                     seed,
-                    cfg: cfg.check()?,
+                    cfg: JobConfig::Network(Box::new(cfg.check()?)),
                 });
             }
         }
@@ -202,7 +263,9 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     // Every run's memory estimate is checked before the folder is made and the first starts.
     let limit = args.memory_limit * crate::train::GIB;
     for j in &jobs {
-        srl_train::MemoryEstimate::of(&j.cfg, bench_of(j.fold)).check(limit)?;
+        if let JobConfig::Network(cfg) = &j.cfg {
+            srl_train::MemoryEstimate::of(cfg, bench_of(j.fold)).check(limit)?;
+        }
     }
     prepare_out(&args.out, args.force)?;
     if let Some(t) = bench.table.as_deref() {
@@ -241,25 +304,24 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(format!("cannot start {threads} worker threads: {e}")))?;
     let done = AtomicUsize::new(0);
     let total = jobs.len();
-    let results: Vec<Result<srl_train::RunOutcome, CliError>> = pool.install(|| {
+    let results: Vec<Result<Outcome, CliError>> = pool.install(|| {
         jobs.par_iter()
             .map(|j| {
                 let dir = run_dir(&args.out, &methods[j.method], j.fold, j.seed);
-                run_folder::prepare_dir(&dir, true)?;
-                let control = srl_train::RunControl {
-                    out_dir: Some(&dir),
-                    memory_limit: Some(limit),
-                    ..Default::default()
-                };
-                let outcome = srl_train::run_with(&j.cfg, bench_of(j.fold), &control, &mut |_| {})?;
-                let r = &outcome.report;
+                let outcome = run_job(j, bench_of(j.fold), &dir, limit)?;
+                let r = outcome.report();
                 let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                 eprintln!(
-                    "[{k}/{total}] {}{} seed {}: val MAE {:.4}, best epoch {} of {}, {:.1} s",
+                    "[{k}/{total}] {}{} seed {}: val MAE {:.4}, best {} {} of {}, {:.1} s",
                     methods[j.method],
                     j.fold.map_or(String::new(), |f| format!(" fold {f}")),
                     j.seed,
                     r.val.all.mae.unwrap_or(f64::NAN),
+                    if methods[j.method].is_network() {
+                        "epoch"
+                    } else {
+                        "round"
+                    },
                     r.best_epoch,
                     r.epochs_run,
                     r.seconds_total
@@ -268,8 +330,7 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
             })
             .collect()
     });
-    let mut outcomes: Vec<Vec<srl_train::RunOutcome>> =
-        (0..methods.len()).map(|_| Vec::new()).collect();
+    let mut outcomes: Vec<Vec<Outcome>> = (0..methods.len()).map(|_| Vec::new()).collect();
     for (j, r) in jobs.iter().zip(results) {
         let r = r.map_err(|e| {
             CliError::Usage(format!(
@@ -298,8 +359,8 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
                 .map(|(x, &(fold, seed))| RunResult {
                     fold,
                     seed,
-                    report: &x.report,
-                    test_predictions: &x.test_predictions,
+                    report: x.report(),
+                    test_predictions: x.test_predictions(),
                 })
                 .collect()
         })
@@ -324,14 +385,14 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     let selected_model = selected_dir.join(run_folder::MODEL);
     match &data_cfg {
         DataConfig::Csv(_) => {
-            let members: Vec<TrainedModel> =
-                outcomes[chosen].iter().map(|o| o.model.clone()).collect();
             run_folder::prepare_dir(&selected_dir, true)?;
-            Ensemble::new(members)?.save(&selected_model)?;
+            save_ensemble(&outcomes[chosen], &selected_model)?;
         }
         DataConfig::Benchmark { .. } => {
-            let reports: Vec<RunReport> =
-                outcomes[chosen].iter().map(|o| o.report.clone()).collect();
+            let reports: Vec<RunReport> = outcomes[chosen]
+                .iter()
+                .map(|o| o.report().clone())
+                .collect();
             if let Some(&(fold, seed)) = best_run(&reports, selection).and_then(|i| keys.get(i)) {
                 copy_run(
                     &run_dir(&args.out, &methods[chosen], fold, seed),
@@ -412,6 +473,24 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         jobs.len(),
         seconds
     ))?;
+    Ok(())
+}
+
+/// Saves the runs of one method as one averaged model (networks or trees).
+fn save_ensemble(runs: &[Outcome], path: &Path) -> Result<(), CliError> {
+    let mut networks: Vec<TrainedModel> = Vec::new();
+    let mut trees: Vec<srl_gbdt::GbdtModel> = Vec::new();
+    for o in runs {
+        match o {
+            Outcome::Network(o) => networks.push(o.model.clone()),
+            Outcome::Gbdt(o) => trees.push(o.model.clone()),
+        }
+    }
+    if trees.is_empty() {
+        Ensemble::new(networks)?.save(path)?;
+    } else {
+        srl_gbdt::GbdtModel::ensemble(trees)?.save(path)?;
+    }
     Ok(())
 }
 

@@ -23,6 +23,9 @@ pub enum CliError {
     /// Configuration, training or checkpoint problem reported by `srl-train`.
     #[error(transparent)]
     Train(#[from] srl_train::TrainError),
+    /// Gradient-boosting problem reported by `srl-gbdt`.
+    #[error(transparent)]
+    Gbdt(#[from] srl_gbdt::GbdtError),
     /// Dataset problem reported by `srl-data` (missing file, bad CSV, checksum, …).
     #[error(transparent)]
     Data(#[from] srl_data::DataError),

@@ -8,21 +8,24 @@
 use crate::cli::EvalArgs;
 use crate::data;
 use crate::error::CliError;
+use crate::model::AnyModel;
 use crate::out::{say, sayln};
 use crate::report;
 
-/// The model's own data configuration, with a table's path resolved and its hash checked.
+/// The data configuration a model was trained on, with a table's path resolved against the
+/// model's folder and its hash checked against the one recorded at training (`input`).
 fn training_data(
-    model: &srl_train::TrainedModel,
+    data: &srl_train::DataConfig,
+    input: Option<&srl_data::table::ModelInput>,
     checkpoint: &std::path::Path,
 ) -> Result<srl_train::DataConfig, CliError> {
-    let mut cfg = model.config().data.clone();
+    let mut cfg = data.clone();
     if let srl_train::DataConfig::Csv(table) = &mut cfg {
         if table.path.is_relative() {
             let base = checkpoint.parent().unwrap_or(std::path::Path::new("."));
             table.path = base.join(&table.path);
         }
-        if let Some(input) = model.input() {
+        if let Some(input) = input {
             let actual = srl_data::checksum::sha256_file(&table.path)?;
             if actual != input.sha256 {
                 return Err(CliError::TrainingFileChanged {
@@ -38,9 +41,10 @@ fn training_data(
 
 /// Runs `srl eval`.
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
-    let model = match srl_train::SavedModel::load(&args.checkpoint)? {
-        srl_train::SavedModel::Single(m) => *m,
-        srl_train::SavedModel::Ensemble(e) => return run_ensemble(args, &e),
+    let model = match AnyModel::load(&args.checkpoint)? {
+        AnyModel::Network(srl_train::SavedModel::Single(m)) => *m,
+        AnyModel::Gbdt(g) if g.input().is_none() => return run_gbdt_benchmark(args, &g),
+        other => return run_on_raw_rows(args, &other),
     };
     // Default: the data (and split) the model was trained on, so "test" really is held out.
     let data_cfg = match args.data.to_data_config()? {
@@ -55,7 +59,7 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             }
             cfg
         }
-        None => training_data(&model, &args.checkpoint)?,
+        None => training_data(&model.config().data, model.input(), &args.checkpoint)?,
     };
     let bench = data::load(&data_cfg, &args.data)?;
     let metrics = srl_train::evaluate(&model, &bench)?;
@@ -85,19 +89,40 @@ fn report_metrics(
     Ok(())
 }
 
-/// `srl eval` of an ensemble from `srl compare`: its members share the test part of the split
-/// the comparison folded, which is where the ensemble is scored (from the raw rows, each member
-/// through its own preprocessing).
-fn run_ensemble(args: &EvalArgs, ensemble: &srl_train::Ensemble) -> Result<(), CliError> {
+/// `srl eval` of boosted trees trained on a built-in benchmark: scored on its test part (or
+/// on the data the flags name), from the prepared rows.
+fn run_gbdt_benchmark(args: &EvalArgs, model: &srl_gbdt::GbdtModel) -> Result<(), CliError> {
+    let own = &model.first().config.data;
+    let data_cfg = match args.data.to_data_config()? {
+        Some(cfg) => cfg,
+        None => own.clone(),
+    };
+    let bench = data::load(&data_cfg, &args.data)?;
+    let pred = model.try_predict(bench.test.x.view())?;
+    let metrics =
+        srl_data::metrics::evaluate(&pred.to_vec(), &bench.test.y.to_vec(), &bench.test.shots)?;
+    sayln(&format!(
+        "{} on the test part of {} ({} samples):",
+        args.checkpoint.display(),
+        data::describe(&data_cfg),
+        bench.test.len()
+    ))?;
+    report_metrics(args, &metrics)
+}
+
+/// `srl eval` of a model that predicts from raw rows only — an ensemble from `srl compare`
+/// (networks or trees), or boosted trees trained on a table: scored on the test part of the
+/// table's split (a comparison's folds share the outer split's test part), from the raw rows,
+/// each member through its own preprocessing.
+fn run_on_raw_rows(args: &EvalArgs, model: &AnyModel) -> Result<(), CliError> {
     if args.data.to_data_config()?.is_some() {
         return Err(CliError::Usage(
-            "an ensemble from `srl compare` is evaluated on the test part of its own table; \
-             give no data flags (or use `srl predict` on other rows)"
+            "this model is evaluated on the test part of its own table; give no data flags \
+             (or use `srl predict` on other rows)"
                 .into(),
         ));
     }
-    let first = &ensemble.members()[0];
-    let mut cfg = training_data(first, &args.checkpoint)?;
+    let mut cfg = training_data(model.data(), model.input(), &args.checkpoint)?;
     if let srl_train::DataConfig::Csv(t) = &mut cfg {
         if let srl_data::table::SplitSpec::CrossValidation { outer, .. } = &t.split {
             t.split = (**outer).clone();
@@ -108,18 +133,21 @@ fn run_ensemble(args: &EvalArgs, ensemble: &srl_train::Ensemble) -> Result<(), C
         (srl_train::DataConfig::Csv(spec), Some(info)) => (spec, info),
         _ => {
             return Err(CliError::Usage(
-                "the ensemble's members were not trained on a table".into(),
+                "the model's members were not trained on a table".into(),
             ))
         }
     };
     let (raw, _, _) = srl_data::table::read_table(spec)?;
-    let (pred, _) = ensemble.predict_table(&raw, Some(&table.split.test))?;
+    let (pred, _) = model.predict_table(&raw, Some(&table.split.test))?;
     let metrics =
         srl_data::metrics::evaluate(&pred.to_vec(), &bench.test.y.to_vec(), &bench.test.shots)?;
     sayln(&format!(
-        "{} ({} models averaged) on the test part of {} ({} samples):",
+        "{} ({}) on the test part of {} ({} samples):",
         args.checkpoint.display(),
-        ensemble.members().len(),
+        match model.len() {
+            1 => "one model".to_string(),
+            n => format!("{n} models averaged"),
+        },
         data::describe(&cfg),
         bench.test.len()
     ))?;

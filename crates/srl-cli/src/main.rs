@@ -15,6 +15,7 @@ mod data;
 mod error;
 mod eval;
 mod fetch;
+mod model;
 mod named;
 mod out;
 mod predict;

@@ -2,7 +2,8 @@
 //!
 //! The model carries its preprocessing, so the file only needs the training input columns, in
 //! any order (extra columns, including the target, are ignored). An ensemble written by
-//! `srl compare` averages its members' predictions. The output is CSV:
+//! `srl compare` averages its members' predictions; boosted trees (`--method gbdt…`) are
+//! served the same way. The output is CSV:
 //! `row,line,prediction,out_of_range` — the row's 1-based number among the file's data rows,
 //! its line in the file, the prediction in target units, and why the row lies outside the
 //! training range (empty when it does not; rule in docs/own-data.md).
@@ -10,17 +11,18 @@
 use crate::cli::PredictArgs;
 use crate::data::header_flag;
 use crate::error::CliError;
+use crate::model::AnyModel;
 use crate::out::say;
 
 /// Runs `srl predict`.
 pub fn run(args: &PredictArgs) -> Result<(), CliError> {
-    let mut model = srl_train::SavedModel::load(&args.model)?;
-    if model.first().input().is_none() {
+    let mut model = AnyModel::load(&args.model)?;
+    if model.input().is_none() {
         return Err(CliError::Usage(format!(
             "{} was trained on the benchmark `{}`; `srl predict` needs a model trained with \
              `srl train --csv` or `srl compare --csv` (it carries the input preprocessing)",
             args.model.display(),
-            model.first().benchmark()
+            model.data_name()
         )));
     }
     let header = header_flag(args.header, args.no_header);
@@ -53,7 +55,7 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     let flagged = flags.iter().filter(|f| f.is_some()).count();
     if flagged > 0 {
         let first = flags.iter().flatten().next().cloned().unwrap_or_default();
-        let clipped = model.first().input().is_some_and(|i| i.preprocessor.clip);
+        let clipped = model.input().is_some_and(|i| i.preprocessor.clip);
         eprintln!(
             "warning: {flagged} of {} rows lie outside the training range (column \
              out_of_range; e.g. {first}): {}",

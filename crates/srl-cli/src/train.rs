@@ -47,6 +47,9 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.resume {
         return resume(args, dir);
     }
+    if let Some(m) = args.method.as_ref().filter(|m| !m.is_network()) {
+        return train_gbdt(args, m);
+    }
     let cfg = build_config(args)?;
     let out = args
         .out
@@ -59,6 +62,89 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         let _ = std::fs::remove_dir(out);
     }
     result
+}
+
+/// `srl train --method gbdt…`: boosted trees on the same data, split and weights a network
+/// would get, written to the same run folder layout (no log, no representations).
+fn train_gbdt(args: &TrainArgs, method: &MethodName) -> Result<(), CliError> {
+    if args.config.is_some() || args.epochs.is_some() || args.profile.is_some() {
+        return Err(CliError::Usage(format!(
+            "--config, --epochs and --profile set up a network; `{method}` trains boosted trees \
+             that stop on their validation MAE (up to {} rounds)",
+            srl_gbdt::GbdtParams::default().max_rounds
+        )));
+    }
+    let Some(data_cfg) = args.data.to_data_config()? else {
+        return Err(CliError::Usage(
+            "say what to train on: --benchmark NAME or --csv FILE --target COL".into(),
+        ));
+    };
+    let cfg =
+        srl_gbdt::GbdtConfig::new(data_cfg, method.clone(), args.seed.unwrap_or(0)).check()?;
+    let out = args
+        .out
+        .as_deref()
+        .ok_or_else(|| CliError::Usage("say where to write the run: --out DIR".into()))?;
+    let created = srl_train::run_folder::prepare_dir(out, args.force)?;
+    let result = (|| -> Result<(), CliError> {
+        let bench = data::load(&cfg.data, &args.data)?;
+        describe_table(&cfg.data, &bench);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        eprintln!(
+            "training {method} on {} (seed {}, {} train / {} val / {} test samples) -> {}",
+            data::describe(&cfg.data),
+            cfg.seed,
+            bench.train.len(),
+            bench.val.len(),
+            bench.test.len(),
+            out.display()
+        );
+        let outcome = srl_gbdt::fit(&cfg, &bench, threads)?;
+        srl_gbdt::write_run(out, &cfg, &bench, &outcome)?;
+        let r = &outcome.report;
+        sayln(&format!(
+            "{} on {}: best round {} of {} (early stopping on the validation MAE after {} \
+             rounds without improvement), {:.2} s",
+            r.method,
+            r.benchmark,
+            r.best_epoch + 1,
+            r.epochs_run,
+            cfg.gbdt.early_stopping_rounds,
+            r.seconds_total
+        ))?;
+        say(&report::metrics_table(&r.test))?;
+        sayln(&format!(
+            "wrote {}",
+            out.join(srl_train::run_folder::METRICS).display()
+        ))?;
+        Ok(())
+    })();
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir(out);
+    }
+    result
+}
+
+/// Prints how a table was read and what the user should know about it.
+fn describe_table(data_cfg: &DataConfig, bench: &srl_data::Benchmark) {
+    if let Some(t) = bench.table.as_deref() {
+        eprintln!(
+            "read {} ({} delimiter, {}; {} inputs from {} columns); bins: {}",
+            data::describe(data_cfg),
+            t.layout.delimiter,
+            if t.layout.header {
+                "header line"
+            } else {
+                "no header: columns col1, col2, …"
+            },
+            bench.feature_names.len(),
+            t.preprocessor.columns.len(),
+            t.bins_rule
+        );
+        for w in &t.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
 }
 
 /// `srl train --resume DIR`: the configuration comes from DIR's resume state.
@@ -102,24 +188,7 @@ fn train_into(
     resume: bool,
 ) -> Result<(), CliError> {
     let bench = data::load(&cfg.data, &args.data)?;
-    if let Some(t) = bench.table.as_deref() {
-        eprintln!(
-            "read {} ({} delimiter, {}; {} inputs from {} columns); bins: {}",
-            data::describe(&cfg.data),
-            t.layout.delimiter,
-            if t.layout.header {
-                "header line"
-            } else {
-                "no header: columns col1, col2, …"
-            },
-            bench.feature_names.len(),
-            t.preprocessor.columns.len(),
-            t.bins_rule
-        );
-        for w in &t.warnings {
-            eprintln!("warning: {w}");
-        }
-    }
+    describe_table(&cfg.data, &bench);
 
     let mut progress = Progress::for_stderr(cfg.method.srl.is_some());
     progress.println(&format!(

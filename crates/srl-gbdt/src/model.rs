@@ -86,6 +86,15 @@ impl GbdtModel {
         self.first().input.as_ref()
     }
 
+    /// Sets what prediction does with a category unseen in training, for every member.
+    pub fn set_unknown_category(&mut self, policy: srl_data::table::UnknownCategory) {
+        for m in &mut self.members {
+            if let Some(input) = m.input.as_mut() {
+                input.preprocessor.unknown_category = policy;
+            }
+        }
+    }
+
     /// Mean prediction (target units) of the members for prepared input rows (the
     /// benchmark's arrays, or a table's rows after the preprocessing).
     pub fn try_predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, GbdtError> {
