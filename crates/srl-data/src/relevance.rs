@@ -54,7 +54,10 @@
 //!
 //! # Metrics
 //!
-//! See [`RelevanceMetrics`]: SER_t, SERA, φ-weighted MAE/MSE and a coarse SER_t curve.
+//! With φ fitted (usually on the training targets) and applied to the test targets:
+//! [`ser_t`] (SER_t = Σ_{φ(y_i) ≥ t} (ŷ_i − y_i)²), [`sera`] (∫₀¹ SER_t dt by the trapezoid
+//! rule with step 0.001, as IRon), and [`RelevanceMetrics`], which bundles SERA, the
+//! φ-weighted MAE and MSE and a coarse SER_t curve for reports.
 //!
 //! ```
 //! use srl_data::relevance::{Extremes, RelevanceParams};
@@ -677,5 +680,228 @@ impl From<RelevanceProblem> for DataError {
     fn from(problem: RelevanceProblem) -> Self {
         let hint = problem.hint();
         DataError::Relevance { problem, hint }
+    }
+}
+
+/// Step of SERA's threshold grid: 0.001, IRon's `sera` default (imbalance-metrics' `sera`
+/// defaults to 0.01).
+pub const SERA_STEP: f64 = 0.001;
+
+/// Thresholds of [`RelevanceMetrics::ser_curve`]: t = 0, 0.1, …, 1.
+pub const SER_CURVE_POINTS: usize = 11;
+
+/// The squared errors of a sample, sorted by the relevance of their targets, for SER_t at any
+/// threshold in O(log n).
+struct SerTable {
+    /// φ(y_i), ascending.
+    phi: Vec<f64>,
+    /// `tail[j]` = Σ of the squared errors of the samples `j..` (in `phi` order); `tail[n]` = 0.
+    tail: Vec<f64>,
+}
+
+impl SerTable {
+    fn new(pred: &[f64], target: &[f64], phi: &[f64]) -> Self {
+        let mut order: Vec<usize> = (0..phi.len()).collect();
+        order.sort_by(|&a, &b| phi[a].total_cmp(&phi[b]));
+        let mut tail = vec![0.0; phi.len() + 1];
+        for (j, &i) in order.iter().enumerate().rev() {
+            let e = pred[i] - target[i];
+            tail[j] = tail[j + 1] + e * e;
+        }
+        SerTable {
+            phi: order.iter().map(|&i| phi[i]).collect(),
+            tail,
+        }
+    }
+
+    /// SER_t = Σ_{φ(y_i) ≥ t} (ŷ_i − y_i)².
+    fn ser(&self, t: f64) -> f64 {
+        self.tail[self.phi.partition_point(|&p| p < t)]
+    }
+
+    /// The trapezoid rule over t_j = min(j·step, 1), j = 0, 1, …, ⌊1/step + 1e-10⌋ (R's
+    /// `seq(0, 1, step)`).
+    fn sera(&self, step: f64) -> f64 {
+        let n = (1.0 / step + 1e-10).floor() as usize;
+        let t = |j: usize| (j as f64 * step).min(1.0);
+        let mut prev = self.ser(0.0);
+        let mut area = 0.0;
+        for j in 1..=n {
+            let cur = self.ser(t(j));
+            area += step * (prev + cur) / 2.0;
+            prev = cur;
+        }
+        area
+    }
+}
+
+/// Checks equal lengths, finite predictions and targets, and φ ∈ [0, 1].
+fn check_inputs(pred: &[f64], target: &[f64], phi: Option<&[f64]>) -> Result<(), DataError> {
+    let n_phi = phi.map_or(target.len(), <[f64]>::len);
+    if pred.len() != target.len() || n_phi != target.len() {
+        return Err(DataError::invalid(
+            "relevance metrics inputs",
+            format!(
+                "lengths differ: {} predictions, {} targets, {n_phi} relevance values",
+                pred.len(),
+                target.len(),
+            ),
+        ));
+    }
+    for (what, v) in [("predictions", pred), ("targets", target)] {
+        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+            return Err(DataError::invalid(
+                what,
+                format!("non-finite value {} at index {i}", v[i]),
+            ));
+        }
+    }
+    if let Some(phi) = phi {
+        if let Some(i) = phi.iter().position(|p| !(0.0..=1.0).contains(p)) {
+            return Err(DataError::invalid(
+                "relevance values",
+                format!("φ = {} at index {i} is not in [0, 1]", phi[i]),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// SER_t = Σ_{i : φ(y_i) ≥ t} (ŷ_i − y_i)², the squared error on the targets of relevance at
+/// least `t`, given the relevance `phi[i]` = φ(y_i) of each target.
+///
+/// ```
+/// use srl_data::relevance::ser_t;
+/// let (pred, target, phi) = ([1.0, 2.0, 5.0], [0.0, 0.0, 2.0], [0.0, 0.5, 1.0]);
+/// assert_eq!(ser_t(&pred, &target, &phi, 0.0).unwrap(), 14.0);
+/// assert_eq!(ser_t(&pred, &target, &phi, 0.5).unwrap(), 13.0);
+/// assert_eq!(ser_t(&pred, &target, &phi, 0.7).unwrap(), 9.0);
+/// ```
+pub fn ser_t(pred: &[f64], target: &[f64], phi: &[f64], t: f64) -> Result<f64, DataError> {
+    check_inputs(pred, target, Some(phi))?;
+    Ok(pred
+        .iter()
+        .zip(target)
+        .zip(phi)
+        .filter(|(_, &p)| p >= t)
+        .map(|((&a, &b), _)| (a - b) * (a - b))
+        .sum())
+}
+
+/// SERA = ∫₀¹ SER_t dt (Ribeiro & Moniz 2020), computed as IRon's `sera` does: the trapezoid
+/// rule on the grid t = 0, step, 2·step, …, 1 (R's `seq(0, 1, step)`: t_j = j·step for
+/// j = 0…⌊1/step + 1e-10⌋, capped at 1),
+/// `SERA ≈ Σ_j step·(SER_{t_{j−1}} + SER_{t_j})/2`, with `step` = [`SERA_STEP`] = 0.001.
+///
+/// SERA ≥ 0, and it is 0 when every prediction is exact. Because the first trapezoid uses
+/// SER_0 (all samples), errors on targets of relevance below `step` still add up to
+/// `step/2 · Σ e²`; the exact integral would ignore φ = 0 samples.
+///
+/// ```
+/// use srl_data::relevance::sera;
+/// // SER_t is 14 at t = 0, 13 on (0, 0.5], 9 on (0.5, 1]: the integral is 11, the trapezoid
+/// // rule adds step/2·(14 − 13) + step/2·(13 − 9) = 0.0025.
+/// let s = sera(&[1.0, 2.0, 5.0], &[0.0, 0.0, 2.0], &[0.0, 0.5, 1.0]).unwrap();
+/// assert!((s - 11.0025).abs() < 1e-9);
+/// ```
+pub fn sera(pred: &[f64], target: &[f64], phi: &[f64]) -> Result<f64, DataError> {
+    sera_with_step(pred, target, phi, SERA_STEP)
+}
+
+/// [`sera`] with another grid step in (0, 1] (imbalance-metrics' default is 0.01). When
+/// 1/step is not an integer the grid stops at the last multiple of `step` below 1, as in IRon.
+pub fn sera_with_step(
+    pred: &[f64],
+    target: &[f64],
+    phi: &[f64],
+    step: f64,
+) -> Result<f64, DataError> {
+    if !(step.is_finite() && step > 0.0 && step <= 1.0) {
+        return Err(DataError::invalid(
+            "SERA step",
+            format!("must be in (0, 1], got {step}"),
+        ));
+    }
+    check_inputs(pred, target, Some(phi))?;
+    Ok(SerTable::new(pred, target, phi).sera(step))
+}
+
+/// The relevance-based metrics of one set of predictions (Ribeiro & Moniz 2020).
+///
+/// - `sera`: [`sera`] with step [`SERA_STEP`];
+/// - `phi_mae` = Σ φ(y_i)·|ŷ_i − y_i| / Σ φ(y_i) and `phi_mse` = Σ φ(y_i)·(ŷ_i − y_i)² / Σ φ(y_i)
+///   (`None` when every target has φ = 0, e.g. a test part without rare targets);
+/// - `ser_curve`: `(t, SER_t)` at t = 0, 0.1, …, 1 ([`SER_CURVE_POINTS`] points);
+/// - `n_relevant`: the number of targets with φ > 0; `count`: the number of samples.
+///
+/// Cost: O(n log n) for n samples (φ, one sort, then O(log n) per threshold), so it is cheap
+/// to call per run and per part.
+///
+/// ```
+/// use srl_data::relevance::{ControlPoint, RelevanceMetrics, RelevanceParams};
+/// let rel = RelevanceParams::manual(vec![
+///     ControlPoint::new(0.0, 0.0, 0.0),
+///     ControlPoint::new(10.0, 1.0, 0.0),
+/// ])
+/// .fit(&[])
+/// .unwrap();
+/// // φ(0) = 0, φ(5) = 0.5, φ(10) = 1; errors 1, 2, 3.
+/// let m = RelevanceMetrics::of(&[1.0, 7.0, 13.0], &[0.0, 5.0, 10.0], &rel).unwrap();
+/// assert_eq!(m.n_relevant, 2);
+/// assert!((m.phi_mae.unwrap() - (0.5 * 2.0 + 3.0) / 1.5).abs() < 1e-12);
+/// assert!((m.phi_mse.unwrap() - (0.5 * 4.0 + 9.0) / 1.5).abs() < 1e-12);
+/// assert_eq!(m.ser_curve[0], (0.0, 14.0));
+/// assert_eq!(m.ser_curve[10], (1.0, 9.0));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelevanceMetrics {
+    /// Number of samples.
+    pub count: usize,
+    /// Number of samples whose target has φ > 0.
+    pub n_relevant: usize,
+    /// SERA (trapezoid rule, step 0.001).
+    pub sera: f64,
+    /// φ-weighted mean absolute error (`None` if Σφ = 0).
+    pub phi_mae: Option<f64>,
+    /// φ-weighted mean squared error (`None` if Σφ = 0).
+    pub phi_mse: Option<f64>,
+    /// `(t, SER_t)` for t = 0, 0.1, …, 1.
+    pub ser_curve: Vec<(f64, f64)>,
+}
+
+impl RelevanceMetrics {
+    /// The metrics of `pred` against `target` under the relevance function `rel`. Errors on a
+    /// length mismatch or a non-finite prediction or target.
+    pub fn of(pred: &[f64], target: &[f64], rel: &Relevance) -> Result<Self, DataError> {
+        check_inputs(pred, target, None)?;
+        Self::of_phi(pred, target, &rel.phi_all(target))
+    }
+
+    /// As [`of`](Self::of), with φ of the targets already computed (`phi[i]` = φ(target[i]),
+    /// each in [0, 1]).
+    pub fn of_phi(pred: &[f64], target: &[f64], phi: &[f64]) -> Result<Self, DataError> {
+        check_inputs(pred, target, Some(phi))?;
+        let table = SerTable::new(pred, target, phi);
+        let (mut w, mut wa, mut ws) = (0.0, 0.0, 0.0);
+        for ((&p, &t), &f) in pred.iter().zip(target).zip(phi) {
+            let e = (p - t).abs();
+            w += f;
+            wa += f * e;
+            ws += f * e * e;
+        }
+        let ser_curve = (0..SER_CURVE_POINTS)
+            .map(|k| {
+                let t = k as f64 / (SER_CURVE_POINTS - 1) as f64;
+                (t, table.ser(t))
+            })
+            .collect();
+        Ok(RelevanceMetrics {
+            count: pred.len(),
+            n_relevant: phi.iter().filter(|&&f| f > 0.0).count(),
+            sera: table.sera(SERA_STEP),
+            phi_mae: (w > 0.0).then(|| wa / w),
+            phi_mse: (w > 0.0).then(|| ws / w),
+            ser_curve,
+        })
     }
 }

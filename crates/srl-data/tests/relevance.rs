@@ -505,3 +505,184 @@ fn below_the_first_control_point_phi_is_clamped_not_one() {
         assert_eq!(r.phi(y), 0.0, "{y}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// SER_t, SERA, φ-weighted errors.
+
+use srl_data::relevance::{ser_t, sera, sera_with_step, RelevanceMetrics, SERA_STEP};
+
+/// SERA by brute force: SER_t recomputed from scratch at every grid point t_j = j·step.
+fn naive_sera(pred: &[f64], target: &[f64], phi: &[f64], step: f64) -> f64 {
+    let n = (1.0 / step + 1e-10).floor() as usize;
+    let ser = |t: f64| -> f64 {
+        (0..pred.len())
+            .filter(|&i| phi[i] >= t)
+            .map(|i| (pred[i] - target[i]).powi(2))
+            .sum()
+    };
+    (1..=n)
+        .map(|j| {
+            let (a, b) = (((j - 1) as f64 * step).min(1.0), (j as f64 * step).min(1.0));
+            step * (ser(a) + ser(b)) / 2.0
+        })
+        .sum()
+}
+
+#[test]
+fn sera_by_hand() {
+    // errors² 1, 4, 9 at φ 0, 0.5, 1: SER_t = 14 (t = 0), 13 (0 < t ≤ 0.5), 9 (t > 0.5).
+    let (pred, target, phi) = ([1.0, 2.0, 5.0], [0.0, 0.0, 2.0], [0.0, 0.5, 1.0]);
+    // Exact integral 0.5·13 + 0.5·9 = 11; trapezoids at the two jumps add 0.0005 + 0.002.
+    let s = sera(&pred, &target, &phi).unwrap();
+    assert!((s - 11.0025).abs() < 1e-9, "{s}");
+    assert!((s - naive_sera(&pred, &target, &phi, SERA_STEP)).abs() < 1e-9);
+    // step 0.25: t = 0, .25, .5, .75, 1 → SER 14, 13, 13, 9, 9.
+    let s = sera_with_step(&pred, &target, &phi, 0.25).unwrap();
+    assert!((s - 0.25 * (13.5 + 13.0 + 11.0 + 9.0)).abs() < 1e-12, "{s}");
+    // step 0.3: grid 0, .3, .6, .9 (stops below 1, as R's seq does).
+    let s = sera_with_step(&pred, &target, &phi, 0.3).unwrap();
+    assert!((s - 0.3 * (13.5 + 11.0 + 9.0)).abs() < 1e-12, "{s}");
+    assert!(sera_with_step(&pred, &target, &phi, 0.0).is_err());
+    assert!(sera_with_step(&pred, &target, &phi, 1.5).is_err());
+    assert_eq!(ser_t(&pred, &target, &phi, 0.5).unwrap(), 13.0);
+    assert_eq!(ser_t(&pred, &target, &phi, 1.1).unwrap(), 0.0);
+}
+
+#[test]
+fn relevance_metrics_by_hand_and_bad_input() {
+    let rel = manual(&[(0.0, 0.0, 0.0), (10.0, 1.0, 0.0)]).unwrap();
+    // φ(0) = 0, φ(2.5) = 0.15625, φ(10) = 1, φ(20) = 1; errors 4, 1, 2, 0.
+    let target = [0.0, 2.5, 10.0, 20.0];
+    let pred = [4.0, 1.5, 8.0, 20.0];
+    let m = RelevanceMetrics::of(&pred, &target, &rel).unwrap();
+    let w = 0.15625 + 1.0 + 1.0;
+    assert_eq!((m.count, m.n_relevant), (4, 3));
+    assert!((m.phi_mae.unwrap() - (0.15625 * 1.0 + 2.0) / w).abs() < 1e-12);
+    assert!((m.phi_mse.unwrap() - (0.15625 * 1.0 + 4.0) / w).abs() < 1e-12);
+    let phi = rel.phi_all(&target);
+    assert!((m.sera - sera(&pred, &target, &phi).unwrap()).abs() < 1e-12);
+    assert_eq!(m.ser_curve.len(), 11);
+    assert_eq!(m.ser_curve[0], (0.0, 21.0));
+    assert_eq!(m.ser_curve[1], (0.1, 5.0));
+    assert_eq!(m.ser_curve[2], (0.2, 4.0));
+    assert_eq!(m.ser_curve[10], (1.0, 4.0));
+    assert_eq!(
+        m,
+        RelevanceMetrics::of_phi(&pred, &target, &phi).unwrap(),
+        "of and of_phi agree"
+    );
+    // Serialises to JSON without NaN; a part without relevant targets has null φ-errors.
+    let none = RelevanceMetrics::of(&[1.0], &[0.0], &rel).unwrap();
+    assert_eq!((none.phi_mae, none.n_relevant), (None, 0));
+    let json = serde_json::to_string(&none).unwrap();
+    assert!(
+        json.contains("\"phi_mae\":null") && !json.contains("NaN"),
+        "{json}"
+    );
+    let empty = RelevanceMetrics::of(&[], &[], &rel).unwrap();
+    assert_eq!((empty.count, empty.sera), (0, 0.0));
+    // Typed errors.
+    assert!(RelevanceMetrics::of(&[1.0], &[1.0, 2.0], &rel).is_err());
+    let e = RelevanceMetrics::of(&[f64::NAN], &[1.0], &rel).unwrap_err();
+    assert!(e.to_string().contains("predictions"), "{e}");
+    let e = RelevanceMetrics::of(&[1.0], &[f64::INFINITY], &rel).unwrap_err();
+    assert!(e.to_string().contains("targets"), "{e}");
+    assert!(RelevanceMetrics::of_phi(&[1.0], &[1.0], &[1.5]).is_err());
+    assert!(RelevanceMetrics::of_phi(&[1.0], &[1.0], &[f64::NAN]).is_err());
+    assert!(RelevanceMetrics::of_phi(&[1.0], &[1.0], &[]).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn ser_and_sera_invariants(
+        data in prop::collection::vec((-20.0f64..20.0, -5.0f64..5.0, 0.0f64..=1.0, 0usize..4), 0..40),
+    ) {
+        // A quarter of the samples have φ = 0, a quarter φ = 1.
+        let target: Vec<f64> = data.iter().map(|d| d.0).collect();
+        let pred: Vec<f64> = data.iter().map(|d| d.0 + d.1).collect();
+        let phi: Vec<f64> = data
+            .iter()
+            .map(|d| match d.3 { 0 => 0.0, 1 => 1.0, _ => d.2 })
+            .collect();
+        // SER_t is non-increasing in t.
+        let curve: Vec<f64> = (0..=100)
+            .map(|k| ser_t(&pred, &target, &phi, k as f64 / 100.0).unwrap())
+            .collect();
+        prop_assert!(curve.windows(2).all(|w| w[1] <= w[0]));
+        let m = RelevanceMetrics::of_phi(&pred, &target, &phi).unwrap();
+        prop_assert!(m.ser_curve.windows(2).all(|w| w[1].1 <= w[0].1));
+        // SERA ≥ 0 and equals the brute-force trapezoid sum.
+        let s = sera(&pred, &target, &phi).unwrap();
+        prop_assert!(s >= 0.0);
+        prop_assert!((s - m.sera).abs() <= 1e-12 * (1.0 + s));
+        let naive = naive_sera(&pred, &target, &phi, SERA_STEP);
+        prop_assert!((s - naive).abs() <= 1e-9 * (1.0 + naive), "{} vs {}", s, naive);
+        // Exact predictions wherever φ > 0: SERA reduces to the first trapezoid's share of
+        // the φ = 0 errors, step/2 · Σ e²; exact everywhere: 0.
+        let fixed: Vec<f64> = pred
+            .iter()
+            .zip(&target)
+            .zip(&phi)
+            .map(|((&p, &t), &f)| if f > 0.0 { t } else { p })
+            .collect();
+        let zero_sq: f64 = fixed.iter().zip(&target).map(|(p, t)| (p - t) * (p - t)).sum();
+        let s0 = sera(&fixed, &target, &phi).unwrap();
+        prop_assert!((s0 - SERA_STEP / 2.0 * zero_sq).abs() <= 1e-12 * (1.0 + zero_sq));
+        prop_assert_eq!(sera(&target, &target, &phi).unwrap(), 0.0);
+        // A wrong prediction on a target with φ > 0 makes SERA positive.
+        if let Some(i) = phi.iter().position(|&f| f > 0.0) {
+            let mut one = target.clone();
+            one[i] += 1.0;
+            prop_assert!(sera(&one, &target, &phi).unwrap() > 0.0);
+        }
+        // φ-weighted errors: MAE² ≤ MSE (Jensen), both None iff Σφ = 0.
+        match (m.phi_mae, m.phi_mse) {
+            (Some(a), Some(b)) => prop_assert!(a * a <= b * (1.0 + 1e-12) + 1e-300),
+            (None, None) => prop_assert!(phi.iter().all(|&f| f == 0.0)),
+            _ => prop_assert!(false, "phi_mae and phi_mse disagree"),
+        }
+    }
+}
+
+/// SERA against imbalance-metrics 0.0.6: same grid and rule; the sums are accumulated in a
+/// different order (imbalance-metrics: per threshold, then per trapezoid), so agreement is to
+/// rounding, checked at a relative 1e-9 (SERA here is ~622; observed difference 1e-12, i.e.
+/// 2e-15 relative).
+#[test]
+fn sera_matches_imbalance_metrics_on_yacht() {
+    let Some(dir) = tables() else { return };
+    let reference = reference();
+    let case = &reference["cases"][0];
+    assert_eq!(case["name"], "yacht");
+    let s = &reference["sera"];
+    let y = target(&dir, case["file"].as_str().unwrap(), &case["column"]);
+    let pred = f64s(&s["pred"]);
+    let rel = RelevanceParams::default().fit(&y).unwrap();
+    let m = RelevanceMetrics::of(&pred, &y, &rel).unwrap();
+    let close = |ours: f64, theirs: &serde_json::Value, what: &str| {
+        let theirs = theirs.as_f64().unwrap();
+        assert!(
+            (ours - theirs).abs() <= 1e-9 * theirs.abs().max(1.0),
+            "{what}: ours {ours}, imbalance-metrics {theirs}"
+        );
+    };
+    close(m.sera, &s["sera_step_0.001"], "SERA step 0.001");
+    let phi = rel.phi_all(&y);
+    close(
+        sera_with_step(&pred, &y, &phi, 0.01).unwrap(),
+        &s["sera_step_0.01"],
+        "SERA step 0.01",
+    );
+    close(m.phi_mae.unwrap(), &s["phi_mae"], "φ-MAE");
+    close(m.phi_mse.unwrap(), &s["phi_mse"], "φ-MSE");
+    for pair in s["ser_t"].as_array().unwrap() {
+        let t = pair[0].as_f64().unwrap();
+        close(
+            ser_t(&pred, &y, &phi, t).unwrap(),
+            &pair[1],
+            &format!("SER_{t}"),
+        );
+    }
+}
