@@ -877,7 +877,7 @@ impl RelevanceMetrics {
         Self::of_phi(pred, target, &rel.phi_all(target))
     }
 
-    /// As [`of`](Self::of), with φ of the targets already computed (`phi[i]` = φ(target[i]),
+    /// As [`of`](Self::of), with φ of the targets already computed (`phi[i]` = `φ(target[i])`,
     /// each in [0, 1]).
     pub fn of_phi(pred: &[f64], target: &[f64], phi: &[f64]) -> Result<Self, DataError> {
         check_inputs(pred, target, Some(phi))?;
