@@ -12,8 +12,8 @@
 //! 5. on Unix, `fsync` the folder so the rename itself survives a crash (best effort).
 //!
 //! If any step fails the temporary file is removed and the error is returned; `path` is left
-//! untouched. Used for downloaded datasets ([`crate::fetch`]) and, by the trainer, for
-//! checkpoints and result files.
+//! untouched. Used for downloaded datasets (`srl_data::fetch`, feature `fetch`) and, by the
+//! trainer, for checkpoints and result files.
 
 use crate::DataError;
 use std::fs::{self, File, OpenOptions};
