@@ -169,30 +169,26 @@ fn alpha_zero_gives_all_ones_and_bad_inputs_are_typed_errors() {
             "{e}"
         );
     }
-    let mut p = DenseWeightParams::default();
-    p.eps = 0.0;
-    assert!(matches!(
-        p.check(),
-        Err(LossError::InvalidParameter { name: "eps", .. })
-    ));
-    p = DenseWeightParams::default();
-    p.grid_points = 1;
-    assert!(matches!(
-        p.check(),
-        Err(LossError::InvalidParameter {
-            name: "grid_points",
-            ..
-        })
-    ));
-    p = DenseWeightParams::default();
-    p.bandwidth = Some(-1.0);
-    assert!(matches!(
-        p.check(),
-        Err(LossError::InvalidParameter {
-            name: "bandwidth",
-            ..
-        })
-    ));
+    let invalid = |p: DenseWeightParams| match p.check() {
+        Err(LossError::InvalidParameter { name, .. }) => name,
+        other => panic!("{other:?}"),
+    };
+    let d = DenseWeightParams::default();
+    assert_eq!(invalid(DenseWeightParams { eps: 0.0, ..d }), "eps");
+    assert_eq!(
+        invalid(DenseWeightParams {
+            grid_points: 1,
+            ..d
+        }),
+        "grid_points"
+    );
+    assert_eq!(
+        invalid(DenseWeightParams {
+            bandwidth: Some(-1.0),
+            ..d
+        }),
+        "bandwidth"
+    );
 
     let ok = DenseWeightParams::default().check().unwrap();
     assert!(matches!(
@@ -228,8 +224,10 @@ fn huge_bandwidths_fall_back_to_an_untruncated_kernel() {
 #[test]
 fn a_given_bandwidth_replaces_the_rule() {
     let y = [0.0, 0.5, 1.0, 1.2, 4.0, 9.0];
-    let mut p = DenseWeightParams::default();
-    p.bandwidth = Some(0.75);
+    let p = DenseWeightParams {
+        bandwidth: Some(0.75),
+        ..DenseWeightParams::default()
+    };
     let fit = DenseWeight::fit(&y, &p.check().unwrap()).unwrap();
     assert_eq!(fit.bandwidth(), 0.75);
 }
