@@ -1,7 +1,7 @@
 //! The regression side — its whole room: the parameters of the loss on the predictions, the
-//! re-weightings (INV/SQINV/LDS/DenseWeight), focal and Balanced MSE, their presets, validation and the
-//! method names they give, and the training-step component: L_reg(ŷ, y) with optional
-//! per-sample weights, or Balanced MSE with its trained noise scale σ.
+//! re-weightings (INV/SQINV/LDS/DenseWeight), focal and Balanced MSE, their presets,
+//! validation and the method names they give, and the training-step component: L_reg(ŷ, y)
+//! with optional per-sample weights, or Balanced MSE with its trained noise scale σ.
 
 use super::{
     from_state, loss_error, to_state, BuildContext, Contribution, MethodComponent, MethodState,
@@ -88,9 +88,9 @@ pub struct RegressionParams {
 impl RegressionParams {
     /// Switches on the regression-side component `c` with its preset in `ctx`; `false` (and
     /// nothing changed) for a representation-side component. Tables: LDS = SQINV + Gaussian
-    /// kernel of size 15, σ 3; DenseWeight α = 1 (the paper's and package's default, not
-    /// tuned here; every context); BMC σ₀ 0.1 fixed, BNI σ₀ 0.1 learned, GAI σ₀ 0.03 learned (chosen
-    /// on Airfoil validation, docs/results/tuning/); IOL: the references' settings.
+    /// kernel of size 15, σ 3; BMC σ₀ 0.1 fixed, BNI σ₀ 0.1 learned, GAI σ₀ 0.03 learned (chosen
+    /// on Airfoil validation, docs/results/tuning/); IOL: the references' settings. DenseWeight:
+    /// α = 1 in every context (the paper's and its package's default, not tuned here).
     pub fn apply_preset(&mut self, c: Component, ctx: PresetContext) -> bool {
         let op = ctx.is_operator();
         match c {
@@ -244,8 +244,8 @@ const MIN_SIGMA: f32 = 1e-4;
 /// reference's mini-batches.
 const BMC_BLOCK: usize = 256;
 
-/// [`RegressionParams`] that passed [`RegressionParams::check`] (only it makes one): the loss
-/// the LDS kernel and DenseWeight in their checked forms.
+/// [`RegressionParams`] that passed [`RegressionParams::check`] (only it makes one): the loss,
+/// the LDS kernel and DenseWeight's parameters in their checked forms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidRegressionParams {
     params: RegressionParams,
