@@ -793,6 +793,7 @@ mod tests {
             train_bins: &bins,
             train_weights: None,
             train_y: y.view(),
+            train_targets: &[0.5, 0.5, 1.5, 1.5],
             y_mean: 0.0,
             y_std: 1.0,
             seed: 1,

@@ -59,7 +59,8 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Print the preset configuration of a benchmark and method as TOML (to edit and reuse).
     Config(ConfigArgs),
-    /// Write DIR sample weights (inv, sqinv or lds) for every row of a table, for any model.
+    /// Write DIR sample weights (inv, sqinv, lds or denseweight) for every row of a table, for
+    /// any model.
     Weights(WeightsArgs),
 }
 
@@ -69,9 +70,12 @@ pub struct WeightsArgs {
     /// The table (--csv, --target; its reading flags and --bin-width / --num-bins apply).
     #[command(flatten)]
     pub data: DataArgs,
-    /// The re-weighting: inv, sqinv or lds (the tabular presets `srl train` uses).
+    /// The re-weighting: inv, sqinv, lds or denseweight (the tabular presets `srl train` uses).
     #[arg(long, value_name = "SCHEME")]
     pub scheme: srl_train::MethodName,
+    /// DenseWeight's α ≥ 0 (only with --scheme denseweight) [default: 1].
+    #[arg(long, value_name = "A")]
+    pub alpha: Option<f64>,
     /// Output CSV: `line,target,bin,weight`, one line per data row in file order.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,

@@ -306,8 +306,8 @@ fn weights_cover_every_row_with_mean_one_and_rarer_bins_weigh_more() {
             })
             .collect()
     };
-    let weights = |scheme: &str, out: &Path| {
-        srl(&[
+    let weights_with = |scheme: &str, out: &Path, extra: &[&str]| {
+        let mut args = vec![
             "weights",
             "--csv",
             csv,
@@ -317,10 +317,13 @@ fn weights_cover_every_row_with_mean_one_and_rarer_bins_weigh_more() {
             scheme,
             "--out",
             out.to_str().unwrap(),
-        ])
+        ];
+        args.extend_from_slice(extra);
+        srl(&args)
     };
+    let weights = |scheme: &str, out: &Path| weights_with(scheme, out, &[]);
     let mut by_scheme = Vec::new();
-    for scheme in ["inv", "sqinv", "lds"] {
+    for scheme in ["inv", "sqinv", "lds", "denseweight"] {
         let out = dir.path().join(format!("{scheme}.csv"));
         let o = weights(scheme, &out);
         assert!(o.status.success(), "{scheme}: {}", text(&o.stderr));
@@ -343,6 +346,35 @@ fn weights_cover_every_row_with_mean_one_and_rarer_bins_weigh_more() {
     }
     assert_ne!(by_scheme[0], by_scheme[1]);
     assert_ne!(by_scheme[1], by_scheme[2]);
+    assert_ne!(by_scheme[2], by_scheme[3]);
+
+    // DenseWeight's α: the preset is 1, 0 gives all ones, a larger α spreads the weights.
+    let dense = |alpha: &str| {
+        let out = dir.path().join(format!("dense-{alpha}.csv"));
+        let o = weights_with("denseweight", &out, &["--alpha", alpha]);
+        assert!(o.status.success(), "α {alpha}: {}", text(&o.stderr));
+        assert!(text(&o.stdout).contains(&format!("denseweight α {alpha}")));
+        read(&out).into_iter().map(|r| r.3).collect::<Vec<f64>>()
+    };
+    assert_eq!(dense("1"), by_scheme[3]);
+    assert!(dense("0").iter().all(|&w| w == 1.0));
+    let spread = |w: &[f64]| {
+        w.iter().copied().fold(0.0, f64::max) / w.iter().copied().fold(f64::INFINITY, f64::min)
+    };
+    assert!(spread(&dense("0.5")) < spread(&by_scheme[3]));
+    // --alpha belongs to DenseWeight and must be ≥ 0.
+    let out = dir.path().join("y.csv");
+    let o = weights_with("lds", &out, &["--alpha", "0.5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--scheme denseweight"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = weights_with("denseweight", &out, &["--alpha=-1"]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("alpha"), "{}", text(&o.stderr));
+    assert!(!out.exists());
 
     // Not a re-weighting, an existing output without --force: usage errors, nothing written.
     let out = dir.path().join("x.csv");

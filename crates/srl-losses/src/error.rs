@@ -45,6 +45,15 @@ pub enum LossError {
         /// Which input.
         what: &'static str,
     },
+    /// Inputs on which an estimate is undefined (e.g. DenseWeight's density of fewer than two
+    /// targets, or of targets that are all equal).
+    #[error("{what}: {reason}")]
+    Degenerate {
+        /// Which input.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An error from the surrogate table.
     #[error(transparent)]
     Surrogate(#[from] srl_surrogate::SurrogateError),

@@ -24,6 +24,9 @@ pub enum Component {
     Sqinv,
     /// Label distribution smoothing: SQINV of the kernel-smoothed counts (Yang et al. 2021).
     Lds,
+    /// DenseWeight: 1 − α·(scaled kernel density of the raw training target), floored at ε
+    /// (Steininger et al. 2021).
+    Denseweight,
     /// Focal-R: the regression loss scaled by tanh(β|e|)^γ.
     Focal,
     /// Balanced MSE, batch Monte-Carlo (Ren et al. 2022); `bmse` is an alias.
@@ -127,6 +130,15 @@ pub const COMPONENTS: &[ComponentInfo] = &[
         family: Family::Reweighting,
         cost: 0.05,
         help: "label distribution smoothing (SQINV of smoothed counts)",
+    },
+    ComponentInfo {
+        component: Component::Denseweight,
+        name: "denseweight",
+        aliases: &[],
+        display: "DenseWeight",
+        family: Family::Reweighting,
+        cost: 0.05,
+        help: "DenseWeight: 1 − α·(scaled kernel density of the target)",
     },
     ComponentInfo {
         component: Component::Focal,

@@ -38,7 +38,8 @@ pub use crate::components::dist::DistParams;
 pub use crate::components::ordinal_entropy::OrdinalEntropyParams;
 pub use crate::components::ranksim::RankSimParams;
 pub use crate::components::regression::{
-    BalancedMseKind, BalancedMseParams, RegressionParams, ReweightParams, ValidRegressionParams,
+    BalancedMseKind, BalancedMseParams, RegressionParams, ReweightParams, TrainingLabels,
+    ValidRegressionParams,
 };
 pub use crate::components::rnc::RncParams;
 use crate::components::{
@@ -56,7 +57,7 @@ use std::sync::Arc;
 /// A method as a set of components: `vanilla` is the empty set.
 ///
 /// Parsing accepts the components in any order, separated by `+`; `vanilla` alone is the empty
-/// set and `bmse` means `bmc`. At most one re-weighting (inv, sqinv, lds) and at most one
+/// set and `bmse` means `bmc`. At most one re-weighting (inv, sqinv, lds, denseweight) and at most one
 /// Balanced MSE variant (bmc, bni, gai); Balanced MSE replaces the regression loss, so it
 /// combines with neither a re-weighting nor focal. The text form lists the components in
 /// canonical order ([`Component::ALL`]).
@@ -81,7 +82,7 @@ impl MethodName {
         if count(Component::is_reweighting) > 1 {
             return Err(invalid(
                 "method",
-                "choose one re-weighting of inv, sqinv, lds".into(),
+                "choose one re-weighting of inv, sqinv, lds, denseweight".into(),
             ));
         }
         if count(Component::is_balanced_mse) > 1 {
@@ -225,6 +226,7 @@ macro_rules! rooms {
                     regression: RegressionParams {
                         loss,
                         reweight: None,
+                        denseweight: None,
                         balanced_mse: None,
                     },
                     $( $field: None, )*

@@ -199,6 +199,7 @@ impl<'a> Trainer<'a> {
             train_bins: &bench.train.bins,
             train_weights,
             train_y: train_y.view(),
+            train_targets: &bench.train.y.to_vec(),
             y_mean,
             y_std,
             seed: cfg.seed,

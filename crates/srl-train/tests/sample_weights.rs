@@ -73,7 +73,11 @@ fn dir_weights_as_sample_weights_train_like_the_reweighted_method() {
         .regression
         .check()
         .unwrap()
-        .row_weights(&bench.train.bins, bench.binning.num_bins())
+        .row_weights(srl_train::method::TrainingLabels {
+            targets: bench.train.y.as_slice().unwrap(),
+            bins: &bench.train.bins,
+            num_bins: bench.binning.num_bins(),
+        })
         .unwrap()
         .unwrap();
     let by_method = predictions(&train(Trainer::new(&inv, &bench).unwrap()), &bench);

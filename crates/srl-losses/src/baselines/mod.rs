@@ -4,6 +4,8 @@
 //!
 //! - [`lds`]: SQINV / INV re-weighting and label distribution smoothing (Yang et al., ICML 2021),
 //!   plus the kernel windows shared with FDS.
+//! - [`denseweight`]: DenseWeight (Steininger et al., Machine Learning 2021): weights from a
+//!   kernel density estimate of the raw training targets, as the authors' package computes them.
 //! - [`balanced_mse`]: Balanced MSE — BMC, BNI and GAI (Ren et al., CVPR 2022).
 //! - [`ordinal_entropy`]: the ordinal-entropy regulariser (Zhang et al., ICLR 2023).
 //! - [`ranksim`]: RankSim (Gong et al., ICML 2022) with blackbox-differentiation backward.
@@ -19,6 +21,7 @@
 
 pub mod balanced_mse;
 pub mod conr;
+pub mod denseweight;
 pub mod dist;
 pub mod fds;
 pub mod lds;

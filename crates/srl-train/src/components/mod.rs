@@ -65,6 +65,8 @@ pub struct BuildContext<'a> {
     pub train_weights: Option<&'a [f64]>,
     /// Training targets as trained on (standardised if the model standardises).
     pub train_y: ArrayView1<'a, f32>,
+    /// Training targets in their own units, as read (DenseWeight's density estimate).
+    pub train_targets: &'a [f64],
     /// Target scale: trained target = (y − mean)/std.
     pub y_mean: f64,
     /// See `y_mean`.

@@ -1,7 +1,7 @@
 //! The regression side — its whole room: the parameters of the loss on the predictions, the
-//! re-weightings (INV/SQINV/LDS), focal and Balanced MSE, their presets, validation and the
-//! method names they give, and the training-step component: L_reg(ŷ, y) with optional
-//! per-sample weights, or Balanced MSE with its trained noise scale σ.
+//! re-weightings (INV/SQINV/LDS/DenseWeight), focal and Balanced MSE, their presets,
+//! validation and the method names they give, and the training-step component: L_reg(ŷ, y)
+//! with optional per-sample weights, or Balanced MSE with its trained noise scale σ.
 
 use super::{
     from_state, loss_error, to_state, BuildContext, Contribution, MethodComponent, MethodState,
@@ -15,6 +15,9 @@ use srl_geometry::LogSumExp;
 use srl_losses::baselines::balanced_mse::{
     bmc_forward_backward, bni_forward_backward, gai_forward_backward, BalancedMseOutput, BniPrior,
     GaussianMixture1d,
+};
+use srl_losses::baselines::denseweight::{
+    dense_weights, DenseWeightParams, ValidDenseWeightParams,
 };
 use srl_losses::baselines::lds::{lds_weights_checked, LdsKernel, Reweight, ValidLdsKernel};
 use srl_losses::regression::{RegressionLoss, ValidRegressionLoss};
@@ -73,6 +76,10 @@ pub struct RegressionParams {
     /// Per-sample re-weighting (INV/SQINV, optionally LDS-smoothed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reweight: Option<ReweightParams>,
+    /// DenseWeight re-weighting (from the raw training targets, not the bins); at most one of
+    /// it and `reweight`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denseweight: Option<DenseWeightParams>,
     /// Balanced MSE in place of `loss`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balanced_mse: Option<BalancedMseParams>,
@@ -82,7 +89,8 @@ impl RegressionParams {
     /// Switches on the regression-side component `c` with its preset in `ctx`; `false` (and
     /// nothing changed) for a representation-side component. Tables: LDS = SQINV + Gaussian
     /// kernel of size 15, σ 3; BMC σ₀ 0.1 fixed, BNI σ₀ 0.1 learned, GAI σ₀ 0.03 learned (chosen
-    /// on Airfoil validation, docs/results/tuning/); IOL: the references' settings.
+    /// on Airfoil validation, docs/results/tuning/); IOL: the references' settings. DenseWeight:
+    /// α = 1 in every context (the paper's and its package's default, not tuned here).
     pub fn apply_preset(&mut self, c: Component, ctx: PresetContext) -> bool {
         let op = ctx.is_operator();
         match c {
@@ -109,6 +117,7 @@ impl RegressionParams {
                     }),
                 })
             }
+            Component::Denseweight => self.denseweight = Some(DenseWeightParams::default()),
             Component::Focal => {
                 self.loss = if op {
                     RegressionLoss::focal_mse()
@@ -145,6 +154,9 @@ impl RegressionParams {
                 (Reweight::Inverse, false) => Component::Inv,
                 _ => Component::Sqinv,
             });
+        }
+        if self.denseweight.is_some() {
+            v.push(Component::Denseweight);
         }
         if matches!(
             self.loss,
@@ -185,11 +197,25 @@ impl RegressionParams {
                 })?);
             }
         }
+        let denseweight = match &self.denseweight {
+            None => None,
+            Some(_) if self.reweight.is_some() => {
+                return Err(super::invalid(
+                    "method.regression.denseweight",
+                    "DenseWeight is a re-weighting of its own: remove `reweight`".into(),
+                ))
+            }
+            Some(d) => Some(
+                d.check()
+                    .map_err(|e| super::invalid("method.regression.denseweight", e.to_string()))?,
+            ),
+        };
         if let Some(b) = &self.balanced_mse {
-            if self.reweight.is_some() {
+            if self.reweight.is_some() || self.denseweight.is_some() {
                 return Err(super::invalid(
                     "method.regression.balanced_mse",
-                    "Balanced MSE replaces the re-weighted loss: remove `reweight`".into(),
+                    "Balanced MSE replaces the re-weighted loss: remove `reweight` / `denseweight`"
+                        .into(),
                 ));
             }
             super::positive("method.regression.balanced_mse.init_sigma", b.init_sigma)?;
@@ -205,6 +231,7 @@ impl RegressionParams {
             params: *self,
             loss,
             lds,
+            denseweight,
         })
     }
 }
@@ -217,28 +244,54 @@ const MIN_SIGMA: f32 = 1e-4;
 /// reference's mini-batches.
 const BMC_BLOCK: usize = 256;
 
-/// [`RegressionParams`] that passed [`RegressionParams::check`] (only it makes one): the loss
-/// and the LDS kernel in their checked forms.
+/// [`RegressionParams`] that passed [`RegressionParams::check`] (only it makes one): the loss,
+/// the LDS kernel and DenseWeight's parameters in their checked forms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidRegressionParams {
     params: RegressionParams,
     loss: ValidRegressionLoss,
     lds: Option<ValidLdsKernel>,
+    denseweight: Option<ValidDenseWeightParams>,
+}
+
+/// The training rows as the re-weightings read them: their targets in their own units (as
+/// read, not standardised: DenseWeight's density estimate) and their label bins (INV, SQINV,
+/// LDS). One entry per training row, in the same order.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingLabels<'a> {
+    /// The target of every training row.
+    pub targets: &'a [f64],
+    /// The label bin of every training row.
+    pub bins: &'a [usize],
+    /// Number of label bins K.
+    pub num_bins: usize,
 }
 
 impl ValidRegressionParams {
-    /// The re-weighting's per-row weights (mean 1) for rows in `bins` (of `num_bins`): INV
-    /// (1/n_b, counts clipped to [5, 1000]), SQINV (1/√n_b), LDS (the counts smoothed by the
-    /// checked kernel first); `None` without a re-weighting. What training applies, and what
-    /// `srl weights` writes for other models.
-    pub fn row_weights(
-        &self,
-        bins: &[usize],
-        num_bins: usize,
-    ) -> Result<Option<Vec<f64>>, TrainError> {
+    /// The re-weighting's per-row weights (mean 1) for the training rows `rows`: INV (1/n_b,
+    /// counts of the bins clipped to [5, 1000]), SQINV (1/√n_b), LDS (the counts smoothed by the
+    /// checked kernel first), DenseWeight (max(1 − α·p', ε) of the targets' scaled kernel
+    /// density p', [`srl_losses::baselines::denseweight`]); `None` without a re-weighting. What
+    /// training applies, and what `srl weights` writes for other models.
+    pub fn row_weights(&self, rows: TrainingLabels<'_>) -> Result<Option<Vec<f64>>, TrainError> {
+        if let Some(d) = &self.denseweight {
+            if rows.targets.len() != rows.bins.len() {
+                return Err(TrainError::Component {
+                    component: "denseweight",
+                    reason: format!(
+                        "{} targets for {} training rows",
+                        rows.targets.len(),
+                        rows.bins.len()
+                    ),
+                });
+            }
+            return dense_weights(rows.targets, d)
+                .map(Some)
+                .map_err(|e| loss_error("denseweight", e));
+        }
         match &self.params.reweight {
             None => Ok(None),
-            Some(r) => lds_weights_checked(bins, num_bins, r.kind, self.lds.as_ref())
+            Some(r) => lds_weights_checked(rows.bins, rows.num_bins, r.kind, self.lds.as_ref())
                 .map(Some)
                 .map_err(|e| loss_error("reweight", e)),
         }
@@ -275,7 +328,7 @@ fn with_sample_weights(dir: Option<Vec<f64>>, user: Option<&[f64]>) -> Option<Ve
 #[derive(Debug)]
 pub struct RegressionSide {
     loss: ValidRegressionLoss,
-    /// Per-training-row weights (mean 1) of INV/SQINV/LDS.
+    /// Per-training-row weights (mean 1) of INV/SQINV/LDS/DenseWeight.
     row_weights: Option<Array1<f32>>,
     /// The current batch's weights.
     batch_weights: Array1<f32>,
@@ -315,7 +368,11 @@ impl RegressionSide {
                     .into(),
             });
         }
-        let dir = params.row_weights(ctx.train_bins, ctx.num_bins)?;
+        let dir = params.row_weights(TrainingLabels {
+            targets: ctx.train_targets,
+            bins: ctx.train_bins,
+            num_bins: ctx.num_bins,
+        })?;
         let row_weights = with_sample_weights(dir, ctx.train_weights)
             .map(|w| w.into_iter().map(|v| v as f32).collect::<Array1<f32>>());
         let balanced = params
