@@ -8,6 +8,7 @@ use hessboost::prelude::{DMatrix, EvalMetric, Objective, RegLoss, Trainer, Train
 use ndarray::{Array1, Axis};
 use srl_data::metrics::evaluate;
 use srl_data::Benchmark;
+use srl_train::method::TrainingLabels;
 use srl_train::{GeometryReport, RunReport};
 use std::num::NonZeroUsize;
 use std::time::Instant;
@@ -30,7 +31,7 @@ pub struct GbdtOutcome {
 ///
 /// - Training rows: the training part, each with its DIR weight when the method has a
 ///   re-weighting ([`srl_train::method::ValidRegressionParams::row_weights`], the networks'
-///   weights, mean 1).
+///   weights, mean 1: INV, SQINV, LDS or DenseWeight).
 /// - Objective: squared error; early stopping on the validation MAE (the networks' selection
 ///   metric) after [`GbdtParams::early_stopping_rounds`](crate::GbdtParams) rounds without
 ///   improvement. Validation rows flagged as outside the training range do not steer it, as
@@ -70,9 +71,12 @@ pub fn fit(
             val.len()
         )));
     }
-    let weights = cfg
-        .weights()
-        .row_weights(&train.bins, bench.binning.num_bins())?;
+    let targets = train.y.to_vec();
+    let weights = cfg.weights().row_weights(TrainingLabels {
+        targets: &targets,
+        bins: &train.bins,
+        num_bins: bench.binning.num_bins(),
+    })?;
     let labels: Vec<f32> = train.y.iter().map(|&v| v as f32).collect();
     let mut dtrain = DMatrix::from_dense(&to_f32(train.x.view())?, train.len(), train.x.ncols())?
         .with_labels(&labels)?;

@@ -188,6 +188,7 @@ fn invalid(field: &'static str, reason: String) -> GbdtError {
 mod tests {
     use super::*;
     use srl_data::BenchmarkId;
+    use srl_train::method::TrainingLabels;
 
     fn airfoil() -> DataConfig {
         DataConfig::Benchmark {
@@ -229,7 +230,12 @@ mod tests {
         let ok = GbdtConfig::new(airfoil(), "gbdt+lds".parse().unwrap(), 0)
             .check()
             .unwrap();
-        assert!(ok.weights().row_weights(&[0, 1, 1], 2).unwrap().is_some());
+        let labels = TrainingLabels {
+            targets: &[0.5, 1.5, 1.7],
+            bins: &[0, 1, 1],
+            num_bins: 2,
+        };
+        assert!(ok.weights().row_weights(labels).unwrap().is_some());
         let plain = GbdtConfig::new(airfoil(), "gbdt".parse().unwrap(), 0)
             .check()
             .unwrap();

@@ -85,7 +85,7 @@ fn dir_weights_reach_the_trees() {
     let spec = table(dir.path());
     let bench = prepare(&spec).unwrap();
     let plain = run(&spec, &bench, "gbdt", 0, 1);
-    for m in ["gbdt+inv", "gbdt+sqinv", "gbdt+lds"] {
+    for m in ["gbdt+inv", "gbdt+sqinv", "gbdt+lds", "gbdt+denseweight"] {
         let w = run(&spec, &bench, m, 0, 1);
         assert_ne!(w.test_predictions, plain.test_predictions, "{m}");
         assert_eq!(w.report.method.to_string(), m);

@@ -31,7 +31,7 @@ use srl_data::names::Named;
 /// trees plain and with each re-weighting as sample weights, the model tabular users reach
 /// for first (the `srl-gbdt` crate trains them; a default LightGBM beat every network on 6 of
 /// 15 tables the project had never seen).
-pub const DEFAULT_COMPARE_METHODS: [&str; 10] = [
+pub const DEFAULT_COMPARE_METHODS: [&str; 11] = [
     "vanilla",
     "lds",
     "bni",
@@ -42,6 +42,7 @@ pub const DEFAULT_COMPARE_METHODS: [&str; 10] = [
     "gbdt+inv",
     "gbdt+sqinv",
     "gbdt+lds",
+    "gbdt+denseweight",
 ];
 
 /// The methods the benchmark sweeps (`cargo xtask reproduce`) compare by default, in table

@@ -102,7 +102,7 @@ impl MethodName {
         if count(Component::is_model) > 0 && count(|c| !c.is_model() && !c.is_reweighting()) > 0 {
             return Err(invalid(
                 "method",
-                "gbdt trains trees instead of the network: it combines only with a re-weighting (gbdt+inv, gbdt+sqinv, gbdt+lds)".into(),
+                "gbdt trains trees instead of the network: it combines only with a re-weighting (gbdt+inv, gbdt+sqinv, gbdt+lds, gbdt+denseweight)".into(),
             ));
         }
         if count(Component::is_balanced_mse) == 1
