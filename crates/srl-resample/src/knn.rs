@@ -101,13 +101,23 @@ fn query(
         || (c.len() > k && c[k].1 > c[k - 1].1 * (1.0 + 1e-9) + f64::MIN_POSITIVE);
     if !complete {
         let dk = c[k - 1].1.sqrt();
+        // A generous radius: extra candidates are harmless (they are sorted out below),
+        // missing ones are not.
         c = index
-            .within_range(p, dk * (1.0 + 1e-6) + 1e-300)
+            .within_range(p, dk * (1.0 + 1e-6) + 1e-9)
             .map_err(nn_err)?
             .into_iter()
             .filter(|&(_, j)| j != i)
             .map(|(_, j)| (j, dist(j)))
             .collect();
+        if c.len() < k {
+            // Defensive: a range query that missed points (never seen with the KD-tree) is
+            // answered by scanning every row.
+            c = (0..points.nrows())
+                .filter(|&j| j != i)
+                .map(|j| (j, dist(j)))
+                .collect();
+        }
     }
     finish(&mut c, k);
     Ok(c)
