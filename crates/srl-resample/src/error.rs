@@ -55,9 +55,7 @@ pub enum ResampleError {
         cols: usize,
     },
     /// No row is rare, so there is nothing to over-sample or balance against.
-    #[error(
-        "no rows with relevance ≥ {threshold}; lower --threshold or give control points"
-    )]
+    #[error("no rows with relevance ≥ {threshold}; lower --threshold or give control points")]
     NoRare {
         /// The relevance threshold t.
         threshold: f64,

@@ -29,13 +29,19 @@ impl FeatureLayout {
 
     /// `ncols` columns, of which the given ranges are one-hot groups (each at least one column
     /// wide, inside `0..ncols`, not overlapping; given in any order).
-    pub fn with_nominal(ncols: usize, groups: Vec<Range<usize>>) -> Result<Self, ResampleError> {
-        let mut nominal = groups;
+    pub fn with_nominal(
+        ncols: usize,
+        groups: impl IntoIterator<Item = Range<usize>>,
+    ) -> Result<Self, ResampleError> {
+        let mut nominal: Vec<Range<usize>> = groups.into_iter().collect();
         nominal.sort_by_key(|g| g.start);
         for g in &nominal {
             if g.start >= g.end || g.end > ncols {
                 return Err(ResampleError::Layout {
-                    reason: format!("group {}..{} is empty or outside 0..{ncols}", g.start, g.end),
+                    reason: format!(
+                        "group {}..{} is empty or outside 0..{ncols}",
+                        g.start, g.end
+                    ),
                 });
             }
         }

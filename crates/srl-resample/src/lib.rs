@@ -38,8 +38,8 @@ mod resample;
 pub use error::ResampleError;
 pub use layout::FeatureLayout;
 pub use params::{
-    Amount, Method, NeighbourSearch, Regions, ResampleParams, ValidParams, DEFAULT_K,
-    DEFAULT_PERT, DEFAULT_THRESHOLD,
+    Amount, Method, NeighbourSearch, Regions, ResampleParams, SafeDistance, ValidParams, DEFAULT_K,
+    DEFAULT_PERT, DEFAULT_THRESHOLD, SAFE_SAMPLE,
 };
 pub use regions::Region;
 pub use resample::{resample, Origin, RegionReport, Resampled, NOISE_TRUNCATION};

@@ -33,6 +33,8 @@ pub enum Method {
         k: usize,
         /// Noise scale as a fraction of each feature's standard deviation (default 0.02).
         pert: f64,
+        /// What the safe distance is half the median of (default [`SafeDistance::Region`]).
+        safe: SafeDistance,
     },
     /// WERCS (Branco, Ribeiro & Torgo 2019): replicas drawn with probability ∝ φ, removals
     /// drawn with probability ∝ 1 − φ. Ignores the threshold, regions and amount.
@@ -54,6 +56,7 @@ impl Method {
         Method::Smogn {
             k: DEFAULT_K,
             pert: DEFAULT_PERT,
+            safe: SafeDistance::Region,
         }
     }
     /// WERCS with over = under = 0.5.
@@ -74,6 +77,25 @@ impl Method {
         }
     }
 }
+
+/// SMOGN's safe distance of a seed is half the median of some of its distances; a neighbour
+/// closer than that is interpolated with, a farther one gives a noise row instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SafeDistance {
+    /// Half the median distance from the seed to the rows of its region, itself included (the
+    /// default; what UBL's `SMOGNRegress` and the `smogn` package compute from their full
+    /// distance matrix). Exact for regions of up to [`SAFE_SAMPLE`] rows; in larger regions the
+    /// median is taken over [`SAFE_SAMPLE`] rows of the region drawn without replacement from
+    /// the seed's own random stream, which keeps the cost linear in the region size.
+    Region,
+    /// Half the median distance from the seed to its k nearest neighbours. Only the
+    /// neighbours clearly nearer than the others are then safe, so most synthetic rows are
+    /// noise rows.
+    Neighbours,
+}
+
+/// Rows sampled per seed for [`SafeDistance::Region`] in regions larger than this.
+pub const SAFE_SAMPLE: usize = 256;
 
 /// How many rows each region ends with.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,8 @@
 //! The entry point [`resample`] and its output.
 
 use crate::knn::k_nearest;
-use crate::params::{Amount, Method, ValidParams};
+use crate::knn::sq_dist;
+use crate::params::{Amount, Method, SafeDistance, ValidParams, SAFE_SAMPLE};
 use crate::regions::{split, Region};
 use crate::{FeatureLayout, ResampleError};
 use ndarray::{Array2, ArrayView2};
@@ -278,7 +279,11 @@ fn by_region(
         let size = region.rows.len();
         if target < size {
             let mut r = region_rng(seed, ri, PURPOSE_UNDER);
-            kept.extend(sample(&mut r, size, target).into_iter().map(|i| region.rows[i]));
+            kept.extend(
+                sample(&mut r, size, target)
+                    .into_iter()
+                    .map(|i| region.rows[i]),
+            );
             continue;
         }
         kept.extend_from_slice(&region.rows);
@@ -290,14 +295,14 @@ fn by_region(
             Method::Smoter { k } => {
                 new.extend(synthesise(x, y, &space, region, &counts, k, None, params)?)
             }
-            Method::Smogn { k, pert } => new.extend(synthesise(
+            Method::Smogn { k, pert, safe } => new.extend(synthesise(
                 x,
                 y,
                 &space,
                 region,
                 &counts,
                 k,
-                Some(pert),
+                Some((pert, safe)),
                 params,
             )?),
             _ => {
@@ -383,9 +388,10 @@ fn synthesise(
     region: &Region,
     counts: &[usize],
     k: usize,
-    pert: Option<f64>,
+    smogn: Option<(f64, SafeDistance)>,
     params: &ValidParams,
 ) -> Result<Vec<NewRow>, ResampleError> {
+    let pert = smogn.map(|s| s.0);
     let rows = &region.rows;
     let z = space.embed(x, rows);
     let neighbours = k_nearest(z.view(), k, params.search)?;
@@ -411,11 +417,29 @@ fn synthesise(
             let s = rows[li];
             let mut r = rng(params.seed, s as u64);
             let nn = &neighbours[li];
-            let safe = if nn.is_empty() {
-                0.0
-            } else {
-                let d: Vec<f64> = nn.iter().map(|e| e.1).collect();
-                median(&d) / 2.0
+            let safe = match smogn {
+                _ if nn.is_empty() => 0.0,
+                None => 0.0,
+                Some((_, SafeDistance::Neighbours)) => {
+                    let d: Vec<f64> = nn.iter().map(|e| e.1).collect();
+                    median(&d) / 2.0
+                }
+                Some((_, SafeDistance::Region)) => {
+                    let zs = z.row(li).to_slice().expect("standard layout");
+                    let dist = |lj: usize| {
+                        sq_dist(zs, z.row(lj).to_slice().expect("standard layout")).sqrt()
+                    };
+                    let mut d: Vec<f64> = if rows.len() <= SAFE_SAMPLE {
+                        (0..rows.len()).map(dist).collect()
+                    } else {
+                        sample(&mut r, rows.len(), SAFE_SAMPLE)
+                            .into_iter()
+                            .map(dist)
+                            .collect()
+                    };
+                    d.sort_by(f64::total_cmp);
+                    median(&d) / 2.0
+                }
             };
             let mut v = Vec::with_capacity(counts[li]);
             for _ in 0..counts[li] {

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use srl_resample::knn::k_nearest;
 use srl_resample::{
     resample, Amount, FeatureLayout, Method, NeighbourSearch, Origin, Regions, ResampleError,
-    ResampleParams,
+    ResampleParams, SafeDistance,
 };
 
 fn params(m: Method) -> srl_resample::ValidParams {
@@ -23,7 +23,14 @@ fn one_dimension_two_rare_points() {
     let y: Vec<f64> = x.column(0).to_vec();
     let phi = [0.0, 0.0, 0.0, 0.1, 0.2, 0.3, 1.0, 1.0];
     let layout = FeatureLayout::continuous(1);
-    let out = resample(x.view(), &y, &phi, &layout, &params(Method::Smoter { k: 1 })).unwrap();
+    let out = resample(
+        x.view(),
+        &y,
+        &phi,
+        &layout,
+        &params(Method::Smoter { k: 1 }),
+    )
+    .unwrap();
     // Two regions, b = round(8 / 2) = 4: 4 normal rows kept, 2 rare + 2 synthetic.
     assert_eq!(out.regions.len(), 2);
     assert_eq!((out.regions[0].before, out.regions[0].after), (6, 4));
@@ -37,7 +44,11 @@ fn one_dimension_two_rare_points() {
             gap,
         } = *o
         {
-            assert_eq!(seed + neighbour, 6 + 7, "the two rare rows are each other's neighbour");
+            assert_eq!(
+                seed + neighbour,
+                6 + 7,
+                "the two rare rows are each other's neighbour"
+            );
             let want = x[[seed, 0]] + gap * (x[[neighbour, 0]] - x[[seed, 0]]);
             assert_eq!(out.x[[i, 0]], want);
             assert!((out.y[i] - out.x[[i, 0]]).abs() < 1e-12);
@@ -54,9 +65,10 @@ fn one_dimension_two_rare_points() {
     assert_eq!(seeds, vec![6, 7]);
 }
 
-/// SMOGN on the same data: the safe distance of a seed with one neighbour is half its only
-/// neighbour distance, so the neighbour is never safe: both synthetic rows are noise around
-/// their seed, within 4 · 0.02 · σ (σ of the region {10, 12} is 1).
+/// SMOGN on the same data: the safe distance of a seed is half the median of its distances to
+/// the region {10, 12}, i.e. half the median of {0, D} = D/4 with D the distance between the
+/// two, so the neighbour is never safe: both synthetic rows are noise around their seed,
+/// within 4 · 0.02 · σ (σ of the region is 1).
 #[test]
 fn smogn_single_neighbour_is_noise() {
     let x = array![[0.0], [1.0], [2.0], [3.0], [4.0], [5.0], [10.0], [12.0]];
@@ -68,7 +80,11 @@ fn smogn_single_neighbour_is_noise() {
         &y,
         &phi,
         &layout,
-        &params(Method::Smogn { k: 1, pert: 0.02 }),
+        &params(Method::Smogn {
+            k: 1,
+            pert: 0.02,
+            safe: SafeDistance::Region,
+        }),
     )
     .unwrap();
     let mut noise = 0;
@@ -96,7 +112,7 @@ fn nominal_group_copied_whole() {
         y[i] = i as f64;
         phi[i] = if i >= 8 { 1.0 } else { 0.0 };
     }
-    let layout = FeatureLayout::with_nominal(4, vec![1..4]).unwrap();
+    let layout = FeatureLayout::with_nominal(4, std::iter::once(1..4)).unwrap();
     let p = ResampleParams::new(Method::Smoter { k: 3 })
         .amount(Amount::Factors {
             normal: 1.0,
@@ -123,7 +139,10 @@ fn nominal_group_copied_whole() {
         }
     }
     // A fair coin: both parents' categories occur.
-    assert!(from_seed > 3 && from_neighbour > 3, "{from_seed} {from_neighbour}");
+    assert!(
+        from_seed > 3 && from_neighbour > 3,
+        "{from_seed} {from_neighbour}"
+    );
 }
 
 /// Bumps: a two-tailed φ gives three regions and the low tail never interpolates with the
@@ -131,7 +150,10 @@ fn nominal_group_copied_whole() {
 #[test]
 fn bumps_keep_tails_apart() {
     let d = common::data(400, 3, 0, 9, true);
-    let p = ResampleParams::new(Method::smoter()).seed(2).check().unwrap();
+    let p = ResampleParams::new(Method::smoter())
+        .seed(2)
+        .check()
+        .unwrap();
     let out = resample(d.x.view(), &d.y, &d.phi, &d.layout, &p).unwrap();
     assert_eq!(out.regions.len(), 3);
     assert!(out.regions[0].rare && !out.regions[1].rare && out.regions[2].rare);
@@ -192,7 +214,11 @@ fn refusals() {
     ));
     assert!(matches!(
         resample(x.view(), &[0.0, f64::NAN, 1.0, 2.0], &phi, &lay, &p),
-        Err(ResampleError::NotFinite { what: "targets", row: 1, .. })
+        Err(ResampleError::NotFinite {
+            what: "targets",
+            row: 1,
+            ..
+        })
     ));
     assert!(matches!(
         resample(x.view(), &y, &[0.0, 0.0, 1.5, 1.0], &lay, &p),
@@ -201,33 +227,57 @@ fn refusals() {
     // Lengths.
     assert!(matches!(
         resample(x.view(), &y[..3], &phi, &lay, &p),
-        Err(ResampleError::LengthMismatch { what: "targets", expected: 4, got: 3 })
+        Err(ResampleError::LengthMismatch {
+            what: "targets",
+            expected: 4,
+            got: 3
+        })
     ));
     // Layouts: width, overlapping groups, a fractional one-hot.
     assert!(matches!(
         resample(x.view(), &y, &phi, &FeatureLayout::continuous(3), &p),
         Err(ResampleError::Layout { .. })
     ));
-    assert!(FeatureLayout::with_nominal(4, vec![0..2, 1..3]).is_err());
-    assert!(FeatureLayout::with_nominal(4, vec![2..5]).is_err());
+    assert!(FeatureLayout::with_nominal(4, [0..2, 1..3]).is_err());
+    assert!(FeatureLayout::with_nominal(4, std::iter::once(2..5)).is_err());
     let mut xf = Array2::zeros((4, 2));
     xf[[1, 0]] = 0.5;
-    let nom = FeatureLayout::with_nominal(2, vec![0..2]).unwrap();
+    let nom = FeatureLayout::with_nominal(2, std::iter::once(0..2)).unwrap();
     assert!(matches!(
         resample(xf.view(), &y, &phi, &nom, &params(Method::RandomOver)),
-        Err(ResampleError::NotOneHot { row: 1, start: 0, end: 2 })
+        Err(ResampleError::NotOneHot {
+            row: 1,
+            start: 0,
+            end: 2
+        })
     ));
     // Parameters.
     for bad in [
         ResampleParams::new(Method::smoter()).threshold(0.0),
         ResampleParams::new(Method::smoter()).threshold(f64::NAN),
         ResampleParams::new(Method::Smoter { k: 0 }),
-        ResampleParams::new(Method::Smogn { k: 5, pert: 0.0 }),
-        ResampleParams::new(Method::Wercs { over: 1.5, under: 0.5 }),
-        ResampleParams::new(Method::smoter()).amount(Amount::Factors { normal: 0.0, rare: 2.0 }),
-        ResampleParams::new(Method::smoter()).amount(Amount::Factors { normal: 0.5, rare: 0.5 }),
+        ResampleParams::new(Method::Smogn {
+            k: 5,
+            pert: 0.0,
+            safe: SafeDistance::Neighbours,
+        }),
+        ResampleParams::new(Method::Wercs {
+            over: 1.5,
+            under: 0.5,
+        }),
+        ResampleParams::new(Method::smoter()).amount(Amount::Factors {
+            normal: 0.0,
+            rare: 2.0,
+        }),
+        ResampleParams::new(Method::smoter()).amount(Amount::Factors {
+            normal: 0.5,
+            rare: 0.5,
+        }),
     ] {
-        assert!(matches!(bad.check(), Err(ResampleError::InvalidParam { .. })), "{bad:?}");
+        assert!(
+            matches!(bad.check(), Err(ResampleError::InvalidParam { .. })),
+            "{bad:?}"
+        );
     }
     // Empty input.
     let e = Array2::<f64>::zeros((0, 2));
@@ -241,7 +291,12 @@ fn refusals() {
 /// on a small integer grid, so that many distances tie, and duplicate points).
 #[test]
 fn knn_matches_brute_force() {
-    for (seed, n, d, grid) in [(1, 300, 3, 3), (2, 500, 5, 2), (3, 200, 2, 100), (4, 50, 8, 2)] {
+    for (seed, n, d, grid) in [
+        (1, 300, 3, 3),
+        (2, 500, 5, 2),
+        (3, 200, 2, 100),
+        (4, 50, 8, 2),
+    ] {
         let mut r = ChaCha8Rng::seed_from_u64(seed);
         let pts = Array2::from_shape_fn((n, d), |_| r.gen_range(0..grid) as f64);
         for k in [1, 5, 12] {

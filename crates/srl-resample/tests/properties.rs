@@ -5,7 +5,7 @@ mod common;
 use common::{data, Data};
 use proptest::prelude::*;
 use srl_resample::{
-    resample, Amount, Method, NeighbourSearch, Origin, ResampleParams, Resampled,
+    resample, Amount, Method, NeighbourSearch, Origin, ResampleParams, Resampled, SafeDistance,
     NOISE_TRUNCATION,
 };
 
@@ -130,9 +130,12 @@ proptest! {
     fn smogn_rows_bounded(n in 40usize..120, dim in 1usize..5, cats in 0usize..4,
                           seed in any::<u64>(), two in any::<bool>()) {
         let d = data(n, dim, cats, seed, two);
-        let out = run(&d, ResampleParams::new(Method::smogn()).seed(seed));
-        check_common(&d, &out);
-        check_balance(&d, &out);
+        for safe in [SafeDistance::Region, SafeDistance::Neighbours] {
+            let m = Method::Smogn { k: 5, pert: 0.02, safe };
+            let out = run(&d, ResampleParams::new(m).seed(seed));
+            check_common(&d, &out);
+            check_balance(&d, &out);
+        }
     }
 
     #[test]
@@ -233,7 +236,12 @@ proptest! {
 #[test]
 fn thread_count_independent() {
     let d = data(3000, 6, 4, 11, true);
-    for m in [Method::smoter(), Method::smogn(), Method::RandomOver, Method::wercs()] {
+    for m in [
+        Method::smoter(),
+        Method::smogn(),
+        Method::RandomOver,
+        Method::wercs(),
+    ] {
         for s in [NeighbourSearch::KdTree, NeighbourSearch::BruteForce] {
             let outs: Vec<Resampled> = [1, 2, 4]
                 .iter()

@@ -52,7 +52,7 @@ pub fn data(n: usize, d: usize, cats: usize, seed: u64, two_tails: bool) -> Data
         })
         .collect();
     let layout = if cats > 0 {
-        FeatureLayout::with_nominal(width, vec![d..width]).unwrap()
+        FeatureLayout::with_nominal(width, std::iter::once(d..width)).unwrap()
     } else {
         FeatureLayout::continuous(width)
     };
