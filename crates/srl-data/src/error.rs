@@ -151,6 +151,15 @@ pub enum DataError {
         /// What to do instead.
         hint: String,
     },
+    /// A relevance function φ that cannot be built from the targets or control points given
+    /// (see [`crate::relevance`]).
+    #[error("relevance function: {problem}. {hint}")]
+    Relevance {
+        /// What is wrong.
+        problem: crate::relevance::RelevanceProblem,
+        /// What to do instead.
+        hint: String,
+    },
     /// An `.npz`/`.npy` read failure.
     #[error("{path}: cannot read array `{array}`: {reason}")]
     Npz {

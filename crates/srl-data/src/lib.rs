@@ -10,7 +10,8 @@
 //! - [`binning`], [`split`], [`standardize`]: label bins, the balanced DIR split, input
 //!   standardisation fitted on training data;
 //! - [`uci`], [`benchmark`]: ready-to-train UCI-DIR (and IOL) benchmarks;
-//! - [`metrics`]: many/medium/few shot groups and MAE/MSE/GM/Pearson per group.
+//! - [`metrics`]: many/medium/few shot groups and MAE/MSE/GM/Pearson per group;
+//! - [`relevance`]: the relevance function φ of utility-based regression and SERA.
 
 // Every declared dependency is used (checked by clippy in CI; test builds, which also see the
 // dev-dependencies, are exempt).
@@ -31,6 +32,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod names;
 pub mod registry;
+pub mod relevance;
 pub mod split;
 pub mod standardize;
 pub mod stsb;
@@ -43,6 +45,7 @@ pub use binning::{BinSpec, Binning};
 pub use error::DataError;
 pub use manifest::Manifest;
 pub use metrics::{evaluate, GroupMetrics, ShotMetrics, ShotRule, ShotRuleName};
+pub use relevance::{ControlPoint, Extremes, Relevance, RelevanceMethod, RelevanceParams};
 pub use split::{balanced_split, SplitIndices};
 pub use standardize::Standardizer;
 pub use tabular::TabularData;

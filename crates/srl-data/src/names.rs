@@ -127,6 +127,11 @@ mod tests {
             ShotRuleName::Location,
         ]);
         round_trip(&[Impute::None, Impute::Median, Impute::Mode]);
+        round_trip(&[
+            crate::relevance::Extremes::High,
+            crate::relevance::Extremes::Low,
+            crate::relevance::Extremes::Both,
+        ]);
         round_trip(&[UnknownCategory::Error, UnknownCategory::Ignore]);
         round_trip(&[
             InputScale::Standard,
