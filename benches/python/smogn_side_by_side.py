@@ -164,22 +164,19 @@ def compare(args, name, n):
     print(f"output rows: ours {len(mine)}, package {len(theirs_out)}; synthetic: ours "
           f"{len(synth_us)} (noise {int((mine['kind'] == 'noise').sum())}), package "
           f"{len(synth_py)}")
-    print("| region (y range) | input rows | ours: synthetic | package: synthetic | ours: "
-          "synthetic y inside range | package: inside range |")
-    print("|---|---:|---:|---:|---:|---:|")
-    lo_all = min(reg["y_min"] for reg in r["regions"])
-    for reg in r["regions"]:
-        if not reg["rare"]:
-            continue
-        lo, hi = reg["y_min"], reg["y_max"]
-        # A synthetic row belongs to the rare region nearest its target (tails apart).
-        side_low = lo == lo_all
-        sel = (lambda v: v <= hi) if side_low else (lambda v: v >= lo)
-        us = synth_us[sel(synth_us)]
-        py = synth_py[sel(synth_py)]
-        inside = lambda v: f"{np.mean((v >= lo) & (v <= hi)):.0%}" if len(v) else "–"
-        print(f"| [{lo:g}, {hi:g}] | {reg['before']} | {len(us)} | {len(py)} | {inside(us)} | "
-              f"{inside(py)} |")
+    rare = [(reg["y_min"], reg["y_max"], reg["before"]) for reg in r["regions"] if reg["rare"]]
+    print("rare regions (y range, rows): " + ", ".join(f"[{lo:g}, {hi:g}] {m}"
+                                                       for lo, hi, m in rare))
+    print("| | synthetic rows | of which noise | synthetic y inside a rare range | min y | "
+          "median y | max y |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    noise = int((mine["kind"] == "noise").sum())
+    for who, v, nz in (("ours", synth_us, str(noise)), ("smogn package", synth_py, "?")):
+        inside = np.zeros(len(v), dtype=bool)
+        for lo, hi, _ in rare:
+            inside |= (v >= lo) & (v <= hi)
+        print(f"| {who} | {len(v)} | {nz} | {inside.mean():.1%} | {v.min():.4g} | "
+              f"{np.median(v):.4g} | {v.max():.4g} |")
 
 
 def main():
@@ -192,11 +189,27 @@ def main():
     p.add_argument("--repeats", type=int, default=3, help="runs of ours per size (median)")
     p.add_argument("--no-python", action="store_true", help="time ours only")
     p.add_argument("--compare-rows", type=int, default=1000)
+    p.add_argument("--compare-only", action="store_true", help="skip the timings")
     p.add_argument("--tables", default="wide28k.csv:28000,mixed17k.csv:17000")
+    p.add_argument("--measure", type=int, default=0,
+                   help="only time both sides once at this many rows of each table (no "
+                        "budget: checks an extrapolation)")
     args = p.parse_args()
+    if args.measure:
+        for spec in args.tables.split(","):
+            name = spec.split(":")[0]
+            csv = os.path.join(args.dir, name)
+            df = pd.read_csv(csv, nrows=args.measure)
+            ph = relevance(df["y"])
+            r = ours(args.bench, csv, args.measure, ph, "smogn", args.repeats)
+            t, _ = theirs(df)
+            print(json.dumps({"table": name, "rows": args.measure, "ours_smogn_s":
+                              r["median_seconds"], "python_s": t, "python": "measured",
+                              "ratio": t / r["median_seconds"]}), flush=True)
+        return
     print(f"smogn package: {'installed' if HAVE_SMOGN else 'not installed'}; "
           f"cpus: {os.cpu_count()}")
-    for spec in args.tables.split(","):
+    for spec in args.tables.split(",") if not args.compare_only else []:
         name, full = spec.split(":")
         run_table(args, name, int(full), args.budget)
     if HAVE_SMOGN and not args.no_python and args.compare_rows:

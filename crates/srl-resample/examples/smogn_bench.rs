@@ -10,9 +10,13 @@
 //!     [REPEATS] [SEARCH] [OUT]
 //!     times METHOD (smogn | smoter) on the first ROWS rows of CSV, with the relevance values
 //!     of PHI (one per line, for exactly those rows; the driver computes them with the
-//!     `smogn` package's own φ so both sides resample the same rare rows); SEARCH is kdtree
+//!     `smogn` package's own φ so both sides resample the same rare rows), or, with PHI
+//!     `auto`, φ from `srl_data::relevance` (automatic control points on both tails, coef
+//!     1.5, the package's defaults); SEARCH is kdtree
 //!     (default), balltree or brute; prints one JSON line; OUT, if given, receives the
 //!     resampled targets and origins as CSV
+//! cargo run --release -p srl-resample --example smogn_bench -- run DIR
+//!     times SMOGN and SMOTER on both full tables of DIR with φ = `auto`
 //! ```
 //!
 //! A categorical CSV column (non-numeric cells) becomes a one-hot group, as the table
@@ -22,6 +26,7 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
+use srl_data::relevance::RelevanceParams;
 use srl_resample::{resample, FeatureLayout, Method, NeighbourSearch, Origin, ResampleParams};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -32,9 +37,22 @@ fn main() {
     let res = match args.first().map(String::as_str) {
         Some("gen") if args.len() == 2 => generate(&args[1]),
         Some("time") if args.len() >= 5 => time(&args[1..]),
+        Some("run") if args.len() == 2 => ["wide28k.csv:28000", "mixed17k.csv:17000"]
+            .iter()
+            .flat_map(|t| ["smogn", "smoter"].map(|m| (t, m)))
+            .try_for_each(|(t, m)| {
+                let (file, rows) = t.split_once(':').expect("name:rows");
+                let a = [
+                    format!("{}/{file}", args[1]),
+                    "auto".into(),
+                    rows.into(),
+                    m.into(),
+                ];
+                time(&a)
+            }),
         _ => Err(
-            "usage: smogn_bench gen DIR | time CSV PHI ROWS METHOD [REPEATS] [SEARCH] \
-                  [OUT]"
+            "usage: smogn_bench gen DIR | run DIR | time CSV PHI ROWS METHOD [REPEATS] \
+             [SEARCH] [OUT]"
                 .to_string(),
         ),
     };
@@ -171,11 +189,18 @@ fn time(args: &[String]) -> Result<(), String> {
         Some(s) => return Err(format!("unknown search {s}")),
     };
     let (x, y, layout) = read(&args[0], rows)?;
-    let phi: Vec<f64> = std::fs::read_to_string(&args[1])
-        .map_err(|e| format!("{}: {e}", args[1]))?
-        .lines()
-        .map(|l| l.trim().parse::<f64>().map_err(|e| format!("PHI: {e}")))
-        .collect::<Result<_, _>>()?;
+    let phi: Vec<f64> = if args[1] == "auto" {
+        RelevanceParams::default()
+            .fit(&y)
+            .map_err(|e| e.to_string())?
+            .phi_all(&y)
+    } else {
+        std::fs::read_to_string(&args[1])
+            .map_err(|e| format!("{}: {e}", args[1]))?
+            .lines()
+            .map(|l| l.trim().parse::<f64>().map_err(|e| format!("PHI: {e}")))
+            .collect::<Result<_, _>>()?
+    };
     let params = ResampleParams::new(method.clone())
         .search(search)
         .seed(1)
@@ -207,7 +232,8 @@ fn time(args: &[String]) -> Result<(), String> {
         .filter(|o| matches!(o, Origin::Noise { .. }))
         .count();
     println!(
-        r#"{{"rows":{rows},"cols":{},"method":"{}","search":"{search:?}","threads":{},"median_seconds":{},"min_seconds":{},"out_rows":{},"noise_rows":{noise},"regions":[{}]}}"#,
+        r#"{{"file":"{}","rows":{rows},"cols":{},"method":"{}","search":"{search:?}","threads":{},"median_seconds":{},"min_seconds":{},"out_rows":{},"noise_rows":{noise},"regions":[{}]}}"#,
+        args[0],
         x.ncols(),
         method.name(),
         rayon::current_num_threads(),

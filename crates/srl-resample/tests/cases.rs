@@ -326,3 +326,33 @@ fn knn_matches_brute_force() {
     let nb = k_nearest(pts.view(), 5, NeighbourSearch::KdTree).unwrap();
     assert_eq!(nb[0], vec![(1, 1.0), (2, 3.0)]);
 }
+
+/// With φ from `srl_data::relevance` (automatic control points, both tails) on a skewed
+/// target: the rare regions are the upper tail (and the lower one if the box plot flags it),
+/// SMOGN balances them, and every synthetic target stays near its region.
+#[test]
+fn with_relevance_from_srl_data() {
+    use srl_data::relevance::RelevanceParams;
+    let d = common::data(2000, 4, 3, 5, false);
+    let phi = RelevanceParams::default().fit(&d.y).unwrap().phi_all(&d.y);
+    let p = ResampleParams::new(Method::smogn())
+        .seed(3)
+        .check()
+        .unwrap();
+    let out = resample(d.x.view(), &d.y, &phi, &d.layout, &p).unwrap();
+    let rare: Vec<_> = out.regions.iter().filter(|r| r.rare).collect();
+    assert!(!rare.is_empty());
+    let b = (2000.0 / out.regions.len() as f64).round() as usize;
+    for r in &rare {
+        assert_eq!(r.after, r.before.max(b));
+    }
+    let top = out.regions.last().unwrap();
+    assert!(top.rare, "the skewed upper tail is rare");
+    for (i, o) in out.origin.iter().enumerate() {
+        if o.is_synthetic() && d.y[o.source()] >= top.y_min {
+            // Interpolated targets lie inside the region, noise ones within 4·0.02·σ of it.
+            let span = top.y_max - top.y_min;
+            assert!(out.y[i] >= top.y_min - 0.08 * span && out.y[i] <= top.y_max + 0.08 * span);
+        }
+    }
+}
