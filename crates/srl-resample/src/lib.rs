@@ -41,7 +41,6 @@ pub use params::{
     Amount, Method, NeighbourSearch, Regions, ResampleParams, SafeDistance, ValidParams, DEFAULT_K,
     DEFAULT_PERT, DEFAULT_THRESHOLD, SAFE_SAMPLE,
 };
-pub use regions::Region;
 pub use resample::{resample, Origin, RegionReport, Resampled, NOISE_TRUNCATION};
 
 /// The ndarray this crate is built on (0.16, the line linfa 0.8 uses).

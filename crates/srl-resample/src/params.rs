@@ -116,6 +116,12 @@ pub enum Amount {
         /// Multiplier of each rare region.
         rare: f64,
     },
+    /// One factor per region, in the order of [`Resampled::regions`](crate::Resampled)
+    /// (ascending target for bumps; normal then rare for rare-vs-normal), as UBL's `C.perc`
+    /// list: a normal region keeps `round(f × size)` rows (0 < f ≤ 1), a rare region ends with
+    /// `round(f × size)` rows (f ≥ 1). The number of factors is checked against the regions
+    /// when resampling.
+    PerRegion(Vec<f64>),
 }
 
 /// How the rows are grouped into regions (each region is resampled on its own and a
@@ -242,6 +248,17 @@ impl ResampleParams {
                 return Err(ResampleError::param(
                     "rare factor",
                     format!("{rare}: the rare multiplier must lie in [1, 1e6]"),
+                ));
+            }
+        }
+        if let Amount::PerRegion(f) = &self.amount {
+            if let Some(v) = f
+                .iter()
+                .find(|v| !(v.is_finite() && **v > 0.0 && **v <= 1e6))
+            {
+                return Err(ResampleError::param(
+                    "region factor",
+                    format!("{v}: must lie in (0, 1e6]"),
                 ));
             }
         }

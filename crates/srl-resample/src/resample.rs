@@ -194,6 +194,26 @@ pub fn resample(
                     threshold: p.threshold,
                 });
             }
+            if let Amount::PerRegion(f) = &p.amount {
+                if f.len() != regions.len() {
+                    return Err(ResampleError::param(
+                        "region factors",
+                        format!("{} given, the data has {} regions", f.len(), regions.len()),
+                    ));
+                }
+                for (i, (r, &v)) in regions.iter().zip(f).enumerate() {
+                    if (r.rare && v < 1.0) || (!r.rare && v > 1.0) {
+                        return Err(ResampleError::param(
+                            "region factors",
+                            format!(
+                                "region {i} is {} and has factor {v}: rare regions take \
+                                 factors ≥ 1, normal regions ≤ 1",
+                                if r.rare { "rare" } else { "normal" }
+                            ),
+                        ));
+                    }
+                }
+            }
             let targets = plan(&regions, &p.method, &p.amount, n);
             if let Method::Smoter { k } | Method::Smogn { k, .. } = p.method {
                 let grows = regions
@@ -225,9 +245,11 @@ fn plan(regions: &[Region], method: &Method, amount: &Amount, n: usize) -> Vec<u
     let scaled = |size: usize, f: f64| (f * size as f64).round() as usize;
     regions
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(ri, r)| {
             let size = r.rows.len();
             let want = match (amount, method) {
+                (Amount::PerRegion(f), _) => scaled(size, f[ri]),
                 (Amount::Factors { normal, rare }, _) => {
                     scaled(size, if r.rare { *rare } else { *normal })
                 }

@@ -175,6 +175,28 @@ fn bumps_keep_tails_apart() {
     assert_eq!(out.regions[1].after, 200);
 }
 
+/// Per-region factors, as UBL's C.perc list.
+#[test]
+fn per_region_factors() {
+    let d = common::data(300, 2, 0, 4, true);
+    let p = |f: Vec<f64>| {
+        ResampleParams::new(Method::smoter())
+            .amount(Amount::PerRegion(f))
+            .check()
+            .unwrap()
+    };
+    let out = resample(d.x.view(), &d.y, &d.phi, &d.layout, &p(vec![2.0, 0.5, 1.5])).unwrap();
+    for (r, f) in out.regions.iter().zip([2.0, 0.5, 1.5]) {
+        assert_eq!(r.after, (f * r.before as f64).round() as usize);
+    }
+    for bad in [vec![2.0, 0.5], vec![0.5, 0.5, 1.5], vec![2.0, 1.5, 1.5]] {
+        assert!(matches!(
+            resample(d.x.view(), &d.y, &d.phi, &d.layout, &p(bad)),
+            Err(ResampleError::InvalidParam { .. })
+        ));
+    }
+}
+
 #[test]
 fn refusals() {
     let x = array![[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]];
