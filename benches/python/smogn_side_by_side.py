@@ -65,7 +65,7 @@ def ours(bench, csv, n, phi_values, method="smogn", repeats=3, out=None):
         f.write("\n".join(repr(float(v)) for v in phi_values))
         path = f.name
     try:
-        cmd = [bench, "time", csv, path, str(n), method, str(repeats), "kdtree"]
+        cmd = [bench, "time", csv, path, str(n), method, str(repeats), "auto"]
         if out:
             cmd.append(out)
         res = subprocess.run(cmd, check=True, capture_output=True, text=True)

@@ -12,8 +12,8 @@
 //!     of PHI (one per line, for exactly those rows; the driver computes them with the
 //!     `smogn` package's own φ so both sides resample the same rare rows), or, with PHI
 //!     `auto`, φ from `srl_data::relevance` (automatic control points on both tails, coef
-//!     1.5, the package's defaults); SEARCH is kdtree
-//!     (default), balltree or brute; prints one JSON line; OUT, if given, receives the
+//!     1.5, the package's defaults); SEARCH is auto
+//!     (default), kdtree, balltree or brute; prints one JSON line; OUT, if given, receives the
 //!     resampled targets and origins as CSV
 //! cargo run --release -p srl-resample --example smogn_bench -- run DIR
 //!     times SMOGN and SMOTER on both full tables of DIR with φ = `auto`
@@ -183,7 +183,8 @@ fn time(args: &[String]) -> Result<(), String> {
         .map_or(Ok(3), |s| s.parse())
         .map_err(|e| format!("{e}"))?;
     let search = match args.get(5).map(String::as_str) {
-        None | Some("kdtree") => NeighbourSearch::KdTree,
+        None | Some("auto") => NeighbourSearch::Auto,
+        Some("kdtree") => NeighbourSearch::KdTree,
         Some("balltree") => NeighbourSearch::BallTree,
         Some("brute") => NeighbourSearch::BruteForce,
         Some(s) => return Err(format!("unknown search {s}")),

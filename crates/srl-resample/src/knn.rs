@@ -8,7 +8,7 @@
 //! distance, the query is repeated as a range query at that distance, which returns every
 //! tied point.
 
-use crate::params::NeighbourSearch;
+use crate::params::{NeighbourSearch, AUTO_KD_MAX_DIM};
 use crate::ResampleError;
 use linfa_nn::distance::L2Dist;
 use linfa_nn::{BallTree, KdTree, NearestNeighbour, NearestNeighbourIndex};
@@ -47,6 +47,11 @@ pub fn k_nearest(
             value,
         });
     }
+    let search = match search {
+        NeighbourSearch::Auto if points.ncols() <= AUTO_KD_MAX_DIM => NeighbourSearch::KdTree,
+        NeighbourSearch::Auto => NeighbourSearch::BruteForce,
+        s => s,
+    };
     // Contiguous rows (the KD-tree needs them; the brute force reads them as slices).
     let owned: Array2<f64> = points.as_standard_layout().into_owned();
     let row = |i: usize| owned.row(i).to_slice().expect("standard layout");
@@ -62,10 +67,10 @@ pub fn k_nearest(
                 c
             })
             .collect()),
-        NeighbourSearch::KdTree | NeighbourSearch::BallTree => {
+        NeighbourSearch::KdTree | NeighbourSearch::BallTree | NeighbourSearch::Auto => {
             let index = match search {
-                NeighbourSearch::KdTree => KdTree.from_batch(&owned, L2Dist),
-                _ => BallTree.from_batch(&owned, L2Dist),
+                NeighbourSearch::BallTree => BallTree.from_batch(&owned, L2Dist),
+                _ => KdTree.from_batch(&owned, L2Dist),
             }
             .map_err(|e| ResampleError::param("features", format!("neighbour index: {e}")))?;
             (0..n)

@@ -7,7 +7,8 @@
 //! it returns the new rows with the [`Origin`] of each.
 //!
 //! - [`params`]: [`Method`], [`Amount`], [`Regions`], [`NeighbourSearch`], defaults;
-//! - [`knn`]: exact k nearest neighbours (linfa-nn KD-tree / ball tree, or brute force)
+//! - [`knn`]: exact k nearest neighbours (linfa-nn KD-tree / ball tree, or brute force,
+//!   chosen by dimension by default)
 //!   with deterministic ties;
 //! - regions: the SMOGN paper's bumps of the sorted target, or rare vs normal.
 //!

@@ -165,7 +165,7 @@ proptest! {
     fn searches_agree(n in 20usize..100, seed in any::<u64>()) {
         let d = data(n, 2, 2, seed, true);
         let base = run(&d, ResampleParams::new(Method::smogn()).seed(3));
-        for s in [NeighbourSearch::BallTree, NeighbourSearch::BruteForce] {
+        for s in [NeighbourSearch::KdTree, NeighbourSearch::BallTree, NeighbourSearch::BruteForce] {
             let o = run(&d, ResampleParams::new(Method::smogn()).seed(3).search(s));
             prop_assert_eq!(bits(&base), bits(&o));
         }
