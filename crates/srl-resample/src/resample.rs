@@ -401,7 +401,8 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-/// SMOTER (`pert = None`) or SMOGN (`pert = Some(..)`) rows for one rare region.
+/// SMOTER (`smogn = None`) or SMOGN (`smogn = Some((pert, safe distance rule))`) rows for one
+/// rare region.
 #[allow(clippy::too_many_arguments)]
 fn synthesise(
     x: ArrayView2<'_, f64>,
