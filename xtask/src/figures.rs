@@ -1599,6 +1599,8 @@ pub(crate) mod tests {
             feature_names: vec!["x".into()],
             target_name: "y".into(),
             table: None,
+            relevance: None,
+            relevance_error: None,
         };
         let groups = bench.bin_shot_groups();
         assert_eq!(groups, [Some(many), Some(few), Some(many)]);

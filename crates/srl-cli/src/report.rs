@@ -42,3 +42,20 @@ pub fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
         _ => "-".to_string(),
     }
 }
+
+/// One line on the test part's relevance metrics (SERA, φ-weighted MAE; `srl_data::relevance`),
+/// or why there are none.
+pub fn relevance_line(r: &srl_train::RunReport, bench: &srl_data::Benchmark) -> String {
+    match (&r.relevance, &bench.relevance_error) {
+        (Some(x), _) => format!(
+            "relevance (φ from the training targets' box plot): test SERA {}, φ-weighted MAE {}, \
+             {} of {} test rows with φ > 0",
+            fmt_opt(Some(x.test.sera), 4),
+            fmt_opt(x.test.phi_mae, 4),
+            x.test.n_relevant,
+            x.test.count
+        ),
+        (None, Some(why)) => format!("relevance metrics: none ({why})"),
+        (None, None) => "relevance metrics: none".into(),
+    }
+}

@@ -113,6 +113,7 @@ fn train_gbdt(args: &TrainArgs, method: &MethodName) -> Result<(), CliError> {
             r.seconds_total
         ))?;
         say(&report::metrics_table(&r.test))?;
+        sayln(&report::relevance_line(r, &bench))?;
         sayln(&format!(
             "wrote {}",
             out.join(srl_train::run_folder::METRICS).display()
@@ -227,6 +228,7 @@ fn train_into(
         r.method, r.benchmark, r.best_epoch, r.epochs_run, r.seconds_total, r.seconds_per_epoch
     ))?;
     say(&report::metrics_table(&r.test))?;
+    sayln(&report::relevance_line(r, &bench))?;
     sayln(&format!(
         "geometry: coverage {}, soft coverage {}, few-shot share {}, speed CV {}, arc length {}",
         report::fmt_opt(r.geometry.coverage, 3),

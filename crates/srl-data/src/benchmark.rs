@@ -89,9 +89,35 @@ pub struct Benchmark {
     /// For a user's table: how it was read, split and preprocessed (`None` for the built-in
     /// benchmarks).
     pub table: Option<Box<TableInfo>>,
+    /// The relevance function φ of the targets, fitted on the training targets at preparation
+    /// by the automatic box-plot rule ([`crate::relevance`]; both tails) — what SERA and the
+    /// φ-weighted errors of every run are computed with, kept as is when a method resamples
+    /// the training part. `None` when the rule finds no rare targets (no box-plot extremes:
+    /// every φ would be 0), with the reason in [`relevance_error`](Self::relevance_error).
+    pub relevance: Option<crate::relevance::Relevance>,
+    /// Why [`relevance`](Self::relevance) is `None`.
+    pub relevance_error: Option<String>,
 }
 
 impl Benchmark {
+    /// Fits [`relevance`](Self::relevance) on the training targets (the automatic rule), or
+    /// records why it cannot be fitted.
+    pub fn with_relevance(mut self) -> Self {
+        match crate::relevance::RelevanceParams::default()
+            .fit(self.train.y.as_slice().unwrap_or(&self.train.y.to_vec()))
+        {
+            Ok(r) => {
+                self.relevance = Some(r);
+                self.relevance_error = None;
+            }
+            Err(e) => {
+                self.relevance = None;
+                self.relevance_error = Some(e.to_string());
+            }
+        }
+        self
+    }
+
     /// Training count of every bin.
     pub fn train_bin_counts(&self) -> Vec<usize> {
         let mut c = vec![0; self.binning.num_bins()];

@@ -591,7 +591,10 @@ fn assemble(
         feature_names,
         target_name: target_name.to_string(),
         table: None,
-    })
+        relevance: None,
+        relevance_error: None,
+    }
+    .with_relevance())
 }
 
 // ---------------------------------------------------------------------------------------------

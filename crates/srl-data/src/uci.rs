@@ -160,5 +160,8 @@ pub fn build_benchmark(
         feature_names: data.feature_names.clone(),
         target_name: data.target_name.clone(),
         table: None,
-    })
+        relevance: None,
+        relevance_error: None,
+    }
+    .with_relevance())
 }

@@ -9,6 +9,7 @@ use ndarray::{Array1, Axis};
 use srl_data::metrics::evaluate;
 use srl_data::Benchmark;
 use srl_train::method::TrainingLabels;
+use srl_train::report::RelevanceReport;
 use srl_train::{GeometryReport, RunReport};
 use std::num::NonZeroUsize;
 use std::time::Instant;
@@ -129,6 +130,7 @@ pub fn fit(
         &bench.test.y.to_vec(),
         &bench.test.shots,
     )?;
+    let relevance = RelevanceReport::of(bench, &val_pred.to_vec(), &test_pred.to_vec())?;
     let seconds = started.elapsed().as_secs_f64();
     let member = GbdtMember {
         config: (**cfg).clone(),
@@ -154,6 +156,7 @@ pub fn fit(
             geometry: GeometryReport::none(),
             seconds_total: seconds,
             seconds_per_epoch: seconds / rounds.max(1) as f64,
+            relevance,
         },
         test_predictions: test_pred,
     })

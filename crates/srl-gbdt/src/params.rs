@@ -239,11 +239,7 @@ mod tests {
         let plain = GbdtConfig::new(airfoil(), "gbdt".parse().unwrap(), 0)
             .check()
             .unwrap();
-        assert!(plain
-            .weights()
-            .row_weights(&[0, 1, 1], 2)
-            .unwrap()
-            .is_none());
+        assert!(plain.weights().row_weights(labels).unwrap().is_none());
         assert!(matches!(
             GbdtConfig::new(airfoil(), "lds".parse().unwrap(), 0).check(),
             Err(GbdtError::InvalidConfig {

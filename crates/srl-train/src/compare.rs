@@ -194,6 +194,31 @@ pub enum Selection {
     /// Mean validation MAE of the few-shot samples (falls back to All when the validation part
     /// has no few-shot sample).
     Few,
+    /// Validation SERA, the squared error-relevance area (errors weighted towards the rare
+    /// targets by the relevance φ; [`srl_data::relevance`]). A run without relevance metrics
+    /// (no rare targets by the box-plot rule) has no score.
+    Sera,
+}
+
+impl Selection {
+    /// A run's validation score under this rule (lower is better).
+    pub fn score(self, r: &RunReport) -> Option<f64> {
+        match self {
+            Selection::All => r.val.all.mae,
+            Selection::Few => r.val.few.mae.or(r.val.all.mae),
+            Selection::Sera => r.relevance.as_ref().map(|x| x.val.sera),
+        }
+    }
+
+    /// The score's name in sentences: "validation MAE", "validation MAE (Few)", "validation
+    /// SERA".
+    pub fn score_name(self) -> &'static str {
+        match self {
+            Selection::All => "validation MAE",
+            Selection::Few => "validation MAE (Few)",
+            Selection::Sera => "validation SERA",
+        }
+    }
 }
 
 impl Named for Selection {
@@ -208,6 +233,11 @@ impl Named for Selection {
             Selection::Few,
             "few",
             "the rule on the validation MAE of the few-shot samples (all when a part has none)",
+        ),
+        (
+            Selection::Sera,
+            "sera",
+            "the rule on the validation SERA (squared errors weighted towards rare targets)",
         ),
     ];
 }
@@ -263,6 +293,12 @@ pub struct MethodSummary {
     pub seconds_per_epoch: MeanStd,
     /// Epochs trained (early stopping may end a run before the maximum).
     pub epochs: MeanStd,
+    /// Validation SERA (`None` without relevance metrics).
+    #[serde(default)]
+    pub val_sera: Option<MeanStd>,
+    /// Test SERA of the single runs.
+    #[serde(default)]
+    pub test_sera: Option<MeanStd>,
 }
 
 fn groups(m: &ShotMetrics) -> [&GroupMetrics; 4] {
@@ -291,16 +327,23 @@ pub fn summarise(method: &MethodName, reports: &[RunReport]) -> MethodSummary {
                 .map(|r| r.epochs_run as f64)
                 .collect::<Vec<_>>(),
         ),
+        val_sera: MeanStd::of_present(
+            reports
+                .iter()
+                .map(|r| r.relevance.as_ref().map(|x| x.val.sera)),
+        ),
+        test_sera: MeanStd::of_present(
+            reports
+                .iter()
+                .map(|r| r.relevance.as_ref().map(|x| x.test.sera)),
+        ),
     }
 }
 
 /// Of one method's runs, the index of the one with the lowest validation score (the model to
 /// keep).
 pub fn best_run(reports: &[RunReport], rule: Selection) -> Option<usize> {
-    let score = |r: &RunReport| match rule {
-        Selection::All => r.val.all.mae,
-        Selection::Few => r.val.few.mae.or(r.val.all.mae),
-    };
+    let score = |r: &RunReport| rule.score(r);
     let mut best: Option<(usize, f64)> = None;
     for (i, r) in reports.iter().enumerate() {
         if let Some(v) = score(r) {
@@ -389,10 +432,7 @@ pub fn decide(
     test_shots: &[srl_data::Shot],
     params: &DecideParams,
 ) -> Result<Decision, crate::TrainError> {
-    let score = |r: &RunReport| match params.selection {
-        Selection::All => r.val.all.mae,
-        Selection::Few => r.val.few.mae.or(r.val.all.mae),
-    };
+    let score = |r: &RunReport| params.selection.score(r);
     let rho = params.rho();
     let scores: Vec<Vec<Option<f64>>> = runs
         .iter()
@@ -457,25 +497,21 @@ pub fn decide(
         .collect();
     let diffs: Vec<Option<PairedDifference>> = results.iter().map(|x| x.val_vs_reference).collect();
     let chosen = select_over_noise(&mean_scores, &diffs, r, params.min_gain);
-    let few = if params.selection == Selection::Few {
-        " (Few)"
-    } else {
-        ""
-    };
+    let score = params.selection.score_name();
     let rule = if chosen == r {
         format!(
-            "kept {}: no method's validation MAE{few} is lower by more than the noise (upper end \
-             of the 95 % interval of the paired difference below {})",
+            "kept {}: no method's {score} is lower by more than the noise (upper end of the \
+             95 % interval of the paired difference below {})",
             methods[r],
-            margin_text(params.min_gain)
+            margin_text(params.selection, params.min_gain)
         )
     } else {
         format!(
-            "{} replaces {}: its paired validation difference{few} {} lies below {}",
+            "{} replaces {}: its paired difference in {score} {} lies below {}",
             methods[chosen],
             methods[r],
             diffs[chosen].map_or("—".to_string(), |d| format!("{d:.3}")),
-            margin_text(params.min_gain)
+            margin_text(params.selection, params.min_gain)
         )
     };
     Ok(Decision {
@@ -489,11 +525,12 @@ fn maes(m: &ShotMetrics) -> [Option<f64>; 4] {
     [m.all.mae, m.many.mae, m.medium.mae, m.few.mae]
 }
 
-fn margin_text(min_gain: f64) -> String {
+fn margin_text(selection: Selection, min_gain: f64) -> String {
     if min_gain > 0.0 {
         format!(
-            "−{:.1} % of the reference's validation MAE",
-            100.0 * min_gain
+            "−{:.1} % of the reference's {}",
+            100.0 * min_gain,
+            selection.score_name()
         )
     } else {
         "zero".into()
@@ -503,14 +540,10 @@ fn margin_text(min_gain: f64) -> String {
 /// The rule of [`select_over_noise`] in words.
 pub fn rule_text(selection: Selection, min_gain: f64, reference: &str) -> String {
     format!(
-        "keep {reference} unless a method's mean validation MAE{} is lower and the upper end \
-         of its interval lies below {}; of those, the lowest",
-        if selection == Selection::Few {
-            " of the few-shot rows"
-        } else {
-            ""
-        },
-        margin_text(min_gain)
+        "keep {reference} unless a method's mean {} is lower and the upper end of its \
+         interval lies below {}; of those, the lowest",
+        selection.score_name(),
+        margin_text(selection, min_gain)
     )
 }
 
@@ -528,13 +561,14 @@ pub fn markdown_table(
     let one = |v: &Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
     let what = if cv { "ensemble" } else { "mean of runs" };
     let mut out = format!(
-        "| method | runs | val All | Δ val{} vs {} | val Few | test All (single) | test All \
-         ({what}) | test Few ({what}) | epochs (trees: rounds) | ms per epoch (round) |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-        if selection == Selection::Few {
-            " Few"
-        } else {
-            ""
+        "| method | runs | val All | Δ val{} vs {} | val Few | val SERA | test All (single) | \
+         test All ({what}) | test Few ({what}) | test SERA (single) | epochs (trees: rounds) | \
+         ms per epoch (round) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        match selection {
+            Selection::All => "",
+            Selection::Few => " Few",
+            Selection::Sera => " SERA",
         },
         results[reference].summary.method,
     );
@@ -552,13 +586,21 @@ pub fn markdown_table(
         } else {
             (cell(&s.test[0]), cell(&s.test[3]))
         };
+        // SERA sums squared errors: large in the target's units squared.
+        let sera = |m: &Option<MeanStd>| match m {
+            Some(m) if m.mean.abs() >= 1000.0 => format!("{m:.0}"),
+            other => cell(other),
+        };
         out.push_str(&format!(
-            "| {}{mark} | {} | {} | {diff} | {} | {} | {ens_all} | {ens_few} | {:.0} | {:.2} |\n",
+            "| {}{mark} | {} | {} | {diff} | {} | {} | {} | {ens_all} | {ens_few} | {} | {:.0} | \
+             {:.2} |\n",
             s.method,
             s.runs,
             cell(&s.val[0]),
             cell(&s.val[3]),
+            sera(&s.val_sera),
             cell(&s.test[0]),
+            sera(&s.test_sera),
             s.epochs.mean,
             1e3 * s.seconds_per_epoch.mean,
         ));
@@ -627,7 +669,28 @@ mod tests {
             geometry,
             seconds_total: 1.0,
             seconds_per_epoch: 0.1,
+            relevance: None,
         }
+    }
+
+    #[test]
+    fn sera_selection_scores_the_validation_sera_and_names_it() {
+        let pred = Array1::from(vec![0.0]);
+        let mut r = report(0.5, &[0.0], &pred, &[srl_data::Shot::Many]);
+        assert_eq!(Selection::Sera.score(&r), None);
+        assert_eq!(Selection::All.score(&r), Some(0.5));
+        let m = |pred: &[f64]| {
+            srl_data::relevance::RelevanceMetrics::of_phi(pred, &[0.0, 10.0], &[0.0, 1.0]).unwrap()
+        };
+        r.relevance = Some(crate::report::RelevanceReport {
+            val: m(&[0.0, 9.0]),
+            test: m(&[1.0, 10.0]),
+        });
+        let sera = Selection::Sera.score(&r).unwrap();
+        assert_eq!(sera, r.relevance.as_ref().unwrap().val.sera);
+        assert!((sera - 1.0).abs() < 1e-9, "{sera}");
+        assert_eq!(Selection::from_name("sera").unwrap(), Selection::Sera);
+        assert!(rule_text(Selection::Sera, 0.0, "vanilla").contains("validation SERA"));
     }
 
     #[test]

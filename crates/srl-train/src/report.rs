@@ -126,6 +126,43 @@ pub struct RunReport {
     pub seconds_total: f64,
     /// Seconds of optimisation per epoch (evaluation excluded).
     pub seconds_per_epoch: f64,
+    /// SERA, the φ-weighted errors and the SER_t curve on the validation and test parts, with
+    /// the benchmark's relevance function ([`Benchmark::relevance`](srl_data::Benchmark));
+    /// absent when the training targets have no rare values by the box-plot rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<RelevanceReport>,
+}
+
+/// The relevance-based metrics of a run (Ribeiro and Moniz 2020; formulas in
+/// [`srl_data::relevance`]): SERA = ∫₀¹ SER_t dt with SER_t = Σ_{φ(y_i) ≥ t} (ŷ_i − y_i)², and
+/// the φ-weighted MAE and MSE, per part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelevanceReport {
+    /// On the validation part (what `--select sera` compares).
+    pub val: srl_data::relevance::RelevanceMetrics,
+    /// On the test part (reported, never used to choose).
+    pub test: srl_data::relevance::RelevanceMetrics,
+}
+
+impl RelevanceReport {
+    /// The metrics of validation and test predictions (target units) with the benchmark's
+    /// relevance function; `None` when it has none.
+    pub fn of(
+        bench: &srl_data::Benchmark,
+        val_pred: &[f64],
+        test_pred: &[f64],
+    ) -> Result<Option<Self>, crate::TrainError> {
+        let Some(phi) = &bench.relevance else {
+            return Ok(None);
+        };
+        let part = |pred: &[f64], y: &ndarray::Array1<f64>| {
+            srl_data::relevance::RelevanceMetrics::of(pred, &y.to_vec(), phi)
+        };
+        Ok(Some(Self {
+            val: part(val_pred, &bench.val.y)?,
+            test: part(test_pred, &bench.test.y)?,
+        }))
+    }
 }
 
 /// Normalised per-bin centroids of the rows of `h` (zero rows for bins with no sample):

@@ -638,6 +638,8 @@ impl<'a> Trainer<'a> {
             COVERAGE_EPS,
         );
         let epochs_run = self.epoch.max(1);
+        let relevance =
+            crate::report::RelevanceReport::of(bench, &val_pred.to_vec(), &test_pred.to_vec())?;
         let report = RunReport {
             benchmark: bench.name.clone(),
             method: self.cfg.method_name(),
@@ -649,6 +651,7 @@ impl<'a> Trainer<'a> {
             geometry,
             seconds_total,
             seconds_per_epoch: self.clock.training / epochs_run as f64,
+            relevance,
         };
         Ok(RunOutcome {
             model,

@@ -401,7 +401,10 @@ pub fn prepare_split(
             bins_rule,
             warnings,
         })),
-    })
+        relevance: None,
+        relevance_error: None,
+    }
+    .with_relevance())
 }
 
 /// The warning about one column's suspected missing-value codes: which values, how many
