@@ -26,7 +26,7 @@ use crate::{Component, TrainError};
 use ndarray::{Array1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use srl_data::names::Named;
-use srl_data::relevance::{Extremes, RelevanceParams};
+use srl_data::relevance::{Extremes, RelevanceParams, RelevanceProblem};
 use srl_data::{Benchmark, DataError, Part};
 use srl_resample::{
     Amount, FeatureLayout, Method, Origin, ResampleError, ResampleParams, Resampled, ValidParams,
@@ -58,6 +58,10 @@ fn default_k() -> usize {
     DEFAULT_K
 }
 
+fn default_coef() -> f64 {
+    srl_data::relevance::DEFAULT_COEF
+}
+
 /// The `[method.resample]` table: which resampler transforms the training rows before
 /// training, and its settings. Serialised only when a method has a resampler.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +80,10 @@ pub struct ResampleSpec {
     /// both).
     #[serde(default)]
     pub extremes: Extremes,
+    /// Box-plot coefficient of the automatic φ: targets beyond hinge ± coef·IQR are the rare
+    /// ones (default 1.5, Tukey's fences; lower it when no target lies beyond them).
+    #[serde(default = "default_coef")]
+    pub coef: f64,
     /// How many rows each region ends with (default balance; ignored by WERCS).
     #[serde(default)]
     pub amount: ResampleAmount,
@@ -90,6 +98,7 @@ impl ResampleSpec {
             threshold: DEFAULT_THRESHOLD,
             k: DEFAULT_K,
             extremes: Extremes::Both,
+            coef: default_coef(),
             amount: ResampleAmount::Balance,
         }
     }
@@ -147,26 +156,49 @@ impl ResampleSpec {
 
     /// Validates every field; the error names it (`method.resample.k`, …).
     pub fn check(&self) -> Result<(), TrainError> {
+        if !(self.coef.is_finite() && self.coef > 0.0) {
+            return Err(invalid(
+                "method.resample.coef",
+                format!("{}: must be a finite number > 0 (default 1.5)", self.coef),
+            ));
+        }
         self.params(0).map(|_| ())
+    }
+
+    /// The relevance function's parameters: the automatic box-plot rule on the spec's tails
+    /// with its coefficient.
+    pub fn relevance_params(&self) -> RelevanceParams {
+        RelevanceParams {
+            method: srl_data::RelevanceMethod::Auto {
+                extremes: self.extremes,
+                coef: self.coef,
+            },
+        }
     }
 }
 
 /// The relevance φ(yᵢ) of every target under the spec's automatic box-plot rule, fitted on
 /// `y`; a target without a rare value is a [`TrainError::Component`] naming the fix.
 pub fn relevance(y: &[f64], spec: &ResampleSpec) -> Result<Vec<f64>, TrainError> {
-    let rel = RelevanceParams::auto(spec.extremes)
-        .fit(y)
-        .map_err(|e| match e {
-            DataError::Relevance { problem, hint } => TrainError::Component {
-                component: spec.method.as_str(),
-                reason: format!(
-                    "no target is rare by the box-plot rule ({problem}); {hint}. Resampling \
-                     needs rare targets: choose another `extremes` side, or train without a \
-                     resampler"
+    let rel = spec.relevance_params().fit(y).map_err(|e| match e {
+        DataError::Relevance { problem, hint } => TrainError::Component {
+            component: spec.method.as_str(),
+            reason: match problem {
+                RelevanceProblem::NoExtremes { .. } => format!(
+                    "no target is rare by the box-plot rule: {problem}. Resampling needs rare \
+                     targets: lower the box-plot coefficient (`method.resample.coef`, \
+                     `--coef`; now {}), choose another side (`extremes`), or train without a \
+                     resampler",
+                    spec.coef
+                ),
+                _ => format!(
+                    "no target is rare by the box-plot rule: {problem}. {hint}; or train \
+                     without a resampler"
                 ),
             },
-            other => TrainError::from(other),
-        })?;
+        },
+        other => TrainError::from(other),
+    })?;
     Ok(rel.phi_all(y))
 }
 
