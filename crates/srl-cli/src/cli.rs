@@ -26,6 +26,7 @@ Examples:
   srl train --csv houses.csv --target price --exclude id --impute median --out runs/houses
   srl compare --csv houses.csv --target price --exclude id --impute median --out runs/cmp
   srl predict --model runs/houses/model.json --csv new_houses.csv --out predictions.csv
+  srl resample --csv houses.csv --target price --method smogn --out houses-smogn.csv
   srl config --benchmark airfoil --method srl > my.toml   # edit, then:
   srl train --config my.toml --out runs/mine
   srl eval --checkpoint runs/airfoil-srl/model.json --benchmark airfoil
@@ -62,6 +63,47 @@ pub enum Command {
     /// Write DIR sample weights (inv, sqinv, lds or denseweight) for every row of a table, for
     /// any model.
     Weights(WeightsArgs),
+    /// Resample a table (SMOGN, SMOTER, WERCS, random over- or under-sampling) and write the
+    /// new table, in its own columns, with the origin of every row.
+    Resample(ResampleArgs),
+}
+
+/// Flags of `srl resample`.
+#[derive(Debug, Clone, Args)]
+pub struct ResampleArgs {
+    /// The table (--csv, --target; its reading flags apply). Every data row is resampled (no
+    /// split).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The resampler: smogn, smoter, wercs, ros (random over-sampling) or rus (random
+    /// under-sampling), with the presets `--method smogn+srl` uses.
+    #[arg(long, value_name = "METHOD")]
+    pub method: srl_train::MethodName,
+    /// Relevance threshold t ∈ (0, 1]: a row is rare when φ(y) ≥ t, φ the automatic box-plot
+    /// relevance of the targets [default: 0.5; WERCS ignores it].
+    #[arg(long, value_name = "T")]
+    pub threshold: Option<f64>,
+    /// Nearest rare neighbours of SMOTER and SMOGN [default: 5].
+    #[arg(long, value_name = "K")]
+    pub k: Option<usize>,
+    /// Which tails of the target are rare: high, low or both [default: both].
+    #[arg(long, value_name = "SIDE", value_parser = named::<srl_data::Extremes>())]
+    pub extremes: Option<srl_data::Extremes>,
+    /// Box-plot coefficient of φ: targets beyond hinge ± C·IQR are rare [default: 1.5; lower
+    /// it when no target lies beyond the fences].
+    #[arg(long, value_name = "C")]
+    pub coef: Option<f64>,
+    /// Seed of every random choice (the output depends on it and the table only).
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Output CSV: the table's columns (those the preprocessing used, and the target) plus
+    /// `origin` (original:<line>, replica:<line>, synthetic:<seed line>~<neighbour line>,
+    /// noise:<seed line>).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Flags of `srl weights`.

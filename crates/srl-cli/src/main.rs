@@ -21,6 +21,7 @@ mod out;
 mod predict;
 mod progress;
 mod report;
+mod resample;
 mod train;
 mod weights;
 
@@ -72,5 +73,6 @@ fn dispatch(command: &Command) -> Result<(), CliError> {
         Command::Fetch(a) => fetch::run(a),
         Command::Config(a) => config::run(a),
         Command::Weights(a) => weights::run(a),
+        Command::Resample(a) => resample::run(a),
     }
 }

@@ -30,7 +30,9 @@ pub struct GbdtOutcome {
 /// Fits `cfg` on `bench` with `threads` worker threads (the result does not depend on the
 /// number; tested).
 ///
-/// - Training rows: the training part, each with its DIR weight when the method has a
+/// - Training rows: the training part — resampled first when the method has a resampler
+///   (`smogn+gbdt`: [`srl_train::resample::resample_training_part`], seeded by `cfg.seed`) —,
+///   each with its DIR weight when the method has a
 ///   re-weighting ([`srl_train::method::ValidRegressionParams::row_weights`], the networks'
 ///   weights, mean 1: INV, SQINV, LDS or DenseWeight).
 /// - Objective: squared error; early stopping on the validation MAE (the networks' selection
@@ -63,6 +65,16 @@ pub fn fit(
     threads: usize,
 ) -> Result<GbdtOutcome, GbdtError> {
     let started = Instant::now();
+    // A resampler replaces the training rows first: the networks' transform
+    // (`srl_train::resample`), seeded by the run's seed.
+    let resampled;
+    let bench = match &cfg.resample {
+        Some(spec) => {
+            resampled = srl_train::resample::resample_training_part(bench, spec, cfg.seed)?;
+            &resampled
+        }
+        None => bench,
+    };
     let (train, val) = (&bench.train, &bench.val);
     if train.is_empty() || val.is_empty() {
         return Err(GbdtError::Data(format!(

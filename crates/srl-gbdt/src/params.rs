@@ -4,7 +4,7 @@
 
 use crate::GbdtError;
 use serde::{Deserialize, Serialize};
-use srl_train::method::{MethodParams, PresetContext, ValidRegressionParams};
+use srl_train::method::{MethodParams, PresetContext, ResampleSpec, ValidRegressionParams};
 use srl_train::{Component, DataConfig, MethodName};
 
 /// Hyper-parameters of the boosted trees. The defaults are XGBoost's (learning rate 0.3,
@@ -100,25 +100,35 @@ impl GbdtParams {
 pub struct GbdtConfig {
     /// The data (a built-in benchmark or a table), as in a network run's configuration.
     pub data: DataConfig,
-    /// `gbdt`, `gbdt+inv`, `gbdt+sqinv`, `gbdt+lds`, ….
+    /// `gbdt`, `gbdt+inv`, `gbdt+sqinv`, `gbdt+lds`, `smogn+gbdt`, ….
     pub method: MethodName,
-    /// Seed of the engine's sampling (it matters only with subsampling).
+    /// Seed of the engine's sampling (it matters only with subsampling) and of the resampler.
     pub seed: u64,
     /// The trees' hyper-parameters.
     #[serde(default)]
     pub gbdt: GbdtParams,
+    /// The resampler of the training rows (`smogn+gbdt`, …), the networks' `[method.resample]`
+    /// ([`srl_train::resample`]); absent for a method without one (and then not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resample: Option<ResampleSpec>,
 }
 
 impl GbdtConfig {
     /// The project's configuration of `method` on `data` with `seed`: the default trees and,
     /// for a re-weighting, its preset in the data's context (the same weights the networks
-    /// get).
+    /// get); for a resampler, its preset ([`ResampleSpec::preset`], the networks' too).
     pub fn new(data: DataConfig, method: MethodName, seed: u64) -> Self {
+        let resample = method
+            .components()
+            .iter()
+            .find(|c| c.is_resampler())
+            .map(|&c| ResampleSpec::preset(c));
         Self {
             data,
             method,
             seed,
             gbdt: GbdtParams::default(),
+            resample,
         }
     }
 
@@ -128,12 +138,47 @@ impl GbdtConfig {
             return Err(invalid(
                 "method",
                 format!(
-                    "`{}` trains the network: srl-gbdt runs `gbdt` and `gbdt+<re-weighting>`",
+                    "`{}` trains the network: srl-gbdt runs `gbdt`, `gbdt+<re-weighting>` and \
+                     `<resampler>+gbdt`",
                     self.method
                 ),
             ));
         }
         self.gbdt.check()?;
+        let wanted = self
+            .method
+            .components()
+            .iter()
+            .copied()
+            .find(|c| c.is_resampler());
+        match (wanted, &self.resample) {
+            (None, None) => {}
+            (Some(c), Some(spec)) if spec.method == c => spec.check()?,
+            (Some(c), _) => {
+                return Err(invalid(
+                    "resample",
+                    format!(
+                        "`{}` resamples with {}: the configuration needs a [resample] table \
+                         with method = \"{}\"",
+                        self.method,
+                        c.as_str(),
+                        c.as_str()
+                    ),
+                ))
+            }
+            (None, Some(spec)) => {
+                return Err(invalid(
+                    "resample",
+                    format!(
+                        "`{}` has no resampler, but the configuration has a [resample] table \
+                         ({}); name it in the method (e.g. {}+gbdt) or remove the table",
+                        self.method,
+                        spec.method.as_str(),
+                        spec.method.as_str()
+                    ),
+                ))
+            }
+        }
         let ctx = match &self.data {
             DataConfig::Benchmark { name, .. } => PresetContext::of_benchmark(*name),
             DataConfig::Csv(_) => PresetContext::Tabular,

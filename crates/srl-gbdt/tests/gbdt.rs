@@ -191,3 +191,39 @@ fn bad_input_is_a_typed_error() {
     ));
     assert!(GbdtModel::ensemble(Vec::new()).is_err());
 }
+
+#[test]
+fn a_resampler_changes_the_training_rows_of_the_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = table(dir.path());
+    let bench = prepare(&spec).unwrap();
+    let plain = run(&spec, &bench, "gbdt", 0, 1);
+    let smogn = run(&spec, &bench, "smogn+gbdt", 0, 1);
+    let again = run(&spec, &bench, "gbdt+smogn", 0, 2);
+    assert_eq!(smogn.report.method.to_string(), "smogn+gbdt");
+    assert_ne!(plain.test_predictions, smogn.test_predictions);
+    assert_eq!(smogn.test_predictions, again.test_predictions, "seeded");
+    assert!(smogn.report.test.all.mae.unwrap().is_finite());
+    // The configuration carries the resampler, and only then.
+    let cfg = GbdtConfig::new(
+        DataConfig::Csv(spec.clone()),
+        "smogn+gbdt+lds".parse().unwrap(),
+        0,
+    );
+    let text = cfg.to_toml_string().unwrap();
+    assert!(text.contains("[resample]"), "{text}");
+    assert_eq!(GbdtConfig::from_toml_str(&text).unwrap(), cfg);
+    cfg.check().unwrap();
+    let plain_cfg = GbdtConfig::new(DataConfig::Csv(spec.clone()), "gbdt".parse().unwrap(), 0);
+    assert!(!plain_cfg.to_toml_string().unwrap().contains("resample"));
+    // A table for another resampler, or none, is refused.
+    let mut wrong = cfg.clone();
+    wrong.resample = None;
+    assert!(matches!(
+        wrong.check(),
+        Err(GbdtError::InvalidConfig {
+            field: "resample",
+            ..
+        })
+    ));
+}

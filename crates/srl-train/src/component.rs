@@ -14,6 +14,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Component {
+    /// SMOTER (Torgo et al. 2013): the training rows resampled before training — common
+    /// targets under-sampled, rare ones interpolated between a rare row and a rare neighbour.
+    Smoter,
+    /// SMOGN (Branco et al. 2017): SMOTER where the neighbour is near, Gaussian noise around
+    /// the rare row otherwise.
+    Smogn,
+    /// WERCS (Branco et al. 2019): replicas drawn ∝ φ(y), removals drawn ∝ 1 − φ(y).
+    Wercs,
+    /// Random over-sampling: replicas of the rare training rows.
+    Ros,
+    /// Random under-sampling: a random subset of the common training rows.
+    Rus,
     /// Gradient-boosted trees in place of the network (trained by the `srl-gbdt` crate, not by
     /// this crate's trainer); combines with a re-weighting only, whose weights become the
     /// trees' sample weights.
@@ -56,6 +68,9 @@ pub enum Component {
 /// Which part of a method a component is, and so what it combines with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
+    /// A transform of the training rows before training (at most one; combines with every
+    /// method, the trees included): the `srl-resample` resamplers.
+    Resample,
     /// A model other than the network (gradient-boosted trees): with a re-weighting only.
     Model,
     /// Per-sample re-weighting of the regression loss (at most one).
@@ -92,8 +107,53 @@ pub struct ComponentInfo {
     pub help: &'static str,
 }
 
-/// Every component, one row each, in canonical order (regression side first).
+/// Every component, one row each, in canonical order (the resamplers, then the regression side).
 pub const COMPONENTS: &[ComponentInfo] = &[
+    ComponentInfo {
+        component: Component::Smoter,
+        name: "smoter",
+        aliases: &[],
+        display: "SMOTER",
+        family: Family::Resample,
+        cost: 0.0,
+        help: "SMOTER: common training rows under-sampled, rare ones interpolated",
+    },
+    ComponentInfo {
+        component: Component::Smogn,
+        name: "smogn",
+        aliases: &[],
+        display: "SMOGN",
+        family: Family::Resample,
+        cost: 0.0,
+        help: "SMOGN: SMOTER interpolation where safe, Gaussian noise otherwise",
+    },
+    ComponentInfo {
+        component: Component::Wercs,
+        name: "wercs",
+        aliases: &[],
+        display: "WERCS",
+        family: Family::Resample,
+        cost: 0.0,
+        help: "WERCS: replicas drawn ∝ relevance, removals ∝ 1 − relevance",
+    },
+    ComponentInfo {
+        component: Component::Ros,
+        name: "ros",
+        aliases: &[],
+        display: "ROS",
+        family: Family::Resample,
+        cost: 0.0,
+        help: "random over-sampling of the rare training rows",
+    },
+    ComponentInfo {
+        component: Component::Rus,
+        name: "rus",
+        aliases: &[],
+        display: "RUS",
+        family: Family::Resample,
+        cost: 0.0,
+        help: "random under-sampling of the common training rows",
+    },
     ComponentInfo {
         component: Component::Gbdt,
         name: "gbdt",
@@ -242,7 +302,7 @@ pub const COMPONENTS: &[ComponentInfo] = &[
 ];
 
 impl Component {
-    /// Every component, in canonical order (regression side first).
+    /// Every component, in canonical order (the resamplers, then the regression side).
     pub const ALL: [Component; COMPONENTS.len()] = {
         let mut all = [Component::Gbdt; COMPONENTS.len()];
         let mut i = 0;
@@ -284,6 +344,11 @@ impl Component {
         self.info().family == Family::BalancedMse
     }
 
+    /// Whether the component resamples the training rows ([`Family::Resample`]).
+    pub fn is_resampler(self) -> bool {
+        self.info().family == Family::Resample
+    }
+
     /// Whether the component replaces the network by another model.
     pub(crate) fn is_model(self) -> bool {
         self.info().family == Family::Model
@@ -307,14 +372,17 @@ pub fn method_help() -> String {
         "A DIR method: `vanilla`, or components joined with `+` in any order. Regression side — \
          re-weighting (at most one): {}; loss: {}; Balanced MSE (at most one, replaces the loss: \
          not with a re-weighting or focal): {}. Representation side (any number): {}. Two-stage \
-         (with the regression side only): {}. Another model (with a re-weighting only): {}. \
-         Examples: srl, lds+fds, ranksim, bmse, srl+ranksim, srl+lds, rnc+lds, gbdt+sqinv.",
+         (with the regression side only): {}. Another model (with a re-weighting and a \
+         resampler only): {}. Resampling of the training rows before training (at most one; \
+         with every method): {}. Examples: srl, lds+fds, ranksim, bmse, srl+ranksim, srl+lds, \
+         rnc+lds, gbdt+sqinv, smogn+srl, smogn+gbdt.",
         list(Family::Reweighting),
         list(Family::Loss),
         list(Family::BalancedMse),
         list(Family::Representation),
         list(Family::TwoStage),
         list(Family::Model),
+        list(Family::Resample),
     )
 }
 

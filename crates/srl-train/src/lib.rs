@@ -47,6 +47,7 @@ pub mod mlp;
 pub mod model;
 pub mod optim;
 pub mod report;
+pub mod resample;
 pub mod resume;
 pub mod run;
 pub mod run_folder;

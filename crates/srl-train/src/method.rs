@@ -1,7 +1,8 @@
 //! The method layer: a deep-imbalanced-regression (DIR) method is a **regression side** (the
 //! loss on the predictions, optionally re-weighted or replaced by Balanced MSE) × a
 //! **representation side** (any set of feature-level terms: SRL, FDS, RankSim, ConR, Ordinal
-//! Entropy).
+//! Entropy), optionally trained on resampled training rows (at most one resampler: SMOTER,
+//! SMOGN, WERCS, random over- or under-sampling; [`crate::resample`]).
 //!
 //! - [`MethodName`] is the typed form of `--method srl+ranksim`: a set of [`Component`]s.
 //! - [`MethodParams`] is the `[method]` table of a run configuration: every component that is
@@ -45,6 +46,7 @@ pub use crate::components::rnc::RncParams;
 use crate::components::{
     checked, BuildContext, CheckedRoom, MemoryShape, MethodComponent, RegressionSide, Room,
 };
+pub use crate::resample::{ResampleAmount, ResampleSpec};
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
 use srl_losses::baselines::fds::FdsParams;
@@ -57,7 +59,8 @@ use std::sync::Arc;
 /// A method as a set of components: `vanilla` is the empty set.
 ///
 /// Parsing accepts the components in any order, separated by `+`; `vanilla` alone is the empty
-/// set and `bmse` means `bmc`. At most one re-weighting (inv, sqinv, lds, denseweight) and at most one
+/// set and `bmse` means `bmc`. At most one resampler (smoter, smogn, wercs, ros, rus; it
+/// combines with everything, `gbdt` included), at most one re-weighting (inv, sqinv, lds, denseweight) and at most one
 /// Balanced MSE variant (bmc, bni, gai); Balanced MSE replaces the regression loss, so it
 /// combines with neither a re-weighting nor focal. The text form lists the components in
 /// canonical order ([`Component::ALL`]).
@@ -85,6 +88,12 @@ impl MethodName {
                 "choose one re-weighting of inv, sqinv, lds, denseweight".into(),
             ));
         }
+        if count(Component::is_resampler) > 1 {
+            return Err(invalid(
+                "method",
+                "choose one resampler of smoter, smogn, wercs, ros, rus".into(),
+            ));
+        }
         if count(Component::is_balanced_mse) > 1 {
             return Err(invalid(
                 "method",
@@ -99,10 +108,12 @@ impl MethodName {
                 "rnc pre-trains the encoder on its own and then freezes it: it combines only with the regression side (e.g. rnc+lds)".into(),
             ));
         }
-        if count(Component::is_model) > 0 && count(|c| !c.is_model() && !c.is_reweighting()) > 0 {
+        if count(Component::is_model) > 0
+            && count(|c| !c.is_model() && !c.is_reweighting() && !c.is_resampler()) > 0
+        {
             return Err(invalid(
                 "method",
-                "gbdt trains trees instead of the network: it combines only with a re-weighting (gbdt+inv, gbdt+sqinv, gbdt+lds, gbdt+denseweight)".into(),
+                "gbdt trains trees instead of the network: it combines only with a re-weighting (gbdt+inv, gbdt+sqinv, gbdt+lds, gbdt+denseweight) and a resampler (smogn+gbdt, …)".into(),
             ));
         }
         if count(Component::is_balanced_mse) == 1
@@ -138,7 +149,7 @@ impl MethodName {
     }
 
     /// The method without its model component: the DIR remedies it applies (`gbdt+lds` →
-    /// `lds`).
+    /// `lds`, `smogn+gbdt` → `smogn`).
     pub fn remedies(&self) -> MethodName {
         MethodName(self.0.iter().copied().filter(|c| !c.is_model()).collect())
     }
@@ -210,6 +221,10 @@ macro_rules! rooms {
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct MethodParams {
+            /// The resampler of the training rows, applied before training
+            /// ([`crate::resample`]); absent: the training rows as they are.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub resample: Option<ResampleSpec>,
             /// Loss, re-weighting, Balanced MSE.
             pub regression: RegressionParams,
             $(
@@ -223,6 +238,7 @@ macro_rules! rooms {
             /// Vanilla regression with `loss`.
             pub fn vanilla(loss: RegressionLoss) -> Self {
                 MethodParams {
+                    resample: None,
                     regression: RegressionParams {
                         loss,
                         reweight: None,
@@ -306,6 +322,7 @@ impl MethodParams {
         let mut p = MethodParams::vanilla(base_loss);
         for &c in name.components() {
             match c {
+                c if c.is_resampler() => p.resample = Some(ResampleSpec::preset(c)),
                 c if p.regression.apply_preset(c, ctx) => {}
                 c => {
                     if let Some(room) = ROOMS.iter().find(|r| r.component == c) {
@@ -320,6 +337,7 @@ impl MethodParams {
     /// The method's name, read off the components that are on.
     pub fn name(&self) -> MethodName {
         let mut v = self.regression.components();
+        v.extend(self.resample.as_ref().map(|r| r.method));
         v.extend(
             ROOMS
                 .iter()
@@ -333,6 +351,18 @@ impl MethodParams {
     /// Validates every parameter of every component that is on; the error names the field
     /// (e.g. `method.ranksim.weight`). The result is what the components are built from.
     pub fn check(&self) -> Result<ValidMethodParams, TrainError> {
+        if let Some(r) = &self.resample {
+            if !r.method.is_resampler() {
+                return Err(invalid(
+                    "method.resample.method",
+                    format!(
+                        "`{}` is not a resampler (smoter, smogn, wercs, ros, rus)",
+                        r.method.as_str()
+                    ),
+                ));
+            }
+            r.check()?;
+        }
         let regression = self.regression.check()?;
         let mut rooms = Vec::new();
         for room in ROOMS {

@@ -27,6 +27,7 @@ use srl_data::{Benchmark, Part};
 use srl_geometry::argmax::PackedPoints;
 use srl_geometry::uniform_sphere_points;
 use srl_surrogate::{MemoryParams, Surrogate, SurrogateConfig};
+use std::borrow::Cow;
 use std::time::Instant;
 
 /// ε of the tube coverage reported in logs and reports.
@@ -70,7 +71,9 @@ impl Clock {
 /// A training run in progress.
 pub struct Trainer<'a> {
     cfg: RunConfig,
-    bench: &'a Benchmark,
+    /// The benchmark trained on: the caller's, or a copy with the training part resampled
+    /// when the method has a resampler ([`crate::resample`]).
+    bench: Cow<'a, Benchmark>,
     data: TrainData,
     mlp: Mlp<f32>,
     stages: Stages,
@@ -162,7 +165,23 @@ impl<'a> Trainer<'a> {
         memory_limit: f64,
         train_weights: Option<&[f64]>,
     ) -> Result<Self, TrainError> {
-        MemoryEstimate::of(cfg, bench).check(memory_limit)?;
+        // A resampler replaces the training rows before anything reads them (seeded by the
+        // run's seed, so a resumed run recomputes the same rows).
+        let bench: Cow<'a, Benchmark> = match &cfg.method_params().resample {
+            None => Cow::Borrowed(bench),
+            Some(_) if train_weights.is_some() => {
+                return Err(TrainError::InvalidConfig {
+                    field: "sample_weight",
+                    reason: "sample weights are given per training row, and a resampler \
+                             changes the training rows: train without one of them"
+                        .into(),
+                })
+            }
+            Some(spec) => Cow::Owned(crate::resample::resample_training_part(
+                bench, spec, cfg.seed,
+            )?),
+        };
+        MemoryEstimate::of(cfg, &bench).check(memory_limit)?;
         for (what, part) in [
             ("train part", &bench.train),
             ("validation part", &bench.val),
@@ -230,11 +249,12 @@ impl<'a> Trainer<'a> {
             _ => BatchMode::Full,
         };
         let sampler = BatchSampler::new(n, mode, cfg.seed)?;
+        let val_x = bench.val.x.mapv(|v| v as f32);
         Ok(Trainer {
             cfg: RunConfig::clone(cfg),
             bench,
             data: TrainData {
-                val_x: bench.val.x.mapv(|v| v as f32),
+                val_x,
                 train_x,
                 train_y,
                 y_mean,
@@ -297,7 +317,7 @@ impl<'a> Trainer<'a> {
         Ok(ResumeState {
             format: RESUME_FORMAT,
             config: self.cfg.to_toml_string()?,
-            data: data_fingerprint(self.bench),
+            data: data_fingerprint(&self.bench),
             epoch: self.epoch,
             step: self.step,
             parameters: self.mlp.flat_parameters().to_vec(),
@@ -326,7 +346,7 @@ impl<'a> Trainer<'a> {
 
     pub(crate) fn restore(&mut self, state: ResumeState) -> Result<(), TrainError> {
         let bad = |reason: String| Err(TrainError::InvalidState { reason });
-        let data = data_fingerprint(self.bench);
+        let data = data_fingerprint(&self.bench);
         if state.data != data {
             return bad(format!(
                 "the saved run trained on other data ({} / {} / {} rows, hash {:016x}) than \

@@ -140,6 +140,9 @@ fn resumed_runs_end_with_the_bits_of_uninterrupted_ones() {
         ("conr", config("conr", 10), vec![5]),
         ("oe", config("oe", 10), vec![2]),
         ("srl+dist", config("srl+dist", 10), vec![3]),
+        // A resampler: the training rows are resampled again, identically, on resume.
+        ("smogn+srl (resampled)", config("smogn+srl", 10), vec![3]),
+        ("smoter+lds (resampled)", config("smoter+lds", 10), vec![5]),
         (
             "rnc (in and after pre-training)",
             config("rnc", 10),

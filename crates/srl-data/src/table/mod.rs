@@ -32,7 +32,7 @@ mod spec;
 pub use info::{ModelInput, TableInfo};
 pub use prep::{
     column_index, looks_like_date, read_targets, CodeReport, ColumnKind, InputColumn, Preprocessor,
-    Transformed, MAX_FREE_CATEGORIES,
+    Scaling, Transformed, MAX_FREE_CATEGORIES,
 };
 pub use sentinel::{suspected_codes, MissingCodes, SuspectedCode, CODE_Z, ISOLATION_RATIO};
 pub use spec::{
@@ -447,8 +447,9 @@ fn code_warning(r: &CodeReport, path: &Path) -> String {
 }
 
 /// The input columns of `spec` in file order (or in the order of `features`), checking that
-/// every named column exists.
-fn input_columns(table: &RawTable, spec: &TableSpec) -> Result<Vec<String>, DataError> {
+/// every named column exists (what [`Preprocessor::fit`] is given; `srl resample` fits the
+/// preprocessing on all rows with it).
+pub fn input_columns(table: &RawTable, spec: &TableSpec) -> Result<Vec<String>, DataError> {
     column_index(table, &spec.target)?;
     for c in spec.exclude.iter().chain(&spec.categorical) {
         column_index(table, c)?;
