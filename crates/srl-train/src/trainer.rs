@@ -659,7 +659,7 @@ impl<'a> Trainer<'a> {
         );
         let epochs_run = self.epoch.max(1);
         let relevance =
-            crate::report::RelevanceReport::of(bench, &val_pred.to_vec(), &test_pred.to_vec())?;
+            crate::report::RelevanceReport::of(&bench, &val_pred.to_vec(), &test_pred.to_vec())?;
         let report = RunReport {
             benchmark: bench.name.clone(),
             method: self.cfg.method_name(),
