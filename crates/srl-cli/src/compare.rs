@@ -160,6 +160,15 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     // The data first (cheap, and a bad file then leaves no folder behind): the split as the
     // user gave it, then the folds.
     let bench = data::load(&data_cfg, &args.data)?;
+    if selection == Selection::Sera && bench.relevance.is_none() {
+        return Err(CliError::Usage(format!(
+            "--select sera needs the relevance φ of the targets, and this data has none: {}",
+            bench
+                .relevance_error
+                .as_deref()
+                .unwrap_or("no relevance function")
+        )));
+    }
     let folds = match &data_cfg {
         DataConfig::Csv(_) => {
             let rows = bench.train.len() + bench.val.len() + bench.test.len();
@@ -258,6 +267,26 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
                     cfg: JobConfig::Network(Box::new(cfg.check()?)),
                 });
             }
+        }
+    }
+    // A resampler needs rare targets in every fold's training part: checked (by resampling
+    // each fold once) before any run starts, so a comparison does not fail half-way.
+    for j in jobs.iter().filter(|j| j.seed == 0) {
+        let spec = match &j.cfg {
+            JobConfig::Network(cfg) => cfg.method_params().resample.clone(),
+            JobConfig::Gbdt(cfg) => cfg.resample.clone(),
+        };
+        if let Some(spec) = spec {
+            srl_train::resample::resample_training_part(bench_of(j.fold), &spec, 0).map_err(
+                |e| {
+                    CliError::Usage(format!(
+                        "{} cannot run on this data{}: {}",
+                        methods[j.method],
+                        j.fold.map_or(String::new(), |f| format!(" (fold {f})")),
+                        CliError::from(e).one_line()
+                    ))
+                },
+            )?;
         }
     }
     // Every run's memory estimate is checked before the folder is made and the first starts.

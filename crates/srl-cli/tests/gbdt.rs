@@ -173,3 +173,64 @@ fn compare_ranks_trees_and_networks_with_one_rule() {
     ]);
     assert_eq!(p.lines().count(), 201);
 }
+
+#[test]
+fn select_sera_ranks_on_the_validation_sera_or_says_why_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    // A skewed target: a few large values beyond the box-plot fence make φ > 0 there.
+    let path = dir.path().join("skewed.csv");
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..240u32 {
+        let a = f64::from(i % 17);
+        let b = f64::from((i * 7) % 13);
+        let y = if i % 20 == 0 { 40.0 + a } else { a + 0.5 * b };
+        csv.push_str(&format!("{a},{b},{y}\n"));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let out = dir.path().join("cmp");
+    srl(&[
+        "compare",
+        "--csv",
+        path.to_str().unwrap(),
+        "--target",
+        "y",
+        "--methods",
+        "vanilla,gbdt",
+        "--seeds",
+        "1",
+        "--profile",
+        "quick",
+        "--select",
+        "sera",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let c = json(&out.join("comparison.json"));
+    assert_eq!(c["selection"], "sera");
+    assert!(
+        c["rule"].as_str().unwrap().contains("SERA"),
+        "{}",
+        c["rule"]
+    );
+    for m in c["methods"].as_array().unwrap() {
+        assert!(m["val_sera"]["mean"].as_f64().unwrap() > 0.0);
+    }
+    let run = json(&out.join("runs/gbdt/fold0/seed0/metrics.json"));
+    assert!(run["relevance"]["val"]["sera"].as_f64().unwrap() > 0.0);
+    // small_clean.csv has no target beyond the fences: no φ, so no SERA to select on.
+    let o = srl_raw(&[
+        "compare",
+        "--csv",
+        fixture("small_clean.csv").to_str().unwrap(),
+        "--target",
+        "y",
+        "--methods",
+        "vanilla,gbdt",
+        "--select",
+        "sera",
+        "--out",
+        dir.path().join("none").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--select sera needs"));
+}

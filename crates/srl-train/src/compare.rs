@@ -184,7 +184,8 @@ pub fn select_over_noise(
     best.0
 }
 
-/// Which validation MAE the rule ([`select_over_noise`], [`decide`]) compares.
+/// Which validation score the rule ([`select_over_noise`], [`decide`]) compares: MAE (all or
+/// few-shot rows) or SERA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Selection {
