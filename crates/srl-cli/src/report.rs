@@ -62,8 +62,8 @@ pub fn relevance_line(r: &srl_train::RunReport, bench: &srl_data::Benchmark) -> 
 
 /// Under a blind-spot or extrapolation protocol, the test metrics on the removed range and on
 /// the rest, as rows of [`metrics_table`] with a heading line; empty for the standard protocol.
-pub fn protocol_rows(r: &srl_train::RunReport) -> String {
-    let Some(p) = &r.protocol else {
+pub fn protocol_rows(p: Option<&srl_train::ProtocolReport>) -> String {
+    let Some(p) = p else {
         return String::new();
     };
     format!(

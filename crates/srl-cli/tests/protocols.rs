@@ -95,6 +95,17 @@ fn a_table_under_a_blind_spot_reports_the_removed_range() {
     assert!(p["removed_train"].as_u64().unwrap() > 10, "{p}");
     assert_eq!(p["moved_to_test"], true);
     config_round_trips(&run, protocol);
+    // srl eval re-prepares the data from the config: the same split, the same two groups
+    let model = run.join("model.json");
+    let e = ok(&srl(
+        &["eval", "--checkpoint", model.to_str().unwrap()],
+        None,
+    ));
+    let removed_mae = m["protocol"]["test_removed"]["mae"].as_f64().unwrap();
+    assert!(
+        e.contains(&format!("protocol {protocol}")) && e.contains(&format!("{removed_mae:.4}")),
+        "{removed_mae}\n{e}"
+    );
 
     // the standard protocol writes neither field
     let plain = dir.path().join("plain");
