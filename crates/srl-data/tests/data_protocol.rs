@@ -169,3 +169,63 @@ fn a_protocol_that_leaves_no_training_rows_is_refused() {
         })
     ));
 }
+
+/// A table under a protocol, plain and as cross-validation folds: the folds come from the
+/// remaining rows, every fold shares the protocol's test part, the bins span all targets.
+#[test]
+fn table_folds_are_drawn_from_the_remaining_rows() {
+    use srl_data::table::{prepare, read_table, split_rows, SplitSpec, TableSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    let mut text = String::from("a,b,y\n");
+    for i in 0..300 {
+        let a = (i * 37 % 101) as f64 / 10.0;
+        let b = (i * 53 % 89) as f64;
+        text += &format!("{a},{b},{}\n", a * a + 0.1 * b);
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut spec = TableSpec::new(&path, "y");
+    let standard = prepare(&spec).unwrap();
+    assert!(standard.protocol.is_none());
+    let p: Protocol = "blind-spot:q0.3..q0.4,q0.6..q0.65".parse().unwrap();
+    spec.protocol = p.clone();
+    let b = prepare(&spec).unwrap();
+    check_protocol(&b, &p);
+    assert_eq!(b.train.len() + b.val.len() + b.test.len(), 300);
+    let (raw, _, _) = read_table(&spec).unwrap();
+    let all: Vec<f64> = b.all_targets();
+    let range = &b.protocol.as_ref().unwrap().removed;
+    let mut test = None;
+    for fold in 0..3 {
+        let mut s = spec.clone();
+        s.split = SplitSpec::CrossValidation {
+            outer: Box::new(spec.split.clone()),
+            folds: 3,
+            fold,
+            seed: 0,
+        };
+        let (split, _) = split_rows(&s, &raw).unwrap();
+        let y = srl_data::table::checked_targets(&s, &raw).unwrap();
+        for &i in split.train.iter().chain(&split.val) {
+            assert!(
+                !range.contains(y[i]),
+                "fold {fold}: row {i} ({}) in {range}",
+                y[i]
+            );
+        }
+        assert!(test.as_ref().is_none_or(|t| *t == split.test));
+        test = Some(split.test.clone());
+        let f = prepare(&s).unwrap();
+        check_protocol(&f, &p);
+        assert_eq!(
+            f.protocol
+                .as_ref()
+                .unwrap()
+                .test_in_removed
+                .iter()
+                .filter(|&&x| x)
+                .count(),
+            all.iter().filter(|&&v| range.contains(v)).count()
+        );
+    }
+}
