@@ -1601,6 +1601,7 @@ pub(crate) mod tests {
             table: None,
             relevance: None,
             relevance_error: None,
+            protocol: None,
         };
         let groups = bench.bin_shot_groups();
         assert_eq!(groups, [Some(many), Some(few), Some(many)]);

@@ -909,6 +909,7 @@ pub(crate) mod tests {
             seconds_total: 1.0,
             seconds_per_epoch: if method.contains("srl") { 0.03 } else { 0.01 },
             relevance: None,
+            protocol: None,
         }
     }
 

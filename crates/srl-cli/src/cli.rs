@@ -229,9 +229,44 @@ pub struct DataArgs {
     /// Seed of the train/validation/test split [default: 0, as in the paper's protocol].
     #[arg(long, value_name = "S")]
     pub split_seed: Option<u64>,
+    /// Test protocol applied after the split: standard, blind-spot:LO..HI (or qLO..qHI),
+    /// extrapolation:high|low:SHARE [default: standard].
+    #[arg(long, value_name = "PROTOCOL", value_parser = parse_protocol, long_help = protocol_help())]
+    pub protocol: Option<srl_data::Protocol>,
     /// Data directory [default: $SRL_DATA_DIR, else the repository's datasets/cache/].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+fn parse_protocol(s: &str) -> Result<srl_data::Protocol, String> {
+    s.parse().map_err(|e: srl_data::DataError| e.to_string())
+}
+
+/// The long help of --protocol, its kinds from the name table.
+fn protocol_help() -> String {
+    use srl_data::names::Named;
+    use srl_data::protocol::ProtocolKind;
+    let kinds: Vec<String> = [
+        ProtocolKind::Standard,
+        ProtocolKind::BlindSpot,
+        ProtocolKind::Extrapolation,
+    ]
+    .iter()
+    .map(|k| format!("  {}: {}", k.name(), k.help()))
+    .collect();
+    format!(
+        "Test protocol applied after the split (docs/protocols.md, \"Blind spot and \
+         extrapolation\"):\n{}\n\
+         The training and validation rows whose target lies in the removed range (closed \
+         intervals) leave their parts: on UCI benchmarks and tables they join the test part, \
+         on IOL they are dropped (its test part covers the range already). A `q` bound is a \
+         quantile of all the data's targets; SHARE is the share of all targets removed from \
+         the top (high) or bottom (low). Several blind-spot intervals are comma-separated, \
+         ascending and disjoint. The bins still span the full range. metrics.json reports \
+         the test metrics on the removed range and on the rest apart (`protocol`). \
+         [default: standard]",
+        kinds.join("\n")
+    )
 }
 
 fn parse_delimiter(s: &str) -> Result<srl_data::tabular::Delimiter, String> {

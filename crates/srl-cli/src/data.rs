@@ -23,13 +23,22 @@ impl DataArgs {
     /// configuration still finds the file from another working directory.
     pub fn to_data_config(&self) -> Result<Option<DataConfig>, CliError> {
         let split_seed = self.split_seed.unwrap_or(0);
+        let protocol = self.protocol.clone().unwrap_or_default();
         if let Some(name) = &self.benchmark {
             return Ok(Some(DataConfig::Benchmark {
                 name: *name,
                 split_seed,
+                protocol,
             }));
         }
         let Some(path) = &self.csv else {
+            if self.protocol.is_some() {
+                return Err(CliError::Usage(
+                    "--protocol needs the data it applies to: --benchmark NAME or --csv FILE \
+                     (with --config, set `protocol` in its [data] table)"
+                        .into(),
+                ));
+            }
             return Ok(None);
         };
         let target = self.target.clone().ok_or_else(|| {
@@ -90,6 +99,7 @@ impl DataArgs {
             }
         };
         spec.split_seed = split_seed;
+        spec.protocol = protocol;
         Ok(Some(DataConfig::Csv(spec)))
     }
 
@@ -137,9 +147,42 @@ mod tests {
             a.to_data_config().unwrap(),
             Some(DataConfig::Benchmark {
                 name: srl_data::BenchmarkId::Airfoil,
-                split_seed: 3
+                split_seed: 3,
+                protocol: srl_data::Protocol::Standard,
             })
         );
+    }
+
+    #[test]
+    fn protocol_flag_reaches_both_kinds_of_data() {
+        let p: srl_data::Protocol = "extrapolation:high:0.1".parse().unwrap();
+        let bench = DataArgs {
+            benchmark: Some(srl_data::BenchmarkId::Airfoil),
+            protocol: Some(p.clone()),
+            ..args()
+        };
+        assert!(matches!(
+            bench.to_data_config().unwrap(),
+            Some(DataConfig::Benchmark { protocol, .. }) if protocol == p
+        ));
+        let csv = DataArgs {
+            csv: Some("d.csv".into()),
+            target: Some("y".into()),
+            protocol: Some(p.clone()),
+            ..args()
+        };
+        assert!(matches!(
+            csv.to_data_config().unwrap(),
+            Some(DataConfig::Csv(t)) if t.protocol == p
+        ));
+        let alone = DataArgs {
+            protocol: Some(p),
+            ..args()
+        };
+        assert!(matches!(
+            alone.to_data_config(),
+            Err(CliError::Usage(m)) if m.contains("--protocol")
+        ));
     }
 
     #[test]

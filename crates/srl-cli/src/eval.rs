@@ -69,15 +69,24 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
         data::describe(&data_cfg),
         bench.test.len()
     ))?;
-    report_metrics(args, &metrics)
+    let protocol = match bench.protocol {
+        Some(_) => {
+            let (pred, _) = model.predict_with_features(bench.test.x.view())?;
+            srl_train::ProtocolReport::of(&bench, &pred.to_vec())
+        }
+        None => None,
+    };
+    report_metrics(args, &metrics, protocol)
 }
 
 /// Prints the metrics table and, with `--json`, writes the metrics (atomically).
 fn report_metrics(
     args: &EvalArgs,
     metrics: &srl_data::metrics::ShotMetrics,
+    protocol: Option<srl_train::ProtocolReport>,
 ) -> Result<(), CliError> {
     say(&report::metrics_table(metrics))?;
+    say(&report::protocol_rows(protocol.as_ref()))?;
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(metrics).map_err(|e| CliError::Serialise {
             what: "metrics",
@@ -107,7 +116,11 @@ fn run_gbdt_benchmark(args: &EvalArgs, model: &srl_gbdt::GbdtModel) -> Result<()
         data::describe(&data_cfg),
         bench.test.len()
     ))?;
-    report_metrics(args, &metrics)
+    report_metrics(
+        args,
+        &metrics,
+        srl_train::ProtocolReport::of(&bench, &pred.to_vec()),
+    )
 }
 
 /// `srl eval` of a model that predicts from raw rows only — an ensemble from `srl compare`
@@ -151,5 +164,9 @@ fn run_on_raw_rows(args: &EvalArgs, model: &AnyModel) -> Result<(), CliError> {
         data::describe(&cfg),
         bench.test.len()
     ))?;
-    report_metrics(args, &metrics)
+    report_metrics(
+        args,
+        &metrics,
+        srl_train::ProtocolReport::of(&bench, &pred.to_vec()),
+    )
 }

@@ -59,3 +59,24 @@ pub fn relevance_line(r: &srl_train::RunReport, bench: &srl_data::Benchmark) -> 
         (None, None) => "relevance metrics: none".into(),
     }
 }
+
+/// Under a blind-spot or extrapolation protocol, the test metrics on the removed range and on
+/// the rest, as rows of [`metrics_table`] with a heading line; empty for the standard protocol.
+pub fn protocol_rows(p: Option<&srl_train::ProtocolReport>) -> String {
+    let Some(p) = p else {
+        return String::new();
+    };
+    format!(
+        "protocol {}: {} training and {} validation rows {}; test split by the removed range:\n{}{}",
+        p.protocol,
+        p.removed_train,
+        p.removed_val,
+        if p.moved_to_test {
+            "moved to the test part"
+        } else {
+            "dropped"
+        },
+        row("removed", &p.test_removed),
+        row("kept", &p.test_kept),
+    )
+}

@@ -113,6 +113,7 @@ fn train_gbdt(args: &TrainArgs, method: &MethodName) -> Result<(), CliError> {
             r.seconds_total
         ))?;
         say(&report::metrics_table(&r.test))?;
+        say(&report::protocol_rows(r.protocol.as_ref()))?;
         sayln(&report::relevance_line(r, &bench))?;
         sayln(&format!(
             "wrote {}",
@@ -228,6 +229,7 @@ fn train_into(
         r.method, r.benchmark, r.best_epoch, r.epochs_run, r.seconds_total, r.seconds_per_epoch
     ))?;
     say(&report::metrics_table(&r.test))?;
+    say(&report::protocol_rows(r.protocol.as_ref()))?;
     sayln(&report::relevance_line(r, &bench))?;
     sayln(&format!(
         "geometry: coverage {}, soft coverage {}, few-shot share {}, speed CV {}, arc length {}",

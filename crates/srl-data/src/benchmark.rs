@@ -57,6 +57,17 @@ pub struct Part {
 }
 
 impl Part {
+    /// The samples at `rows` (in that order).
+    pub fn select(&self, rows: &[usize]) -> Part {
+        Part {
+            x: self.x.select(ndarray::Axis(0), rows),
+            y: self.y.select(ndarray::Axis(0), rows),
+            bins: rows.iter().map(|&i| self.bins[i]).collect(),
+            shots: rows.iter().map(|&i| self.shots[i]).collect(),
+            out_of_range: rows.iter().map(|&i| self.out_of_range[i]).collect(),
+        }
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.y.len()
@@ -97,6 +108,10 @@ pub struct Benchmark {
     pub relevance: Option<crate::relevance::Relevance>,
     /// Why [`relevance`](Self::relevance) is `None`.
     pub relevance_error: Option<String>,
+    /// The blind-spot or extrapolation protocol applied after the split, with its removed
+    /// range and which test rows lie in it ([`crate::protocol`]); `None` for the standard
+    /// protocol.
+    pub protocol: Option<crate::protocol::ProtocolInfo>,
 }
 
 impl Benchmark {
@@ -116,6 +131,48 @@ impl Benchmark {
             }
         }
         self
+    }
+
+    /// Every target of the benchmark: training, validation and test parts together.
+    pub fn all_targets(&self) -> Vec<f64> {
+        [&self.train, &self.val, &self.test]
+            .iter()
+            .flat_map(|p| p.y.iter().copied())
+            .collect()
+    }
+
+    /// Applies `protocol` to a benchmark whose test part is a sample of its own (IOL): the
+    /// training and validation rows in the removed range are dropped, the test part stays
+    /// as it is (it covers the whole range already), the bins and shot groups stay, and the
+    /// relevance function is fitted again on the remaining training targets. The standard
+    /// protocol returns the benchmark unchanged.
+    pub fn drop_removed_rows(
+        mut self,
+        protocol: &crate::protocol::Protocol,
+    ) -> Result<Self, DataError> {
+        if protocol.is_standard() {
+            return Ok(self);
+        }
+        let removed = protocol.resolve(&self.all_targets())?;
+        let keep = |p: &Part| -> Vec<usize> {
+            (0..p.len())
+                .filter(|&i| !removed.contains(p.y[i]))
+                .collect()
+        };
+        let (train_rows, val_rows) = (keep(&self.train), keep(&self.val));
+        removed.check_left(train_rows.len(), val_rows.len())?;
+        let info = crate::protocol::ProtocolInfo {
+            protocol: protocol.clone(),
+            removed_train: self.train.len() - train_rows.len(),
+            removed_val: self.val.len() - val_rows.len(),
+            moved_to_test: false,
+            test_in_removed: removed.mask(self.test.y.as_slice().unwrap_or(&self.test.y.to_vec())),
+            removed,
+        };
+        self.train = self.train.select(&train_rows);
+        self.val = self.val.select(&val_rows);
+        self.protocol = Some(info);
+        Ok(self.with_relevance())
     }
 
     /// Training count of every bin.
@@ -364,14 +421,31 @@ impl<'de> Deserialize<'de> for DataName {
 /// UCI-DIR sets (`airfoil`, `abalone`, `concrete`, `real-estate`) use the balanced DIR split
 /// of docs/protocols.md; `iol-linear` is generated, `iol-sde` read from `iol-sde/*.npz`.
 pub fn load_benchmark(id: BenchmarkId, opts: &LoadOptions) -> Result<Benchmark, DataError> {
+    load_benchmark_with(id, opts, &crate::protocol::Protocol::Standard)
+}
+
+/// [`load_benchmark`] under a test protocol ([`crate::protocol`]). UCI-DIR: the removed
+/// training and validation rows join the test part before the inputs are standardised (so
+/// the statistics come from the remaining training rows); IOL: they are dropped
+/// ([`Benchmark::drop_removed_rows`]). `Protocol::Standard` is exactly [`load_benchmark`].
+pub fn load_benchmark_with(
+    id: BenchmarkId,
+    opts: &LoadOptions,
+    protocol: &crate::protocol::Protocol,
+) -> Result<Benchmark, DataError> {
     match id {
         BenchmarkId::Airfoil
         | BenchmarkId::Abalone
         | BenchmarkId::Concrete
-        | BenchmarkId::RealEstate => crate::uci::load_uci_benchmark(id.as_str(), opts),
-        BenchmarkId::IolLinear => {
-            crate::iol::linear_benchmark(&crate::iol::LinearIolConfig::default(), opts.split_seed)
+        | BenchmarkId::RealEstate => {
+            crate::uci::load_uci_benchmark_with(id.as_str(), opts, protocol)
         }
-        BenchmarkId::IolSde => crate::iol::sde_benchmark(&opts.data_dir, opts.split_seed),
+        BenchmarkId::IolLinear => {
+            crate::iol::linear_benchmark(&crate::iol::LinearIolConfig::default(), opts.split_seed)?
+                .drop_removed_rows(protocol)
+        }
+        BenchmarkId::IolSde => {
+            crate::iol::sde_benchmark(&opts.data_dir, opts.split_seed)?.drop_removed_rows(protocol)
+        }
     }
 }

@@ -160,6 +160,13 @@ pub enum DataError {
         /// What to do instead.
         hint: String,
     },
+    /// A test protocol (blind spot, extrapolation) that is malformed or does not fit the data
+    /// (see [`crate::protocol`]).
+    #[error("test protocol: {problem}")]
+    Protocol {
+        /// What is wrong.
+        problem: crate::protocol::ProtocolProblem,
+    },
     /// An `.npz`/`.npy` read failure.
     #[error("{path}: cannot read array `{array}`: {reason}")]
     Npz {

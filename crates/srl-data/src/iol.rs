@@ -593,6 +593,7 @@ fn assemble(
         table: None,
         relevance: None,
         relevance_error: None,
+        protocol: None,
     }
     .with_relevance())
 }

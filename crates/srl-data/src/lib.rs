@@ -11,6 +11,7 @@
 //!   standardisation fitted on training data;
 //! - [`uci`], [`benchmark`]: ready-to-train UCI-DIR (and IOL) benchmarks;
 //! - [`metrics`]: many/medium/few shot groups and MAE/MSE/GM/Pearson per group;
+//! - [`protocol`]: the blind-spot and extrapolation test protocols;
 //! - [`relevance`]: the relevance function φ of utility-based regression and SERA.
 
 // Every declared dependency is used (checked by clippy in CI; test builds, which also see the
@@ -31,6 +32,7 @@ pub mod iol;
 pub mod manifest;
 pub mod metrics;
 pub mod names;
+pub mod protocol;
 pub mod registry;
 pub mod relevance;
 pub mod split;
@@ -40,11 +42,14 @@ pub mod table;
 pub mod tabular;
 pub mod uci;
 
-pub use benchmark::{load_benchmark, Benchmark, BenchmarkId, DataName, LoadOptions, Part, Shot};
+pub use benchmark::{
+    load_benchmark, load_benchmark_with, Benchmark, BenchmarkId, DataName, LoadOptions, Part, Shot,
+};
 pub use binning::{BinSpec, Binning};
 pub use error::DataError;
 pub use manifest::Manifest;
 pub use metrics::{evaluate, GroupMetrics, ShotMetrics, ShotRule, ShotRuleName};
+pub use protocol::{Protocol, ProtocolInfo, RemovedRange};
 pub use relevance::{ControlPoint, Extremes, Relevance, RelevanceMethod, RelevanceParams};
 pub use split::{balanced_split, SplitIndices};
 pub use standardize::Standardizer;

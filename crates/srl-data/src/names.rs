@@ -134,6 +134,12 @@ mod tests {
         ]);
         round_trip(&[UnknownCategory::Error, UnknownCategory::Ignore]);
         round_trip(&[
+            crate::protocol::ProtocolKind::Standard,
+            crate::protocol::ProtocolKind::BlindSpot,
+            crate::protocol::ProtocolKind::Extrapolation,
+        ]);
+        round_trip(&[crate::protocol::Side::High, crate::protocol::Side::Low]);
+        round_trip(&[
             InputScale::Standard,
             InputScale::Robust,
             InputScale::Quantile,

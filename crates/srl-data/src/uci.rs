@@ -15,6 +15,7 @@
 
 use crate::metrics::{shot_of_bins, shots_of_samples, ShotRule};
 use crate::names::Named;
+use crate::protocol::{Protocol, ProtocolInfo};
 use crate::split::{balanced_split, SplitIndices};
 use crate::standardize::Standardizer;
 use crate::tabular::{read_tabular, TabularData};
@@ -30,6 +31,16 @@ use ndarray::Axis;
 /// assert_eq!((b.train.len(), b.val.len(), b.test.len()), (971, 266, 266));
 /// ```
 pub fn load_uci_benchmark(name: &str, opts: &LoadOptions) -> Result<Benchmark, DataError> {
+    load_uci_benchmark_with(name, opts, &Protocol::Standard)
+}
+
+/// [`load_uci_benchmark`] under a test protocol ([`crate::protocol`]): see
+/// [`build_benchmark_with`].
+pub fn load_uci_benchmark_with(
+    name: &str,
+    opts: &LoadOptions,
+    test_protocol: &Protocol,
+) -> Result<Benchmark, DataError> {
     let uci = || {
         BenchmarkId::ALL
             .into_iter()
@@ -72,7 +83,15 @@ pub fn load_uci_benchmark(name: &str, opts: &LoadOptions) -> Result<Benchmark, D
         columns,
     )?;
     let binning = Binning::fit_fixed_width(data.targets.as_slice().unwrap_or(&[]), width)?;
-    build_benchmark(name, &data, binning, cap, opts.split_seed, &rule)
+    build_benchmark_with(
+        name,
+        &data,
+        binning,
+        cap,
+        opts.split_seed,
+        &rule,
+        test_protocol,
+    )
 }
 
 /// Builds a benchmark from any numeric table with the balanced DIR split: bins from
@@ -104,6 +123,32 @@ pub fn build_benchmark(
     split_seed: u64,
     rule: &ShotRule,
 ) -> Result<Benchmark, DataError> {
+    build_benchmark_with(
+        name,
+        data,
+        binning,
+        cap,
+        split_seed,
+        rule,
+        &Protocol::Standard,
+    )
+}
+
+/// [`build_benchmark`] under a test protocol: after the balanced split, the training and
+/// validation rows whose target lies in the protocol's removed range (quantiles of all the
+/// table's targets) move to the test part; then the inputs are standardised with the
+/// remaining training rows and the shot groups computed from their counts (a removed bin
+/// has none). The bins are those of the whole file. `Protocol::Standard` is exactly
+/// [`build_benchmark`].
+pub fn build_benchmark_with(
+    name: &str,
+    data: &TabularData,
+    binning: Binning,
+    cap: usize,
+    split_seed: u64,
+    rule: &ShotRule,
+    protocol: &Protocol,
+) -> Result<Benchmark, DataError> {
     if data.is_empty() {
         return Err(DataError::invalid("data", format!("{name}: no rows")));
     }
@@ -129,6 +174,22 @@ pub fn build_benchmark(
             ),
         ));
     }
+    let (split, info) = if protocol.is_standard() {
+        (split, None)
+    } else {
+        let removed = protocol.resolve(&y)?;
+        let (split, removed_train, removed_val) = removed.apply_to_split(&split, &y)?;
+        let test_y: Vec<f64> = split.test.iter().map(|&i| y[i]).collect();
+        let info = ProtocolInfo {
+            protocol: protocol.clone(),
+            test_in_removed: removed.mask(&test_y),
+            removed,
+            removed_train,
+            removed_val,
+            moved_to_test: true,
+        };
+        (split, Some(info))
+    };
     let standardizer = Standardizer::fit(data.records.select(Axis(0), &split.train).view())?;
 
     let mut train_counts = vec![0usize; binning.num_bins()];
@@ -162,6 +223,7 @@ pub fn build_benchmark(
         table: None,
         relevance: None,
         relevance_error: None,
+        protocol: info,
     }
     .with_relevance())
 }

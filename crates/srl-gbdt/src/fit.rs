@@ -169,6 +169,7 @@ pub fn fit(
             seconds_total: seconds,
             seconds_per_epoch: seconds / rounds.max(1) as f64,
             relevance,
+            protocol: srl_train::ProtocolReport::of(bench, &test_pred.to_vec()),
         },
         test_predictions: test_pred,
     })

@@ -239,6 +239,7 @@ mod tests {
         DataConfig::Benchmark {
             name: BenchmarkId::Airfoil,
             split_seed: 0,
+            protocol: srl_data::Protocol::Standard,
         }
     }
 

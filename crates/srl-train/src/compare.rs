@@ -671,6 +671,7 @@ mod tests {
             seconds_total: 1.0,
             seconds_per_epoch: 0.1,
             relevance: None,
+            protocol: None,
         }
     }
 

@@ -54,6 +54,10 @@ pub enum DataConfig {
         /// Split seed (docs/protocols.md: 0 for every method).
         #[serde(default)]
         split_seed: u64,
+        /// The test protocol applied after the split: `standard` (not written), a blind spot
+        /// or an extrapolation range ([`srl_data::protocol`]).
+        #[serde(default, skip_serializing_if = "srl_data::Protocol::is_standard")]
+        protocol: srl_data::Protocol,
     },
     /// A user's own table (CSV, TSV, `;`- or whitespace-separated): columns, missing cells,
     /// split and bins as in [`srl_data::table::TableSpec`].
@@ -230,6 +234,7 @@ impl RunConfig {
         let data = DataConfig::Benchmark {
             name: benchmark,
             split_seed: 0,
+            protocol: srl_data::Protocol::Standard,
         };
         let (model, optim) = if is_iol {
             // (m+1)-100-100 ReLU + Linear(100,1); MSE; full-batch AdamW.
@@ -399,8 +404,9 @@ impl RunConfig {
                 );
             }
         }
-        if let DataConfig::Csv(table) = &self.data {
-            table.check()?;
+        match &self.data {
+            DataConfig::Csv(table) => table.check()?,
+            DataConfig::Benchmark { protocol, .. } => protocol.check()?,
         }
         let method = self.method.check()?;
         if self.method.fds.is_some() && self.model.head_input != HeadInput::Raw {

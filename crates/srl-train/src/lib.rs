@@ -69,7 +69,9 @@ pub use model::{average_predictions, Ensemble, SavedModel, TrainedModel};
 /// The ndarray this crate is built on (0.16, the line linfa 0.8 uses).
 pub use ndarray;
 pub use optim::{clip_grad_norm, Optimizer, OptimizerConfig, ValidOptimizerConfig};
-pub use report::{EpochLog, GeometryReport, RelevanceReport, RunOutcome, RunReport};
+pub use report::{
+    EpochLog, GeometryReport, ProtocolReport, RelevanceReport, RunOutcome, RunReport,
+};
 pub use resume::ResumeState;
 pub use run::{evaluate, prepare_data, run, run_with, RunControl, CHECKPOINTS_PER_RUN};
 pub use schedule::{LrDecay, LrSchedule};

@@ -4,7 +4,7 @@
 use crate::model::TrainedModel;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
-use srl_data::metrics::ShotMetrics;
+use srl_data::metrics::{GroupMetrics, ShotMetrics};
 use srl_geometry::argmax::PackedPoints;
 use srl_geometry::{few_shot_share, normalize_rows, uniformity, TraceStats};
 
@@ -131,6 +131,65 @@ pub struct RunReport {
     /// absent when the training targets have no rare values by the box-plot rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relevance: Option<RelevanceReport>,
+    /// Under a blind-spot or extrapolation protocol: the test metrics on the held-out labels
+    /// and on the rest of the test part ([`ProtocolReport`]); absent for the standard
+    /// protocol.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<ProtocolReport>,
+}
+
+/// The test part of a blind-spot or extrapolation run, in two groups: the rows whose target
+/// lies in the removed range (labels never trained on) and the others (labels seen in
+/// training). `test` of the [`RunReport`] is over both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProtocolReport {
+    /// The protocol (`blind-spot:q0.45..q0.55`, `extrapolation:high:0.1`).
+    pub protocol: srl_data::Protocol,
+    /// Its removed intervals in target units (closed; JSON `null` for an open end).
+    pub removed: Vec<(Option<f64>, Option<f64>)>,
+    /// Training rows of the ordinary split in the removed range (taken out).
+    pub removed_train: usize,
+    /// Validation rows of the ordinary split in the removed range (taken out).
+    pub removed_val: usize,
+    /// Whether the taken-out rows joined the test part (UCI, tables) or were dropped (IOL).
+    pub moved_to_test: bool,
+    /// Test metrics on the rows in the removed range.
+    pub test_removed: GroupMetrics,
+    /// Test metrics on the other test rows.
+    pub test_kept: GroupMetrics,
+}
+
+impl ProtocolReport {
+    /// The report of test predictions `test_pred` (target units, one per test row) on a
+    /// benchmark prepared under a protocol; `None` for the standard protocol.
+    pub fn of(bench: &srl_data::Benchmark, test_pred: &[f64]) -> Option<Self> {
+        let info = bench.protocol.as_ref()?;
+        let group = |inside: bool| {
+            let pairs: Vec<(f64, f64)> = test_pred
+                .iter()
+                .zip(&bench.test.y)
+                .zip(&info.test_in_removed)
+                .filter(|(_, &f)| f == inside)
+                .map(|((&p, &y), _)| (p, y))
+                .collect();
+            GroupMetrics::of(&pairs)
+        };
+        let finite = |v: f64| v.is_finite().then_some(v);
+        Some(Self {
+            protocol: info.protocol.clone(),
+            removed: info
+                .removed
+                .intervals
+                .iter()
+                .map(|&(lo, hi)| (finite(lo), finite(hi)))
+                .collect(),
+            removed_train: info.removed_train,
+            removed_val: info.removed_val,
+            moved_to_test: info.moved_to_test,
+            test_removed: group(true),
+            test_kept: group(false),
+        })
+    }
 }
 
 /// The relevance-based metrics of a run (Ribeiro and Moniz 2020; formulas in

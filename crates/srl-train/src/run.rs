@@ -15,12 +15,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Loads the data a configuration names (`data_dir` holds the dataset folders).
 pub fn prepare_data(cfg: &DataConfig, data_dir: &Path) -> Result<Benchmark, TrainError> {
     match cfg {
-        DataConfig::Benchmark { name, split_seed } => Ok(srl_data::load_benchmark(
+        DataConfig::Benchmark {
+            name,
+            split_seed,
+            protocol,
+        } => Ok(srl_data::load_benchmark_with(
             *name,
             &srl_data::LoadOptions {
                 data_dir: data_dir.to_path_buf(),
                 split_seed: *split_seed,
             },
+            protocol,
         )?),
         DataConfig::Csv(table) => Ok(srl_data::table::prepare(table)?),
     }

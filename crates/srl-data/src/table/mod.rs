@@ -166,7 +166,26 @@ pub fn split_rows(
 ) -> Result<(SplitIndices, Option<(Binning, String)>), DataError> {
     spec.check()?;
     let y_vec = checked_targets(spec, table)?;
-    split_by(&spec.split, spec, table, &y_vec)
+    let (split, bins) = split_by(&spec.split, spec, table, &y_vec)?;
+    if matches!(spec.split, SplitSpec::CrossValidation { .. }) {
+        // the protocol applied to the outer split already
+        return Ok((split, bins));
+    }
+    Ok((apply_protocol(spec, &split, &y_vec)?, bins))
+}
+
+/// `split` under `spec`'s protocol: the training and validation rows in the removed range
+/// (quantiles of every target of the table) move to the test part.
+fn apply_protocol(
+    spec: &TableSpec,
+    split: &SplitIndices,
+    y_vec: &[f64],
+) -> Result<SplitIndices, DataError> {
+    if spec.protocol.is_standard() {
+        return Ok(split.clone());
+    }
+    let removed = spec.protocol.resolve(y_vec)?;
+    Ok(removed.apply_to_split(split, y_vec)?.0)
 }
 
 fn split_by(
@@ -184,6 +203,7 @@ fn split_by(
             seed,
         } => {
             let (o, _) = split_by(outer, spec, table, y_vec)?;
+            let o = apply_protocol(spec, &o, y_vec)?;
             let mut pool: Vec<usize> = o.train.iter().chain(&o.val).copied().collect();
             pool.sort_unstable();
             let y_pool: Vec<f64> = pool.iter().map(|&i| y_vec[i]).collect();
@@ -299,6 +319,17 @@ pub fn prepare_split(
     let y_train: Vec<f64> = split.train.iter().map(|&i| y_vec[i]).collect();
     let (binning, bins_rule) = match fixed_bins {
         Some(b) => b,
+        // Under a protocol the bins span the full label range, removed intervals included.
+        None if !spec.protocol.is_standard() => match spec.bins {
+            Some(bs) => (
+                bs.fit(&y_vec)?,
+                format!("{bs:?} over all targets (test protocol)"),
+            ),
+            None => {
+                let (b, why) = auto_bins(&y_vec)?;
+                (b, format!("{why} (over all targets: test protocol)"))
+            }
+        },
         None => match spec.bins {
             Some(bs) => (
                 bs.fit(&y_train)?,
@@ -320,6 +351,38 @@ pub fn prepare_split(
         ));
     }
 
+    let protocol = if spec.protocol.is_standard() {
+        None
+    } else {
+        let removed = spec.protocol.resolve(&y_vec)?;
+        let in_range =
+            |rows: &[usize]| rows.iter().filter(|&&i| removed.contains(y_vec[i])).count();
+        if in_range(&split.train) + in_range(&split.val) > 0 {
+            return Err(DataError::invalid(
+                "data.split",
+                format!(
+                    "the split keeps rows of the removed range {removed} in training or \
+                     validation; apply the protocol to the split first (table::split_rows)"
+                ),
+            ));
+        }
+        // How many rows the protocol took from the ordinary split (the outer one of a
+        // cross-validation).
+        let ordinary = match &spec.split {
+            SplitSpec::CrossValidation { outer, .. } => &**outer,
+            s => s,
+        };
+        let (before, _) = split_by(ordinary, spec, table, &y_vec)?;
+        let test_y: Vec<f64> = split.test.iter().map(|&i| y_vec[i]).collect();
+        Some(crate::protocol::ProtocolInfo {
+            protocol: spec.protocol.clone(),
+            test_in_removed: removed.mask(&test_y),
+            removed_train: in_range(&before.train),
+            removed_val: in_range(&before.val),
+            moved_to_test: true,
+            removed,
+        })
+    };
     let (preprocessor, codes) = Preprocessor::fit_reporting(table, spec, &inputs, &split.train)?;
     let bins = binning.bins(&y_vec);
     let mut train_counts = vec![0usize; k];
@@ -403,6 +466,7 @@ pub fn prepare_split(
         })),
         relevance: None,
         relevance_error: None,
+        protocol,
     }
     .with_relevance())
 }

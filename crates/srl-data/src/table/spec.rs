@@ -5,6 +5,7 @@
 //! `source = "csv"`); [`TableSpec::check`] validates it and names the offending field.
 
 use crate::names::Named;
+use crate::protocol::Protocol;
 use crate::tabular::Delimiter;
 use crate::{BinSpec, DataError};
 use serde::{Deserialize, Serialize};
@@ -237,6 +238,12 @@ pub struct TableSpec {
     /// How numeric inputs are scaled.
     #[serde(default)]
     pub scale: InputScale,
+    /// The test protocol applied after the split ([`crate::protocol`]): `standard` (not
+    /// written), or a blind spot / extrapolation range whose training and validation rows
+    /// move to the test part. With cross-validation it applies to the outer split, so the
+    /// folds are drawn from the remaining rows.
+    #[serde(default, skip_serializing_if = "Protocol::is_standard")]
+    pub protocol: Protocol,
 }
 
 fn yes() -> bool {
@@ -269,6 +276,7 @@ impl TableSpec {
             keep_outliers: false,
             clip: true,
             scale: InputScale::Standard,
+            protocol: Protocol::Standard,
         }
     }
 
@@ -307,6 +315,7 @@ impl TableSpec {
             ));
         }
         self.check_split(&self.split)?;
+        self.protocol.check()?;
         match self.bins {
             Some(BinSpec::Count(k)) if k < 2 => Err(DataError::invalid(
                 "data.bins.count",
