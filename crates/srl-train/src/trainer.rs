@@ -672,7 +672,7 @@ impl<'a> Trainer<'a> {
             seconds_total,
             seconds_per_epoch: self.clock.training / epochs_run as f64,
             relevance,
-            protocol: crate::report::ProtocolReport::of(bench, &test_pred.to_vec()),
+            protocol: crate::report::ProtocolReport::of(&bench, &test_pred.to_vec()),
         };
         Ok(RunOutcome {
             model,
