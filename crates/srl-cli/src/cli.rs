@@ -97,8 +97,8 @@ pub struct ResampleArgs {
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
     /// Output CSV: the table's columns (those the preprocessing used, and the target) plus
-    /// `origin` (original:<line>, replica:<line>, synthetic:<seed line>~<neighbour line>,
-    /// noise:<seed line>).
+    /// `origin` (`original:LINE`, `replica:LINE`, `synthetic:SEED_LINE~NEIGHBOUR_LINE`,
+    /// `noise:SEED_LINE`).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Replace --out if it exists.
@@ -283,6 +283,10 @@ pub struct TrainArgs {
     /// compare`)]. Not with --config (edit the file instead).
     #[arg(long, value_name = "METHOD", long_help = srl_train::method::method_help())]
     pub method: Option<srl_train::MethodName>,
+    /// Resample the training rows first (smogn, smoter, wercs, ros, rus; docs/resampling.md):
+    /// `--method srl --resample smogn` is `--method smogn+srl`. Not with --config.
+    #[arg(long, value_name = "RESAMPLER", conflicts_with = "config")]
+    pub resample: Option<srl_train::MethodName>,
     /// A full run configuration in TOML (see `srl config`).
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
@@ -338,13 +342,20 @@ pub struct CompareArgs {
     /// The data (one split shared by every method and seed).
     #[command(flatten)]
     pub data: DataArgs,
-    /// Methods to compare, comma-separated [default: vanilla,lds,bni,conr,srl,lds+srl].
+    /// Methods to compare, comma-separated [default: the networks vanilla, lds, bni, conr,
+    /// srl, lds+srl and the trees gbdt, gbdt+inv, gbdt+sqinv, gbdt+lds, gbdt+denseweight].
     #[arg(long, value_name = "M1,M2,…", value_delimiter = ',', long_help = srl_train::method::method_help())]
     pub methods: Option<Vec<srl_train::MethodName>>,
+    /// Resample the training rows of every compared method first, the reference included
+    /// (smogn, smoter, wercs, ros, rus: `srl` becomes `smogn+srl`, `vanilla` `smogn`), so the
+    /// comparison is among methods trained on the resampled rows.
+    #[arg(long, value_name = "RESAMPLER")]
+    pub resample: Option<srl_train::MethodName>,
     /// Seeds per method (0, 1, …).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub seeds: usize,
-    /// Which validation MAE the rule compares (see --min-gain).
+    /// Which validation score the rule compares: MAE (all), MAE of the few-shot rows (few) or
+    /// SERA (sera) (see --min-gain).
     #[arg(long, default_value = "all", value_parser = named::<Selection>())]
     pub select: Selection,
     /// Cross-validation folds over the training + validation rows of --csv (stratified by

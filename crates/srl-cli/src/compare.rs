@@ -148,14 +148,21 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     if args.folds == Some(0) {
         return Err(CliError::Usage("--folds must be at least 1".into()));
     }
-    let methods: Vec<MethodName> = match &args.methods {
+    let mut methods: Vec<MethodName> = match &args.methods {
         Some(m) if !m.is_empty() => m.clone(),
         _ => DEFAULT_COMPARE_METHODS
             .iter()
             .map(|m| m.parse())
             .collect::<Result<_, _>>()?,
     };
+    // The reference is vanilla, or with --resample the resampled vanilla network.
     let reference = methods.iter().position(MethodName::is_vanilla).unwrap_or(0);
+    if let Some(r) = &args.resample {
+        methods = methods
+            .iter()
+            .map(|m| m.with_resampler(r))
+            .collect::<Result<_, _>>()?;
+    }
     let selection = args.select;
     // The data first (cheap, and a bad file then leaves no folder behind): the split as the
     // user gave it, then the folds.

@@ -47,6 +47,23 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.resume {
         return resume(args, dir);
     }
+    // `--resample R` is the method with R added (`--method srl --resample smogn` = smogn+srl).
+    let resolved;
+    let args = match &args.resample {
+        Some(r) => {
+            let base = match &args.method {
+                Some(m) => m.clone(),
+                None => default_method(&args.data.to_data_config()?)?,
+            };
+            resolved = TrainArgs {
+                method: Some(base.with_resampler(r)?),
+                resample: None,
+                ..args.clone()
+            };
+            &resolved
+        }
+        None => args,
+    };
     if let Some(m) = args.method.as_ref().filter(|m| !m.is_network()) {
         return train_gbdt(args, m);
     }
@@ -246,6 +263,16 @@ fn train_into(
     Ok(())
 }
 
+/// The method `srl train` trains without `--method`: the paper's method on its benchmarks; on a
+/// user's table vanilla, because SRL with our presets beat it on 2 of 6 public tables and lost
+/// on 3 (docs/results/own-data) — `srl compare` finds out which method helps.
+fn default_method(data: &Option<DataConfig>) -> Result<MethodName, CliError> {
+    Ok(match data {
+        Some(DataConfig::Csv(_)) => MethodName::vanilla(),
+        _ => MethodName::new(&[Component::Srl])?,
+    })
+}
+
 /// The run configuration the flags describe (see the module docs for precedence).
 pub fn build_config(args: &TrainArgs) -> Result<srl_train::ValidRunConfig, CliError> {
     let data_override = args.data.to_data_config()?;
@@ -261,13 +288,9 @@ pub fn build_config(args: &TrainArgs) -> Result<srl_train::ValidRunConfig, CliEr
             RunConfig::from_toml_str(&text)?
         }
         None => {
-            // The paper's method on its benchmarks; on a user's table vanilla, because SRL
-            // with our presets beat it on 2 of 6 public tables and lost on 3
-            // (docs/results/own-data) — `srl compare` finds out which method helps.
-            let method = match (&args.method, &data_override) {
-                (Some(m), _) => m.clone(),
-                (None, Some(DataConfig::Csv(_))) => MethodName::vanilla(),
-                (None, _) => MethodName::new(&[Component::Srl])?,
+            let method = match &args.method {
+                Some(m) => m.clone(),
+                None => default_method(&data_override)?,
             };
             match &data_override {
                 Some(DataConfig::Benchmark { name, .. }) => {
@@ -312,6 +335,7 @@ mod tests {
         TrainArgs {
             data: DataArgs::default(),
             method: None,
+            resample: None,
             config: None,
             profile: None,
             seed: None,

@@ -174,11 +174,9 @@ fn compare_ranks_trees_and_networks_with_one_rule() {
     assert_eq!(p.lines().count(), 201);
 }
 
-#[test]
-fn select_sera_ranks_on_the_validation_sera_or_says_why_it_cannot() {
-    let dir = tempfile::tempdir().unwrap();
-    // A skewed target: a few large values beyond the box-plot fence make φ > 0 there.
-    let path = dir.path().join("skewed.csv");
+/// A skewed target: a few large values beyond the box-plot fence make φ > 0 there.
+fn skewed(dir: &Path) -> PathBuf {
+    let path = dir.join("skewed.csv");
     let mut csv = String::from("a,b,y\n");
     for i in 0..240u32 {
         let a = f64::from(i % 17);
@@ -187,6 +185,70 @@ fn select_sera_ranks_on_the_validation_sera_or_says_why_it_cannot() {
         csv.push_str(&format!("{a},{b},{y}\n"));
     }
     std::fs::write(&path, csv).unwrap();
+    path
+}
+
+#[test]
+fn resample_flag_adds_the_resampler_to_every_method() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = skewed(dir.path());
+    let p = path.to_str().unwrap();
+    let out = dir.path().join("run");
+    srl(&[
+        "train",
+        "--csv",
+        p,
+        "--target",
+        "y",
+        "--method",
+        "gbdt",
+        "--resample",
+        "smogn",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(json(&out.join("metrics.json"))["method"], "smogn+gbdt");
+    let cmp = dir.path().join("cmp");
+    srl(&[
+        "compare",
+        "--csv",
+        p,
+        "--target",
+        "y",
+        "--methods",
+        "vanilla,gbdt",
+        "--resample",
+        "smogn",
+        "--seeds",
+        "1",
+        "--profile",
+        "quick",
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    let c = json(&cmp.join("comparison.json"));
+    assert_eq!(c["methods"][0]["method"], "smogn");
+    assert_eq!(c["methods"][1]["method"], "smogn+gbdt");
+    assert_eq!(c["protocol"]["reference"], "smogn");
+    let o = srl_raw(&[
+        "train",
+        "--csv",
+        p,
+        "--target",
+        "y",
+        "--resample",
+        "lds",
+        "--out",
+        dir.path().join("bad").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not one resampler"));
+}
+
+#[test]
+fn select_sera_ranks_on_the_validation_sera_or_says_why_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = skewed(dir.path());
     let out = dir.path().join("cmp");
     srl(&[
         "compare",

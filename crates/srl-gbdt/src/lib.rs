@@ -16,6 +16,10 @@
 //!
 //! The core crates do not depend on this one (nor on the engine).
 
+// Every declared dependency is used (test builds, which also see the dev-dependencies, are
+// exempt).
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+
 mod error;
 mod fit;
 mod model;

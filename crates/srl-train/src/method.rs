@@ -148,6 +148,23 @@ impl MethodName {
         !self.0.iter().any(|c| c.is_model())
     }
 
+    /// The method with a resampler added (`srl` with `smogn` → `smogn+srl`; what
+    /// `--resample` does); an error when `resampler` is not exactly one resampler or the
+    /// method already has one.
+    pub fn with_resampler(&self, resampler: &MethodName) -> Result<MethodName, TrainError> {
+        match resampler.components() {
+            [r] if r.is_resampler() => {
+                let mut v = self.0.clone();
+                v.push(*r);
+                MethodName::new(&v)
+            }
+            _ => Err(invalid(
+                "resample",
+                format!("`{resampler}` is not one resampler (smogn, smoter, wercs, ros or rus)"),
+            )),
+        }
+    }
+
     /// The method without its model component: the DIR remedies it applies (`gbdt+lds` →
     /// `lds`, `smogn+gbdt` → `smogn`).
     pub fn remedies(&self) -> MethodName {
