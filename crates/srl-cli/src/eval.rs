@@ -62,21 +62,27 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
         None => training_data(&model.config().data, model.input(), &args.checkpoint)?,
     };
     let bench = data::load(&data_cfg, &args.data)?;
-    let metrics = srl_train::evaluate(&model, &bench)?;
+    let (pred, _) = model.predict_with_features(bench.test.x.view())?;
+    let label = args.checkpoint.display().to_string();
+    report_test(args, &label, &data_cfg, &bench, &pred.to_vec())
+}
+
+/// Scores test predictions: a header naming the model and the data, the metrics table (with
+/// a protocol's removed and kept rows), and `--json`.
+fn report_test(
+    args: &EvalArgs,
+    label: &str,
+    data_cfg: &srl_train::DataConfig,
+    bench: &srl_data::Benchmark,
+    pred: &[f64],
+) -> Result<(), CliError> {
+    let metrics = srl_data::metrics::evaluate(pred, &bench.test.y.to_vec(), &bench.test.shots)?;
     sayln(&format!(
-        "{} on the test part of {} ({} samples):",
-        args.checkpoint.display(),
-        data::describe(&data_cfg),
+        "{label} on the test part of {} ({} samples):",
+        data::describe(data_cfg),
         bench.test.len()
     ))?;
-    let protocol = match bench.protocol {
-        Some(_) => {
-            let (pred, _) = model.predict_with_features(bench.test.x.view())?;
-            srl_train::ProtocolReport::of(&bench, &pred.to_vec())
-        }
-        None => None,
-    };
-    report_metrics(args, &metrics, protocol)
+    report_metrics(args, &metrics, srl_train::ProtocolReport::of(bench, pred))
 }
 
 /// Prints the metrics table and, with `--json`, writes the metrics (atomically).
@@ -108,19 +114,8 @@ fn run_gbdt_benchmark(args: &EvalArgs, model: &srl_gbdt::GbdtModel) -> Result<()
     };
     let bench = data::load(&data_cfg, &args.data)?;
     let pred = model.try_predict(bench.test.x.view())?;
-    let metrics =
-        srl_data::metrics::evaluate(&pred.to_vec(), &bench.test.y.to_vec(), &bench.test.shots)?;
-    sayln(&format!(
-        "{} on the test part of {} ({} samples):",
-        args.checkpoint.display(),
-        data::describe(&data_cfg),
-        bench.test.len()
-    ))?;
-    report_metrics(
-        args,
-        &metrics,
-        srl_train::ProtocolReport::of(&bench, &pred.to_vec()),
-    )
+    let label = args.checkpoint.display().to_string();
+    report_test(args, &label, &data_cfg, &bench, &pred.to_vec())
 }
 
 /// `srl eval` of a model that predicts from raw rows only — an ensemble from `srl compare`
@@ -152,21 +147,13 @@ fn run_on_raw_rows(args: &EvalArgs, model: &AnyModel) -> Result<(), CliError> {
     };
     let (raw, _, _) = srl_data::table::read_table(spec)?;
     let (pred, _) = model.predict_table(&raw, Some(&table.split.test))?;
-    let metrics =
-        srl_data::metrics::evaluate(&pred.to_vec(), &bench.test.y.to_vec(), &bench.test.shots)?;
-    sayln(&format!(
-        "{} ({}) on the test part of {} ({} samples):",
+    let label = format!(
+        "{} ({})",
         args.checkpoint.display(),
         match model.len() {
             1 => "one model".to_string(),
             n => format!("{n} models averaged"),
-        },
-        data::describe(&cfg),
-        bench.test.len()
-    ))?;
-    report_metrics(
-        args,
-        &metrics,
-        srl_train::ProtocolReport::of(&bench, &pred.to_vec()),
-    )
+        }
+    );
+    report_test(args, &label, &cfg, &bench, &pred.to_vec())
 }

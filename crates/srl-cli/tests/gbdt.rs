@@ -2,36 +2,13 @@
 //! `srl eval` and `srl predict` serve, and `srl compare` ranks trees and networks with one rule
 //! and delivers the selected trees as one averaged model.
 
+mod common;
+
+use common::{json, srl, srl_raw};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/messy")
-        .join(name)
-}
-
-fn srl_raw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_srl"))
-        .args(args)
-        .env_remove("SRL_DATA_DIR")
-        .output()
-        .expect("the srl binary runs")
-}
-
-fn srl(args: &[&str]) -> String {
-    let o = srl_raw(args);
-    assert!(
-        o.status.success(),
-        "srl {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    common::fixture("messy", name)
 }
 
 #[test]

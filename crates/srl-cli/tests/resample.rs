@@ -1,34 +1,10 @@
 //! `srl resample` end to end, and resampled methods in `srl train` and `srl compare`.
 
+mod common;
+
+use common::{fixture, srl, srl_raw};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn fixture(dir: &str, name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(dir)
-        .join(name)
-}
-
-fn srl_raw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_srl"))
-        .args(args)
-        .env_remove("SRL_DATA_DIR")
-        .output()
-        .expect("the srl binary runs")
-}
-
-fn srl(args: &[&str]) -> String {
-    let o = srl_raw(args);
-    assert!(
-        o.status.success(),
-        "srl {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        String::from_utf8_lossy(&o.stdout)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use std::path::Path;
 
 /// Header and records of a CSV file.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
